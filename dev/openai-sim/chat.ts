@@ -1,0 +1,144 @@
+import { isRecord } from './config.ts';
+import { invalidParam, missingParam } from './errors.ts';
+import { type Completion, generateCompletion, type OutputFormat, parseJsonSchemaFormat } from './generate.ts';
+import { sseData } from './http.ts';
+import { promptText } from './input-text.ts';
+import { hashOf } from './rng.ts';
+import { exactPath, type RouteContext, type RouteResult, type SimRoute } from './routes.ts';
+import { chunkText } from './text.ts';
+
+/** `POST /v1/chat/completions`, with `response_format` structured outputs, `n` choices and SSE streaming. */
+export const chatRoute: SimRoute = {
+  method: 'POST',
+  endpoint: '/v1/chat/completions',
+  matches: exactPath('/v1/chat/completions'),
+  supportsFault: (kind, body) =>
+    kind === 'refusal' ||
+    (kind === 'schema_violation' &&
+      isRecord(body.response_format) &&
+      body.response_format.type === 'json_schema'),
+  handle: handleChat,
+};
+
+type Json = Record<string, unknown>;
+
+function handleChat(body: Json, ctx: RouteContext): RouteResult {
+  if (typeof body.model !== 'string' || !body.model) throw missingParam('model');
+  if (!Array.isArray(body.messages) || body.messages.length === 0) throw missingParam('messages');
+  const model = body.model;
+  const format = parseResponseFormat(body.response_format);
+  const maxOutputTokens = parsePositiveInt(
+    body.max_completion_tokens ?? body.max_tokens,
+    'max_completion_tokens',
+  );
+  const n = parsePositiveInt(body.n, 'n') ?? 1;
+  const prompt = promptText(body.messages);
+  const completions = Array.from({ length: n }, (_, variant) =>
+    generateCompletion({
+      model,
+      ...prompt,
+      format,
+      maxOutputTokens,
+      contentFault: ctx.contentFault,
+      variant,
+    }),
+  );
+  const promptTokens = completions[0]?.inputTokens ?? 0;
+  const completionTokens = completions.reduce((sum, c) => sum + c.outputTokens, 0);
+  const usage = {
+    prompt_tokens: promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: promptTokens + completionTokens,
+    prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+    completion_tokens_details: {
+      reasoning_tokens: 0,
+      audio_tokens: 0,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+    },
+  };
+  const base = {
+    id: ctx.newId('chatcmpl-'),
+    created: ctx.nowSeconds,
+    model,
+    service_tier: 'default',
+    system_fingerprint: `fp_${hashOf(model).slice(0, 10)}`,
+  };
+  const tokens = usage.total_tokens;
+  if (body.stream === true) {
+    const includeUsage = isRecord(body.stream_options) && body.stream_options.include_usage === true;
+    return { kind: 'sse', frames: chunkFrames(base, completions, includeUsage ? usage : undefined), tokens };
+  }
+  const choices = completions.map((completion, index) => ({
+    index,
+    message: messageOf(completion),
+    logprobs: null,
+    finish_reason: completion.truncated ? 'length' : 'stop',
+  }));
+  return { kind: 'json', body: { ...base, object: 'chat.completion', choices, usage }, tokens };
+}
+
+function messageOf(completion: Completion): Json {
+  const refused = completion.kind === 'refusal';
+  return {
+    role: 'assistant',
+    content: refused ? null : completion.text,
+    refusal: refused ? completion.text : null,
+    annotations: [],
+  };
+}
+
+/**
+ * `chat.completion.chunk` frames: a role chunk, content (or refusal) deltas, a finish chunk per choice, an
+ * optional usage chunk with empty `choices`, then `[DONE]`. With usage requested, other chunks carry
+ * `usage: null`.
+ */
+function chunkFrames(base: Json, completions: Completion[], usage?: Json): string[] {
+  const chunk = (choices: Json[], extra: Json = {}) =>
+    sseData({
+      ...base,
+      object: 'chat.completion.chunk',
+      choices,
+      ...(usage ? { usage: null } : {}),
+      ...extra,
+    });
+  const choice = (index: number, delta: Json, finishReason: string | null = null) => ({
+    index,
+    delta,
+    logprobs: null,
+    finish_reason: finishReason,
+  });
+  const frames: string[] = [];
+  completions.forEach((completion, index) => {
+    const field = completion.kind === 'refusal' ? 'refusal' : 'content';
+    frames.push(
+      chunk([choice(index, { role: 'assistant', content: field === 'content' ? '' : null, refusal: null })]),
+    );
+    for (const piece of chunkText(completion.text)) frames.push(chunk([choice(index, { [field]: piece })]));
+    frames.push(chunk([choice(index, {}, completion.truncated ? 'length' : 'stop')]));
+  });
+  if (usage) frames.push(chunk([], { usage }));
+  frames.push(sseData('[DONE]'));
+  return frames;
+}
+
+function parseResponseFormat(value: unknown): OutputFormat {
+  if (value === undefined || value === null) return { type: 'text' };
+  if (!isRecord(value)) throw invalidParam('response_format');
+  if (value.type === 'json_schema') {
+    if (!isRecord(value.json_schema)) throw missingParam('response_format.json_schema');
+    return parseJsonSchemaFormat(value.json_schema, 'response_format.json_schema');
+  }
+  if (value.type === 'json_object' || value.type === 'text') return { type: value.type };
+  throw invalidParam(
+    'response_format.type',
+    `Invalid value for 'response_format.type': ${JSON.stringify(value.type)}.`,
+  );
+}
+
+function parsePositiveInt(value: unknown, param: string): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Number.isInteger(value) || (value as number) < 1)
+    throw invalidParam(param, `Invalid '${param}': expected a positive integer.`);
+  return value as number;
+}

@@ -1,0 +1,156 @@
+/** Endpoints a fault's `endpoint` may name, and the keys of `/_sim/stats` `requests`. */
+export const SIM_ENDPOINTS = [
+  '/v1/responses',
+  '/v1/chat/completions',
+  '/v1/moderations',
+  '/v1/images/generations',
+  '/v1/embeddings',
+  '/v1/models',
+] as const;
+
+/** Every fault kind, in the order the docs list them. */
+export const FAULT_KINDS = ['status', 'timeout', 'drop', 'malformed', 'schema_violation', 'refusal'] as const;
+
+/** What a fault does: see SimFault and the module docs in index.ts. */
+export type SimFaultKind = (typeof FAULT_KINDS)[number];
+
+/** One injected failure. */
+export interface SimFault {
+  kind: SimFaultKind;
+  /** Probability in [0, 1] that a matching request gets this fault. @default 1 */
+  rate?: number;
+  /** Only requests to this path, e.g. '/v1/responses'. @default all endpoints */
+  endpoint?: string;
+  /** HTTP status for kind 'status'. @default 500 */
+  status?: number;
+  /** `error.code` for kind 'status', e.g. 'insufficient_quota'. @default by status */
+  code?: string;
+  /** Sends `retry-after` (whole seconds, rounded up) and `retry-after-ms`. */
+  retry_after_s?: number;
+}
+
+/** The whole fault/latency/moderation configuration; `POST /_sim/config` replaces it. */
+export interface SimConfig {
+  /** Delay added before every answer. @default 0 */
+  latency_ms?: number;
+  /** Checked in order; the first one that matches and wins its `rate` roll applies. @default [] */
+  faults?: SimFault[];
+  /** Words that make /v1/moderations flag text. @default DEFAULT_FLAGGED_TERMS */
+  moderation?: { flagged_terms?: string[] };
+}
+
+/** A validation outcome: the value, or a message for the 400. */
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; message: string };
+
+const CONFIG_KEYS = new Set(['latency_ms', 'faults', 'moderation']);
+const FAULT_KEYS = new Set(['kind', 'rate', 'endpoint', 'status', 'code', 'retry_after_s']);
+
+/** Validates a whole config (the body of `POST /_sim/config`); unknown keys are rejected to catch typos. */
+export function parseSimConfig(input: unknown): ParseResult<SimConfig> {
+  if (!isRecord(input)) return fail('config must be a JSON object');
+  const unknown = Object.keys(input).find((key) => !CONFIG_KEYS.has(key));
+  if (unknown) return fail(`unknown config field '${unknown}' (expected latency_ms, faults, moderation)`);
+  const config: SimConfig = {};
+  if (input.latency_ms !== undefined) {
+    const latency = parseLatency(input.latency_ms);
+    if (!latency.ok) return latency;
+    config.latency_ms = latency.value;
+  }
+  if (input.faults !== undefined) {
+    const faults = parseFaults(input.faults);
+    if (!faults.ok) return faults;
+    config.faults = faults.value;
+  }
+  if (input.moderation !== undefined) {
+    const terms = isRecord(input.moderation) ? input.moderation.flagged_terms : undefined;
+    if (!isRecord(input.moderation) || Object.keys(input.moderation).some((key) => key !== 'flagged_terms')) {
+      return fail("moderation must be an object with only 'flagged_terms'");
+    }
+    if (
+      terms !== undefined &&
+      !(Array.isArray(terms) && terms.every((t) => typeof t === 'string' && t.trim()))
+    ) {
+      return fail('moderation.flagged_terms must be an array of non-empty strings');
+    }
+    config.moderation = terms === undefined ? {} : { flagged_terms: terms as string[] };
+  }
+  return { ok: true, value: config };
+}
+
+/** A non-negative latency in ms; numeric strings (env vars, headers) are accepted. */
+export function parseLatency(input: unknown): ParseResult<number> {
+  const value = typeof input === 'string' && input.trim() !== '' ? Number(input) : input;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    return fail('latency_ms must be a non-negative number');
+  }
+  return { ok: true, value };
+}
+
+/** Accepts one fault object or an array of them (the `x-sim-fault` header allows both). */
+export function parseFaults(input: unknown): ParseResult<SimFault[]> {
+  const list = Array.isArray(input) ? input : [input];
+  const faults: SimFault[] = [];
+  for (const [index, item] of list.entries()) {
+    const fault = parseFault(item);
+    if (!fault.ok) return fail(`faults[${index}]: ${fault.message}`);
+    faults.push(fault.value);
+  }
+  return { ok: true, value: faults };
+}
+
+function parseFault(input: unknown): ParseResult<SimFault> {
+  if (!isRecord(input)) return fail('a fault must be an object');
+  const unknown = Object.keys(input).find((key) => !FAULT_KEYS.has(key));
+  if (unknown) return fail(`unknown fault field '${unknown}'`);
+  const { kind, rate, endpoint, status, code, retry_after_s } = input;
+  if (!FAULT_KINDS.includes(kind as SimFaultKind))
+    return fail(`kind must be one of ${FAULT_KINDS.join(', ')}`);
+  if (rate !== undefined && !(typeof rate === 'number' && rate >= 0 && rate <= 1)) {
+    return fail('rate must be a number between 0 and 1');
+  }
+  if (endpoint !== undefined && !SIM_ENDPOINTS.includes(endpoint as (typeof SIM_ENDPOINTS)[number])) {
+    return fail(`endpoint must be one of ${SIM_ENDPOINTS.join(', ')}`);
+  }
+  if (
+    status !== undefined &&
+    !(Number.isInteger(status) && (status as number) >= 100 && (status as number) <= 599)
+  ) {
+    return fail('status must be an integer HTTP status (100-599)');
+  }
+  if (code !== undefined && typeof code !== 'string') return fail('code must be a string');
+  if (retry_after_s !== undefined && !(typeof retry_after_s === 'number' && retry_after_s >= 0)) {
+    return fail('retry_after_s must be a non-negative number');
+  }
+  return { ok: true, value: input as unknown as SimFault };
+}
+
+/** The run-level config from `SIM_LATENCY_MS` and `SIM_FAULTS`; throws on invalid values. */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): SimConfig {
+  const config: SimConfig = {};
+  if (env.SIM_LATENCY_MS) {
+    const latency = parseLatency(env.SIM_LATENCY_MS);
+    if (!latency.ok) throw new Error(`SIM_LATENCY_MS: ${latency.message}`);
+    config.latency_ms = latency.value;
+  }
+  if (env.SIM_FAULTS) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(env.SIM_FAULTS);
+    } catch {
+      throw new Error('SIM_FAULTS: not valid JSON');
+    }
+    const faults = parseFaults(raw);
+    if (!faults.ok) throw new Error(`SIM_FAULTS: ${faults.message}`);
+    config.faults = faults.value;
+  }
+  return config;
+}
+
+/** A plain JSON object (not null, not an array). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function fail(message: string): { ok: false; message: string } {
+  return { ok: false, message };
+}

@@ -1,0 +1,52 @@
+import type { IncomingMessage } from 'node:http';
+import { parseSimConfig } from './config.ts';
+import { SimHttpError } from './errors.ts';
+import { readBody } from './http.ts';
+import type { SimState } from './state.ts';
+
+/**
+ * The control API under `/_sim/` (no auth; the server listens on loopback only). Every endpoint takes an
+ * optional `?key=<api key>` that scopes it to requests made with that bearer key:
+ * - `POST /_sim/config` replaces the config (`{ latency_ms?, faults?, moderation?: { flagged_terms? } }`);
+ * - `GET /_sim/config` shows it (the scoped config, or null when the key has none);
+ * - `GET /_sim/stats` returns `{ requests, faults, models }` counts;
+ * - `POST /_sim/reset` clears config and stats: for a key, that key's; otherwise the global config goes back
+ *   to the run config and global stats are cleared, while scoped configs stay.
+ */
+export async function handleControl(
+  req: IncomingMessage,
+  url: URL,
+  state: SimState,
+): Promise<{ status: number; body: unknown }> {
+  const key = url.searchParams.get('key') ?? undefined;
+  if (key === '') throw new SimHttpError(400, "Query parameter 'key' must not be empty.", { param: 'key' });
+  const route = `${req.method} ${url.pathname}`;
+  if (route === 'POST /_sim/config') {
+    const raw = await readBody(req);
+    let input: unknown;
+    try {
+      input = JSON.parse(raw);
+    } catch {
+      throw new SimHttpError(400, 'Invalid simulator config: body is not valid JSON.');
+    }
+    const parsed = parseSimConfig(input);
+    if (!parsed.ok) throw new SimHttpError(400, `Invalid simulator config: ${parsed.message}.`);
+    state.setConfig(parsed.value, key);
+    return {
+      status: 200,
+      body: { ok: true, scope: key === undefined ? 'global' : 'key', config: parsed.value },
+    };
+  }
+  if (route === 'GET /_sim/config') {
+    return {
+      status: 200,
+      body: { scope: key === undefined ? 'global' : 'key', config: state.getConfig(key) ?? null },
+    };
+  }
+  if (route === 'GET /_sim/stats') return { status: 200, body: state.stats(key) };
+  if (route === 'POST /_sim/reset') {
+    state.reset(key);
+    return { status: 200, body: { ok: true } };
+  }
+  throw new SimHttpError(404, `Invalid URL (${route})`);
+}

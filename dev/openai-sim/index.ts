@@ -1,0 +1,96 @@
+/**
+ * An OpenAI-compatible HTTP server with fault injection, for tests, benchmarks, failure drills and keyless
+ * local development. Endpoints (bearer auth required, any non-empty key): POST /v1/responses,
+ * /v1/chat/completions, /v1/moderations, /v1/images/generations, /v1/embeddings; GET /v1/models.
+ *
+ * Output is deterministic: the same model, input and schema give the same content (ids and timestamps
+ * still differ). Structured outputs return JSON valid against the requested schema, built from the
+ * property names and the input's words.
+ *
+ * Moderation flags text containing a configured term (default: kill, murder, bomb, terrorist, suicide, porn,
+ * nazi) and images whose URL, or data URL bytes, contain `sim-flag`. An image prompt containing `sim-flag`
+ * yields PNGs that moderation flags.
+ *
+ * Faults (`status`, `timeout`, `drop`, `malformed`, `schema_violation`, `refusal`) and latency come from:
+ * the run config (`options.config`, else env `SIM_LATENCY_MS` / `SIM_FAULTS`); the headers `x-sim-fault`
+ * (a JSON fault or array, checked before the config's) and `x-sim-latency-ms` (replaces the config's);
+ * and the control API `POST /_sim/config`, `GET /_sim/stats`, `POST /_sim/reset`, each optionally scoped
+ * with `?key=<api key>` (see control.ts).
+ *
+ * @example
+ * const sim = await startSimulator({ config: { faults: [{ kind: 'status', status: 503, rate: 0.3 }] } });
+ * const client = new OpenAI({ apiKey: 'sim', baseURL: `${sim.url}/v1`, maxRetries: 0 });
+ * await sim.close();
+ */
+import type { AddressInfo } from 'node:net';
+import { configFromEnv, parseSimConfig, type SimConfig } from './config.ts';
+import { createSimServer } from './server.ts';
+import { createSimState } from './state.ts';
+
+export type { SimConfig, SimFault, SimFaultKind } from './config.ts';
+export type { SimStats } from './state.ts';
+
+/** How to start the simulator. */
+export interface SimulatorOptions {
+  /** @default 0 (free port) */
+  port?: number;
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** Run-level config; each field defaults to env SIM_LATENCY_MS / SIM_FAULTS. `/_sim/reset` restores it. */
+  config?: SimConfig;
+  /** Receives one line per request (method, path, status, time, fault) and internal errors. @default none */
+  log?: (line: string) => void;
+}
+
+/** A started simulator. */
+export interface RunningSimulator {
+  /** e.g. http://127.0.0.1:PORT, without /v1. */
+  url: string;
+  port: number;
+  /** Stops listening and destroys open connections, including requests held by a `timeout` fault. */
+  close(): Promise<void>;
+}
+
+/** Starts the simulator; rejects on an invalid config (options or env) or when the port is taken. */
+export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
+  const runConfig = resolveRunConfig(options.config);
+  const host = options.host ?? '127.0.0.1';
+  const { server, destroyAll } = createSimServer(createSimState(runConfig), options.log);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  let closed: Promise<void> | undefined;
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    close() {
+      closed ??= new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        destroyAll();
+      });
+      return closed;
+    },
+  };
+}
+
+function resolveRunConfig(config: SimConfig | undefined): SimConfig {
+  // Env only fills the fields options.config leaves out, so a bad env var cannot break an explicit config.
+  const fromEnv = configFromEnv({
+    SIM_LATENCY_MS: config?.latency_ms === undefined ? process.env.SIM_LATENCY_MS : undefined,
+    SIM_FAULTS: config?.faults === undefined ? process.env.SIM_FAULTS : undefined,
+  });
+  const merged: SimConfig = { ...fromEnv, ...stripUndefined(config ?? {}) };
+  const parsed = parseSimConfig(merged);
+  if (!parsed.ok) throw new Error(`Invalid simulator config: ${parsed.message}`);
+  return parsed.value;
+}
+
+function stripUndefined(config: SimConfig): SimConfig {
+  return Object.fromEntries(Object.entries(config).filter(([, value]) => value !== undefined));
+}

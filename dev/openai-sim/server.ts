@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { chatRoute } from './chat.ts';
+import { handleControl } from './control.ts';
+import { embeddingsRoute } from './embeddings.ts';
+import { errorBody, SimHttpError } from './errors.ts';
+import { bearerToken, sendJson } from './http.ts';
+import { imagesRoute } from './images.ts';
+import { modelsRoute } from './models.ts';
+import { moderationsRoute } from './moderations.ts';
+import { handleApi } from './pipeline.ts';
+import { createRateLimitHeaders } from './ratelimit-headers.ts';
+import { responsesRoute } from './responses.ts';
+import type { SimRoute } from './routes.ts';
+import type { SimState } from './state.ts';
+
+/** Every `/v1` endpoint the simulator serves. */
+export const ROUTES: readonly SimRoute[] = [
+  responsesRoute,
+  chatRoute,
+  moderationsRoute,
+  imagesRoute,
+  embeddingsRoute,
+  modelsRoute,
+];
+
+/** The server and its hard stop. */
+export interface SimServer {
+  server: Server;
+  /** Stops waits in progress and destroys every open connection, hanging ones included. */
+  destroyAll(): void;
+}
+
+/** The HTTP server: `/_sim/*` goes to the control API, `/v1/*` through the request pipeline. */
+export function createSimServer(state: SimState, log?: (line: string) => void): SimServer {
+  const closing = new AbortController();
+  const rateLimitHeaders = createRateLimitHeaders();
+  const server = createServer((req, res) => {
+    void handleRequest(req, res);
+  });
+
+  async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const startedAt = performance.now();
+    const url = new URL(req.url ?? '/', 'http://sim.local');
+    const requestAbort = new AbortController();
+    res.on('close', () => requestAbort.abort());
+    let apiKey = '';
+    let faultKind = '';
+    res.setHeader('x-request-id', `req_${randomBytes(16).toString('hex')}`);
+    res.setHeader('openai-version', '2020-10-01');
+    const headers = (key: string, tokens: number) => ({
+      'openai-processing-ms': String(Math.round(performance.now() - startedAt)),
+      ...rateLimitHeaders(key, tokens),
+    });
+    if (log) {
+      res.on('close', () => {
+        const status = res.headersSent ? res.statusCode : 'no-response';
+        const ms = Math.round(performance.now() - startedAt);
+        log(`${req.method} ${url.pathname} ${status} ${ms}ms${faultKind ? ` fault=${faultKind}` : ''}`);
+      });
+    }
+    try {
+      if (url.pathname.startsWith('/_sim/')) {
+        const answer = await handleControl(req, url, state);
+        return sendJson(res, answer.status, answer.body, headers('', 0));
+      }
+      if (!url.pathname.startsWith('/v1/'))
+        throw new SimHttpError(404, `Invalid URL (${req.method} ${url.pathname})`);
+      apiKey = bearerToken(req) ?? '';
+      await handleApi(req, res, url, {
+        state,
+        routes: ROUTES,
+        headers,
+        signal: AbortSignal.any([closing.signal, requestAbort.signal]),
+        onFault: (kind) => {
+          faultKind = kind;
+        },
+      });
+    } catch (error) {
+      if (closing.signal.aborted) return;
+      renderError(res, error, headers(apiKey, 0), log);
+    }
+  }
+
+  return {
+    server,
+    destroyAll() {
+      closing.abort();
+      server.closeAllConnections();
+    },
+  };
+}
+
+/** SimHttpErrors in OpenAI's shape; anything else is logged and becomes a generic 500. */
+function renderError(
+  res: ServerResponse,
+  error: unknown,
+  headers: Record<string, string>,
+  log?: (line: string) => void,
+) {
+  if (res.destroyed) return;
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  if (error instanceof SimHttpError) {
+    sendJson(res, error.status, error.toBody(), headers);
+    return;
+  }
+  log?.(`internal error: ${error instanceof Error ? error.stack : String(error)}`);
+  sendJson(
+    res,
+    500,
+    errorBody('The simulator failed while processing your request.', 'server_error'),
+    headers,
+  );
+}

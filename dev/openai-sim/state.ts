@@ -1,0 +1,79 @@
+import type { SimConfig, SimFaultKind } from './config.ts';
+
+/** The body of `GET /_sim/stats`. */
+export interface SimStats {
+  requests: Record<string, number>;
+  faults: Record<string, number>;
+  models: Record<string, number>;
+}
+
+/** One request as the stats see it. */
+export interface RequestRecord {
+  apiKey: string;
+  endpoint: string;
+  model?: string;
+  fault?: SimFaultKind;
+}
+
+/**
+ * Mutable simulator state: the global config (starting as the run config), per-API-key configs, and stats
+ * kept both globally and per key. Scoping lets parallel tests inject faults without touching each other.
+ */
+export interface SimState {
+  /** The config a request with this key runs under: its scoped config, else the global one. */
+  configFor(apiKey: string): SimConfig;
+  /** The config stored for `key` (undefined when none) or the global config. */
+  getConfig(key?: string): SimConfig | undefined;
+  setConfig(config: SimConfig, key?: string): void;
+  /** Without a key: global config back to the run config and global stats cleared; scoped configs stay. */
+  reset(key?: string): void;
+  stats(key?: string): SimStats;
+  record(entry: RequestRecord): void;
+}
+
+/** State for one simulator instance, starting from its run config. */
+export function createSimState(runConfig: SimConfig): SimState {
+  let globalConfig = structuredClone(runConfig);
+  let globalStats = emptyStats();
+  const scopedConfigs = new Map<string, SimConfig>();
+  const scopedStats = new Map<string, SimStats>();
+
+  return {
+    configFor: (apiKey) => scopedConfigs.get(apiKey) ?? globalConfig,
+    getConfig: (key) => (key === undefined ? globalConfig : scopedConfigs.get(key)),
+    setConfig(config, key) {
+      if (key === undefined) globalConfig = structuredClone(config);
+      else scopedConfigs.set(key, structuredClone(config));
+    },
+    reset(key) {
+      if (key === undefined) {
+        globalConfig = structuredClone(runConfig);
+        globalStats = emptyStats();
+        return;
+      }
+      scopedConfigs.delete(key);
+      scopedStats.delete(key);
+    },
+    stats: (key) => structuredClone(key === undefined ? globalStats : (scopedStats.get(key) ?? emptyStats())),
+    record(entry) {
+      let keyStats = scopedStats.get(entry.apiKey);
+      if (!keyStats) {
+        keyStats = emptyStats();
+        scopedStats.set(entry.apiKey, keyStats);
+      }
+      for (const stats of [globalStats, keyStats]) {
+        increment(stats.requests, entry.endpoint);
+        if (entry.model) increment(stats.models, entry.model);
+        if (entry.fault) increment(stats.faults, entry.fault);
+      }
+    },
+  };
+}
+
+function emptyStats(): SimStats {
+  return { requests: {}, faults: {}, models: {} };
+}
+
+function increment(counts: Record<string, number>, key: string): void {
+  counts[key] = (counts[key] ?? 0) + 1;
+}

@@ -1,0 +1,38 @@
+import { Hono } from 'hono';
+import type { AppEnv } from '../lib/app';
+import { pingStore } from '../lib/store';
+
+/** `GET /health` body. Names what is configured, never a secret. */
+export interface HealthResponse {
+  status: 'ok' | 'degraded';
+  store: { ok: boolean; latency_ms: number; mode: Mode };
+  provider: { name: 'openai'; base_url: string; mode: Mode };
+  models: { text: string; image: string; moderation: string; embeddings: string; vision: string };
+}
+
+/** `local` is a service on this machine (the dev bridge or simulator); `remote` anything else. */
+type Mode = 'local' | 'remote';
+
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+const modeOf = (url: string): Mode => (LOCAL_HOSTS.has(new URL(url).hostname) ? 'local' : 'remote');
+
+/** Liveness plus one Redis round trip: 200 when shared state answers, 503 when it does not. */
+export const health = new Hono<AppEnv>().get('/health', async (c) => {
+  const env = c.get('env');
+  const { redis, now } = c.get('deps');
+  const store = await pingStore(redis, now);
+  const body: HealthResponse = {
+    status: store.ok ? 'ok' : 'degraded',
+    store: { ok: store.ok, latency_ms: store.latencyMs, mode: modeOf(env.UPSTASH_REDIS_REST_URL) },
+    provider: { name: 'openai', base_url: env.OPENAI_BASE_URL, mode: modeOf(env.OPENAI_BASE_URL) },
+    models: {
+      text: env.OPENAI_TEXT_MODEL,
+      image: env.OPENAI_IMAGE_MODEL,
+      moderation: env.OPENAI_MODERATION_MODEL,
+      embeddings: env.OPENAI_EMBEDDING_MODEL,
+      vision: env.OPENAI_VISION_MODEL,
+    },
+  };
+  if (!store.ok) c.get('log').warn('health: store unreachable', { latency_ms: store.latencyMs });
+  return c.json(body, store.ok ? 200 : 503, { 'cache-control': 'no-store' });
+});

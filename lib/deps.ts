@@ -1,0 +1,40 @@
+import { Redis } from '@upstash/redis/cloudflare';
+import OpenAI from 'openai';
+import type { Env } from './env';
+
+/** What request handlers use to reach the outside world; tests build their own. */
+export interface Deps {
+  redis: Redis;
+  openai: OpenAI;
+  /** Milliseconds since the epoch. In Workers it only advances across I/O. */
+  now: () => number;
+  /** A random id with a type prefix, e.g. `req_3f…`. */
+  newId: (prefix: string) => string;
+}
+
+/**
+ * The one place that constructs clients. Called per request: an auto-pipelining Redis client shared
+ * across requests would resolve one request's promises in another's context (reference §1.9).
+ */
+export function createDeps(env: Env): Deps {
+  return {
+    redis: new Redis({
+      url: env.UPSTASH_REDIS_REST_URL,
+      token: env.UPSTASH_REDIS_REST_TOKEN,
+      // The function form gives each request a fresh signal; a static one fails silently when it fires.
+      signal: () => AbortSignal.timeout(env.REDIS_TIMEOUT_MS),
+      // `retry: false` still makes two attempts; 0 retries means exactly one, and callers decide.
+      retry: { retries: 0 },
+      enableTelemetry: false,
+    }),
+    // The gateway owns retries and timeouts per attempt; the SDK's own are 2 retries and 10 minutes.
+    openai: new OpenAI({
+      apiKey: env.OPENAI_API_KEY,
+      baseURL: env.OPENAI_BASE_URL,
+      maxRetries: 0,
+      timeout: env.OPENAI_TIMEOUT_SECONDS * 1000,
+    }),
+    now: () => Date.now(),
+    newId: (prefix) => `${prefix}_${crypto.randomUUID().replaceAll('-', '')}`,
+  };
+}

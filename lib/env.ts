@@ -1,0 +1,92 @@
+import { z } from 'zod';
+
+/**
+ * Every setting the gateway reads, validated once per env object. Vars, secrets and (later) bindings
+ * arrive as strings or numbers; an empty string counts as unset so `KEY=` in `.dev.vars` means "default".
+ * Defaults live here and in the README's configuration table; keep the two in step.
+ */
+const unset = (value: unknown) => (value === '' || value === null ? undefined : value);
+const text = (fallback: string) => z.preprocess(unset, z.string().trim().min(1).default(fallback));
+const secret = () => z.preprocess(unset, z.string({ error: 'is required' }).trim().min(1, 'is required'));
+const url = () => z.preprocess(unset, z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }));
+const int = (fallback: number, min: number, max: number) =>
+  z.preprocess(unset, z.coerce.number().int().min(min).max(max).default(fallback));
+const num = (fallback: number, min: number, max: number) =>
+  z.preprocess(unset, z.coerce.number().min(min).max(max).default(fallback));
+
+const Settings = z.object({
+  /** OpenAI (or compatible) API key; a secret. */
+  OPENAI_API_KEY: secret(),
+  OPENAI_BASE_URL: url().default('https://api.openai.com/v1'),
+  /** Attempts after the first one for a retryable failure. */
+  OPENAI_MAX_RETRIES: int(3, 0, 10),
+  /** Per-attempt timeout for a provider call. */
+  OPENAI_TIMEOUT_SECONDS: num(30, 1, 600),
+  OPENAI_DAILY_BUDGET_USD: num(100, 0, 1_000_000),
+  /** Requests per minute the whole gateway may send upstream. */
+  OPENAI_RATE_LIMIT_RPM: int(1000, 1, 1_000_000),
+  /** Spend that triggers the first alert; defaults to 80 % of the daily budget. */
+  OPENAI_ALERT_THRESHOLD_USD: z.preprocess(unset, z.coerce.number().min(0).optional()),
+  /** Consecutive provider failures that open the circuit breaker. */
+  OPENAI_CIRCUIT_BREAKER_FAILURES: int(5, 1, 1000),
+  /** Seconds an open breaker waits before letting one probe through. */
+  OPENAI_CIRCUIT_BREAKER_TIMEOUT: int(60, 1, 86_400),
+  OPENAI_TEXT_MODEL: text('gpt-6-luna'),
+  OPENAI_IMAGE_MODEL: text('gpt-image-2.5-flare'),
+  OPENAI_MODERATION_MODEL: text('omni-moderation-latest'),
+  OPENAI_EMBEDDING_MODEL: text('text-embedding-3-large'),
+  OPENAI_VISION_MODEL: text('gpt-6-luna'),
+  UPSTASH_REDIS_REST_URL: url(),
+  UPSTASH_REDIS_REST_TOKEN: secret(),
+  /** Per-request Redis timeout; shared state must never stall a request for long. */
+  REDIS_TIMEOUT_MS: int(1000, 50, 30_000),
+  /** Largest request body accepted, in bytes. */
+  MAX_BODY_BYTES: int(1_048_576, 1024, 100 * 1_048_576),
+  LOG_LEVEL: z.preprocess(unset, z.enum(['debug', 'info', 'warn', 'error']).default('info')),
+});
+
+/** The names of every setting, for tools that gather them from the environment (npm run dev). */
+export const SETTING_NAMES = Object.keys(Settings.shape) as (keyof typeof Settings.shape)[];
+
+export const EnvSchema = Settings.transform((env) => ({
+  ...env,
+  OPENAI_ALERT_THRESHOLD_USD: env.OPENAI_ALERT_THRESHOLD_USD ?? env.OPENAI_DAILY_BUDGET_USD * 0.8,
+})).refine((env) => env.OPENAI_ALERT_THRESHOLD_USD <= env.OPENAI_DAILY_BUDGET_USD, {
+  path: ['OPENAI_ALERT_THRESHOLD_USD'],
+  message: 'must not exceed OPENAI_DAILY_BUDGET_USD',
+});
+
+export type Env = z.output<typeof EnvSchema>;
+
+/** Thrown when the environment does not validate; `problems` name each variable and what is wrong. */
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+const parsed = new WeakMap<object, Env>();
+
+/**
+ * Validates the raw Workers env once per env object (the runtime hands the same object to every
+ * request of an isolate) and memoises the result.
+ * @throws ConfigError naming every variable at fault; messages never include the values.
+ */
+export function parseEnv(raw: object): Env {
+  const hit = parsed.get(raw);
+  if (hit) return hit;
+  const result = EnvSchema.safeParse(raw);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || 'env'}: ${i.message}`));
+  }
+  parsed.set(raw, result.data);
+  return result.data;
+}
+
+/** Values that must never appear in a log line or a response; later secrets join this list. */
+export function secretsOf(env: Env): string[] {
+  return [env.OPENAI_API_KEY, env.UPSTASH_REDIS_REST_TOKEN];
+}

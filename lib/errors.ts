@@ -1,0 +1,149 @@
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ZodError } from 'zod';
+
+/** The one error body every endpoint returns, shaped like OpenAI's so SDK error classes work. */
+export interface ErrorBody {
+  error: { type: string; code: string; message: string; param?: string; request_id: string };
+}
+
+interface GatewayErrorInit {
+  message: string;
+  code?: string;
+  param?: string;
+  /** Seconds until a retry can succeed; sent as `Retry-After`. */
+  retryAfter?: number;
+  cause?: unknown;
+}
+
+/** Base of every error the gateway means to show a client. Its message is safe to return as is. */
+export class GatewayError extends Error {
+  readonly status: ContentfulStatusCode = 500;
+  readonly type: string = 'api_error';
+  readonly code: string = 'internal_error';
+  readonly param: string | undefined;
+  readonly retryAfter: number | undefined;
+
+  constructor(init: GatewayErrorInit) {
+    super(init.message, { cause: init.cause });
+    this.name = new.target.name;
+    if (init.code) this.code = init.code;
+    this.param = init.param;
+    this.retryAfter = init.retryAfter;
+  }
+}
+
+export class InvalidRequestError extends GatewayError {
+  override readonly status = 400;
+  override readonly type = 'invalid_request_error';
+  override readonly code: string = 'invalid_request';
+}
+export class AuthenticationError extends GatewayError {
+  override readonly status = 401;
+  override readonly type = 'authentication_error';
+  override readonly code: string = 'invalid_api_key';
+}
+export class PermissionDeniedError extends GatewayError {
+  override readonly status = 403;
+  override readonly type = 'permission_error';
+  override readonly code: string = 'permission_denied';
+}
+export class NotFoundError extends GatewayError {
+  override readonly status = 404;
+  override readonly type = 'not_found_error';
+  override readonly code: string = 'not_found';
+}
+export class RequestTooLargeError extends GatewayError {
+  override readonly status = 413;
+  override readonly type = 'invalid_request_error';
+  override readonly code: string = 'request_too_large';
+}
+export class RateLimitError extends GatewayError {
+  override readonly status = 429;
+  override readonly type = 'rate_limit_error';
+  override readonly code: string = 'rate_limit_exceeded';
+}
+export class BudgetExceededError extends GatewayError {
+  override readonly status = 429;
+  override readonly type = 'insufficient_quota';
+  override readonly code: string = 'budget_exceeded';
+}
+/** A client's input was flagged by moderation. */
+export class ContentBlockedError extends GatewayError {
+  override readonly status = 400;
+  override readonly type = 'invalid_request_error';
+  override readonly code: string = 'content_policy_violation';
+}
+/** Generated content failed moderation; it is never returned. */
+export class CreativeRejectedError extends GatewayError {
+  override readonly status = 422;
+  override readonly type = 'invalid_request_error';
+  override readonly code: string = 'creative_rejected';
+}
+export class UpstreamError extends GatewayError {
+  override readonly status = 502;
+  override readonly code: string = 'upstream_error';
+}
+export class UpstreamTimeoutError extends GatewayError {
+  override readonly status = 504;
+  override readonly code: string = 'upstream_timeout';
+}
+export class CircuitOpenError extends GatewayError {
+  override readonly status = 503;
+  override readonly code: string = 'provider_unavailable';
+}
+/** Shared state (Redis) cannot be reached and the operation must not proceed without it. */
+export class StoreUnavailableError extends GatewayError {
+  override readonly status = 503;
+  override readonly code: string = 'store_unavailable';
+}
+export class MisconfiguredError extends GatewayError {
+  override readonly code: string = 'misconfigured';
+}
+export class InternalError extends GatewayError {}
+
+const INTERNAL_MESSAGE = 'The gateway hit an unexpected error. Retry later, quoting the request id.';
+
+const HTTP_EXCEPTION_ERRORS: Partial<Record<number, new (init: GatewayErrorInit) => GatewayError>> = {
+  400: InvalidRequestError,
+  401: AuthenticationError,
+  403: PermissionDeniedError,
+  404: NotFoundError,
+  413: RequestTooLargeError,
+  429: RateLimitError,
+};
+
+/**
+ * Maps anything thrown to a GatewayError. Unknown errors become a 500 with a fixed message; the
+ * caller logs the original, which never reaches the client.
+ */
+export function toGatewayError(err: unknown): GatewayError {
+  if (err instanceof GatewayError) return err;
+  if (err instanceof ZodError) {
+    const issue = err.issues[0];
+    const param = issue?.path.length ? issue.path.join('.') : undefined;
+    return new InvalidRequestError({
+      message: issue ? `${param ? `${param}: ` : ''}${issue.message}` : 'Invalid request.',
+      param,
+      cause: err,
+    });
+  }
+  if (err instanceof HTTPException) {
+    const ErrorClass = HTTP_EXCEPTION_ERRORS[err.status];
+    if (ErrorClass) return new ErrorClass({ message: err.message || 'Invalid request.', cause: err });
+  }
+  return new InternalError({ message: INTERNAL_MESSAGE, cause: err });
+}
+
+/** Renders the error body; `param` appears only when a field is at fault. */
+export function toErrorBody(err: GatewayError, requestId: string): ErrorBody {
+  return {
+    error: {
+      type: err.type,
+      code: err.code,
+      message: err.message,
+      ...(err.param ? { param: err.param } : {}),
+      request_id: requestId,
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseEnv } from '../../lib/env';
+
+const REQUIRED = {
+  OPENAI_API_KEY: 'sk-test-not-real',
+  UPSTASH_REDIS_REST_URL: 'https://example.upstash.io',
+  UPSTASH_REDIS_REST_TOKEN: 'token-not-real',
+};
+
+function problemsOf(raw: object): string[] {
+  try {
+    parseEnv(raw);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseEnv', () => {
+  it('applies the documented defaults when only the required settings are given', () => {
+    expect(parseEnv({ ...REQUIRED })).toEqual({
+      ...REQUIRED,
+      OPENAI_BASE_URL: 'https://api.openai.com/v1',
+      OPENAI_MAX_RETRIES: 3,
+      OPENAI_TIMEOUT_SECONDS: 30,
+      OPENAI_DAILY_BUDGET_USD: 100,
+      OPENAI_RATE_LIMIT_RPM: 1000,
+      OPENAI_ALERT_THRESHOLD_USD: 80,
+      OPENAI_CIRCUIT_BREAKER_FAILURES: 5,
+      OPENAI_CIRCUIT_BREAKER_TIMEOUT: 60,
+      OPENAI_TEXT_MODEL: 'gpt-6-luna',
+      OPENAI_IMAGE_MODEL: 'gpt-image-2.5-flare',
+      OPENAI_MODERATION_MODEL: 'omni-moderation-latest',
+      OPENAI_EMBEDDING_MODEL: 'text-embedding-3-large',
+      OPENAI_VISION_MODEL: 'gpt-6-luna',
+      REDIS_TIMEOUT_MS: 1000,
+      MAX_BODY_BYTES: 1_048_576,
+      LOG_LEVEL: 'info',
+    });
+  });
+
+  it('coerces strings from vars and .dev.vars, and treats empty strings as unset', () => {
+    const env = parseEnv({
+      ...REQUIRED,
+      OPENAI_MAX_RETRIES: '5',
+      OPENAI_DAILY_BUDGET_USD: '12.5',
+      OPENAI_TIMEOUT_SECONDS: 10,
+      OPENAI_TEXT_MODEL: '',
+      LOG_LEVEL: 'debug',
+    });
+    expect(env).toMatchObject({
+      OPENAI_MAX_RETRIES: 5,
+      OPENAI_DAILY_BUDGET_USD: 12.5,
+      OPENAI_TIMEOUT_SECONDS: 10,
+      OPENAI_ALERT_THRESHOLD_USD: 10,
+      OPENAI_TEXT_MODEL: 'gpt-6-luna',
+      LOG_LEVEL: 'debug',
+    });
+  });
+
+  it('names every missing secret', () => {
+    const problems = problemsOf({});
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^OPENAI_API_KEY: /),
+        expect.stringMatching(/^UPSTASH_REDIS_REST_URL: /),
+        expect.stringMatching(/^UPSTASH_REDIS_REST_TOKEN: /),
+      ]),
+    );
+  });
+
+  it.each([
+    ['OPENAI_MAX_RETRIES', 'three'],
+    ['OPENAI_MAX_RETRIES', '-1'],
+    ['OPENAI_MAX_RETRIES', '2.5'],
+    ['OPENAI_TIMEOUT_SECONDS', '0'],
+    ['OPENAI_DAILY_BUDGET_USD', '-5'],
+    ['OPENAI_RATE_LIMIT_RPM', '0'],
+    ['OPENAI_CIRCUIT_BREAKER_FAILURES', 'many'],
+    ['OPENAI_BASE_URL', 'ftp://example.com'],
+    ['UPSTASH_REDIS_REST_URL', 'not a url'],
+    ['LOG_LEVEL', 'verbose'],
+  ])('rejects %s=%s with a problem naming the variable but not the value', (name, value) => {
+    const problems = problemsOf({ ...REQUIRED, [name]: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(new RegExp(`^${name}: `));
+    expect(problems[0]).not.toContain(value);
+  });
+
+  it('rejects an alert threshold above the budget', () => {
+    const problems = problemsOf({
+      ...REQUIRED,
+      OPENAI_DAILY_BUDGET_USD: '10',
+      OPENAI_ALERT_THRESHOLD_USD: '11',
+    });
+    expect(problems).toEqual(['OPENAI_ALERT_THRESHOLD_USD: must not exceed OPENAI_DAILY_BUDGET_USD']);
+  });
+
+  it('parses each env object once', () => {
+    const raw = { ...REQUIRED };
+    expect(parseEnv(raw)).toBe(parseEnv(raw));
+  });
+});

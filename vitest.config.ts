@@ -1,0 +1,47 @@
+import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import { defineConfig } from 'vitest/config';
+
+// Two projects: `dev` tests the local infrastructure in Node (bridge conformance, simulator);
+// `worker` runs the gateway inside workerd against that infrastructure over real HTTP.
+export default defineConfig({
+  test: {
+    reporters: ['default', './test/support/node/summary-reporter.ts'],
+    // Structured request logs are noise when a test passes; they are shown for a failing one.
+    silent: 'passed-only',
+    projects: [
+      {
+        test: {
+          name: 'dev',
+          environment: 'node',
+          include: ['test/dev/**/*.test.ts'],
+          testTimeout: 20_000,
+          hookTimeout: 30_000,
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              bindings: {
+                UPSTASH_REDIS_REST_URL: inject('bridgeUrl'),
+                UPSTASH_REDIS_REST_TOKEN: inject('bridgeToken'),
+                OPENAI_BASE_URL: `${inject('simulatorUrl')}/v1`,
+                OPENAI_API_KEY: 'sim-test-key',
+                BRIDGE_URL: inject('bridgeUrl'),
+                SIMULATOR_URL: inject('simulatorUrl'),
+              },
+            },
+          })),
+        ],
+        test: {
+          name: 'worker',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/dev/**'],
+          globalSetup: ['./test/global-setup.ts'],
+          testTimeout: 20_000,
+        },
+      },
+    ],
+  },
+});
