@@ -1,5 +1,6 @@
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { createBreaker } from './breaker';
 import type { Deps } from './deps';
 import { ConfigError, type Env, parseEnv, secretsOf } from './env';
 import {
@@ -11,6 +12,7 @@ import {
   toGatewayError,
 } from './errors';
 import { createLogger, type Logger } from './log';
+import { createProviders, type Providers } from './providers';
 
 export type AppEnv = {
   Bindings: Cloudflare.Env;
@@ -18,6 +20,37 @@ export type AppEnv = {
 };
 
 export type MakeDeps = (env: Env) => Deps;
+
+/** The provider layer for this request: its settings from env, its bookkeeping in waitUntil. */
+export function providersFor(c: Context<AppEnv>): Providers {
+  const env = c.get('env');
+  const deps = c.get('deps');
+  const log = c.get('log');
+  const breaker = createBreaker(
+    { redis: deps.redis, now: deps.now, log },
+    {
+      failureThreshold: env.OPENAI_CIRCUIT_BREAKER_FAILURES,
+      openSeconds: env.OPENAI_CIRCUIT_BREAKER_TIMEOUT,
+      // A probe may take a whole attempt; only after that may another isolate probe.
+      probeLeaseMs: env.OPENAI_TIMEOUT_SECONDS * 1000 + 5000,
+    },
+  );
+  return createProviders(
+    {
+      providers: deps.providers,
+      breaker,
+      sleep: deps.sleep,
+      random: deps.random,
+      defer: (work) => c.executionCtx.waitUntil(work),
+      log,
+    },
+    {
+      maxRetries: env.OPENAI_MAX_RETRIES,
+      baseDelayMs: env.OPENAI_RETRY_BASE_MS,
+      maxDelayMs: env.OPENAI_RETRY_MAX_DELAY_MS,
+    },
+  );
+}
 
 const MISCONFIGURED_MESSAGE = 'The gateway is misconfigured; its operator can see the details in the logs.';
 

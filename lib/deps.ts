@@ -1,15 +1,19 @@
 import { Redis } from '@upstash/redis/cloudflare';
-import OpenAI from 'openai';
 import type { Env } from './env';
+import { createProviderTargets, type ProviderTarget } from './providers/targets';
 
 /** What request handlers use to reach the outside world; tests build their own. */
 export interface Deps {
   redis: Redis;
-  openai: OpenAI;
+  /** The primary provider (OpenAI) first, then the configured backups. */
+  providers: ProviderTarget[];
   /** Milliseconds since the epoch. In Workers it only advances across I/O. */
   now: () => number;
   /** A random id with a type prefix, e.g. `req_3f…`. */
   newId: (prefix: string) => string;
+  sleep: (ms: number) => Promise<void>;
+  /** A number in [0, 1), for jitter. */
+  random: () => number;
 }
 
 /**
@@ -27,14 +31,11 @@ export function createDeps(env: Env): Deps {
       retry: { retries: 0 },
       enableTelemetry: false,
     }),
-    // The gateway owns retries and timeouts per attempt; the SDK's own are 2 retries and 10 minutes.
-    openai: new OpenAI({
-      apiKey: env.OPENAI_API_KEY,
-      baseURL: env.OPENAI_BASE_URL,
-      maxRetries: 0,
-      timeout: env.OPENAI_TIMEOUT_SECONDS * 1000,
-    }),
+    // The gateway owns retries and per-attempt timeouts; the SDK's own are 2 retries and 10 minutes.
+    providers: createProviderTargets(env),
     now: () => Date.now(),
     newId: (prefix) => `${prefix}_${crypto.randomUUID().replaceAll('-', '')}`,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    random: Math.random,
   };
 }

@@ -14,12 +14,44 @@ const int = (fallback: number, min: number, max: number) =>
 const num = (fallback: number, min: number, max: number) =>
   z.preprocess(unset, z.coerce.number().min(min).max(max).default(fallback));
 
+const CAPABILITIES = ['text', 'vision', 'image', 'embeddings', 'moderation'] as const;
+export type Capability = (typeof CAPABILITIES)[number];
+
+/** One backup provider: any OpenAI-compatible endpoint (Gemini's and Anthropic's compatibility layers). */
+const BackupProviderSpec = z.strictObject({
+  /** Lower-case name used in headers, metrics and breaker keys. */
+  name: z.string().regex(/^[a-z0-9-]{1,32}$/, 'must be 1-32 lower-case letters, digits or dashes'),
+  base_url: z.url({ protocol: /^https?$/ }),
+  /** Name of the secret that holds this provider's key, e.g. GEMINI_API_KEY. */
+  api_key_env: z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'must name an environment variable'),
+  /** Whether it honours `response_format: json_schema`; without it the schema goes into the prompt. */
+  structured_outputs: z.boolean().default(false),
+  /** The model serving each capability; a capability without a model is not offered by this backup. */
+  models: z.partialRecord(z.enum(CAPABILITIES), z.string().min(1)),
+});
+export type BackupProviderSpec = z.output<typeof BackupProviderSpec>;
+
+const json = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value, ctx) => {
+    if (typeof value !== 'string') return value;
+    try {
+      return JSON.parse(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be valid JSON' });
+      return z.NEVER;
+    }
+  }, schema);
+
 const Settings = z.object({
   /** OpenAI (or compatible) API key; a secret. */
   OPENAI_API_KEY: secret(),
   OPENAI_BASE_URL: url().default('https://api.openai.com/v1'),
   /** Attempts after the first one for a retryable failure. */
   OPENAI_MAX_RETRIES: int(3, 0, 10),
+  /** First retry backoff; doubled on each retry (1 s, 2 s, 4 s). */
+  OPENAI_RETRY_BASE_MS: int(1000, 0, 60_000),
+  /** Longest wait before a retry, also the cap on a provider's `retry-after`. */
+  OPENAI_RETRY_MAX_DELAY_MS: int(20_000, 0, 300_000),
   /** Per-attempt timeout for a provider call. */
   OPENAI_TIMEOUT_SECONDS: num(30, 1, 600),
   OPENAI_DAILY_BUDGET_USD: num(100, 0, 1_000_000),
@@ -36,6 +68,8 @@ const Settings = z.object({
   OPENAI_MODERATION_MODEL: text('omni-moderation-latest'),
   OPENAI_EMBEDDING_MODEL: text('text-embedding-3-large'),
   OPENAI_VISION_MODEL: text('gpt-6-luna'),
+  /** JSON list of backup providers, tried in order when OpenAI is down; see the README. */
+  BACKUP_PROVIDERS: z.preprocess(unset, json(z.array(BackupProviderSpec).max(5)).default([])),
   UPSTASH_REDIS_REST_URL: url(),
   UPSTASH_REDIS_REST_TOKEN: secret(),
   /** Per-request Redis timeout; shared state must never stall a request for long. */
@@ -56,7 +90,10 @@ export const EnvSchema = Settings.transform((env) => ({
   message: 'must not exceed OPENAI_DAILY_BUDGET_USD',
 });
 
-export type Env = z.output<typeof EnvSchema>;
+/** A backup provider with its key read from the secret it names. */
+export type BackupProvider = BackupProviderSpec & { apiKey: string };
+
+export type Env = z.output<typeof EnvSchema> & { backups: BackupProvider[] };
 
 /** Thrown when the environment does not validate; `problems` name each variable and what is wrong. */
 export class ConfigError extends Error {
@@ -82,11 +119,30 @@ export function parseEnv(raw: object): Env {
   if (!result.success) {
     throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || 'env'}: ${i.message}`));
   }
-  parsed.set(raw, result.data);
-  return result.data;
+  const env = { ...result.data, backups: resolveBackups(result.data.BACKUP_PROVIDERS, raw) };
+  parsed.set(raw, env);
+  return env;
 }
 
-/** Values that must never appear in a log line or a response; later secrets join this list. */
+/** Reads each backup's key from the secret it names; a backup without its key is a config error. */
+function resolveBackups(specs: BackupProviderSpec[], raw: object): BackupProvider[] {
+  const problems: string[] = [];
+  const backups = specs.map((spec) => {
+    const apiKey = (raw as Record<string, unknown>)[spec.api_key_env];
+    if (typeof apiKey !== 'string' || !apiKey.trim()) {
+      problems.push(`${spec.api_key_env}: is required by backup provider '${spec.name}'`);
+    }
+    return { ...spec, apiKey: String(apiKey ?? '').trim() };
+  });
+  const names = specs.map((s) => s.name);
+  if (new Set([...names, 'openai']).size !== names.length + 1) {
+    problems.push("BACKUP_PROVIDERS: names must be unique and not 'openai'");
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return backups;
+}
+
+/** Values that must never appear in a log line or a response. */
 export function secretsOf(env: Env): string[] {
-  return [env.OPENAI_API_KEY, env.UPSTASH_REDIS_REST_TOKEN];
+  return [env.OPENAI_API_KEY, env.UPSTASH_REDIS_REST_TOKEN, ...env.backups.map((b) => b.apiKey)];
 }

@@ -18,16 +18,18 @@ interface GatewayErrorInit {
 
 /** Base of every error the gateway means to show a client. Its message is safe to return as is. */
 export class GatewayError extends Error {
+  /** The `code` when the thrower gives none. A static, because a subclass field would overwrite `init.code`. */
+  static readonly defaultCode: string = 'internal_error';
   readonly status: ContentfulStatusCode = 500;
   readonly type: string = 'api_error';
-  readonly code: string = 'internal_error';
+  readonly code: string;
   readonly param: string | undefined;
   readonly retryAfter: number | undefined;
 
   constructor(init: GatewayErrorInit) {
     super(init.message, { cause: init.cause });
     this.name = new.target.name;
-    if (init.code) this.code = init.code;
+    this.code = init.code ?? (new.target as typeof GatewayError).defaultCode;
     this.param = init.param;
     this.retryAfter = init.retryAfter;
   }
@@ -36,69 +38,74 @@ export class GatewayError extends Error {
 export class InvalidRequestError extends GatewayError {
   override readonly status = 400;
   override readonly type = 'invalid_request_error';
-  override readonly code: string = 'invalid_request';
+  static override readonly defaultCode = 'invalid_request';
 }
 export class AuthenticationError extends GatewayError {
   override readonly status = 401;
   override readonly type = 'authentication_error';
-  override readonly code: string = 'invalid_api_key';
+  static override readonly defaultCode = 'invalid_api_key';
 }
 export class PermissionDeniedError extends GatewayError {
   override readonly status = 403;
   override readonly type = 'permission_error';
-  override readonly code: string = 'permission_denied';
+  static override readonly defaultCode = 'permission_denied';
 }
 export class NotFoundError extends GatewayError {
   override readonly status = 404;
   override readonly type = 'not_found_error';
-  override readonly code: string = 'not_found';
+  static override readonly defaultCode = 'not_found';
 }
 export class RequestTooLargeError extends GatewayError {
   override readonly status = 413;
   override readonly type = 'invalid_request_error';
-  override readonly code: string = 'request_too_large';
+  static override readonly defaultCode = 'request_too_large';
 }
 export class RateLimitError extends GatewayError {
   override readonly status = 429;
   override readonly type = 'rate_limit_error';
-  override readonly code: string = 'rate_limit_exceeded';
+  static override readonly defaultCode = 'rate_limit_exceeded';
 }
 export class BudgetExceededError extends GatewayError {
   override readonly status = 429;
   override readonly type = 'insufficient_quota';
-  override readonly code: string = 'budget_exceeded';
+  static override readonly defaultCode = 'budget_exceeded';
 }
 /** A client's input was flagged by moderation. */
 export class ContentBlockedError extends GatewayError {
   override readonly status = 400;
   override readonly type = 'invalid_request_error';
-  override readonly code: string = 'content_policy_violation';
+  static override readonly defaultCode = 'content_policy_violation';
 }
 /** Generated content failed moderation; it is never returned. */
 export class CreativeRejectedError extends GatewayError {
   override readonly status = 422;
   override readonly type = 'invalid_request_error';
-  override readonly code: string = 'creative_rejected';
+  static override readonly defaultCode = 'creative_rejected';
 }
 export class UpstreamError extends GatewayError {
   override readonly status = 502;
-  override readonly code: string = 'upstream_error';
+  static override readonly defaultCode = 'upstream_error';
+}
+/** The model's output stayed invalid after a repair attempt; it is never returned. */
+export class InvalidModelOutputError extends GatewayError {
+  override readonly status = 502;
+  static override readonly defaultCode = 'invalid_model_output';
 }
 export class UpstreamTimeoutError extends GatewayError {
   override readonly status = 504;
-  override readonly code: string = 'upstream_timeout';
+  static override readonly defaultCode = 'upstream_timeout';
 }
 export class CircuitOpenError extends GatewayError {
   override readonly status = 503;
-  override readonly code: string = 'provider_unavailable';
+  static override readonly defaultCode = 'provider_unavailable';
 }
 /** Shared state (Redis) cannot be reached and the operation must not proceed without it. */
 export class StoreUnavailableError extends GatewayError {
   override readonly status = 503;
-  override readonly code: string = 'store_unavailable';
+  static override readonly defaultCode = 'store_unavailable';
 }
 export class MisconfiguredError extends GatewayError {
-  override readonly code: string = 'misconfigured';
+  static override readonly defaultCode = 'misconfigured';
 }
 export class InternalError extends GatewayError {}
 

@@ -3,11 +3,16 @@ import { invalidParam, missingParam } from './errors.ts';
 import { type Completion, generateCompletion, type OutputFormat, parseJsonSchemaFormat } from './generate.ts';
 import { sseData } from './http.ts';
 import { promptText } from './input-text.ts';
+import { schemaFromPrompt } from './prompt-schema.ts';
 import { hashOf } from './rng.ts';
 import { exactPath, type RouteContext, type RouteResult, type SimRoute } from './routes.ts';
 import { chunkText } from './text.ts';
 
-/** `POST /v1/chat/completions`, with `response_format` structured outputs, `n` choices and SSE streaming. */
+/**
+ * `POST /v1/chat/completions`, with `response_format` structured outputs, `n` choices and SSE streaming.
+ * Without a `response_format` (or with `{ type: 'text' }`), a system or developer message that asks for JSON
+ * `valid against this JSON Schema:` followed by a schema gets JSON following it (see prompt-schema.ts).
+ */
 export const chatRoute: SimRoute = {
   method: 'POST',
   endpoint: '/v1/chat/completions',
@@ -15,8 +20,8 @@ export const chatRoute: SimRoute = {
   supportsFault: (kind, body) =>
     kind === 'refusal' ||
     (kind === 'schema_violation' &&
-      isRecord(body.response_format) &&
-      body.response_format.type === 'json_schema'),
+      ((isRecord(body.response_format) && body.response_format.type === 'json_schema') ||
+        promptSchemaOf(body) !== undefined)),
   handle: handleChat,
 };
 
@@ -26,7 +31,10 @@ function handleChat(body: Json, ctx: RouteContext): RouteResult {
   if (typeof body.model !== 'string' || !body.model) throw missingParam('model');
   if (!Array.isArray(body.messages) || body.messages.length === 0) throw missingParam('messages');
   const model = body.model;
-  const format = parseResponseFormat(body.response_format);
+  const promptSchema = promptSchemaOf(body);
+  const format: OutputFormat = promptSchema
+    ? { type: 'prompt_schema', schema: promptSchema }
+    : parseResponseFormat(body.response_format);
   const maxOutputTokens = parsePositiveInt(
     body.max_completion_tokens ?? body.max_tokens,
     'max_completion_tokens',
@@ -120,6 +128,16 @@ function chunkFrames(base: Json, completions: Completion[], usage?: Json): strin
   if (usage) frames.push(chunk([], { usage }));
   frames.push(sseData('[DONE]'));
   return frames;
+}
+
+/**
+ * The schema a system/developer message asks the reply to follow, when no `response_format` asks for another
+ * format. Not checked against strict-mode rules: a prompt is free text, and a model just follows it.
+ */
+function promptSchemaOf(body: Json): Json | undefined {
+  const format = body.response_format;
+  const textOnly = format === undefined || format === null || (isRecord(format) && format.type === 'text');
+  return textOnly ? schemaFromPrompt(promptText(body.messages).systemText) : undefined;
 }
 
 function parseResponseFormat(value: unknown): OutputFormat {

@@ -27,6 +27,17 @@ export interface SimFault {
   code?: string;
   /** Sends `retry-after` (whole seconds, rounded up) and `retry-after-ms`. */
   retry_after_s?: number;
+  /**
+   * Applies to the next `times` requests it matches (and wins its `rate` roll), then is spent and skipped.
+   * Each config scope counts its own uses; replacing or resetting a config starts the count again. In an
+   * `x-sim-fault` header it changes nothing: a header fault only ever sees its own request. @default unlimited
+   */
+  times?: number;
+  /**
+   * Uses left of a fault with `times`, as `GET /_sim/config` reports it (0 once spent). Output only: a config
+   * that sets it is rejected.
+   */
+  remaining?: number;
 }
 
 /** The whole fault/latency/moderation configuration; `POST /_sim/config` replaces it. */
@@ -43,7 +54,7 @@ export interface SimConfig {
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; message: string };
 
 const CONFIG_KEYS = new Set(['latency_ms', 'faults', 'moderation']);
-const FAULT_KEYS = new Set(['kind', 'rate', 'endpoint', 'status', 'code', 'retry_after_s']);
+const FAULT_KEYS = new Set(['kind', 'rate', 'endpoint', 'status', 'code', 'retry_after_s', 'times']);
 
 /** Validates a whole config (the body of `POST /_sim/config`); unknown keys are rejected to catch typos. */
 export function parseSimConfig(input: unknown): ParseResult<SimConfig> {
@@ -100,9 +111,12 @@ export function parseFaults(input: unknown): ParseResult<SimFault[]> {
 
 function parseFault(input: unknown): ParseResult<SimFault> {
   if (!isRecord(input)) return fail('a fault must be an object');
+  if ('remaining' in input) {
+    return fail("'remaining' is reported by GET /_sim/config and cannot be set (set 'times' instead)");
+  }
   const unknown = Object.keys(input).find((key) => !FAULT_KEYS.has(key));
   if (unknown) return fail(`unknown fault field '${unknown}'`);
-  const { kind, rate, endpoint, status, code, retry_after_s } = input;
+  const { kind, rate, endpoint, status, code, retry_after_s, times } = input;
   if (!FAULT_KINDS.includes(kind as SimFaultKind))
     return fail(`kind must be one of ${FAULT_KINDS.join(', ')}`);
   if (rate !== undefined && !(typeof rate === 'number' && rate >= 0 && rate <= 1)) {
@@ -120,6 +134,9 @@ function parseFault(input: unknown): ParseResult<SimFault> {
   if (code !== undefined && typeof code !== 'string') return fail('code must be a string');
   if (retry_after_s !== undefined && !(typeof retry_after_s === 'number' && retry_after_s >= 0)) {
     return fail('retry_after_s must be a non-negative number');
+  }
+  if (times !== undefined && !(Number.isInteger(times) && (times as number) >= 1)) {
+    return fail('times must be a positive integer');
   }
   return { ok: true, value: input as unknown as SimFault };
 }

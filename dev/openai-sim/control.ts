@@ -8,7 +8,8 @@ import type { SimState } from './state.ts';
  * The control API under `/_sim/` (no auth; the server listens on loopback only). Every endpoint takes an
  * optional `?key=<api key>` that scopes it to requests made with that bearer key:
  * - `POST /_sim/config` replaces the config (`{ latency_ms?, faults?, moderation?: { flagged_terms? } }`);
- * - `GET /_sim/config` shows it (the scoped config, or null when the key has none);
+ * - `GET /_sim/config` shows it (the scoped config, or null when the key has none), with `remaining` uses on
+ *   each fault that has `times`;
  * - `GET /_sim/stats` returns `{ requests, faults, models }` counts;
  * - `POST /_sim/reset` clears config and stats: for a key, that key's; otherwise the global config goes back
  *   to the run config and global stats are cleared, while scoped configs stay.

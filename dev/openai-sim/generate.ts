@@ -1,4 +1,4 @@
-import { isRecord } from './config.ts';
+import { isRecord, type ParseResult } from './config.ts';
 import { SimHttpError } from './errors.ts';
 import { createRng, hashOf } from './rng.ts';
 import { createInstance, type JsonSchema, SchemaError } from './schema-instance.ts';
@@ -10,11 +10,16 @@ import { estimateTokens, IMAGE_INPUT_TOKENS, truncateToTokens } from './tokens.t
 /** OpenAI's refusal wording, as quoted in the structured-outputs guide. */
 export const REFUSAL_TEXT = "I'm sorry, I cannot assist with that request.";
 
-/** The requested output: plain text, any JSON object, or JSON valid against a schema. */
+/**
+ * The requested output: plain text, any JSON object, JSON valid against a schema, or JSON following a schema
+ * that the system prompt asks for (`prompt_schema`: followed as a compliant model would, never validated;
+ * a schema with no instance gets plain text, since a prompt cannot make the API answer 400).
+ */
 export type OutputFormat =
   | { type: 'text' }
   | { type: 'json_object' }
-  | { type: 'json_schema'; name: string; schema: JsonSchema; strict: boolean };
+  | { type: 'json_schema'; name: string; schema: JsonSchema; strict: boolean }
+  | { type: 'prompt_schema'; schema: JsonSchema };
 
 /** Faults that change generated content rather than the transport. */
 export type ContentFault = 'schema_violation' | 'refusal';
@@ -59,20 +64,7 @@ export function generateCompletion(req: CompletionRequest): Completion {
       outputTokens: estimateTokens(REFUSAL_TEXT),
     };
   }
-  const seed = hashOf(req.model, req.systemText, req.userText, req.format, req.variant ?? 0);
-  const words = contentWords(req.userText || req.systemText);
-  let text: string;
-  if (req.format.type === 'json_schema') {
-    const { schema } = req.format;
-    const instance = instanceOrError(schema, seed, words);
-    text = JSON.stringify(
-      req.contentFault === 'schema_violation' ? violateInstance(schema, instance) : instance,
-    );
-  } else if (req.format.type === 'json_object') {
-    text = JSON.stringify({ answer: plainAnswer(words, createRng(seed)) });
-  } else {
-    text = plainAnswer(words, createRng(seed));
-  }
+  const text = outputText(req);
   const outputTokens = estimateTokens(text);
   if (req.maxOutputTokens !== undefined && outputTokens > req.maxOutputTokens) {
     const cut = truncateToTokens(text, req.maxOutputTokens);
@@ -81,13 +73,29 @@ export function generateCompletion(req: CompletionRequest): Completion {
   return { kind: 'text', text, truncated: false, inputTokens, outputTokens };
 }
 
-function instanceOrError(schema: JsonSchema, seed: string, words: readonly string[]): unknown {
-  try {
-    return createInstance(schema, { seed, words });
-  } catch (error) {
-    if (error instanceof SchemaError) {
-      throw new SimHttpError(400, `Invalid schema: ${error.message}`, { code: 'invalid_json_schema' });
+function outputText(req: CompletionRequest): string {
+  const seed = hashOf(req.model, req.systemText, req.userText, req.format, req.variant ?? 0);
+  const words = contentWords(req.userText || req.systemText);
+  const { format } = req;
+  if (format.type === 'json_schema' || format.type === 'prompt_schema') {
+    const instance = instanceOf(format.schema, seed, words);
+    if (instance.ok) {
+      const broken = req.contentFault === 'schema_violation';
+      return JSON.stringify(broken ? violateInstance(format.schema, instance.value) : instance.value);
     }
+    if (format.type === 'json_schema') {
+      throw new SimHttpError(400, `Invalid schema: ${instance.message}`, { code: 'invalid_json_schema' });
+    }
+  }
+  if (format.type === 'json_object') return JSON.stringify({ answer: plainAnswer(words, createRng(seed)) });
+  return plainAnswer(words, createRng(seed));
+}
+
+function instanceOf(schema: JsonSchema, seed: string, words: readonly string[]): ParseResult<unknown> {
+  try {
+    return { ok: true, value: createInstance(schema, { seed, words }) };
+  } catch (error) {
+    if (error instanceof SchemaError) return { ok: false, message: error.message };
     throw error;
   }
 }

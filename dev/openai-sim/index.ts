@@ -5,7 +5,11 @@
  *
  * Output is deterministic: the same model, input and schema give the same content (ids and timestamps
  * still differ). Structured outputs return JSON valid against the requested schema, built from the
- * property names and the input's words.
+ * property names and the input's words. Chat Completions without `response_format` (or with `type: 'text'`)
+ * follow a schema given in the prompt, as a compliant model would: when a system or developer message says
+ * `valid against this JSON Schema:` followed by a JSON schema object, the answer is JSON valid against it.
+ * That schema may be non-strict (optional properties, no `additionalProperties: false`, `$schema`); text
+ * after the marker that is not a JSON object gets plain text.
  *
  * Moderation flags text containing a configured term (default: kill, murder, bomb, terrorist, suicide, porn,
  * nazi) and images whose URL, or data URL bytes, contain `sim-flag`. An image prompt containing `sim-flag`
@@ -15,12 +19,25 @@
  * the run config (`options.config`, else env `SIM_LATENCY_MS` / `SIM_FAULTS`); the headers `x-sim-fault`
  * (a JSON fault or array, checked before the config's) and `x-sim-latency-ms` (replaces the config's);
  * and the control API `POST /_sim/config`, `GET /_sim/stats`, `POST /_sim/reset`, each optionally scoped
- * with `?key=<api key>` (see control.ts).
+ * with `?key=<api key>` (see control.ts). `schema_violation` and `refusal` apply only where text is generated
+ * (responses and chat; `schema_violation` only when a schema is requested, in `response_format`/`text.format`
+ * or in a chat prompt).
+ *
+ * A fault with `times: n` applies to the next n requests it matches (and wins its `rate` roll), then is spent
+ * and skipped; it stays listed in `GET /_sim/config` with `remaining: 0`. Each config scope counts its own
+ * uses, and replacing or resetting a config restarts the count. A `status`, `timeout`, `drop` or `malformed`
+ * fault without an `endpoint` also matches (and is used up by) moderation and embedding calls, so name the
+ * endpoint to count model calls only. In an `x-sim-fault` header, `times` changes nothing.
  *
  * @example
  * const sim = await startSimulator({ config: { faults: [{ kind: 'status', status: 503, rate: 0.3 }] } });
  * const client = new OpenAI({ apiKey: 'sim', baseURL: `${sim.url}/v1`, maxRetries: 0 });
  * await sim.close();
+ * @example
+ * // POST /_sim/config bodies. The first schema-bound call breaks the schema and the repair call succeeds:
+ * { "faults": [{ "kind": "schema_violation", "times": 1 }] }
+ * // The first three chat calls get a 503, then the API recovers:
+ * { "faults": [{ "kind": "status", "status": 503, "times": 3, "endpoint": "/v1/chat/completions" }] }
  */
 import type { AddressInfo } from 'node:net';
 import { configFromEnv, parseSimConfig, type SimConfig } from './config.ts';

@@ -55,7 +55,10 @@ export async function handleApi(
   const config = deps.state.configFor(apiKey);
   const supports = (kind: SimFaultKind) =>
     !CONTENT_FAULTS.includes(kind) || !!route.supportsFault?.(kind, body);
-  const fault = pickFault([...headerFaults(req), ...(config.faults ?? [])], route.endpoint, supports);
+  const candidates = [...headerFaults(req), ...(config.faults ?? [])].filter(deps.state.hasUsesLeft);
+  const fault = pickFault(candidates, route.endpoint, supports);
+  // No await between picking and counting, so concurrent requests cannot both take a fault's last use.
+  if (fault) deps.state.useFault(fault);
   const model = typeof body.model === 'string' ? body.model : route.defaultModel;
   deps.state.record({ apiKey, endpoint: route.endpoint, model, fault: fault?.kind });
   if (fault) deps.onFault(fault.kind);

@@ -1,4 +1,4 @@
-import type { SimConfig, SimFaultKind } from './config.ts';
+import type { SimConfig, SimFault, SimFaultKind } from './config.ts';
 
 /** The body of `GET /_sim/stats`. */
 export interface SimStats {
@@ -16,19 +16,27 @@ export interface RequestRecord {
 }
 
 /**
- * Mutable simulator state: the global config (starting as the run config), per-API-key configs, and stats
- * kept both globally and per key. Scoping lets parallel tests inject faults without touching each other.
+ * Mutable simulator state: the global config (starting as the run config), per-API-key configs, the uses left
+ * of faults with `times`, and stats kept both globally and per key. Scoping lets parallel tests inject faults
+ * without touching each other.
  */
 export interface SimState {
   /** The config a request with this key runs under: its scoped config, else the global one. */
   configFor(apiKey: string): SimConfig;
-  /** The config stored for `key` (undefined when none) or the global config. */
+  /**
+   * A copy of the config stored for `key` (undefined when none) or of the global config, with `remaining` on
+   * each fault that has `times`.
+   */
   getConfig(key?: string): SimConfig | undefined;
   setConfig(config: SimConfig, key?: string): void;
   /** Without a key: global config back to the run config and global stats cleared; scoped configs stay. */
   reset(key?: string): void;
   stats(key?: string): SimStats;
   record(entry: RequestRecord): void;
+  /** False once a fault with `times` has applied that many times; always true for faults without it. */
+  hasUsesLeft(fault: SimFault): boolean;
+  /** Counts one use of the fault a request got (a no-op without `times`). */
+  useFault(fault: SimFault): void;
 }
 
 /** State for one simulator instance, starting from its run config. */
@@ -37,10 +45,21 @@ export function createSimState(runConfig: SimConfig): SimState {
   let globalStats = emptyStats();
   const scopedConfigs = new Map<string, SimConfig>();
   const scopedStats = new Map<string, SimStats>();
+  // Keyed by the fault objects of the stored configs: every setConfig/reset clones, so each scope and each
+  // replacement counts from `times` again, and dropped configs take their counts with them.
+  const usesLeft = new WeakMap<SimFault, number>();
+  const left = (fault: SimFault) => usesLeft.get(fault) ?? fault.times;
 
   return {
     configFor: (apiKey) => scopedConfigs.get(apiKey) ?? globalConfig,
-    getConfig: (key) => (key === undefined ? globalConfig : scopedConfigs.get(key)),
+    getConfig(key) {
+      const config = key === undefined ? globalConfig : scopedConfigs.get(key);
+      if (config?.faults === undefined) return config && structuredClone(config);
+      const faults = config.faults.map((fault) =>
+        fault.times === undefined ? { ...fault } : { ...fault, remaining: left(fault) },
+      );
+      return { ...structuredClone(config), faults };
+    },
     setConfig(config, key) {
       if (key === undefined) globalConfig = structuredClone(config);
       else scopedConfigs.set(key, structuredClone(config));
@@ -66,6 +85,11 @@ export function createSimState(runConfig: SimConfig): SimState {
         if (entry.model) increment(stats.models, entry.model);
         if (entry.fault) increment(stats.faults, entry.fault);
       }
+    },
+    hasUsesLeft: (fault) => (left(fault) ?? 1) > 0,
+    useFault(fault) {
+      const uses = left(fault);
+      if (uses !== undefined) usesLeft.set(fault, Math.max(0, uses - 1));
     },
   };
 }

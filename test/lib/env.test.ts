@@ -23,6 +23,8 @@ describe('parseEnv', () => {
       ...REQUIRED,
       OPENAI_BASE_URL: 'https://api.openai.com/v1',
       OPENAI_MAX_RETRIES: 3,
+      OPENAI_RETRY_BASE_MS: 1000,
+      OPENAI_RETRY_MAX_DELAY_MS: 20_000,
       OPENAI_TIMEOUT_SECONDS: 30,
       OPENAI_DAILY_BUDGET_USD: 100,
       OPENAI_RATE_LIMIT_RPM: 1000,
@@ -34,6 +36,8 @@ describe('parseEnv', () => {
       OPENAI_MODERATION_MODEL: 'omni-moderation-latest',
       OPENAI_EMBEDDING_MODEL: 'text-embedding-3-large',
       OPENAI_VISION_MODEL: 'gpt-6-luna',
+      BACKUP_PROVIDERS: [],
+      backups: [],
       REDIS_TIMEOUT_MS: 1000,
       MAX_BODY_BYTES: 1_048_576,
       LOG_LEVEL: 'info',
@@ -100,5 +104,48 @@ describe('parseEnv', () => {
   it('parses each env object once', () => {
     const raw = { ...REQUIRED };
     expect(parseEnv(raw)).toBe(parseEnv(raw));
+  });
+
+  it('reads backup providers from JSON, with each key from the secret it names', () => {
+    const spec = {
+      name: 'gemini',
+      base_url: 'https://generativelanguage.googleapis.com/v1beta/openai/',
+      api_key_env: 'GEMINI_API_KEY',
+      structured_outputs: true,
+      models: { text: 'gemini-2.5-flash', embeddings: 'gemini-embedding-001' },
+    };
+    const env = parseEnv({
+      ...REQUIRED,
+      BACKUP_PROVIDERS: JSON.stringify([spec]),
+      GEMINI_API_KEY: 'gm-key-123',
+    });
+    expect(env.backups).toEqual([{ ...spec, apiKey: 'gm-key-123' }]);
+  });
+
+  it.each([
+    ['not JSON', '[{', /BACKUP_PROVIDERS: must be valid JSON/],
+    [
+      'a bad name',
+      JSON.stringify([{ name: 'Gemini!', base_url: 'https://x.dev', api_key_env: 'K', models: {} }]),
+      /name/,
+    ],
+    [
+      'an unknown capability',
+      JSON.stringify([{ name: 'g', base_url: 'https://x.dev', api_key_env: 'K', models: { audio: 'm' } }]),
+      /models/,
+    ],
+    [
+      'a missing key secret',
+      JSON.stringify([{ name: 'g', base_url: 'https://x.dev', api_key_env: 'G_KEY', models: {} }]),
+      /G_KEY: is required by backup provider 'g'/,
+    ],
+    [
+      'a duplicate name',
+      JSON.stringify([{ name: 'openai', base_url: 'https://x.dev', api_key_env: 'K', models: {} }]),
+      /unique/,
+    ],
+  ])('rejects BACKUP_PROVIDERS with %s', (_, value, problem) => {
+    const problems = problemsOf({ ...REQUIRED, BACKUP_PROVIDERS: value, K: 'key-value' });
+    expect(problems.join('\n')).toMatch(problem);
   });
 });

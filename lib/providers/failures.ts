@@ -1,0 +1,122 @@
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import {
+  CircuitOpenError,
+  GatewayError,
+  RateLimitError,
+  UpstreamError,
+  UpstreamTimeoutError,
+} from '../errors';
+
+/** How one failed provider call should be handled, and what the client sees if it is the last. */
+export interface Failure {
+  error: GatewayError;
+  /** Another attempt at the same provider can succeed (429 rate limit, 408/409, 5xx, timeouts, drops). */
+  retryable: boolean;
+  /** The provider is unhealthy or unusable for us: counts toward its breaker, and a backup may serve. */
+  providerFault: boolean;
+  /** What the provider asked us to wait, from `retry-after-ms` or `retry-after`. */
+  retryAfterMs?: number;
+}
+
+/** An upstream 4xx about the request itself, passed through with the provider's status, type and code. */
+export class UpstreamRequestError extends GatewayError {
+  override readonly status: 400 | 404 | 422;
+  override readonly type: string;
+  constructor(status: 400 | 404 | 422, type: string, code: string, message: string, param?: string) {
+    super({ message, code, ...(param ? { param } : {}) });
+    this.status = status;
+    this.type = type;
+  }
+}
+
+const REQUEST_STATUSES = new Set([400, 404, 422]);
+
+/**
+ * Classifies anything a provider call threw. Messages from the provider are passed on only for
+ * request errors (they describe the request); for everything else the client gets a fixed text,
+ * so a provider message that echoes our key can never reach it.
+ */
+export function classifyFailure(err: unknown, provider: string): Failure {
+  if (err instanceof GatewayError) {
+    // Our own checks on a provider's answer (no image data, too few embeddings) blame the provider.
+    const providerFault = err instanceof UpstreamError;
+    return { error: err, retryable: providerFault, providerFault };
+  }
+  if (err instanceof APIUserAbortError) {
+    return {
+      error: new UpstreamTimeoutError({ message: `${provider} call was aborted.`, cause: err }),
+      retryable: false,
+      providerFault: false,
+    };
+  }
+  if (err instanceof APIConnectionTimeoutError) {
+    const error = new UpstreamTimeoutError({ message: `${provider} did not answer in time.`, cause: err });
+    return { error, retryable: true, providerFault: true };
+  }
+  if (err instanceof APIConnectionError) {
+    const error = new UpstreamError({ message: `Could not reach ${provider}.`, cause: err });
+    return { error, retryable: true, providerFault: true };
+  }
+  if (err instanceof APIError && typeof err.status === 'number')
+    return classifyStatus(err, err.status, provider);
+  // A malformed body (SyntaxError) or a stream cut short: the provider misbehaved; another try can work.
+  const error = new UpstreamError({ message: `${provider} returned an unreadable response.`, cause: err });
+  return { error, retryable: true, providerFault: true };
+}
+
+function classifyStatus(err: APIError, status: number, provider: string): Failure {
+  const retryAfterMs = retryAfterFrom(err.headers);
+  const withWait = retryAfterMs === undefined ? {} : { retryAfterMs };
+  if (REQUEST_STATUSES.has(status)) {
+    const error = new UpstreamRequestError(
+      status as 400 | 404 | 422,
+      err.type ?? 'invalid_request_error',
+      err.code ?? 'upstream_rejected',
+      stripStatus(err.message),
+      err.param ?? undefined,
+    );
+    return { error, retryable: false, providerFault: false };
+  }
+  if (status === 429 && err.code === 'insufficient_quota') {
+    const error = new CircuitOpenError({ message: `${provider} quota is exhausted.`, cause: err });
+    return { error, retryable: false, providerFault: true };
+  }
+  if (status === 429) {
+    const retryAfter = retryAfterMs === undefined ? undefined : Math.ceil(retryAfterMs / 1000);
+    const error = new RateLimitError({
+      message: `${provider} is rate limiting the gateway; retry later.`,
+      code: 'upstream_rate_limited',
+      ...(retryAfter === undefined ? {} : { retryAfter }),
+      cause: err,
+    });
+    return { error, retryable: true, providerFault: true, ...withWait };
+  }
+  if (status === 401 || status === 403) {
+    // The failing credential is ours, not the client's.
+    const error = new UpstreamError({
+      message: `${provider} rejected the gateway's credentials.`,
+      cause: err,
+    });
+    return { error, retryable: false, providerFault: true };
+  }
+  const retryable = status === 408 || status === 409 || status >= 500;
+  const error = new UpstreamError({ message: `${provider} failed with status ${status}.`, cause: err });
+  return { error, retryable, providerFault: retryable, ...withWait };
+}
+
+/** `retry-after-ms`, else `retry-after` in seconds or as an HTTP date. */
+export function retryAfterFrom(headers: Headers | undefined): number | undefined {
+  const ms = Number(headers?.get('retry-after-ms') ?? Number.NaN);
+  if (Number.isFinite(ms) && ms >= 0) return ms;
+  const raw = headers?.get('retry-after');
+  if (!raw) return undefined;
+  const seconds = Number(raw);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(raw);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+/** The SDK prefixes messages with the status ("400 Invalid schema"); the body shape already says it. */
+function stripStatus(message: string): string {
+  return message.replace(/^\d{3}\s+/, '');
+}

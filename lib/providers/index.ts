@@ -1,0 +1,33 @@
+import type { Moderation } from 'openai/resources/moderations';
+import { type Embeddings, embed } from './embeddings';
+import { type GeneratedImage, generateImage, type ImageRequest } from './images';
+import { type ModerationInput, moderate } from './moderations';
+import type { RetryPolicy } from './retry';
+import type { RouterDeps, Served } from './router';
+import { generateStructured, type StructuredResult, type StructuredTask } from './structured';
+
+export type { Served } from './router';
+export type { PromptPart, StructuredResult, StructuredTask } from './structured';
+export type { Usage } from './usage';
+
+/** Every model call an endpoint makes, each behind retries, breakers and backups. */
+export interface Providers {
+  structured<T>(task: StructuredTask<T>): Promise<StructuredResult<T>>;
+  image(request: ImageRequest): Promise<Served<GeneratedImage>>;
+  moderate(input: ModerationInput): Promise<Served<Moderation>>;
+  embed(texts: string[], dimensions?: number): Promise<Served<Embeddings>>;
+}
+
+export function createProviders(deps: RouterDeps, policy: RetryPolicy): Providers {
+  return {
+    structured: (task) => generateStructured(deps, policy, task),
+    image: (request) => generateImage(deps, policy, request),
+    moderate: (input) => moderate(deps, policy, input),
+    embed: (texts, dimensions) => embed(deps, policy, texts, dimensions),
+  };
+}
+
+/** Response headers naming who served a call, so clients and logs can tell a fallback. */
+export function servedHeaders(served: Pick<Served<unknown>, 'provider' | 'model'>): Record<string, string> {
+  return { 'x-gateway-provider': served.provider, 'x-gateway-model': served.model };
+}

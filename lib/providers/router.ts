@@ -1,0 +1,118 @@
+import type { Breaker } from '../breaker';
+import type { Capability } from '../env';
+import { CircuitOpenError, type GatewayError } from '../errors';
+import type { Logger } from '../log';
+import { classifyFailure, type Failure } from './failures';
+import { type RetryPolicy, retryDelayMs } from './retry';
+import type { ProviderTarget } from './targets';
+
+export interface RouterDeps {
+  providers: ProviderTarget[];
+  breaker: Breaker;
+  sleep: (ms: number) => Promise<void>;
+  random: () => number;
+  /** Work that must not delay the caller (recording a success); `ctx.waitUntil` in a Worker. */
+  defer: (work: Promise<unknown>) => void;
+  log: Logger;
+}
+
+/** What served a call, and what it took. */
+export interface Served<T> {
+  value: T;
+  provider: string;
+  model: string;
+  /** Upstream attempts made, across providers. */
+  attempts: number;
+  /** Attempts after the first at the same provider. */
+  retries: number;
+  /** A backup served because the primary was open or failed. */
+  fallback: boolean;
+}
+
+export type ProviderCall<T> = (target: ProviderTarget, model: string) => Promise<T>;
+
+/**
+ * Runs one logical call: the providers offering `capability` in order, each behind its shared
+ * breaker, with retries and backoff for failures that can succeed. A backup is tried when the
+ * primary's breaker is open or its retries are spent on provider faults; a request error (400/404/422)
+ * is final wherever it happens. When no provider can serve, the client gets a 503 with Retry-After.
+ */
+export async function callProviders<T>(
+  deps: RouterDeps,
+  capability: Capability,
+  policy: RetryPolicy,
+  call: ProviderCall<T>,
+): Promise<Served<T>> {
+  const candidates = deps.providers.filter((p) => p.models[capability]);
+  const refusals: { provider: string; retryAfterSeconds: number }[] = [];
+  const failures: { provider: string; failure: Failure }[] = [];
+  let attempts = 0;
+  let retries = 0;
+
+  for (const [index, target] of candidates.entries()) {
+    const model = target.models[capability] as string;
+    const breakerName = `${target.name}:${model}`;
+    const permit = await deps.breaker.acquire(breakerName);
+    if (!permit.allowed) {
+      refusals.push({ provider: target.name, retryAfterSeconds: permit.retryAfterSeconds });
+      continue;
+    }
+    for (let retry = 0; ; retry++) {
+      attempts += 1;
+      try {
+        const value = await call(target, model);
+        deps.defer(deps.breaker.record(breakerName, permit, 'success'));
+        return { value, provider: target.name, model, attempts, retries, fallback: index > 0 };
+      } catch (err) {
+        const failure = classifyFailure(err, target.name);
+        if (!failure.providerFault) {
+          // The provider answered; the request (or our handling of it) is at fault, not its health.
+          deps.defer(deps.breaker.record(breakerName, permit, 'success'));
+          throw failure.error;
+        }
+        const state = await deps.breaker.record(breakerName, permit, 'failure');
+        deps.log.warn('provider call failed', {
+          provider: target.name,
+          model,
+          attempt: retry + 1,
+          code: failure.error.code,
+          breaker: state,
+        });
+        const canRetry = failure.retryable && !permit.probe && state !== 'open' && retry < policy.maxRetries;
+        if (!canRetry) {
+          failures.push({ provider: target.name, failure });
+          break;
+        }
+        retries += 1;
+        await deps.sleep(retryDelayMs(retry, policy, failure.retryAfterMs, deps.random));
+      }
+    }
+  }
+  throw unavailable(candidates.length, refusals, failures);
+}
+
+/** The error for a call no provider could serve. */
+function unavailable(
+  candidates: number,
+  refusals: { provider: string; retryAfterSeconds: number }[],
+  failures: { provider: string; failure: Failure }[],
+): GatewayError {
+  const only = failures[0];
+  // A lone provider that failed keeps its own error (502, 504, 429 …); several, or open breakers, make a 503.
+  if (candidates === 1 && only && !refusals.length) return only.failure.error;
+  const waits = [
+    ...refusals.map((r) => r.retryAfterSeconds),
+    ...failures.map((f) => Math.ceil((f.failure.retryAfterMs ?? 0) / 1000)).filter((s) => s > 0),
+  ];
+  const retryAfter = waits.length ? Math.max(1, Math.min(...waits)) : 1;
+  const detail = [
+    ...refusals.map((r) => `${r.provider}: circuit open`),
+    ...failures.map((f) => `${f.provider}: ${f.failure.error.code}`),
+  ].join('; ');
+  return new CircuitOpenError({
+    message: candidates
+      ? `No provider can serve this request right now (${detail}). Retry after ${retryAfter} s.`
+      : 'No configured provider offers this capability.',
+    retryAfter,
+  });
+}

@@ -1,0 +1,45 @@
+import OpenAI from 'openai';
+import type { Capability, Env } from '../env';
+
+/** One provider the gateway can call, primary or backup, behind the OpenAI SDK. */
+export interface ProviderTarget {
+  /** `openai` for the primary; the configured name for a backup. Used in headers, metrics, breaker keys. */
+  name: string;
+  client: OpenAI;
+  /** The primary speaks the Responses API; OpenAI-compatible backups speak Chat Completions. */
+  api: 'responses' | 'chat';
+  /** Honours a JSON schema natively; otherwise the schema goes into the prompt. */
+  structuredOutputs: boolean;
+  models: Partial<Record<Capability, string>>;
+}
+
+/**
+ * The primary (OpenAI) followed by the configured backups, in order. Every client has the SDK's own
+ * retries off, so the gateway counts each attempt once, and a per-attempt timeout.
+ */
+export function createProviderTargets(env: Env): ProviderTarget[] {
+  const timeout = env.OPENAI_TIMEOUT_SECONDS * 1000;
+  const primary: ProviderTarget = {
+    name: 'openai',
+    client: new OpenAI({ apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL, maxRetries: 0, timeout }),
+    api: 'responses',
+    structuredOutputs: true,
+    models: {
+      text: env.OPENAI_TEXT_MODEL,
+      vision: env.OPENAI_VISION_MODEL,
+      image: env.OPENAI_IMAGE_MODEL,
+      embeddings: env.OPENAI_EMBEDDING_MODEL,
+      moderation: env.OPENAI_MODERATION_MODEL,
+    },
+  };
+  const backups = env.backups.map(
+    (backup): ProviderTarget => ({
+      name: backup.name,
+      client: new OpenAI({ apiKey: backup.apiKey, baseURL: backup.base_url, maxRetries: 0, timeout }),
+      api: 'chat',
+      structuredOutputs: backup.structured_outputs,
+      models: backup.models,
+    }),
+  );
+  return [primary, ...backups];
+}

@@ -1,0 +1,17 @@
+/** Tokens a provider billed for one or more calls; what pricing turns into dollars. */
+export interface Usage {
+  inputTokens: number;
+  /** The part of `inputTokens` served from the provider's prompt cache (billed lower). */
+  cachedTokens: number;
+  outputTokens: number;
+}
+
+export const ZERO_USAGE: Usage = Object.freeze({ inputTokens: 0, cachedTokens: 0, outputTokens: 0 });
+
+export function addUsage(a: Usage, b: Usage): Usage {
+  return {
+    inputTokens: a.inputTokens + b.inputTokens,
+    cachedTokens: a.cachedTokens + b.cachedTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+  };
+}

@@ -1,0 +1,61 @@
+import type { LuaScript } from './run';
+
+// Kept runnable on Redis's Lua 5.1 and on the embedded dev store (ioredis-mock's fengari, Lua 5.3): no
+// cjson, cmsgpack or bit, integer replies only, and a missing HMGET field compared as `false`/nil.
+// The hash holds `state` ('open' or absent = closed), `failures`, `open_until` (ms), and while a
+// half-open probe runs, `probe` (its id) and `probe_until` (its lease, ms). Half-open is not stored:
+// it is "open and the window has passed". The whole key is deleted when the breaker closes.
+
+/** Asks for one call: closed allows, open refuses, half-open lets one caller (no live lease) probe. */
+export const BREAKER_ACQUIRE: LuaScript = {
+  name: 'breaker-acquire',
+  source: `-- KEYS[1]: the breaker hash. ARGV: now (ms), probe id, probe lease (ms), idle TTL (s).
+-- Returns {state, allowed, failures, wait ms}; state 0 closed, 1 open, 2 half-open.
+local key = KEYS[1]
+local now = tonumber(ARGV[1])
+local h = redis.call('HMGET', key, 'state', 'failures', 'open_until', 'probe_until')
+local failures = tonumber(h[2]) or 0
+if h[1] ~= 'open' then return {0, 1, failures, 0} end
+local open_until = tonumber(h[3]) or 0
+if now < open_until then return {1, 0, failures, open_until - now} end
+local probe_until = tonumber(h[4]) or 0
+if now < probe_until then return {2, 0, failures, probe_until - now} end
+redis.call('HSET', key, 'probe', ARGV[2], 'probe_until', now + tonumber(ARGV[3]))
+redis.call('EXPIRE', key, ARGV[4])
+return {2, 1, failures, 0}`,
+  sha1: 'a93df2ae9da17b665ccdd0dc85a4ae0d4f995545',
+};
+
+/** Reports one call's outcome; only the live probe's report closes or re-opens a half-open breaker. */
+export const BREAKER_RECORD: LuaScript = {
+  name: 'breaker-record',
+  source: `-- KEYS[1]: the breaker hash. ARGV: now (ms), 'success' or 'failure', probe id ('' if none),
+-- failure threshold, open window (ms), idle TTL (s). Returns {state, failures} after the report.
+local key = KEYS[1]
+local now = tonumber(ARGV[1])
+local h = redis.call('HMGET', key, 'state', 'failures', 'open_until', 'probe')
+local failures = tonumber(h[2]) or 0
+local open = h[1] == 'open'
+local probe = open and ARGV[3] ~= '' and h[4] == ARGV[3]
+if ARGV[2] == 'success' then
+  if probe or not open then
+    redis.call('DEL', key)
+    return {0, 0}
+  end
+  failures = 0
+else
+  failures = failures + 1
+  if probe or (not open and failures >= tonumber(ARGV[4])) then
+    redis.call('HSET', key, 'state', 'open', 'failures', failures, 'open_until', now + tonumber(ARGV[5]))
+    redis.call('HDEL', key, 'probe', 'probe_until')
+    redis.call('EXPIRE', key, ARGV[6])
+    return {1, failures}
+  end
+end
+redis.call('HSET', key, 'failures', failures)
+redis.call('EXPIRE', key, ARGV[6])
+if not open then return {0, failures} end
+if now < (tonumber(h[3]) or 0) then return {1, failures} end
+return {2, failures}`,
+  sha1: 'd83409518bea5f163b51698ed2406f7747b637b1',
+};

@@ -1,0 +1,274 @@
+import { describe, expect, it } from 'vitest';
+import { CircuitOpenError, RateLimitError, UpstreamError, UpstreamTimeoutError } from '../../../lib/errors';
+import { UpstreamRequestError } from '../../../lib/providers/failures';
+import { callProviders } from '../../../lib/providers/router';
+import type { ProviderTarget } from '../../../lib/providers/targets';
+import {
+  FAST_POLICY,
+  routerHarness,
+  simConfigure,
+  simKey,
+  simRequests,
+  simTarget,
+} from '../../support/providers';
+
+const uniqueName = (label: string) => `${label}-${crypto.randomUUID().slice(0, 8)}`;
+
+/** One cheap upstream call: list models is enough to exercise transport, status and faults. */
+const embedOnce = (target: ProviderTarget, model: string) =>
+  target.client.embeddings.create({ model, input: 'hello' }).then((r) => r.data.length);
+
+async function failing(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('callProviders retries', () => {
+  it('retries 503 with exponential backoff (1 s, 2 s, 4 s) and gives up after maxRetries', async () => {
+    const key = simKey();
+    await simConfigure(key, { faults: [{ kind: 'status', status: 503 }] });
+    const { deps, sleeps } = routerHarness([simTarget(uniqueName('p'), key)], { failureThreshold: 10 });
+    const err = await failing(callProviders(deps, 'embeddings', FAST_POLICY, embedOnce));
+    expect(err).toBeInstanceOf(UpstreamError);
+    expect((err as UpstreamError).status).toBe(502);
+    expect(sleeps).toEqual([1000, 2000, 4000]);
+    expect((await simRequests(key))['/v1/embeddings']).toBe(4);
+  });
+
+  it('waits what retry-after says on a 429 and succeeds once the limit clears', async () => {
+    const key = simKey();
+    await simConfigure(key, { faults: [{ kind: 'status', status: 429, retry_after_s: 1.5, times: 2 }] });
+    const { deps, sleeps } = routerHarness([simTarget(uniqueName('p'), key)]);
+    const served = await callProviders(deps, 'embeddings', FAST_POLICY, embedOnce);
+    expect(served).toMatchObject({ value: 1, attempts: 3, retries: 2, fallback: false });
+    expect(sleeps).toEqual([1500, 1500]);
+  });
+
+  it('caps a long retry-after at maxDelayMs', async () => {
+    const key = simKey();
+    await simConfigure(key, { faults: [{ kind: 'status', status: 429, retry_after_s: 120, times: 1 }] });
+    const { deps, sleeps } = routerHarness([simTarget(uniqueName('p'), key)]);
+    await callProviders(deps, 'embeddings', { ...FAST_POLICY, maxDelayMs: 5000 }, embedOnce);
+    expect(sleeps).toEqual([5000]);
+  });
+
+  it('answers a 429 that outlasts the retries with 429 upstream_rate_limited and Retry-After', async () => {
+    const key = simKey();
+    await simConfigure(key, { faults: [{ kind: 'status', status: 429, retry_after_s: 2 }] });
+    const { deps } = routerHarness([simTarget(uniqueName('p'), key)], { failureThreshold: 10 });
+    const err = await failing(
+      callProviders(deps, 'embeddings', { ...FAST_POLICY, maxRetries: 1 }, embedOnce),
+    );
+    expect(err).toBeInstanceOf(RateLimitError);
+    expect(err).toMatchObject({ status: 429, code: 'upstream_rate_limited', retryAfter: 2 });
+  });
+
+  it.each([
+    ['timeout', { kind: 'timeout' }, UpstreamTimeoutError],
+    ['dropped connection', { kind: 'drop' }, UpstreamError],
+    ['malformed JSON', { kind: 'malformed' }, UpstreamError],
+    ['500', { kind: 'status', status: 500 }, UpstreamError],
+    ['408', { kind: 'status', status: 408 }, UpstreamError],
+  ])('retries a %s and succeeds when it clears', async (_, fault, ErrorClass) => {
+    const key = simKey();
+    await simConfigure(key, { faults: [{ ...fault, times: 1 }] });
+    const target = simTarget(uniqueName('p'), key, { timeoutMs: 300 });
+    const { deps, sleeps } = routerHarness([target]);
+    const served = await callProviders(deps, 'embeddings', FAST_POLICY, embedOnce);
+    expect(served).toMatchObject({ attempts: 2, retries: 1 });
+    expect(sleeps).toEqual([1000]);
+    // And with the fault permanent, the error class is the one the client will see.
+    await simConfigure(key, { faults: [fault] });
+    const err = await failing(
+      callProviders(deps, 'embeddings', { ...FAST_POLICY, maxRetries: 0 }, embedOnce),
+    );
+    expect(err).toBeInstanceOf(ErrorClass);
+  });
+
+  it.each([
+    ['400', { kind: 'status', status: 400 }, 400, 'invalid_request_error'],
+    ['404 model_not_found', { kind: 'status', status: 404 }, 404, 'invalid_request_error'],
+    ['422', { kind: 'status', status: 422 }, 422, 'invalid_request_error'],
+  ])('never retries a %s and passes its status and type through', async (_, fault, status, type) => {
+    const key = simKey();
+    await simConfigure(key, { faults: [fault] });
+    const { deps, sleeps } = routerHarness([simTarget(uniqueName('p'), key)]);
+    const err = await failing(callProviders(deps, 'embeddings', FAST_POLICY, embedOnce));
+    expect(err).toBeInstanceOf(UpstreamRequestError);
+    expect(err).toMatchObject({ status, type });
+    expect(sleeps).toEqual([]);
+    expect((await simRequests(key))['/v1/embeddings']).toBe(1);
+  });
+
+  it.each([
+    ['401 (our key is bad)', { kind: 'status', status: 401 }, 502, 'upstream_error'],
+    ['403', { kind: 'status', status: 403 }, 502, 'upstream_error'],
+    [
+      '429 insufficient_quota',
+      { kind: 'status', status: 429, code: 'insufficient_quota' },
+      503,
+      'provider_unavailable',
+    ],
+  ])('never retries a %s, and does not blame the client', async (_, fault, status, code) => {
+    const key = simKey();
+    await simConfigure(key, { faults: [fault] });
+    const { deps, sleeps } = routerHarness([simTarget(uniqueName('p'), key)]);
+    const err = await failing(callProviders(deps, 'embeddings', FAST_POLICY, embedOnce));
+    expect(err).toMatchObject({ status, code });
+    expect((err as Error).message).not.toContain(key);
+    expect(sleeps).toEqual([]);
+    expect((await simRequests(key))['/v1/embeddings']).toBe(1);
+  });
+});
+
+describe('callProviders with the circuit breaker', () => {
+  it('opens after consecutive failures and then fails fast with 503 and no upstream call', async () => {
+    const key = simKey();
+    await simConfigure(key, { faults: [{ kind: 'status', status: 500 }] });
+    const { deps } = routerHarness([simTarget(uniqueName('p'), key)], {
+      failureThreshold: 3,
+      openSeconds: 30,
+    });
+    await failing(callProviders(deps, 'embeddings', FAST_POLICY, embedOnce));
+    // The third failure opened the breaker, so the fourth attempt was never made.
+    expect((await simRequests(key))['/v1/embeddings']).toBe(3);
+    const err = await failing(callProviders(deps, 'embeddings', FAST_POLICY, embedOnce));
+    expect(err).toBeInstanceOf(CircuitOpenError);
+    expect(err).toMatchObject({ status: 503, code: 'provider_unavailable', retryAfter: 30 });
+    expect((await simRequests(key))['/v1/embeddings']).toBe(3);
+  });
+
+  it('shares the trip with another isolate, and half-open lets exactly one of 20 concurrent calls through', async () => {
+    const key = simKey();
+    const name = uniqueName('p');
+    await simConfigure(key, { faults: [{ kind: 'status', status: 503 }] });
+    // Two "isolates": separate clients, breakers and clocks over the same Redis.
+    const a = routerHarness([simTarget(name, key)], { failureThreshold: 2, openSeconds: 10 });
+    const b = routerHarness([simTarget(name, key)], { failureThreshold: 2, openSeconds: 10 });
+    await failing(callProviders(a.deps, 'embeddings', FAST_POLICY, embedOnce));
+    expect(await failing(callProviders(b.deps, 'embeddings', FAST_POLICY, embedOnce))).toBeInstanceOf(
+      CircuitOpenError,
+    );
+    expect((await simRequests(key))['/v1/embeddings']).toBe(2);
+
+    await simConfigure(key, { faults: [] });
+    a.clock.now += 11_000;
+    b.clock.now += 11_000;
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) =>
+        callProviders((i % 2 ? a : b).deps, 'embeddings', FAST_POLICY, embedOnce),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(
+      results.filter((r) => r.status === 'rejected' && r.reason instanceof CircuitOpenError),
+    ).toHaveLength(19);
+    expect((await simRequests(key))['/v1/embeddings']).toBe(3);
+
+    // The probe's success closed the breaker for everyone.
+    await Promise.all([a.settle(), b.settle()]);
+    await expect(callProviders(b.deps, 'embeddings', FAST_POLICY, embedOnce)).resolves.toMatchObject({
+      value: 1,
+    });
+  });
+
+  it('a failed probe re-opens the breaker without retrying', async () => {
+    const key = simKey();
+    await simConfigure(key, { faults: [{ kind: 'status', status: 500 }] });
+    const h = routerHarness([simTarget(uniqueName('p'), key)], { failureThreshold: 1, openSeconds: 5 });
+    await failing(callProviders(h.deps, 'embeddings', FAST_POLICY, embedOnce));
+    h.clock.now += 6_000;
+    await failing(callProviders(h.deps, 'embeddings', FAST_POLICY, embedOnce));
+    expect((await simRequests(key))['/v1/embeddings']).toBe(2);
+    const err = await failing(callProviders(h.deps, 'embeddings', FAST_POLICY, embedOnce));
+    expect(err).toMatchObject({ code: 'provider_unavailable', retryAfter: 5 });
+  });
+
+  it('does not count a client error (400) toward the breaker', async () => {
+    const key = simKey();
+    await simConfigure(key, { faults: [{ kind: 'status', status: 400 }] });
+    const h = routerHarness([simTarget(uniqueName('p'), key)], { failureThreshold: 1 });
+    for (let i = 0; i < 3; i++) await failing(callProviders(h.deps, 'embeddings', FAST_POLICY, embedOnce));
+    await h.settle();
+    expect((await simRequests(key))['/v1/embeddings']).toBe(3);
+  });
+});
+
+describe('callProviders with a backup', () => {
+  it('falls back when the primary keeps failing, and says who served', async () => {
+    const [primaryKey, backupKey] = [simKey(), simKey()];
+    await simConfigure(primaryKey, { faults: [{ kind: 'status', status: 503 }] });
+    const backupName = uniqueName('backup');
+    const h = routerHarness([
+      simTarget(uniqueName('openai'), primaryKey),
+      simTarget(backupName, backupKey, { api: 'chat', models: { embeddings: 'gemini-embedding-001' } }),
+    ]);
+    const served = await callProviders(h.deps, 'embeddings', { ...FAST_POLICY, maxRetries: 1 }, embedOnce);
+    expect(served).toMatchObject({
+      provider: backupName,
+      model: 'gemini-embedding-001',
+      fallback: true,
+      attempts: 3,
+    });
+    expect((await simRequests(backupKey))['/v1/embeddings']).toBe(1);
+  });
+
+  it('goes straight to the backup while the primary breaker is open', async () => {
+    const [primaryKey, backupKey] = [simKey(), simKey()];
+    await simConfigure(primaryKey, { faults: [{ kind: 'status', status: 500 }] });
+    const h = routerHarness(
+      [simTarget(uniqueName('openai'), primaryKey), simTarget(uniqueName('backup'), backupKey)],
+      { failureThreshold: 2 },
+    );
+    await callProviders(h.deps, 'embeddings', FAST_POLICY, embedOnce);
+    const served = await callProviders(h.deps, 'embeddings', FAST_POLICY, embedOnce);
+    expect(served).toMatchObject({ fallback: true, attempts: 1, retries: 0 });
+    expect((await simRequests(primaryKey))['/v1/embeddings']).toBe(2);
+  });
+
+  it('does not fall back on a request error: the backup would reject it too', async () => {
+    const [primaryKey, backupKey] = [simKey(), simKey()];
+    await simConfigure(primaryKey, { faults: [{ kind: 'status', status: 400 }] });
+    const h = routerHarness([
+      simTarget(uniqueName('openai'), primaryKey),
+      simTarget(uniqueName('b'), backupKey),
+    ]);
+    expect(await failing(callProviders(h.deps, 'embeddings', FAST_POLICY, embedOnce))).toBeInstanceOf(
+      UpstreamRequestError,
+    );
+    expect(await simRequests(backupKey)).toEqual({});
+  });
+
+  it('answers 503 provider_unavailable naming both when primary and backup are down', async () => {
+    const [primaryKey, backupKey] = [simKey(), simKey()];
+    await simConfigure(primaryKey, { faults: [{ kind: 'status', status: 503, retry_after_s: 4 }] });
+    await simConfigure(backupKey, { faults: [{ kind: 'drop' }] });
+    const [p, b] = [uniqueName('openai'), uniqueName('backup')];
+    const h = routerHarness([simTarget(p, primaryKey), simTarget(b, backupKey)], { failureThreshold: 10 });
+    const err = await failing(
+      callProviders(h.deps, 'embeddings', { ...FAST_POLICY, maxRetries: 1 }, embedOnce),
+    );
+    expect(err).toBeInstanceOf(CircuitOpenError);
+    expect(err).toMatchObject({ status: 503, code: 'provider_unavailable', retryAfter: 4 });
+    expect((err as Error).message).toContain(`${p}: upstream_error`);
+    expect((err as Error).message).toContain(`${b}: upstream_error`);
+  });
+
+  it('skips a backup that does not offer the capability', async () => {
+    const [primaryKey, backupKey] = [simKey(), simKey()];
+    await simConfigure(primaryKey, { faults: [{ kind: 'status', status: 503 }] });
+    const h = routerHarness([
+      simTarget(uniqueName('openai'), primaryKey),
+      simTarget(uniqueName('b'), backupKey, { models: { text: 'claude-sonnet' } }),
+    ]);
+    const err = await failing(
+      callProviders(h.deps, 'embeddings', { ...FAST_POLICY, maxRetries: 0 }, embedOnce),
+    );
+    expect(err).toBeInstanceOf(UpstreamError);
+    expect(await simRequests(backupKey)).toEqual({});
+  });
+});

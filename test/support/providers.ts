@@ -1,0 +1,83 @@
+import OpenAI from 'openai';
+import { type BreakerOptions, createBreaker } from '../../lib/breaker';
+import { createDeps } from '../../lib/deps';
+import { parseEnv } from '../../lib/env';
+import { createLogger } from '../../lib/log';
+import type { RetryPolicy } from '../../lib/providers/retry';
+import type { RouterDeps } from '../../lib/providers/router';
+import type { ProviderTarget } from '../../lib/providers/targets';
+import { bindings } from './env';
+
+/** A fresh simulator API key: the simulator scopes faults and stats to it, so tests don't collide. */
+export const simKey = () => `sim-${crypto.randomUUID()}`;
+
+/** Replaces the simulator's config for requests made with `key`. */
+export async function simConfigure(key: string, config: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${bindings.SIMULATOR_URL}/_sim/config?key=${key}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(config),
+  });
+  if (!res.ok) throw new Error(`simulator config rejected: ${await res.text()}`);
+}
+
+/** Requests the simulator received with `key`, per endpoint. */
+export async function simRequests(key: string): Promise<Record<string, number>> {
+  const res = await fetch(`${bindings.SIMULATOR_URL}/_sim/stats?key=${key}`);
+  return ((await res.json()) as { requests: Record<string, number> }).requests;
+}
+
+/** A provider on the simulator; `api: 'chat'` with `structuredOutputs: false` plays a prompt-only backup. */
+export function simTarget(
+  name: string,
+  key: string,
+  options: Partial<Omit<ProviderTarget, 'name' | 'client'>> & { timeoutMs?: number } = {},
+): ProviderTarget {
+  const { timeoutMs = 5_000, ...rest } = options;
+  return {
+    name,
+    client: new OpenAI({
+      apiKey: key,
+      baseURL: `${bindings.SIMULATOR_URL}/v1`,
+      maxRetries: 0,
+      timeout: timeoutMs,
+    }),
+    api: 'responses',
+    structuredOutputs: true,
+    models: {
+      text: 'gpt-6-luna',
+      vision: 'gpt-6-luna',
+      image: 'gpt-image-2.5-flare',
+      embeddings: 'text-embedding-3-small',
+      moderation: 'omni-moderation-latest',
+    },
+    ...rest,
+  };
+}
+
+export const FAST_POLICY: RetryPolicy = { maxRetries: 3, baseDelayMs: 1000, maxDelayMs: 20_000 };
+
+/**
+ * Router dependencies over real Redis (through the bridge) with a controllable clock, sleeps that are
+ * recorded instead of waited, no jitter, and deferred work collected so a test can await it.
+ */
+export function routerHarness(providers: ProviderTarget[], breakerOptions: Partial<BreakerOptions> = {}) {
+  const redis = createDeps(parseEnv(bindings)).redis;
+  const clock = { now: Date.now() };
+  const sleeps: number[] = [];
+  const deferred: Promise<unknown>[] = [];
+  const deps: RouterDeps = {
+    providers,
+    breaker: createBreaker(
+      { redis, now: () => clock.now },
+      { failureThreshold: 3, openSeconds: 30, ...breakerOptions },
+    ),
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+    random: () => 0,
+    defer: (work) => void deferred.push(work),
+    log: createLogger({ level: 'error', sink: () => {} }),
+  };
+  return { deps, clock, sleeps, settle: () => Promise.all(deferred) };
+}
