@@ -28,6 +28,7 @@ export default defineConfig({
                 UPSTASH_REDIS_REST_TOKEN: inject('bridgeToken'),
                 OPENAI_BASE_URL: `${inject('simulatorUrl')}/v1`,
                 OPENAI_API_KEY: 'sim-test-key',
+                ADMIN_API_KEY: 'test-admin-key-0123456789',
                 BRIDGE_URL: inject('bridgeUrl'),
                 SIMULATOR_URL: inject('simulatorUrl'),
               },

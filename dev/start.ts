@@ -7,6 +7,7 @@
  * names another file).
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -67,15 +68,23 @@ async function main() {
     settings.OPENAI_API_KEY = 'sim-local-dev';
   }
 
-  // Handed to wrangler as an env file (not --var) so secrets show as hidden in its binding table.
+  // A newcomer can create client keys at once; a configured ADMIN_API_KEY is never printed.
+  let generatedAdminKey: string | undefined;
+  if (!settings.ADMIN_API_KEY) {
+    generatedAdminKey = `dev-admin-${randomBytes(18).toString('base64url')}`;
+    settings.ADMIN_API_KEY = generatedAdminKey;
+  }
+
+  // wrangler dev loads only the declared secrets (`[secrets] required`) from an env file, where they
+  // show as hidden; every other setting goes in as --var, whose value its binding table prints.
+  const declared = declaredSecrets();
   mkdirSync('.wrangler', { recursive: true });
-  writeFileSync(
-    GENERATED_VARS,
-    Object.entries(settings)
-      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-      .join('\n'),
-  );
+  const secretLines = Object.entries(settings).filter(([k]) => declared.has(k));
+  writeFileSync(GENERATED_VARS, secretLines.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('\n'));
   chmodSync(GENERATED_VARS, 0o600);
+  const varArgs = Object.entries(settings)
+    .filter(([k]) => !declared.has(k))
+    .flatMap(([k, v]) => ['--var', `${k}:${v}`]);
 
   const wrangler = spawn(
     process.execPath,
@@ -89,6 +98,7 @@ async function main() {
       '--env-file',
       GENERATED_VARS,
       '--test-scheduled',
+      ...varArgs,
     ],
     { stdio: 'inherit', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
   );
@@ -121,6 +131,18 @@ async function main() {
   log(`  store:    ${store}`);
   log(`  provider: ${provider}`);
   log(`  try:      curl ${url}/health`);
+  if (generatedAdminKey) {
+    log(`  admin key (generated for this run; set ADMIN_API_KEY to choose one): ${generatedAdminKey}`);
+    log(`  create a client key:`);
+    log(`    curl -s -X POST ${url}/admin/keys -H 'authorization: Bearer ${generatedAdminKey}' \\`);
+    log(`      -H 'content-type: application/json' -d '{"name":"local"}'`);
+  }
+}
+
+/** The names in wrangler.toml's `[secrets] required`. */
+function declaredSecrets(): Set<string> {
+  const list = /^\s*required\s*=\s*\[([^\]]*)\]/m.exec(readFileSync('wrangler.toml', 'utf8'))?.[1] ?? '';
+  return new Set([...list.matchAll(/"([A-Z0-9_]+)"/g)].map((m) => m[1] as string));
 }
 
 async function waitForHealth(url: string, timeoutMs = 60_000): Promise<void> {

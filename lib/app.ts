@@ -1,6 +1,6 @@
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { createBreaker } from './breaker';
+import { configOf } from './config';
 import type { Deps } from './deps';
 import { ConfigError, type Env, parseEnv, secretsOf } from './env';
 import {
@@ -11,46 +11,15 @@ import {
   toErrorBody,
   toGatewayError,
 } from './errors';
+import type { Principal } from './guards';
 import { createLogger, type Logger } from './log';
-import { createProviders, type Providers } from './providers';
 
 export type AppEnv = {
   Bindings: Cloudflare.Env;
-  Variables: { env: Env; deps: Deps; requestId: string; log: Logger };
+  Variables: { env: Env; deps: Deps; requestId: string; log: Logger; principal: Principal };
 };
 
 export type MakeDeps = (env: Env) => Deps;
-
-/** The provider layer for this request: its settings from env, its bookkeeping in waitUntil. */
-export function providersFor(c: Context<AppEnv>): Providers {
-  const env = c.get('env');
-  const deps = c.get('deps');
-  const log = c.get('log');
-  const breaker = createBreaker(
-    { redis: deps.redis, now: deps.now, log },
-    {
-      failureThreshold: env.OPENAI_CIRCUIT_BREAKER_FAILURES,
-      openSeconds: env.OPENAI_CIRCUIT_BREAKER_TIMEOUT,
-      // A probe may take a whole attempt; only after that may another isolate probe.
-      probeLeaseMs: env.OPENAI_TIMEOUT_SECONDS * 1000 + 5000,
-    },
-  );
-  return createProviders(
-    {
-      providers: deps.providers,
-      breaker,
-      sleep: deps.sleep,
-      random: deps.random,
-      defer: (work) => c.executionCtx.waitUntil(work),
-      log,
-    },
-    {
-      maxRetries: env.OPENAI_MAX_RETRIES,
-      baseDelayMs: env.OPENAI_RETRY_BASE_MS,
-      maxDelayMs: env.OPENAI_RETRY_MAX_DELAY_MS,
-    },
-  );
-}
 
 const MISCONFIGURED_MESSAGE = 'The gateway is misconfigured; its operator can see the details in the logs.';
 
@@ -82,6 +51,7 @@ export function createApp(makeDeps: MakeDeps): Hono<AppEnv> {
     let env: Env;
     try {
       env = parseEnv(c.env);
+      configOf(env);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       c.get('log').error('configuration invalid', { problems: err.problems });

@@ -14,13 +14,20 @@ export interface Deps {
   sleep: (ms: number) => Promise<void>;
   /** A number in [0, 1), for jitter. */
   random: () => number;
+  /** Per-isolate memory of rate-limit denials (@upstash/ratelimit `ephemeralCache`). */
+  ratelimitCache: Map<string, number>;
+}
+
+/** State that outlives a request: created once per isolate in functions/index.ts. */
+export interface IsolateState {
+  ratelimitCache: Map<string, number>;
 }
 
 /**
  * The one place that constructs clients. Called per request: an auto-pipelining Redis client shared
  * across requests would resolve one request's promises in another's context (reference §1.9).
  */
-export function createDeps(env: Env): Deps {
+export function createDeps(env: Env, isolate: IsolateState = { ratelimitCache: new Map() }): Deps {
   return {
     redis: new Redis({
       url: env.UPSTASH_REDIS_REST_URL,
@@ -37,5 +44,6 @@ export function createDeps(env: Env): Deps {
     newId: (prefix) => `${prefix}_${crypto.randomUUID().replaceAll('-', '')}`,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     random: Math.random,
+    ratelimitCache: isolate.ratelimitCache,
   };
 }

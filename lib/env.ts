@@ -31,6 +31,31 @@ const BackupProviderSpec = z.strictObject({
 });
 export type BackupProviderSpec = z.output<typeof BackupProviderSpec>;
 
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** One PRICING_OVERRIDES entry (USD per 1M tokens); mirrors PriceOverride in lib/pricing.ts. */
+const PriceOverrideSpec = z.strictObject({
+  kind: z.enum(['text', 'image', 'embedding', 'moderation']),
+  inputPerMillion: z.number().min(0).optional(),
+  cachedInputPerMillion: z.number().min(0).optional(),
+  outputPerMillion: z.number().min(0).optional(),
+  imageOutputTokens: z
+    .strictObject({
+      low: z.number().int().positive(),
+      medium: z.number().int().positive(),
+      high: z.number().int().positive(),
+    })
+    .optional(),
+  longContextInputTokens: z.number().int().positive().optional(),
+});
+
 const json = <T extends z.ZodType>(schema: T) =>
   z.preprocess((value, ctx) => {
     if (typeof value !== 'string') return value;
@@ -68,8 +93,21 @@ const Settings = z.object({
   OPENAI_MODERATION_MODEL: text('omni-moderation-latest'),
   OPENAI_EMBEDDING_MODEL: text('text-embedding-3-large'),
   OPENAI_VISION_MODEL: text('gpt-6-luna'),
+  /** JSON object of model id → price changes; replaces or adds entries of the built-in price table. */
+  PRICING_OVERRIDES: z.preprocess(unset, json(z.record(z.string().min(1), PriceOverrideSpec)).default({})),
   /** JSON list of backup providers, tried in order when OpenAI is down; see the README. */
   BACKUP_PROVIDERS: z.preprocess(unset, json(z.array(BackupProviderSpec).max(5)).default([])),
+  /** Secret for /admin/* (and any client route). Unset: the admin API is closed. */
+  ADMIN_API_KEY: z.preprocess(unset, z.string().trim().min(16, 'must be at least 16 characters').optional()),
+  /** Requests per minute per client key, unless the key has its own. */
+  KEY_RATE_LIMIT_RPM: int(60, 1, 1_000_000),
+  /** IANA time zone whose calendar day is the budget day. */
+  BUDGET_TIMEZONE: z.preprocess(
+    unset,
+    z.string().refine(isTimeZone, 'must be an IANA time zone such as UTC or Europe/Paris').default('UTC'),
+  ),
+  /** Slack-compatible incoming webhook for budget alerts. */
+  ALERT_WEBHOOK_URL: z.preprocess(unset, z.url({ protocol: /^https?$/ }).optional()),
   UPSTASH_REDIS_REST_URL: url(),
   UPSTASH_REDIS_REST_TOKEN: secret(),
   /** Per-request Redis timeout; shared state must never stall a request for long. */
@@ -144,5 +182,10 @@ function resolveBackups(specs: BackupProviderSpec[], raw: object): BackupProvide
 
 /** Values that must never appear in a log line or a response. */
 export function secretsOf(env: Env): string[] {
-  return [env.OPENAI_API_KEY, env.UPSTASH_REDIS_REST_TOKEN, ...env.backups.map((b) => b.apiKey)];
+  return [
+    env.OPENAI_API_KEY,
+    env.UPSTASH_REDIS_REST_TOKEN,
+    ...(env.ADMIN_API_KEY ? [env.ADMIN_API_KEY] : []),
+    ...env.backups.map((b) => b.apiKey),
+  ];
 }

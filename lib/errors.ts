@@ -1,6 +1,7 @@
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ZodError } from 'zod';
+import type { Usage } from './providers/usage';
 
 /** The one error body every endpoint returns, shaped like OpenAI's so SDK error classes work. */
 export interface ErrorBody {
@@ -90,6 +91,12 @@ export class UpstreamError extends GatewayError {
 export class InvalidModelOutputError extends GatewayError {
   override readonly status = 502;
   static override readonly defaultCode = 'invalid_model_output';
+  /** What the failed calls were billed: the budget settles it although the client gets nothing. */
+  readonly usage: Usage | undefined;
+  constructor(init: GatewayErrorInit & { usage?: Usage }) {
+    super(init);
+    this.usage = init.usage;
+  }
 }
 export class UpstreamTimeoutError extends GatewayError {
   override readonly status = 504;

@@ -1,6 +1,6 @@
 import type { Breaker } from '../breaker';
 import type { Capability } from '../env';
-import { CircuitOpenError, type GatewayError } from '../errors';
+import { CircuitOpenError, type GatewayError, RateLimitError } from '../errors';
 import type { Logger } from '../log';
 import { classifyFailure, type Failure } from './failures';
 import { type RetryPolicy, retryDelayMs } from './retry';
@@ -14,6 +14,11 @@ export interface RouterDeps {
   /** Work that must not delay the caller (recording a success); `ctx.waitUntil` in a Worker. */
   defer: (work: Promise<unknown>) => void;
   log: Logger;
+  /**
+   * The gateway-wide upstream guard: resolves to how long to wait when `target` may not be called
+   * now (the provider account's own limits), or undefined when it may.
+   */
+  admit?: (target: ProviderTarget) => Promise<number | undefined>;
 }
 
 /** What served a call, and what it took. */
@@ -44,7 +49,7 @@ export async function callProviders<T>(
   call: ProviderCall<T>,
 ): Promise<Served<T>> {
   const candidates = deps.providers.filter((p) => p.models[capability]);
-  const refusals: { provider: string; retryAfterSeconds: number }[] = [];
+  const refusals: Refusal[] = [];
   const failures: { provider: string; failure: Failure }[] = [];
   let attempts = 0;
   let retries = 0;
@@ -58,6 +63,17 @@ export async function callProviders<T>(
       continue;
     }
     for (let retry = 0; ; retry++) {
+      const wait = await deps.admit?.(target);
+      if (wait !== undefined) {
+        // Our own account-wide limit: nothing is wrong with the provider, so no breaker failure.
+        deps.defer(deps.breaker.record(breakerName, permit, 'success'));
+        refusals.push({
+          provider: target.name,
+          retryAfterSeconds: Math.max(1, Math.ceil(wait / 1000)),
+          capacity: true,
+        });
+        break;
+      }
       attempts += 1;
       try {
         const value = await call(target, model);
@@ -91,13 +107,27 @@ export async function callProviders<T>(
   throw unavailable(candidates.length, refusals, failures);
 }
 
+/** A provider not called: its breaker is open, or the gateway is at its upstream rate limit. */
+interface Refusal {
+  provider: string;
+  retryAfterSeconds: number;
+  capacity?: boolean;
+}
+
 /** The error for a call no provider could serve. */
 function unavailable(
   candidates: number,
-  refusals: { provider: string; retryAfterSeconds: number }[],
+  refusals: Refusal[],
   failures: { provider: string; failure: Failure }[],
 ): GatewayError {
   const only = failures[0];
+  if (candidates === 1 && refusals[0]?.capacity) {
+    return new RateLimitError({
+      message: `The gateway is at its upstream rate limit; retry in ${refusals[0].retryAfterSeconds} s.`,
+      code: 'upstream_capacity',
+      retryAfter: refusals[0].retryAfterSeconds,
+    });
+  }
   // A lone provider that failed keeps its own error (502, 504, 429 …); several, or open breakers, make a 503.
   if (candidates === 1 && only && !refusals.length) return only.failure.error;
   const waits = [
@@ -106,7 +136,7 @@ function unavailable(
   ];
   const retryAfter = waits.length ? Math.max(1, Math.min(...waits)) : 1;
   const detail = [
-    ...refusals.map((r) => `${r.provider}: circuit open`),
+    ...refusals.map((r) => `${r.provider}: ${r.capacity ? 'at the gateway rate limit' : 'circuit open'}`),
     ...failures.map((f) => `${f.provider}: ${f.failure.error.code}`),
   ].join('; ');
   return new CircuitOpenError({

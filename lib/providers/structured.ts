@@ -83,6 +83,7 @@ export async function generateStructured<T>(
     if (repairs >= 1) {
       throw new InvalidModelOutputError({
         message: `The model's output stayed invalid after a repair attempt (${verdict.problems}).`,
+        usage,
       });
     }
     turns.push(

@@ -39,6 +39,20 @@ describe('npm run dev (dev/start.ts)', () => {
         .poll(() => output, { timeout: 60_000, interval: 250 })
         .toContain(`commerce-ai-gateway is ready at http://127.0.0.1:${port}`);
       expect(output).toContain('EMBEDDED in-memory store');
+      // A generated admin key is printed, and it creates a working client key.
+      const adminKey = /admin key \(generated[^:]*: (\S+)/.exec(output)?.[1];
+      expect(adminKey).toMatch(/^dev-admin-/);
+      const created = await fetch(`http://127.0.0.1:${port}/admin/keys`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'local' }),
+      });
+      expect(created.status).toBe(201);
+      const { key } = (await created.json()) as { key: string };
+      const budget = await fetch(`http://127.0.0.1:${port}/v1/budget`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      expect(budget.status).toBe(200);
       const res = await fetch(`http://127.0.0.1:${port}/health`);
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({

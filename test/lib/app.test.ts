@@ -12,6 +12,7 @@ import {
   RateLimitError,
 } from '../../lib/errors';
 import { bindings, envWith } from '../support/env';
+import { adminAuth } from '../support/keys';
 
 /** An app with routes that fail in each way a handler can. */
 function failingApp() {
@@ -108,13 +109,13 @@ describe('the app shell', () => {
     expect(lines.join('\n')).not.toContain(bindings.OPENAI_API_KEY);
   });
 
-  it('answers unknown routes and methods with 404 in the error shape', async () => {
+  it('answers unknown routes and methods with 404 in the error shape (to an authenticated caller)', async () => {
     for (const [method, path] of [
       ['GET', '/nope'],
       ['POST', '/health'],
       ['DELETE', '/'],
     ] as const) {
-      const res = await exports.default.fetch(`http://gateway${path}`, { method });
+      const res = await exports.default.fetch(`http://gateway${path}`, { method, headers: adminAuth });
       expect(res.status).toBe(404);
       expect(res.headers.get('x-request-id')).toMatch(/^req_/);
       expect(await errorOf(res)).toMatchObject({ type: 'not_found_error', code: 'not_found' });

@@ -1,37 +1,13 @@
-import { Redis } from '@upstash/redis/cloudflare';
 import { describe, expect, it } from 'vitest';
 import { type BreakerPermit, createBreaker } from '../../lib/breaker';
 import { BREAKER_ACQUIRE, BREAKER_RECORD } from '../../lib/scripts/breaker';
 import type { LuaScript } from '../../lib/scripts/run';
 import { redisKey } from '../../lib/store';
-import { bindings } from '../support/env';
+import { countingClient } from '../support/redis';
 
 // Breakers built from separate Redis clients stand in for separate isolates sharing one Redis.
 const T0 = Date.UTC(2026, 10, 27, 12, 0, 0);
 const OPTIONS = { failureThreshold: 2, openSeconds: 30, probeLeaseMs: 5000 };
-
-/**
- * A client like the one createDeps builds, plus a log of the HTTP requests IT sends. `redis.use`
- * wraps this client's own request function, so each entry is one HTTP round trip to the bridge with
- * the commands it carried (one auto-pipelined batch). Unlike the bridge's `/_bridge/stats`, which
- * counts every test file running in parallel, this sees only the client under test.
- */
-function countingClient(url = bindings.UPSTASH_REDIS_REST_URL) {
-  const requests: unknown[][] = [];
-  const redis = new Redis({
-    url,
-    token: bindings.UPSTASH_REDIS_REST_TOKEN,
-    signal: () => AbortSignal.timeout(2000),
-    retry: { retries: 0 },
-    enableTelemetry: false,
-  });
-  redis.use((req, next) => {
-    const body = req.body as unknown[];
-    requests.push(Array.isArray(body[0]) ? body : [body]);
-    return next(req);
-  });
-  return { redis, requests };
-}
 
 function isolate(clock: { ms: number }, url?: string) {
   const client = countingClient(url);

@@ -37,7 +37,12 @@ describe('parseEnv', () => {
       OPENAI_EMBEDDING_MODEL: 'text-embedding-3-large',
       OPENAI_VISION_MODEL: 'gpt-6-luna',
       BACKUP_PROVIDERS: [],
+      PRICING_OVERRIDES: {},
       backups: [],
+      ADMIN_API_KEY: undefined,
+      KEY_RATE_LIMIT_RPM: 60,
+      BUDGET_TIMEZONE: 'UTC',
+      ALERT_WEBHOOK_URL: undefined,
       REDIS_TIMEOUT_MS: 1000,
       MAX_BODY_BYTES: 1_048_576,
       LOG_LEVEL: 'info',
@@ -85,10 +90,15 @@ describe('parseEnv', () => {
     ['OPENAI_BASE_URL', 'ftp://example.com'],
     ['UPSTASH_REDIS_REST_URL', 'not a url'],
     ['LOG_LEVEL', 'verbose'],
+    ['BUDGET_TIMEZONE', 'Mars/Olympus_Mons'],
+    ['ADMIN_API_KEY', 'too-short'],
+    ['ALERT_WEBHOOK_URL', 'hooks.slack.example'],
+    ['KEY_RATE_LIMIT_RPM', '0'],
+    ['PRICING_OVERRIDES', '{"gpt-x":{"kind":"video"}}'],
   ])('rejects %s=%s with a problem naming the variable but not the value', (name, value) => {
     const problems = problemsOf({ ...REQUIRED, [name]: value });
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(new RegExp(`^${name}: `));
+    expect(problems[0]).toMatch(new RegExp(`^${name}(: |\\.)`));
     expect(problems[0]).not.toContain(value);
   });
 

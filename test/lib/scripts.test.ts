@@ -1,9 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { BREAKER_ACQUIRE, BREAKER_RECORD } from '../../lib/scripts/breaker';
+import {
+  BUDGET_ARCHIVE,
+  BUDGET_READ,
+  BUDGET_RELEASE,
+  BUDGET_RESERVE,
+  BUDGET_SETTLE,
+} from '../../lib/scripts/budget';
 import type { LuaScript } from '../../lib/scripts/run';
 
 // Every Lua script the gateway runs by EVALSHA; add new ones here so their pinned hash is checked.
-const SCRIPTS: LuaScript[] = [BREAKER_ACQUIRE, BREAKER_RECORD];
+const SCRIPTS: LuaScript[] = [
+  BREAKER_ACQUIRE,
+  BREAKER_RECORD,
+  BUDGET_RESERVE,
+  BUDGET_SETTLE,
+  BUDGET_RELEASE,
+  BUDGET_READ,
+  BUDGET_ARCHIVE,
+];
 
 async function sha1Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-1', new TextEncoder().encode(text));

@@ -73,6 +73,8 @@ describe('generateStructured', () => {
     const err = await generateStructured(h.deps, FAST_POLICY, task).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InvalidModelOutputError);
     expect(err).toMatchObject({ status: 502, code: 'invalid_model_output' });
+    // Both calls were billed, and the error says so, for the budget to settle.
+    expect((err as InvalidModelOutputError).usage?.outputTokens).toBeGreaterThan(0);
     expect((await simRequests(key))['/v1/responses']).toBe(2);
   });
 

@@ -1,11 +1,12 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createApp, providersFor } from '../../lib/app';
+import { createApp } from '../../lib/app';
 import { createDeps } from '../../lib/deps';
 import { servedHeaders } from '../../lib/providers';
+import { providersFor } from '../../lib/request-context';
 import { envWith } from '../support/env';
-import { simConfigure, simKey } from '../support/providers';
+import { simConfigure, simKey, simRequests } from '../support/providers';
 
 /** An endpoint shaped like the real ones: providers from the request's env, served-by headers. */
 function appWithEndpoint() {
@@ -76,5 +77,17 @@ describe('providersFor', () => {
     const body = await res.json<{ error: { code: string; message: string } }>();
     expect(body.error.code).toBe('provider_unavailable');
     expect(body.error.message).not.toContain(key);
+  });
+
+  it('holds the whole gateway to OPENAI_RATE_LIMIT_RPM: 429 upstream_capacity, no upstream call', async () => {
+    const key = simKey();
+    const env = envWith({ OPENAI_API_KEY: key, OPENAI_RATE_LIMIT_RPM: '2' });
+    expect((await get(env)).status).toBe(200);
+    expect((await get(env)).status).toBe(200);
+    const res = await get(env);
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect((await res.json<{ error: { code: string } }>()).error.code).toBe('upstream_capacity');
+    expect((await simRequests(key))['/v1/responses']).toBe(2);
   });
 });

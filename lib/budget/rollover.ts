@@ -1,0 +1,13 @@
+import type { Budget } from '../budget';
+import { budgetDay, shiftDay } from './day';
+
+/**
+ * The scheduled rollover: archives the budget day that ended before `scheduledTime` in `timeZone`.
+ * Day-keyed counters need no reset (a new day has new keys); the archive sweeps the old day's
+ * leases and gives its keys a retention TTL. Idempotent, so an hourly cron covers any time zone and
+ * a late or repeated run changes nothing.
+ */
+export async function rolloverBudget(budget: Budget, scheduledTime: number, timeZone: string) {
+  const finished = shiftDay(budgetDay(scheduledTime, timeZone).day, -1);
+  return budget.archiveDay(finished);
+}

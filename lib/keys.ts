@@ -1,0 +1,130 @@
+/**
+ * Client API keys. A key is shown once, at creation; Redis keeps only its SHA-256 with metadata, so
+ * a leaked database does not leak usable keys. Every lookup reads Redis (no isolate cache), so a
+ * revocation takes effect on the next request in every isolate. Lookups fail closed: without Redis
+ * nobody is authenticated.
+ */
+import { NotFoundError } from './errors';
+import { type Redis, redisKey } from './store';
+
+export interface KeyRecord {
+  id: string;
+  name: string;
+  /** ISO time of creation. */
+  created_at: string;
+  /** Requests per minute for this key; null means the gateway default. */
+  rpm: number | null;
+  /** This key's own daily budget; null means only the gateway budget applies. */
+  daily_budget_usd: number | null;
+  /** ISO time of revocation, or null while the key works. */
+  revoked_at: string | null;
+}
+
+export interface NewKey {
+  name: string;
+  rpm?: number | null;
+  daily_budget_usd?: number | null;
+}
+
+const FIELDS = ['id', 'name', 'created_at', 'rpm', 'daily_budget_usd', 'revoked_at'] as const;
+const KEY_PREFIX = 'cag_';
+/** id → key hash, for listing and revoking by id. */
+const INDEX = redisKey('apikeys');
+const recordKey = (hash: string) => redisKey('apikey', hash);
+
+export type KeysRedis = Pick<Redis, 'hmget' | 'hset' | 'hget' | 'hgetall' | 'pipeline'>;
+
+/** SHA-256 of a key as hex: what Redis stores and what a lookup asks for. */
+export async function hashKey(key: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(key));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** Whether a string has the shape of one of our keys; anything else is refused before Redis. */
+export function isKeyShaped(key: string): boolean {
+  return /^cag_[A-Za-z0-9_-]{43}$/.test(key);
+}
+
+/** Creates a key: 256 random bits, base64url, with a `cag_` prefix that secret scanners can match. */
+export async function createKey(
+  redis: KeysRedis,
+  input: NewKey,
+  newId: (prefix: string) => string,
+  now: () => number,
+): Promise<KeyRecord & { key: string }> {
+  const random = crypto.getRandomValues(new Uint8Array(32));
+  const key =
+    KEY_PREFIX +
+    btoa(String.fromCharCode(...random))
+      .replace(/\+/g, '-')
+      .replace(/\//g, '_')
+      .replace(/=+$/, '');
+  const hash = await hashKey(key);
+  const record: KeyRecord = {
+    id: newId('key').slice(0, 28),
+    name: input.name,
+    created_at: new Date(now()).toISOString(),
+    rpm: input.rpm ?? null,
+    daily_budget_usd: input.daily_budget_usd ?? null,
+    revoked_at: null,
+  };
+  const p = redis.pipeline();
+  p.hset(recordKey(hash), toHash(record));
+  p.hset(INDEX, { [record.id]: hash });
+  await p.exec();
+  return { ...record, key };
+}
+
+/** The live record for a presented key, or null when it is unknown or revoked. */
+export async function lookupKey(redis: Pick<Redis, 'hmget'>, key: string): Promise<KeyRecord | null> {
+  if (!isKeyShaped(key)) return null;
+  const values = await redis.hmget<Record<string, unknown>>(recordKey(await hashKey(key)), ...FIELDS);
+  const record = values && fromHash(values);
+  return record && !record.revoked_at ? record : null;
+}
+
+/** Every key's metadata, newest first, revoked ones included (never a secret or a hash). */
+export async function listKeys(redis: KeysRedis): Promise<KeyRecord[]> {
+  const index = (await redis.hgetall<Record<string, string>>(INDEX)) ?? {};
+  const hashes = Object.values(index);
+  if (!hashes.length) return [];
+  const p = redis.pipeline();
+  for (const hash of hashes) p.hmget(recordKey(hash), ...FIELDS);
+  const rows = (await p.exec()) as (Record<string, unknown> | null)[];
+  return rows
+    .map((row) => row && fromHash(row))
+    .filter((r): r is KeyRecord => r !== null)
+    .sort((a, b) => b.created_at.localeCompare(a.created_at));
+}
+
+/** Revokes a key by id; the record stays for the listing, marked with when. */
+export async function revokeKey(redis: KeysRedis, id: string, now: () => number): Promise<KeyRecord> {
+  const hash = await redis.hget<string>(INDEX, id);
+  const record = hash
+    ? fromHash((await redis.hmget<Record<string, unknown>>(recordKey(hash), ...FIELDS)) ?? {})
+    : null;
+  if (!hash || !record) throw new NotFoundError({ message: `No key with id ${id}.`, param: 'id' });
+  if (record.revoked_at) return record;
+  const revoked_at = new Date(now()).toISOString();
+  await redis.hset(recordKey(hash), { revoked_at });
+  return { ...record, revoked_at };
+}
+
+function toHash(record: KeyRecord): Record<string, string> {
+  return Object.fromEntries(FIELDS.map((f) => [f, record[f] === null ? '' : String(record[f])]));
+}
+
+/** Values come back through the SDK's JSON deserialisation: numbers as numbers, '' as ''. */
+function fromHash(values: Record<string, unknown>): KeyRecord | null {
+  if (!values.id) return null;
+  const num = (v: unknown) => (v === '' || v === null || v === undefined ? null : Number(v));
+  const str = (v: unknown) => (v === '' || v === null || v === undefined ? null : String(v));
+  return {
+    id: String(values.id),
+    name: String(values.name ?? ''),
+    created_at: String(values.created_at ?? ''),
+    rpm: num(values.rpm),
+    daily_budget_usd: num(values.daily_budget_usd),
+    revoked_at: str(values.revoked_at),
+  };
+}

@@ -1,0 +1,137 @@
+/**
+ * The capabilities as one request uses them, built from the request's env and principal: the
+ * provider layer (shared breakers, the gateway-wide upstream rate limit) and spending through the
+ * budget; bookkeeping goes to `waitUntil`.
+ */
+import { Ratelimit } from '@upstash/ratelimit';
+import type { Context } from 'hono';
+import { sendBudgetAlert } from './alerts';
+import type { AppEnv } from './app';
+import { createBreaker } from './breaker';
+import { type Budget, type BudgetScope, createBudget } from './budget';
+import { hashKey } from './keys';
+import { usdToNanos } from './pricing';
+import { createProviders, type Providers } from './providers';
+import type { ProviderTarget } from './providers/targets';
+import { createSpender, type Spender } from './spend';
+import { redisKey } from './store';
+
+/**
+ * OPENAI_RATE_LIMIT_RPM for the whole gateway, so all isolates together stay inside the OpenAI
+ * account's limit. Applies to the primary only (backups have their own accounts); fails open.
+ */
+function upstreamGuard(c: Context<AppEnv>): (target: ProviderTarget) => Promise<number | undefined> {
+  const { redis, ratelimitCache, now } = c.get('deps');
+  const limiter = new Ratelimit({
+    redis,
+    limiter: Ratelimit.slidingWindow(c.get('env').OPENAI_RATE_LIMIT_RPM, '60 s'),
+    prefix: redisKey('rl', 'upstream'),
+    ephemeralCache: ratelimitCache,
+    timeout: c.get('env').REDIS_TIMEOUT_MS,
+    enableTelemetry: false,
+  });
+  return async (target) => {
+    if (target.name !== 'openai') return undefined;
+    try {
+      // Keyed by the account (a digest of its API key): the limit belongs to the OpenAI account.
+      const result = await limiter.limit(`openai:${await hashKey(target.client.apiKey ?? '')}`);
+      c.executionCtx.waitUntil(result.pending);
+      return result.success ? undefined : Math.max(1000, result.reset - now());
+    } catch (err) {
+      c.get('log').warn('upstream rate limit unavailable; call allowed', { cause: err });
+      return undefined;
+    }
+  };
+}
+
+/** The provider layer for this request: its settings from env, its bookkeeping in waitUntil. */
+export function providersFor(c: Context<AppEnv>): Providers {
+  const env = c.get('env');
+  const deps = c.get('deps');
+  const log = c.get('log');
+  const breaker = createBreaker(
+    { redis: deps.redis, now: deps.now, log },
+    {
+      failureThreshold: env.OPENAI_CIRCUIT_BREAKER_FAILURES,
+      openSeconds: env.OPENAI_CIRCUIT_BREAKER_TIMEOUT,
+      // A probe may take a whole attempt; only after that may another isolate probe.
+      probeLeaseMs: env.OPENAI_TIMEOUT_SECONDS * 1000 + 5000,
+    },
+  );
+  return createProviders(
+    {
+      providers: deps.providers,
+      breaker,
+      sleep: deps.sleep,
+      random: deps.random,
+      defer: (work) => c.executionCtx.waitUntil(work),
+      log,
+      admit: upstreamGuard(c),
+    },
+    {
+      maxRetries: env.OPENAI_MAX_RETRIES,
+      baseDelayMs: env.OPENAI_RETRY_BASE_MS,
+      maxDelayMs: env.OPENAI_RETRY_MAX_DELAY_MS,
+    },
+  );
+}
+
+/** The budget ledger in the configured time zone. */
+export function budgetFor(c: Context<AppEnv>, options: { globalScope?: string } = {}): Budget {
+  const { redis, now, newId } = c.get('deps');
+  const env = c.get('env');
+  return createBudget(
+    { redis, now, newId },
+    {
+      timeZone: env.BUDGET_TIMEZONE,
+      // A reservation outlives its call: every attempt, every backoff, then a margin.
+      leaseMs:
+        (env.OPENAI_TIMEOUT_SECONDS * 1000 + env.OPENAI_RETRY_MAX_DELAY_MS) *
+          (env.OPENAI_MAX_RETRIES + 1) *
+          2 +
+        60_000,
+      ...(options.globalScope ? { globalScope: options.globalScope } : {}),
+    },
+  );
+}
+
+/** No own budget: the key's scope only counts (per-key totals), it never refuses. */
+const UNLIMITED = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Spending for this request's principal: the gateway budget and the key's own scope (its daily
+ * budget if it has one). `globalScope` lets tests keep their own gateway-wide ledger.
+ */
+export function spendFor(c: Context<AppEnv>, options: { globalScope?: string } = {}): Spender {
+  const env = c.get('env');
+  const log = c.get('log');
+  const principal = c.get('principal');
+  const globalScope = options.globalScope ?? 'global';
+  const limitNanos = usdToNanos(env.OPENAI_DAILY_BUDGET_USD);
+  const scopes: BudgetScope[] = [
+    { scope: globalScope, limit: limitNanos },
+    {
+      scope: `key:${principal.id}`,
+      limit: principal.dailyBudgetUsd === null ? UNLIMITED : usdToNanos(principal.dailyBudgetUsd),
+    },
+  ];
+  return createSpender(
+    {
+      budget: budgetFor(c, options),
+      now: c.get('deps').now,
+      defer: (work) => c.executionCtx.waitUntil(work),
+      log,
+      alert: (alert) =>
+        sendBudgetAlert(
+          { log, ...(env.ALERT_WEBHOOK_URL ? { webhookUrl: env.ALERT_WEBHOOK_URL } : {}) },
+          alert,
+        ),
+    },
+    {
+      scopes,
+      limitNanos,
+      alertThresholdNanos: usdToNanos(env.OPENAI_ALERT_THRESHOLD_USD),
+      describe: (scope) => (scope === globalScope ? 'the gateway' : `key ${principal.id}`),
+    },
+  );
+}

@@ -1,0 +1,75 @@
+import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
+import type { PromptPart } from './providers/structured';
+
+/**
+ * Token estimates for prompts, made before a call so the budget can reserve its worst-case cost.
+ *
+ * Counts use the o200k_base encoding, the one GPT-4o and every later OpenAI model uses (the gpt-5.x and
+ * gpt-6.x families are assumed to keep it). Its rank table is about 2.4 MB of JavaScript, parsed once
+ * when this module loads; importing the per-encoding entry point keeps the other encodings out of the
+ * bundle. Every estimate errs high, since a reservation that is too small lets a request overspend.
+ */
+
+/** Tokens each message adds around its content (role and separators); OpenAI's cookbook counts 3. */
+export const MESSAGE_OVERHEAD_TOKENS = 4;
+/** Tokens that prime the assistant's reply, once per request (OpenAI's cookbook). */
+export const REPLY_PRIMING_TOKENS = 3;
+/**
+ * Allowance per input image at `detail: 'auto'`, which the model may treat as high detail. 2,500 covers
+ * the largest documented high-detail counts of the models we price: 1,536 patches × 1.62 for gpt-4.1-mini
+ * (2,489) and 85 + 8 tiles × 170 for gpt-4o (1,445), from OpenAI's vision guide as third-party copies
+ * quote it (not in shared/reference). Low detail costs 85, which is what the simulator counts per image.
+ */
+export const IMAGE_INPUT_TOKENS = 2_500;
+/** Proportional margin on counted text, for tokenizer drift between model generations. */
+export const SAFETY_MARGIN_PERCENT = 10;
+/** Fixed margin per request, for framing the API adds that no published formula covers. */
+export const SAFETY_MARGIN_TOKENS = 16;
+
+// Text that spells a special token ('<|endoftext|>') is user content: count it as plain text rather than
+// letting the tokenizer throw.
+const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
+
+/** What a request sends the model; the same shape `generateStructured` takes. */
+export interface PromptEstimateInput {
+  /** The system/developer prompt, sent as its own message. */
+  instructions?: string;
+  /** The user's turn: text, or text and images. */
+  input: string | PromptPart[];
+  /**
+   * The JSON Schema sent for structured output (object or its JSON text). The model reads it as part of
+   * the prompt and the simulator bills it as input, so it is counted.
+   */
+  schema?: object | string;
+}
+
+/** Exact o200k_base token count of `text`; 0 for the empty string. */
+export function countTextTokens(text: string): number {
+  return text ? countTokens(text, PLAIN_TEXT) : 0;
+}
+
+/**
+ * Input tokens a request may be billed, rounded up: counted text plus per-message overhead, grown by
+ * {@link SAFETY_MARGIN_PERCENT} % and {@link SAFETY_MARGIN_TOKENS}, plus {@link IMAGE_INPUT_TOKENS} per image.
+ * An image's URL is not counted: the image is billed as image tokens, not as the text of its URL.
+ * @example estimateInputTokens({ input: 'hello world' }) // 2 + 4 + 3 = 9, + ceil(0.9) + 16 = 26
+ */
+export function estimateInputTokens(prompt: PromptEstimateInput): number {
+  const parts: PromptPart[] =
+    typeof prompt.input === 'string' ? [{ type: 'text', text: prompt.input }] : prompt.input;
+  let textTokens = MESSAGE_OVERHEAD_TOKENS + REPLY_PRIMING_TOKENS;
+  let images = 0;
+  for (const part of parts) {
+    if (part.type === 'image') images += 1;
+    else textTokens += countTextTokens(part.text);
+  }
+  if (prompt.instructions !== undefined) {
+    textTokens += MESSAGE_OVERHEAD_TOKENS + countTextTokens(prompt.instructions);
+  }
+  if (prompt.schema !== undefined) {
+    const schema = typeof prompt.schema === 'string' ? prompt.schema : JSON.stringify(prompt.schema);
+    textTokens += countTextTokens(schema);
+  }
+  const margin = Math.ceil((textTokens * SAFETY_MARGIN_PERCENT) / 100) + SAFETY_MARGIN_TOKENS;
+  return textTokens + margin + images * IMAGE_INPUT_TOKENS;
+}

@@ -1,0 +1,47 @@
+import { exports } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import { app, PUBLIC_PATHS } from '../../functions/index';
+import { bearer, createTestKey } from '../support/keys';
+
+/** Every route the app serves, as [method, path with sample params]. */
+const routes = app.routes
+  .filter((r) => r.method !== 'ALL')
+  .map((r) => [r.method, r.path.replace(/:(\w+)/g, 'sample-$1')] as const);
+
+describe('route protection', () => {
+  it('knows the public routes and at least one protected one', () => {
+    expect(routes.map(([, p]) => p)).toEqual(expect.arrayContaining([...PUBLIC_PATHS, '/admin/keys']));
+  });
+
+  it.each(routes.filter(([, path]) => !PUBLIC_PATHS.has(path)))(
+    '%s %s refuses a request without a key with 401',
+    async (method, path) => {
+      const res = await exports.default.fetch(`http://gateway${path}`, { method });
+      expect(res.status).toBe(401);
+      expect(res.headers.get('x-request-id')).toMatch(/^req_/);
+    },
+  );
+
+  it.each(routes.filter(([, path]) => path.startsWith('/admin')))(
+    '%s %s refuses a client key with 403',
+    async (method, path) => {
+      const { key } = await createTestKey();
+      const res = await exports.default.fetch(`http://gateway${path}`, { method, headers: bearer(key) });
+      expect(res.status).toBe(403);
+    },
+  );
+
+  it.each([
+    ['no scheme', 'cag_abc'],
+    ['Basic auth', 'Basic dXNlcjpwYXNz'],
+    ['an empty bearer', 'Bearer '],
+    ['an unknown key', `Bearer cag_${'A'.repeat(43)}`],
+    ['a malformed key', 'Bearer not-a-key'],
+  ])('refuses %s with 401 invalid_api_key', async (_, authorization) => {
+    const res = await exports.default.fetch('http://gateway/v1/anything', { headers: { authorization } });
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({
+      error: { type: 'authentication_error', code: 'invalid_api_key' },
+    });
+  });
+});

@@ -1,0 +1,102 @@
+import { encode } from 'gpt-tokenizer/encoding/o200k_base';
+import { describe, expect, it } from 'vitest';
+import {
+  countTextTokens,
+  estimateInputTokens,
+  IMAGE_INPUT_TOKENS,
+  MESSAGE_OVERHEAD_TOKENS,
+  REPLY_PRIMING_TOKENS,
+  SAFETY_MARGIN_TOKENS,
+} from '../../lib/tokens';
+
+const PROSE =
+  'Waterproof leather hiking boots with a Vibram sole, sizes 38 to 47, in brown and black. ' +
+  'Gusseted tongue, padded collar and a lacing system that stays tied on wet trails.';
+
+describe('countTextTokens', () => {
+  it('gives the exact o200k_base counts for known strings', () => {
+    expect(countTextTokens('hello world')).toBe(2);
+    expect(countTextTokens('Hello, world!')).toBe(4);
+    expect(countTextTokens('The quick brown fox jumps over the lazy dog.')).toBe(10);
+    expect(countTextTokens('héllo wörld 日本語')).toBe(7);
+  });
+
+  it('agrees with the encoder on longer text', () => {
+    const text = PROSE.repeat(20);
+    expect(countTextTokens(text)).toBe(encode(text).length);
+    expect(countTextTokens(text)).toBeGreaterThan(500);
+  });
+
+  it('returns 0 for the empty string', () => {
+    expect(countTextTokens('')).toBe(0);
+  });
+
+  it('counts text that spells a special token as plain text instead of throwing', () => {
+    expect(() => encode('<|endoftext|>')).toThrow();
+    expect(countTextTokens('<|endoftext|>')).toBe(7);
+  });
+});
+
+describe('estimateInputTokens', () => {
+  it('adds message overhead and the documented margin to the exact count', () => {
+    // 2 text + 4 user message + 3 reply priming = 9; + ceil(10 % of 9) + 16 = 26.
+    expect(estimateInputTokens({ input: 'hello world' })).toBe(26);
+    // Instructions are a second message: 2 + 2 + 4 + 4 + 3 = 15; + ceil(1.5) + 16 = 33.
+    expect(estimateInputTokens({ instructions: 'hello world', input: 'hello world' })).toBe(33);
+  });
+
+  it('is never below the raw token counts plus 10 % and 16 tokens', () => {
+    for (const text of ['a', 'hello world', PROSE, PROSE.repeat(50), '{"type":"object","properties":{}}']) {
+      const raw = countTextTokens(text);
+      const estimate = estimateInputTokens({ instructions: text, input: text });
+      expect(estimate).toBeGreaterThanOrEqual(2 * raw + Math.ceil((2 * raw) / 10) + SAFETY_MARGIN_TOKENS);
+    }
+  });
+
+  it('counts text parts like the same text given as a string', () => {
+    const asParts = estimateInputTokens({
+      input: [
+        { type: 'text', text: 'hello' },
+        { type: 'text', text: ' world' },
+      ],
+    });
+    expect(asParts).toBe(estimateInputTokens({ input: 'hello world' }));
+  });
+
+  it('adds the fixed allowance per image, whatever the length of its URL', () => {
+    const textOnly = estimateInputTokens({ input: PROSE });
+    const dataUrl = `data:image/png;base64,${'A'.repeat(100_000)}`;
+    const oneImage = estimateInputTokens({
+      input: [
+        { type: 'text', text: PROSE },
+        { type: 'image', url: dataUrl },
+      ],
+    });
+    const twoImages = estimateInputTokens({
+      input: [
+        { type: 'text', text: PROSE },
+        { type: 'image', url: 'https://example.com/a.png' },
+        { type: 'image', url: dataUrl },
+      ],
+    });
+    expect(oneImage - textOnly).toBe(IMAGE_INPUT_TOKENS);
+    expect(twoImages - textOnly).toBe(2 * IMAGE_INPUT_TOKENS);
+    expect(IMAGE_INPUT_TOKENS).toBeGreaterThanOrEqual(85);
+  });
+
+  it('counts a structured-output schema, given as an object or as its JSON', () => {
+    const schema = { type: 'object', properties: { title: { type: 'string' } }, required: ['title'] };
+    const without = estimateInputTokens({ input: PROSE });
+    const withObject = estimateInputTokens({ input: PROSE, schema });
+    expect(withObject - without).toBeGreaterThanOrEqual(countTextTokens(JSON.stringify(schema)));
+    expect(estimateInputTokens({ input: PROSE, schema: JSON.stringify(schema) })).toBe(withObject);
+  });
+
+  it('handles empty input with only the overhead and margin', () => {
+    const overhead = MESSAGE_OVERHEAD_TOKENS + REPLY_PRIMING_TOKENS;
+    const expected = overhead + Math.ceil(overhead / 10) + SAFETY_MARGIN_TOKENS;
+    expect(estimateInputTokens({ input: '' })).toBe(expected);
+    expect(estimateInputTokens({ input: [] })).toBe(expected);
+    expect(estimateInputTokens({ instructions: '', input: '' })).toBeGreaterThan(expected);
+  });
+});

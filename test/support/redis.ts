@@ -1,0 +1,25 @@
+import { Redis } from '@upstash/redis/cloudflare';
+import { bindings } from './env';
+
+/**
+ * A Redis client like createDeps builds, recording each HTTP request it sends: `redis.use` wraps this
+ * client's own request function, so each entry is one round trip to the bridge with the commands it
+ * carried (one auto-pipelined batch). Unlike the bridge's `/_bridge/stats`, which counts every test
+ * file running in parallel, this sees only the client under test.
+ */
+export function countingClient(url = bindings.UPSTASH_REDIS_REST_URL) {
+  const requests: unknown[][] = [];
+  const redis = new Redis({
+    url,
+    token: bindings.UPSTASH_REDIS_REST_TOKEN,
+    signal: () => AbortSignal.timeout(2000),
+    retry: { retries: 0 },
+    enableTelemetry: false,
+  });
+  redis.use((req, next) => {
+    const body = req.body as unknown[];
+    requests.push(Array.isArray(body[0]) ? body : [body]);
+    return next(req);
+  });
+  return { redis, requests };
+}
