@@ -37,6 +37,9 @@ export default defineConfig({
         ],
         test: {
           name: 'worker',
+          // obscenity's ESM entry re-exports a CommonJS build, which workerd's module loader cannot
+          // interop; pre-bundling turns it into plain ESM (wrangler's esbuild bundle does the same).
+          deps: { optimizer: { ssr: { enabled: true, include: ['obscenity'] } } },
           include: ['test/**/*.test.ts'],
           exclude: ['test/dev/**'],
           globalSetup: ['./test/global-setup.ts'],

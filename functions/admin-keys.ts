@@ -17,8 +17,8 @@ const KeyId = z.object({ id: z.string().regex(/^key_[0-9a-f]{24}$/, 'is not a ke
 /** `/admin/keys`: create (the only time a key is shown), list without secrets, revoke. */
 export const adminKeys = new Hono<AppEnv>()
   .post('/admin/keys', valid('json', NewKeyRequest), async (c) => {
-    const { redis, newId, now } = c.get('deps');
-    const created = await createKey(redis, c.req.valid('json'), newId, now);
+    const { redis, now } = c.get('deps');
+    const created = await createKey(redis, c.req.valid('json'), now);
     c.get('log').info('api key created', { key_id: created.id, name: created.name });
     return c.json(created, 201, { 'cache-control': 'no-store' });
   })

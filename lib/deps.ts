@@ -16,18 +16,23 @@ export interface Deps {
   random: () => number;
   /** Per-isolate memory of rate-limit denials (@upstash/ratelimit `ephemeralCache`). */
   ratelimitCache: Map<string, number>;
+  /** Per-isolate memory of each key's own rpm, so its limit can run before its lookup returns. */
+  keyRpm: Map<string, number>;
 }
 
 /** State that outlives a request: created once per isolate in functions/index.ts. */
 export interface IsolateState {
   ratelimitCache: Map<string, number>;
+  keyRpm: Map<string, number>;
 }
+
+export const newIsolateState = (): IsolateState => ({ ratelimitCache: new Map(), keyRpm: new Map() });
 
 /**
  * The one place that constructs clients. Called per request: an auto-pipelining Redis client shared
  * across requests would resolve one request's promises in another's context (reference §1.9).
  */
-export function createDeps(env: Env, isolate: IsolateState = { ratelimitCache: new Map() }): Deps {
+export function createDeps(env: Env, isolate: IsolateState = newIsolateState()): Deps {
   return {
     redis: new Redis({
       url: env.UPSTASH_REDIS_REST_URL,
@@ -45,5 +50,6 @@ export function createDeps(env: Env, isolate: IsolateState = { ratelimitCache: n
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     random: Math.random,
     ratelimitCache: isolate.ratelimitCache,
+    keyRpm: isolate.keyRpm,
   };
 }

@@ -11,6 +11,13 @@ const secret = () => z.preprocess(unset, z.string({ error: 'is required' }).trim
 const url = () => z.preprocess(unset, z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }));
 const int = (fallback: number, min: number, max: number) =>
   z.preprocess(unset, z.coerce.number().int().min(min).max(max).default(fallback));
+const bool = (fallback: boolean) =>
+  z.preprocess(
+    unset,
+    z
+      .union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')])
+      .default(fallback),
+  );
 const num = (fallback: number, min: number, max: number) =>
   z.preprocess(unset, z.coerce.number().min(min).max(max).default(fallback));
 
@@ -95,6 +102,14 @@ const Settings = z.object({
   OPENAI_VISION_MODEL: text('gpt-6-luna'),
   /** JSON object of model id → price changes; replaces or adds entries of the built-in price table. */
   PRICING_OVERRIDES: z.preprocess(unset, json(z.record(z.string().min(1), PriceOverrideSpec)).default({})),
+  /** How long an approved creative or an opportunity set is reused. */
+  CACHE_TTL_SECONDS: int(86_400, 60, 30 * 86_400),
+  /** Share cached results between keys instead of a namespace per key. */
+  CACHE_SHARED_NAMESPACE: bool(false),
+  /** Refuse creatives when the moderation API cannot be reached (the local layers always run). */
+  MODERATION_FAIL_CLOSED: bool(true),
+  /** JSON: the business-rule and brand-safety lists, replacing the built-in ones (see the README). */
+  MODERATION_RULES: z.preprocess(unset, json(z.unknown()).optional()),
   /** JSON list of backup providers, tried in order when OpenAI is down; see the README. */
   BACKUP_PROVIDERS: z.preprocess(unset, json(z.array(BackupProviderSpec).max(5)).default([])),
   /** Secret for /admin/* (and any client route). Unset: the admin API is closed. */

@@ -5,7 +5,15 @@ import type { Usage } from './providers/usage';
 
 /** The one error body every endpoint returns, shaped like OpenAI's so SDK error classes work. */
 export interface ErrorBody {
-  error: { type: string; code: string; message: string; param?: string; request_id: string };
+  error: {
+    type: string;
+    code: string;
+    message: string;
+    param?: string;
+    /** Structured facts about the failure, e.g. a moderation verdict's layer and categories. */
+    details?: Record<string, unknown>;
+    request_id: string;
+  };
 }
 
 interface GatewayErrorInit {
@@ -14,6 +22,8 @@ interface GatewayErrorInit {
   param?: string;
   /** Seconds until a retry can succeed; sent as `Retry-After`. */
   retryAfter?: number;
+  /** Safe, structured facts for the client, rendered as `error.details`. */
+  details?: Record<string, unknown>;
   cause?: unknown;
 }
 
@@ -26,6 +36,7 @@ export class GatewayError extends Error {
   readonly code: string;
   readonly param: string | undefined;
   readonly retryAfter: number | undefined;
+  readonly details: Record<string, unknown> | undefined;
 
   constructor(init: GatewayErrorInit) {
     super(init.message, { cause: init.cause });
@@ -33,6 +44,7 @@ export class GatewayError extends Error {
     this.code = init.code ?? (new.target as typeof GatewayError).defaultCode;
     this.param = init.param;
     this.retryAfter = init.retryAfter;
+    this.details = init.details;
   }
 }
 
@@ -157,6 +169,7 @@ export function toErrorBody(err: GatewayError, requestId: string): ErrorBody {
       code: err.code,
       message: err.message,
       ...(err.param ? { param: err.param } : {}),
+      ...(err.details ? { details: err.details } : {}),
       request_id: requestId,
     },
   };

@@ -1,13 +1,13 @@
 /**
  * Request guards as Hono middleware: who is calling (a client key or the admin key) and whether they
- * may call now (a per-key sliding window). Authentication fails closed; the rate limit fails open
+ * may call now (a per-key sliding window), decided in one Redis round trip. Authentication fails closed; the rate limit fails open
  * when Redis is unreachable (the budget, which fails closed, still bounds spend) and logs it.
  */
 import { Ratelimit } from '@upstash/ratelimit';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from './app';
 import { AuthenticationError, PermissionDeniedError, RateLimitError, StoreUnavailableError } from './errors';
-import { lookupKey } from './keys';
+import { hashKey, isKeyShaped, keyIdOf, lookupKey } from './keys';
 import { redisKey } from './store';
 
 /** Who a request acts for. The admin key is a principal too, with the gateway defaults. */
@@ -24,51 +24,86 @@ export interface Principal {
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
-/** Requires a client key or the admin key; sets `principal`. */
-export function requireKey(): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    c.set('principal', await authenticate(c));
-    await next();
-  };
-}
-
 /** Requires the admin key (`ADMIN_API_KEY`). */
 export function requireAdmin(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const principal = await authenticate(c);
-    if (principal.kind !== 'admin') {
-      throw new PermissionDeniedError({ message: 'This endpoint needs the admin key.' });
+    const presented = bearerOf(c);
+    const adminKey = c.get('env').ADMIN_API_KEY;
+    if (!adminKey || !(await sameSecret(presented, adminKey))) {
+      const known =
+        isKeyShaped(presented) && (await lookupKey(c.get('deps').redis, await hashKey(presented)));
+      if (known) throw new PermissionDeniedError({ message: 'This endpoint needs the admin key.' });
+      throw new AuthenticationError({ message: 'Invalid admin key.' });
     }
-    c.set('principal', principal);
+    c.set('principal', adminPrincipal(c));
     await next();
   };
 }
 
-async function authenticate(c: Context<AppEnv>): Promise<Principal> {
+/**
+ * Requires a client key (or the admin key) and applies the caller's rate limit. The key lookup and
+ * the limiter's script are issued together, so both cost one Redis round trip: the key id (and so
+ * the limiter's identifier) derives from the key's hash, and the key's own rpm is remembered in the
+ * isolate from earlier lookups (a key's first request in an isolate takes two round trips).
+ */
+export function admitClient(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const presented = bearerOf(c);
+    const env = c.get('env');
+    if (env.ADMIN_API_KEY && (await sameSecret(presented, env.ADMIN_API_KEY))) {
+      c.set('principal', adminPrincipal(c));
+      await limit(c, 'admin', env.KEY_RATE_LIMIT_RPM, next);
+      return;
+    }
+    if (!isKeyShaped(presented)) throw new AuthenticationError({ message: 'Invalid or revoked API key.' });
+    const hash = await hashKey(presented);
+    const id = keyIdOf(hash);
+    const { redis, keyRpm } = c.get('deps');
+    const lookup = () =>
+      lookupKey(redis, hash).catch((err: unknown) => {
+        throw new StoreUnavailableError({
+          message: 'Cannot check the API key right now; retry shortly.',
+          cause: err,
+        });
+      });
+    const known = keyRpm.get(id);
+    // Issued in the same tick, one auto-pipelined request carries both scripts. A key this isolate has
+    // not seen yet is looked up first, so its own rpm applies from its first request.
+    const [record, decision] =
+      known === undefined
+        ? await lookup().then(
+            async (r) => [r, r ? await decide(c, id, r.rpm ?? env.KEY_RATE_LIMIT_RPM) : undefined] as const,
+          )
+        : await Promise.all([lookup(), decide(c, id, known)]);
+    if (!record) throw new AuthenticationError({ message: 'Invalid or revoked API key.' });
+    keyRpm.set(id, record.rpm ?? env.KEY_RATE_LIMIT_RPM);
+    c.set('principal', {
+      kind: 'key',
+      id: record.id,
+      name: record.name,
+      rpm: record.rpm ?? env.KEY_RATE_LIMIT_RPM,
+      dailyBudgetUsd: record.daily_budget_usd,
+    });
+    enforce(c, decision);
+    await next();
+  };
+}
+
+function bearerOf(c: Context<AppEnv>): string {
   const presented = BEARER.exec(c.req.header('authorization') ?? '')?.[1];
   if (!presented) {
     throw new AuthenticationError({ message: 'Send your gateway key as `Authorization: Bearer <key>`.' });
   }
-  const env = c.get('env');
-  if (env.ADMIN_API_KEY && (await sameSecret(presented, env.ADMIN_API_KEY))) {
-    return { kind: 'admin', id: 'admin', name: 'admin', rpm: env.KEY_RATE_LIMIT_RPM, dailyBudgetUsd: null };
-  }
-  let record: Awaited<ReturnType<typeof lookupKey>>;
-  try {
-    record = await lookupKey(c.get('deps').redis, presented);
-  } catch (err) {
-    throw new StoreUnavailableError({
-      message: 'Cannot check the API key right now; retry shortly.',
-      cause: err,
-    });
-  }
-  if (!record) throw new AuthenticationError({ message: 'Invalid or revoked API key.' });
+  return presented;
+}
+
+function adminPrincipal(c: Context<AppEnv>): Principal {
   return {
-    kind: 'key',
-    id: record.id,
-    name: record.name,
-    rpm: record.rpm ?? env.KEY_RATE_LIMIT_RPM,
-    dailyBudgetUsd: record.daily_budget_usd,
+    kind: 'admin',
+    id: 'admin',
+    name: 'admin',
+    rpm: c.get('env').KEY_RATE_LIMIT_RPM,
+    dailyBudgetUsd: null,
   };
 }
 
@@ -79,62 +114,67 @@ async function sameSecret(a: string, b: string): Promise<boolean> {
   return crypto.subtle.timingSafeEqual(da, db);
 }
 
+/** A rate-limit decision; undefined when the limiter could not answer (the limit fails open). */
+type Decision = Awaited<ReturnType<Ratelimit['limit']>> | undefined;
+
 /**
- * The principal's sliding-window limit (@upstash/ratelimit). Allowed and denied responses carry
- * `x-ratelimit-limit`, `-remaining` and `-reset` (seconds); a denial is `429 rate_limit_exceeded` with
- * `Retry-After`. Denials are remembered in the isolate (`ephemeralCache`) until the window resets.
+ * The caller's sliding-window limit (@upstash/ratelimit); denials are remembered in the isolate
+ * (`ephemeralCache`) until the window resets. Never rejects: a Redis failure allows the request.
  */
-export function rateLimit(): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    const principal = c.get('principal');
-    const { redis, ratelimitCache, now } = c.get('deps');
-    const limiter = new Ratelimit({
-      redis,
-      limiter: Ratelimit.slidingWindow(principal.rpm, '60 s'),
-      prefix: redisKey('rl', 'key'),
-      ephemeralCache: ratelimitCache,
-      timeout: c.get('env').REDIS_TIMEOUT_MS,
-      enableTelemetry: false,
-    });
-    let result: Awaited<ReturnType<typeof limiter.limit>>;
-    try {
-      result = await limiter.limit(principal.id);
-    } catch (err) {
-      c.get('log').warn('rate limit unavailable; request allowed', { cause: err });
-      return next();
-    }
+async function decide(c: Context<AppEnv>, identifier: string, rpm: number): Promise<Decision> {
+  const { redis, ratelimitCache } = c.get('deps');
+  const limiter = new Ratelimit({
+    redis,
+    limiter: Ratelimit.slidingWindow(rpm, '60 s'),
+    prefix: redisKey('rl', 'key'),
+    ephemeralCache: ratelimitCache,
+    timeout: c.get('env').REDIS_TIMEOUT_MS,
+    enableTelemetry: false,
+  });
+  try {
+    const result = await limiter.limit(identifier);
     c.executionCtx.waitUntil(result.pending);
-    if (result.reason === 'timeout') {
-      c.get('log').warn('rate limit timed out; request allowed');
-      return next();
-    }
-    const resetSeconds = Math.max(0, Math.ceil((result.reset - now()) / 1000));
-    c.header('x-ratelimit-limit', String(result.limit));
-    c.header('x-ratelimit-remaining', String(Math.max(0, result.remaining)));
-    c.header('x-ratelimit-reset', String(resetSeconds));
-    if (!result.success) {
-      throw new RateLimitError({
-        message: `Rate limit of ${result.limit} requests per minute reached; retry in ${Math.max(1, resetSeconds)} s.`,
-        retryAfter: Math.max(1, resetSeconds),
-      });
-    }
-    await next();
-  };
+    if (result.reason === 'timeout') throw new Error('rate limit timed out');
+    return result;
+  } catch (err) {
+    c.get('log').warn('rate limit unavailable; request allowed', { cause: err });
+    return undefined;
+  }
 }
 
 /**
- * Protection by default: every route needs a key except `publicPaths`, and `/admin/*` needs the
- * admin key. A route added later is protected without anyone remembering to protect it.
+ * Sets `x-ratelimit-limit`, `-remaining` and `-reset` (seconds) on allowed and denied responses alike;
+ * a denial is `429 rate_limit_exceeded` with `Retry-After`.
  */
-export function protect(publicPaths: ReadonlySet<string>): MiddlewareHandler<AppEnv> {
-  const client = requireKey();
-  const limit = rateLimit();
+function enforce(c: Context<AppEnv>, decision: Decision): void {
+  if (!decision) return;
+  const resetSeconds = Math.max(0, Math.ceil((decision.reset - c.get('deps').now()) / 1000));
+  c.header('x-ratelimit-limit', String(decision.limit));
+  c.header('x-ratelimit-remaining', String(Math.max(0, decision.remaining)));
+  c.header('x-ratelimit-reset', String(resetSeconds));
+  if (!decision.success) {
+    throw new RateLimitError({
+      message: `Rate limit of ${decision.limit} requests per minute reached; retry in ${Math.max(1, resetSeconds)} s.`,
+      retryAfter: Math.max(1, resetSeconds),
+    });
+  }
+}
+
+async function limit(c: Context<AppEnv>, identifier: string, rpm: number, next: () => Promise<void>) {
+  enforce(c, await decide(c, identifier, rpm));
+  await next();
+}
+
+/**
+ * Protection by default: every route needs a key except those `isPublic` names, and `/admin/*` needs
+ * the admin key. A route added later is protected without anyone remembering to protect it.
+ */
+export function protect(isPublic: (path: string) => boolean): MiddlewareHandler<AppEnv> {
+  const client = admitClient();
   const admin = requireAdmin();
   return async (c, next) => {
-    if (publicPaths.has(c.req.path)) return next();
+    if (isPublic(c.req.path)) return next();
     if (c.req.path === '/admin' || c.req.path.startsWith('/admin/')) return admin(c, next);
-    await client(c, async () => {
-      await limit(c, next);
-    });
+    await client(c, next);
   };
 }

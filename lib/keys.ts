@@ -5,6 +5,8 @@
  * nobody is authenticated.
  */
 import { NotFoundError } from './errors';
+import { KEY_LOOKUP } from './scripts/keys';
+import { runScript } from './scripts/run';
 import { type Redis, redisKey } from './store';
 
 export interface KeyRecord {
@@ -49,7 +51,6 @@ export function isKeyShaped(key: string): boolean {
 export async function createKey(
   redis: KeysRedis,
   input: NewKey,
-  newId: (prefix: string) => string,
   now: () => number,
 ): Promise<KeyRecord & { key: string }> {
   const random = crypto.getRandomValues(new Uint8Array(32));
@@ -61,7 +62,7 @@ export async function createKey(
       .replace(/=+$/, '');
   const hash = await hashKey(key);
   const record: KeyRecord = {
-    id: newId('key').slice(0, 28),
+    id: keyIdOf(hash),
     name: input.name,
     created_at: new Date(now()).toISOString(),
     rpm: input.rpm ?? null,
@@ -75,11 +76,25 @@ export async function createKey(
   return { ...record, key };
 }
 
-/** The live record for a presented key, or null when it is unknown or revoked. */
-export async function lookupKey(redis: Pick<Redis, 'hmget'>, key: string): Promise<KeyRecord | null> {
-  if (!isKeyShaped(key)) return null;
-  const values = await redis.hmget<Record<string, unknown>>(recordKey(await hashKey(key)), ...FIELDS);
-  const record = values && fromHash(values);
+/**
+ * A key's id is derived from its hash, so a request knows its tenant (rate-limit identifier, cache
+ * namespace, budget scope) before Redis answers, and can ask for all of them in one round trip.
+ */
+export function keyIdOf(hash: string): string {
+  return `key_${hash.slice(0, 24)}`;
+}
+
+/**
+ * The live record for a presented key (by its hash), or null when it is unknown or revoked. A tiny
+ * script rather than HMGET: scripts travel in the same auto-pipelined request as the rate limit's,
+ * where a plain read would go in a second, parallel one.
+ */
+export async function lookupKey(
+  redis: Pick<Redis, 'evalsha' | 'eval'>,
+  hash: string,
+): Promise<KeyRecord | null> {
+  const values = await runScript<(string | null)[]>(redis, KEY_LOOKUP, [recordKey(hash)], [...FIELDS]);
+  const record = fromHash(Object.fromEntries(FIELDS.map((f, i) => [f, values[i] ?? null])));
   return record && !record.revoked_at ? record : null;
 }
 

@@ -9,6 +9,8 @@ import { sendBudgetAlert } from './alerts';
 import type { AppEnv } from './app';
 import { createBreaker } from './breaker';
 import { type Budget, type BudgetScope, createBudget } from './budget';
+import { type Cache, createCache } from './cache';
+import type { Env } from './env';
 import { hashKey } from './keys';
 import { usdToNanos } from './pricing';
 import { createProviders, type Providers } from './providers';
@@ -84,12 +86,8 @@ export function budgetFor(c: Context<AppEnv>, options: { globalScope?: string } 
     { redis, now, newId },
     {
       timeZone: env.BUDGET_TIMEZONE,
-      // A reservation outlives its call: every attempt, every backoff, then a margin.
-      leaseMs:
-        (env.OPENAI_TIMEOUT_SECONDS * 1000 + env.OPENAI_RETRY_MAX_DELAY_MS) *
-          (env.OPENAI_MAX_RETRIES + 1) *
-          2 +
-        60_000,
+      // A reservation outlives its call, then a margin.
+      leaseMs: longestGenerationMs(env) + 60_000,
       ...(options.globalScope ? { globalScope: options.globalScope } : {}),
     },
   );
@@ -133,5 +131,22 @@ export function spendFor(c: Context<AppEnv>, options: { globalScope?: string } =
       alertThresholdNanos: usdToNanos(env.OPENAI_ALERT_THRESHOLD_USD),
       describe: (scope) => (scope === globalScope ? 'the gateway' : `key ${principal.id}`),
     },
+  );
+}
+
+/** The response cache with single-flight, its writes kept alive after the response. */
+export function cacheFor(c: Context<AppEnv>): Cache {
+  const { redis, now, sleep, newId } = c.get('deps');
+  const env = c.get('env');
+  return createCache(
+    { redis, now, sleep, newId, defer: (work) => c.executionCtx.waitUntil(work), log: c.get('log') },
+    { ttlSeconds: env.CACHE_TTL_SECONDS, leaseMs: longestGenerationMs(env) },
+  );
+}
+
+/** The longest one generation may take: every attempt and backoff, for the call and its repair. */
+function longestGenerationMs(env: Env): number {
+  return (
+    (env.OPENAI_TIMEOUT_SECONDS * 1000 + env.OPENAI_RETRY_MAX_DELAY_MS) * (env.OPENAI_MAX_RETRIES + 1) * 2
   );
 }

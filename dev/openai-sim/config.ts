@@ -47,7 +47,7 @@ export interface SimConfig {
   /** Checked in order; the first one that matches and wins its `rate` roll applies. @default [] */
   faults?: SimFault[];
   /** Words that make /v1/moderations flag text. @default DEFAULT_FLAGGED_TERMS */
-  moderation?: { flagged_terms?: string[] };
+  moderation?: { flagged_terms?: string[]; flag_images?: boolean };
 }
 
 /** A validation outcome: the value, or a message for the 400. */
@@ -74,8 +74,15 @@ export function parseSimConfig(input: unknown): ParseResult<SimConfig> {
   }
   if (input.moderation !== undefined) {
     const terms = isRecord(input.moderation) ? input.moderation.flagged_terms : undefined;
-    if (!isRecord(input.moderation) || Object.keys(input.moderation).some((key) => key !== 'flagged_terms')) {
-      return fail("moderation must be an object with only 'flagged_terms'");
+    const flagImages = isRecord(input.moderation) ? input.moderation.flag_images : undefined;
+    if (
+      !isRecord(input.moderation) ||
+      Object.keys(input.moderation).some((key) => key !== 'flagged_terms' && key !== 'flag_images')
+    ) {
+      return fail("moderation must be an object with only 'flagged_terms' and 'flag_images'");
+    }
+    if (flagImages !== undefined && typeof flagImages !== 'boolean') {
+      return fail('moderation.flag_images must be a boolean');
     }
     if (
       terms !== undefined &&
@@ -83,7 +90,10 @@ export function parseSimConfig(input: unknown): ParseResult<SimConfig> {
     ) {
       return fail('moderation.flagged_terms must be an array of non-empty strings');
     }
-    config.moderation = terms === undefined ? {} : { flagged_terms: terms as string[] };
+    config.moderation = {
+      ...(terms === undefined ? {} : { flagged_terms: terms as string[] }),
+      ...(flagImages === undefined ? {} : { flag_images: flagImages }),
+    };
   }
   return { ok: true, value: config };
 }

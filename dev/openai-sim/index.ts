@@ -13,7 +13,7 @@
  *
  * Moderation flags text containing a configured term (default: kill, murder, bomb, terrorist, suicide, porn,
  * nazi) and images whose URL, or data URL bytes, contain `sim-flag`. An image prompt containing `sim-flag`
- * yields PNGs that moderation flags.
+ * yields PNGs that moderation flags. `moderation.flag_images: true` in a config flags every image.
  *
  * Faults (`status`, `timeout`, `drop`, `malformed`, `schema_violation`, `refusal`) and latency come from:
  * the run config (`options.config`, else env `SIM_LATENCY_MS` / `SIM_FAULTS`); the headers `x-sim-fault`

@@ -36,7 +36,7 @@ interface ModerationInput {
 function handleModerations(body: Record<string, unknown>, ctx: RouteContext): RouteResult {
   const inputs = parseInputs(body.input);
   const model = typeof body.model === 'string' ? body.model : DEFAULT_MODEL;
-  const results = inputs.map((input) => moderate(input, ctx.flaggedTerms, model));
+  const results = inputs.map((input) => moderate(input, ctx.flaggedTerms, ctx.flagImages, model));
   const tokens = inputs.reduce((sum, input) => sum + estimateTokens(input.texts.join(' ')), 0);
   return { kind: 'json', body: { id: ctx.newId('modr-'), model, results }, tokens };
 }
@@ -67,10 +67,10 @@ function parseInputs(input: unknown): ModerationInput[] {
   return [combined];
 }
 
-function moderate(input: ModerationInput, terms: readonly string[], model: string) {
+function moderate(input: ModerationInput, terms: readonly string[], flagImages: boolean, model: string) {
   const text = input.texts.join('\n');
   const flagged = input.texts.length > 0 ? flaggedCategories(text, terms) : new Set<ModerationCategory>();
-  if (input.imageUrls.some(imageIsFlagged))
+  if (input.imageUrls.some((url) => flagImages || imageIsFlagged(url)))
     for (const category of IMAGE_FLAG_CATEGORIES) addWithParent(flagged, category);
   const rng = createRng(hashOf(model, input));
   const categories: Record<string, boolean> = {};

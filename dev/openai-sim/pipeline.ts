@@ -97,6 +97,7 @@ function routeContext(config: SimConfig, fault: SimFault | undefined): RouteCont
   return {
     contentFault,
     flaggedTerms: config.moderation?.flagged_terms ?? DEFAULT_FLAGGED_TERMS,
+    flagImages: config.moderation?.flag_images ?? false,
     nowSeconds: Math.floor(Date.now() / 1000),
     newId: (prefix) => `${prefix}${randomBytes(12).toString('hex')}`,
   };

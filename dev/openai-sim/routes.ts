@@ -7,6 +7,8 @@ export interface RouteContext {
   contentFault?: ContentFault;
   /** Terms that make moderation flag text. */
   flaggedTerms: readonly string[];
+  /** Flag every image, as if each carried the `sim-flag` marker. */
+  flagImages: boolean;
   /** Unix seconds, for `created` fields. */
   nowSeconds: number;
   /** A new random id with `prefix` (ids are unique; only content is deterministic). */

@@ -54,6 +54,20 @@ describe('moderations', () => {
     expect(flagged.results[0]?.category_applied_input_types.hate).toEqual(['text']);
     expect(clean.results[0]?.flagged).toBe(false);
   });
+
+  it('flags every image when a config sets flag_images, and rejects a non-boolean', async () => {
+    const key = `sim-flag-images-${Date.now()}`;
+    const set = (body: unknown) =>
+      fetch(`${sim.url}/_sim/config?key=${key}`, { method: 'POST', body: JSON.stringify(body) });
+    expect((await set({ moderation: { flag_images: 'yes' } })).status).toBe(400);
+    expect((await set({ moderation: { flag_images: true } })).status).toBe(200);
+    const scoped = new OpenAI({ apiKey: key, baseURL: `${sim.url}/v1`, maxRetries: 0 });
+    const input = [{ type: 'image_url' as const, image_url: { url: 'https://cdn.test/shoe.png' } }];
+    const flagged = await scoped.moderations.create({ model: 'omni-moderation-latest', input });
+    const elsewhere = await client.moderations.create({ model: 'omni-moderation-latest', input });
+    expect(flagged.results[0]?.flagged).toBe(true);
+    expect(elsewhere.results[0]?.flagged).toBe(false);
+  });
 });
 
 describe('images', () => {

@@ -1,6 +1,6 @@
 import { exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { app, PUBLIC_PATHS } from '../../functions/index';
+import { app, isPublic, PUBLIC_PATHS } from '../../functions/index';
 import { bearer, createTestKey } from '../support/keys';
 
 /** Every route the app serves, as [method, path with sample params]. */
@@ -13,7 +13,7 @@ describe('route protection', () => {
     expect(routes.map(([, p]) => p)).toEqual(expect.arrayContaining([...PUBLIC_PATHS, '/admin/keys']));
   });
 
-  it.each(routes.filter(([, path]) => !PUBLIC_PATHS.has(path)))(
+  it.each(routes.filter(([, path]) => !isPublic(path)))(
     '%s %s refuses a request without a key with 401',
     async (method, path) => {
       const res = await exports.default.fetch(`http://gateway${path}`, { method });
@@ -30,6 +30,14 @@ describe('route protection', () => {
       expect(res.status).toBe(403);
     },
   );
+
+  it('serves image URLs without a key (browsers load them), and nothing else under /v1', async () => {
+    const image = await exports.default.fetch(`http://gateway/v1/images/${'a'.repeat(64)}`);
+    expect(image.status).toBe(404);
+    expect(isPublic('/v1/images/abc')).toBe(true);
+    expect(isPublic('/v1/images')).toBe(false);
+    expect(isPublic('/v1/budget')).toBe(false);
+  });
 
   it.each([
     ['no scheme', 'cag_abc'],

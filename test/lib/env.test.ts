@@ -38,6 +38,10 @@ describe('parseEnv', () => {
       OPENAI_VISION_MODEL: 'gpt-6-luna',
       BACKUP_PROVIDERS: [],
       PRICING_OVERRIDES: {},
+      CACHE_TTL_SECONDS: 86_400,
+      CACHE_SHARED_NAMESPACE: false,
+      MODERATION_FAIL_CLOSED: true,
+      MODERATION_RULES: undefined,
       backups: [],
       ADMIN_API_KEY: undefined,
       KEY_RATE_LIMIT_RPM: 60,
@@ -94,6 +98,8 @@ describe('parseEnv', () => {
     ['ADMIN_API_KEY', 'too-short'],
     ['ALERT_WEBHOOK_URL', 'hooks.slack.example'],
     ['KEY_RATE_LIMIT_RPM', '0'],
+    ['CACHE_SHARED_NAMESPACE', 'yes'],
+    ['MODERATION_RULES', '{not json'],
     ['PRICING_OVERRIDES', '{"gpt-x":{"kind":"video"}}'],
   ])('rejects %s=%s with a problem naming the variable but not the value', (name, value) => {
     const problems = problemsOf({ ...REQUIRED, [name]: value });

@@ -1,14 +1,14 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../lib/app';
-import { createDeps, type IsolateState } from '../../lib/deps';
+import { createDeps, type IsolateState, newIsolateState } from '../../lib/deps';
 import type { ErrorBody } from '../../lib/errors';
 import { protect } from '../../lib/guards';
 import { envWith } from '../support/env';
 import { adminAuth, bearer, createTestKey } from '../support/keys';
 
 /** A gateway with one protected route, counting the Redis HTTP requests it makes. */
-function countingApp(isolate: IsolateState = { ratelimitCache: new Map() }) {
+function countingApp(isolate: IsolateState = newIsolateState()) {
   const counter = { redisRequests: 0 };
   const app = createApp((env) => {
     const deps = createDeps(env, isolate);
@@ -18,7 +18,7 @@ function countingApp(isolate: IsolateState = { ratelimitCache: new Map() }) {
     });
     return deps;
   });
-  app.use(protect(new Set()));
+  app.use(protect(() => false));
   app.get('/v1/ping', (c) => c.json({ principal: c.get('principal') }));
   return { app, counter };
 }
@@ -88,5 +88,30 @@ describe('rate limit per key', () => {
     const res = await get(app, bearer(key), envWith({ UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:9' }));
     expect(res.status).toBe(503);
     expect((await res.json<ErrorBody>()).error.code).toBe('store_unavailable');
+  });
+
+  it('checks key and rate limit in ONE Redis round trip once the isolate knows the key', async () => {
+    const { key } = await createTestKey({ rpm: 100 });
+    const { app, counter } = countingApp();
+    expect((await get(app, bearer(key))).status).toBe(200);
+    const before = counter.redisRequests;
+    const res = await get(app, bearer(key));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-ratelimit-limit')).toBe('100');
+    expect(counter.redisRequests - before).toBe(1);
+  });
+
+  it('rejects a revoked key even when the isolate remembers it', async () => {
+    const { key, id } = await createTestKey();
+    const { app } = countingApp();
+    expect((await get(app, bearer(key))).status).toBe(200);
+    const admin = createApp(createDeps);
+    admin.use(protect(() => false));
+    const { adminKeys } = await import('../../functions/admin-keys');
+    admin.route('/', adminKeys);
+    const ctx = createExecutionContext();
+    await admin.request(`/admin/keys/${id}`, { method: 'DELETE', headers: adminAuth }, envWith({}), ctx);
+    await waitOnExecutionContext(ctx);
+    expect((await get(app, bearer(key))).status).toBe(401);
   });
 });

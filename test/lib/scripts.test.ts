@@ -7,10 +7,13 @@ import {
   BUDGET_RESERVE,
   BUDGET_SETTLE,
 } from '../../lib/scripts/budget';
+import { CACHE_FINISH, CACHE_LOOKUP } from '../../lib/scripts/cache';
+import { KEY_LOOKUP } from '../../lib/scripts/keys';
 import type { LuaScript } from '../../lib/scripts/run';
 
 // Every Lua script the gateway runs by EVALSHA; add new ones here so their pinned hash is checked.
 const SCRIPTS: LuaScript[] = [
+  KEY_LOOKUP,
   BREAKER_ACQUIRE,
   BREAKER_RECORD,
   BUDGET_RESERVE,
@@ -18,6 +21,8 @@ const SCRIPTS: LuaScript[] = [
   BUDGET_RELEASE,
   BUDGET_READ,
   BUDGET_ARCHIVE,
+  CACHE_LOOKUP,
+  CACHE_FINISH,
 ];
 
 async function sha1Hex(text: string): Promise<string> {

@@ -40,7 +40,7 @@ const ESTIMATE =
 /** A spending endpoint shaped like the real ones, on its own gateway-wide ledger `scope`. */
 function spendingApp(scope: string) {
   const app = createApp(createDeps);
-  app.use(protect(new Set()));
+  app.use(protect(() => false));
   app.post('/v1/spend', async (c) => {
     const result = await spendFor(c, { globalScope: scope }).run(
       ESTIMATE,
@@ -201,7 +201,7 @@ describe('sendBudgetAlert', () => {
 describe('budgetFor', () => {
   it('uses the configured time zone for the budget day', async () => {
     const app = createApp(createDeps);
-    app.use(protect(new Set()));
+    app.use(protect(() => false));
     app.get('/v1/day', async (c) => c.json(await budgetFor(c).read(['global'])));
     const { key } = await createTestKey();
     const ctx = createExecutionContext();

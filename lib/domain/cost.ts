@@ -1,0 +1,53 @@
+/**
+ * What a structured task may cost at worst (the reservation) and what it did cost (the settle).
+ * The worst case covers the first call and its one repair, whose input repeats the first answer.
+ */
+import { z } from 'zod';
+import { MisconfiguredError } from '../errors';
+import { costOf, estimateTextCost, type ModelPrice, type Nanos, type PriceTable } from '../pricing';
+import type { StructuredTask, Usage } from '../providers';
+import { estimateInputTokens } from '../tokens';
+
+/** Tokens the repair turn adds besides the repeated answer (its instruction and framing). */
+const REPAIR_PROMPT_TOKENS = 96;
+
+/**
+ * The most any candidate model could bill for `task`: the first call plus a repair. Models the price
+ * table does not know are refused: the gateway never calls what it cannot price.
+ */
+export function worstCaseStructured(
+  prices: PriceTable,
+  models: string[],
+  task: StructuredTask<unknown>,
+): Nanos {
+  const input = estimateInputTokens({
+    instructions: task.instructions,
+    input: task.input,
+    schema: z.toJSONSchema(task.schema),
+  });
+  const repairInput = input + task.maxOutputTokens + REPAIR_PROMPT_TOKENS;
+  return Math.max(
+    ...models.map((model) => {
+      const price = priceOf(prices, model);
+      return (
+        estimateTextCost(price, input, task.maxOutputTokens) +
+        estimateTextCost(price, repairInput, task.maxOutputTokens)
+      );
+    }),
+  );
+}
+
+/** What a served call cost, priced with the model that served it. */
+export function actualCost(prices: PriceTable, model: string, usage: Usage): Nanos {
+  return costOf(priceOf(prices, model), usage);
+}
+
+export function priceOf(prices: PriceTable, model: string): ModelPrice {
+  const price = prices.price(model);
+  if (!price) {
+    throw new MisconfiguredError({
+      message: `No price is configured for model ${model}; add it to PRICING_OVERRIDES.`,
+    });
+  }
+  return price;
+}

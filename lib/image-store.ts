@@ -1,0 +1,190 @@
+/**
+ * Generated images in R2, content-addressed: an image's id (and object key) is the SHA-256 hex of its
+ * bytes, so the same image is stored once and a second store costs one `head`.
+ *
+ * The ids double as access control. `GET /v1/images/:id` is public because shoppers' browsers load
+ * these images with `<img src>` and cannot send a bearer key; that is acceptable because an id is a
+ * 256-bit content hash, unguessable without already having the image. Nothing else about the request
+ * (key, prompt) is reachable through that route.
+ *
+ * Only PNG, JPEG and WebP are stored, checked by their magic bytes, so the route can serve them with
+ * `x-content-type-options: nosniff` and never hands a browser anything that is not an image.
+ *
+ * The prompt is kept as a short, single-line excerpt (at most {@link PROMPT_METADATA_MAX_BYTES} UTF-8
+ * bytes, `prompt_truncated: 'true'` when cut) for operators browsing the bucket: prompts may be up to
+ * 32,000 characters and R2 caps an object's metadata at 8,192 bytes. On a dedupe hit the first store's
+ * metadata stays.
+ *
+ * Fails closed: R2 errors propagate, so no image URL is handed out for an image that was not stored.
+ */
+import { GatewayError } from './errors';
+
+/** The slice of an R2 binding this module uses. */
+export type ImageBucket = Pick<R2Bucket, 'put' | 'get' | 'head'>;
+
+export type ImageContentType = 'image/png' | 'image/jpeg' | 'image/webp';
+
+export interface ImageMeta {
+  /** What the bytes claim to be; must agree with their magic bytes. @default 'image/png' */
+  contentType?: string;
+  /** The model that generated the image. */
+  model: string;
+  /** e.g. `1024x1024`. */
+  size: string;
+  /** Stored as an excerpt of at most {@link PROMPT_METADATA_MAX_BYTES} bytes; omitted when absent. */
+  prompt?: string;
+}
+
+export interface StoreOptions {
+  /** Clock for `created_at`, in epoch milliseconds. @default Date.now */
+  now?: () => number;
+}
+
+export interface StoredImage {
+  /** SHA-256 hex of the bytes: the object key and the URL id. */
+  id: string;
+  contentType: ImageContentType;
+  /** Size in bytes. */
+  bytes: number;
+  /** True when the image was already stored and this call wrote nothing. */
+  deduplicated: boolean;
+}
+
+export interface ImageInfo {
+  contentType: string;
+  /** Size in bytes. */
+  size: number;
+  /** Strong HTTP entity tag: the id in double quotes. */
+  etag: string;
+}
+
+export interface ImageObject extends ImageInfo {
+  body: ReadableStream;
+}
+
+/** 64 lower-case hex characters: a SHA-256 digest as {@link storeImage} writes it. */
+export const IMAGE_ID_PATTERN = /^[0-9a-f]{64}$/;
+
+/** Upper bound of the prompt excerpt kept in an object's custom metadata. */
+export const PROMPT_METADATA_MAX_BYTES = 512;
+
+const DEFAULT_CONTENT_TYPE = 'image/png';
+/** Served when an object somehow lacks one; with `nosniff` a browser will not render it. */
+const FALLBACK_CONTENT_TYPE = 'application/octet-stream';
+
+/**
+ * Bytes that are not a PNG, JPEG or WebP image, or not the type the caller declared. Bytes come from
+ * providers, hence a 502; a caller storing client-supplied bytes should answer 400 instead.
+ */
+export class UnsupportedImageError extends GatewayError {
+  override readonly status = 502;
+  static override readonly defaultCode = 'unsupported_image';
+}
+
+/** The image type from the leading magic bytes, or null when it is not PNG, JPEG or WebP. */
+export function sniffImageType(bytes: Uint8Array): ImageContentType | null {
+  const startsWith = (signature: number[], offset = 0) =>
+    bytes.length >= offset + signature.length && signature.every((b, i) => bytes[offset + i] === b);
+  if (startsWith([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'image/png';
+  if (startsWith([0xff, 0xd8, 0xff])) return 'image/jpeg';
+  // RIFF container with a WEBP form type: 'RIFF' <size:4> 'WEBP'.
+  if (startsWith([0x52, 0x49, 0x46, 0x46]) && startsWith([0x57, 0x45, 0x42, 0x50], 8)) return 'image/webp';
+  return null;
+}
+
+export const isImageId = (id: string): boolean => IMAGE_ID_PATTERN.test(id);
+
+/**
+ * Stores an image under its SHA-256 unless it is already there.
+ * @throws UnsupportedImageError when the bytes are not PNG/JPEG/WebP or not the declared type.
+ * @example
+ * const { id } = await storeImage(env.IMAGES, image.bytes, { model, size: image.size, prompt });
+ */
+export async function storeImage(
+  bucket: ImageBucket,
+  bytes: Uint8Array,
+  meta: ImageMeta,
+  options: StoreOptions = {},
+): Promise<StoredImage> {
+  const contentType = checkedType(bytes, meta.contentType ?? DEFAULT_CONTENT_TYPE);
+  const digest = await crypto.subtle.digest('SHA-256', bytes);
+  const id = toHex(new Uint8Array(digest));
+  const stored: StoredImage = { id, contentType, bytes: bytes.byteLength, deduplicated: true };
+  // Two concurrent first stores both write; the bytes (and so the key) are identical, so either wins.
+  if (await bucket.head(id)) return stored;
+  await bucket.put(id, bytes, {
+    httpMetadata: { contentType },
+    customMetadata: customMetadata(meta, (options.now ?? Date.now)()),
+    // R2 verifies the upload against this digest and rejects a corrupted one.
+    sha256: digest,
+  });
+  return { ...stored, deduplicated: false };
+}
+
+/** A stored image's body stream, content type, size and etag, or null when there is no such image. */
+export async function readImage(bucket: ImageBucket, id: string): Promise<ImageObject | null> {
+  if (!isImageId(id)) return null;
+  const object = await bucket.get(id);
+  return object ? { ...infoOf(id, object), body: object.body } : null;
+}
+
+/** Like {@link readImage} without the body: for HEAD and revalidation. */
+export async function headImage(bucket: ImageBucket, id: string): Promise<ImageInfo | null> {
+  if (!isImageId(id)) return null;
+  const object = await bucket.head(id);
+  return object ? infoOf(id, object) : null;
+}
+
+function checkedType(bytes: Uint8Array, declared: string): ImageContentType {
+  const sniffed = sniffImageType(bytes);
+  if (!sniffed) {
+    throw new UnsupportedImageError({ message: 'The image data is not a PNG, JPEG or WebP image.' });
+  }
+  // Compare the media type only: `Image/PNG; foo=bar` declares PNG.
+  const declaredType = declared.split(';')[0]?.trim().toLowerCase();
+  if (declaredType !== sniffed) {
+    throw new UnsupportedImageError({
+      message: `The image data is ${sniffed}, not the declared ${declaredType}.`,
+    });
+  }
+  return sniffed;
+}
+
+function customMetadata(meta: ImageMeta, createdAtMs: number): Record<string, string> {
+  const fields: Record<string, string> = {
+    model: meta.model,
+    size: meta.size,
+    created_at: new Date(createdAtMs).toISOString(),
+  };
+  if (meta.prompt === undefined) return fields;
+  const excerpt = promptExcerpt(meta.prompt);
+  fields.prompt = excerpt.text;
+  if (excerpt.truncated) fields.prompt_truncated = 'true';
+  return fields;
+}
+
+/** Whitespace collapsed to single spaces, cut on a code point so it stays within the byte cap. */
+function promptExcerpt(prompt: string): { text: string; truncated: boolean } {
+  const oneLine = prompt.replace(/\s+/g, ' ').trim();
+  const encoder = new TextEncoder();
+  let used = 0;
+  let text = '';
+  for (const char of oneLine) {
+    used += encoder.encode(char).byteLength;
+    if (used > PROMPT_METADATA_MAX_BYTES) return { text, truncated: true };
+    text += char;
+  }
+  return { text, truncated: false };
+}
+
+function infoOf(id: string, object: R2Object): ImageInfo {
+  return {
+    contentType: object.httpMetadata?.contentType ?? FALLBACK_CONTENT_TYPE,
+    size: object.size,
+    etag: `"${id}"`,
+  };
+}
+
+function toHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}

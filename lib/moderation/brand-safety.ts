@@ -1,0 +1,49 @@
+/**
+ * Layer 3: brand safety. Configured blocked terms, competitor names and unsubstantiated claims (see
+ * `termMatcher` for how a term matches), then profanity through `obscenity`'s English dataset with its
+ * recommended transformers, which see through leetspeak (`sh1t`), look-alike characters (`ƒuck`),
+ * repeated letters (`fuuuck`) and punctuation inside a word (`b!tch`).
+ */
+import { englishDataset, englishRecommendedTransformers, RegExpMatcher } from 'obscenity';
+import type { LocalFlag } from './business-rules';
+import type { ModerationRules } from './rules';
+import { foldText } from './text';
+
+/** Finds profanity; answers the dataset's base word (`fuck` for `fvck`), or null. */
+export interface ProfanityMatcher {
+  find(text: string): string | null;
+}
+
+/** The profanity matcher, with `allowlist` terms (e.g. `cumin`) never reported. */
+export function createProfanityMatcher(allowlist: readonly string[]): ProfanityMatcher {
+  const dataset = englishDataset.build();
+  const matcher = new RegExpMatcher({
+    ...dataset,
+    whitelistedTerms: [...(dataset.whitelistedTerms ?? []), ...allowlist.map((term) => term.toLowerCase())],
+    ...englishRecommendedTransformers,
+  });
+  return {
+    find(text) {
+      const match = matcher.getAllMatches(text, true)[0];
+      if (!match) return null;
+      return englishDataset.getPayloadWithPhraseMetadata(match).phraseMetadata?.originalWord ?? 'profanity';
+    },
+  };
+}
+
+const LISTS: readonly (readonly ['blockedTerms' | 'competitors' | 'claims', string])[] = [
+  ['blockedTerms', 'blocked term'],
+  ['competitors', 'competitor mention'],
+  ['claims', 'unsubstantiated claim'],
+];
+
+/** The first hit: blocked terms, then competitors, then claims (each in configured order), then profanity. */
+export function checkBrandSafety(text: string, rules: ModerationRules): LocalFlag | null {
+  const folded = foldText(text);
+  for (const [list, reason] of LISTS) {
+    const hit = rules[list].find((t) => t.regex.test(folded));
+    if (hit) return { layer: 'brand_safety', reason, pattern: hit.term };
+  }
+  const profane = rules.profanity.find(folded);
+  return profane ? { layer: 'brand_safety', reason: 'profanity', pattern: profane } : null;
+}

@@ -1,0 +1,26 @@
+/** The three-layer moderation chain and its configurable rules; see chain.ts for the order. */
+export { checkBrandSafety, createProfanityMatcher, type ProfanityMatcher } from './brand-safety';
+export { checkBusinessRules, type LocalFlag } from './business-rules';
+export {
+  type ContentToModerate,
+  type ModerationDeps,
+  type ModerationLayer,
+  type ModerationResult,
+  moderateContent,
+  type Verdict,
+} from './chain';
+export {
+  BUSINESS_RULE_NAMES,
+  type BusinessRule,
+  type BusinessRuleName,
+  type BusinessRuleSpec,
+  createModerationRules,
+  DEFAULT_BLOCKED_TERMS,
+  DEFAULT_BUSINESS_RULES,
+  DEFAULT_CLAIMS,
+  DEFAULT_COMPETITORS,
+  DEFAULT_PROFANITY_ALLOWLIST,
+  type ModerationRules,
+  ModerationRulesConfig,
+  type TermRule,
+} from './rules';

@@ -1,0 +1,169 @@
+/**
+ * The local moderation layers' data: business rules (regular expressions over the words view, see
+ * text.ts) and brand-safety lists (terms). Built-in defaults apply unless `MODERATION_RULES` gives a
+ * list, which then replaces the built-in list of that name (an empty list turns it off).
+ */
+import { z } from 'zod';
+import { ConfigError } from '../env';
+import { createProfanityMatcher, type ProfanityMatcher } from './brand-safety';
+import { termMatcher, wholeWords } from './text';
+
+/** The built-in business rules' names, e.g. for a creative prompt that lists what is banned. */
+export const BUSINESS_RULE_NAMES = ['get_rich_quick', 'urgency', 'exclusivity'] as const;
+export type BusinessRuleName = (typeof BUSINESS_RULE_NAMES)[number];
+
+/** Flags a business rule gets when it names none: case-insensitive, Unicode-aware. */
+export const DEFAULT_RULE_FLAGS = 'iu';
+
+/** One business rule as configured: a regular expression over the words view. */
+export interface BusinessRuleSpec {
+  name: string;
+  /** Regular expression source; the text it sees has single spaces between words, no punctuation. */
+  pattern: string;
+  /** @default 'iu' */
+  flags?: string;
+  reason: string;
+}
+
+/** The playbook's three manipulation patterns (get-rich-quick, urgency, exclusivity). */
+export const DEFAULT_BUSINESS_RULES: readonly (BusinessRuleSpec & { name: BusinessRuleName })[] = [
+  {
+    name: 'get_rich_quick',
+    pattern: wholeWords(
+      'get rich quick',
+      'guaranteed (?:money|income|profits?|returns?)',
+      'no risk',
+      'risk free',
+    ),
+    reason: 'get-rich-quick promise',
+  },
+  {
+    name: 'urgency',
+    pattern: wholeWords('limited time', 'act now', 'hurry'),
+    reason: 'urgency manipulation',
+  },
+  {
+    name: 'exclusivity',
+    pattern: wholeWords('secrets?', 'hidden', 'insiders?'),
+    reason: 'exclusivity manipulation',
+  },
+];
+
+/** Terms no copy may use. */
+export const DEFAULT_BLOCKED_TERMS: readonly string[] = ['counterfeit', 'knock-off', 'replica'];
+/** Competitor names depend on the deployment; none are built in. */
+export const DEFAULT_COMPETITORS: readonly string[] = [];
+/** Superlatives and health or efficacy claims the advertiser cannot substantiate. */
+export const DEFAULT_CLAIMS: readonly string[] = [
+  '#1',
+  'number one',
+  'best in the world',
+  "world's best",
+  'clinically proven',
+  'scientifically proven',
+  'doctor recommended',
+  'cure',
+  'cures',
+];
+/** Everyday commerce words the profanity dataset would otherwise flag (`cumin` contains `cum`). */
+export const DEFAULT_PROFANITY_ALLOWLIST: readonly string[] = [
+  'cumin',
+  'shiitake',
+  'cockpit',
+  'blue tit',
+  'great tit',
+  'dickinson',
+];
+
+/** No stateful flags (g, y): a shared RegExp with them would carry `lastIndex` between calls. */
+const FLAGS = /^(?!.*(.).*\1)(?!.*u.*v)(?!.*v.*u)[imsuv]*$/;
+const Term = z.string().trim().min(1).max(100);
+const TermList = z.array(Term).max(1000);
+
+const BusinessRuleConfig = z
+  .strictObject({
+    name: z.string().regex(/^[a-z0-9_]{1,64}$/, 'must be 1-64 lower-case letters, digits or underscores'),
+    pattern: z.string().min(1).max(2000),
+    flags: z
+      .string()
+      .regex(FLAGS, 'must be distinct letters among i, m, s, u, v, not both u and v')
+      .optional(),
+    reason: z.string().trim().min(1).max(200),
+  })
+  .superRefine((rule, ctx) => {
+    const flags = rule.flags ?? DEFAULT_RULE_FLAGS;
+    if (!FLAGS.test(flags)) return; // reported on `flags`
+    try {
+      new RegExp(rule.pattern, flags);
+    } catch {
+      ctx.addIssue({ code: 'custom', path: ['pattern'], message: 'invalid regular expression' });
+    }
+  });
+
+/** The `MODERATION_RULES` JSON. Each list given replaces the built-in one. */
+export const ModerationRulesConfig = z
+  .strictObject({
+    business_rules: z.array(BusinessRuleConfig).max(100).optional(),
+    blocked_terms: TermList.optional(),
+    competitors: TermList.optional(),
+    claims: TermList.optional(),
+    profanity_allowlist: TermList.optional(),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    for (const [i, rule] of (config.business_rules ?? []).entries()) {
+      if (seen.has(rule.name))
+        ctx.addIssue({ code: 'custom', path: ['business_rules', i, 'name'], message: 'is not unique' });
+      seen.add(rule.name);
+    }
+  });
+export type ModerationRulesConfig = z.input<typeof ModerationRulesConfig>;
+
+/** A business rule ready to run. */
+export interface BusinessRule {
+  name: string;
+  reason: string;
+  regex: RegExp;
+}
+
+/** A configured term (as written, for reporting) and its matcher. */
+export interface TermRule {
+  term: string;
+  regex: RegExp;
+}
+
+/** The compiled rules the local layers run; build once per env (`createModerationRules`). */
+export interface ModerationRules {
+  businessRules: BusinessRule[];
+  blockedTerms: TermRule[];
+  competitors: TermRule[];
+  claims: TermRule[];
+  profanity: ProfanityMatcher;
+}
+
+/**
+ * Validates `MODERATION_RULES` (already JSON-parsed; undefined means all defaults) and compiles it.
+ * Costs about 10 ms (the profanity matcher), so memoise it per env.
+ * @throws ConfigError naming each fault, e.g. `MODERATION_RULES.business_rules.2.pattern: invalid regular expression`.
+ */
+export function createModerationRules(raw: unknown): ModerationRules {
+  const result = ModerationRulesConfig.safeParse(raw ?? {});
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((i) => `${['MODERATION_RULES', ...i.path].join('.')}: ${i.message}`),
+    );
+  }
+  const config = result.data;
+  const terms = (list: readonly string[]) => list.map((term) => ({ term, regex: termMatcher(term) }));
+  return {
+    businessRules: (config.business_rules ?? DEFAULT_BUSINESS_RULES).map((rule) => ({
+      name: rule.name,
+      reason: rule.reason,
+      regex: new RegExp(rule.pattern, rule.flags ?? DEFAULT_RULE_FLAGS),
+    })),
+    blockedTerms: terms(config.blocked_terms ?? DEFAULT_BLOCKED_TERMS),
+    competitors: terms(config.competitors ?? DEFAULT_COMPETITORS),
+    claims: terms(config.claims ?? DEFAULT_CLAIMS),
+    profanity: createProfanityMatcher(config.profanity_allowlist ?? DEFAULT_PROFANITY_ALLOWLIST),
+  };
+}

@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import type { Creative } from '../../lib/domain/creatives';
+import { CreativeOutput } from '../../lib/domain/creatives';
+import type { ErrorBody } from '../../lib/errors';
+import { envWith } from '../support/env';
+import { callGateway } from '../support/gateway';
+import { bearer, createTestKey } from '../support/keys';
+import { simConfigure, simKey, simRequests } from '../support/providers';
+
+const REQUEST = {
+  opportunity: {
+    id: 'opp_1',
+    product_category: 'Hiking boots',
+    description: 'Waterproof boots for autumn walks',
+  },
+  target_audience: 'weekend hikers in rainy regions',
+  brand_voice: 'warm, practical, outdoorsy',
+  tone: 'playful',
+};
+
+async function setup(overrides: Record<string, unknown> = {}) {
+  const [{ key }, sim] = [await createTestKey({ rpm: 1000 }), simKey()];
+  const env = envWith({ OPENAI_API_KEY: sim, ...overrides });
+  const post = (json: unknown, headers: Record<string, string> = {}) =>
+    callGateway('/v1/creatives', { json, headers: { ...bearer(key), ...headers } }, env);
+  return { key, sim, env, post };
+}
+
+describe('POST /v1/creatives', () => {
+  it('returns moderated copy and a durable image served by the gateway', async () => {
+    const { post, sim, env } = await setup();
+    const res = await post(REQUEST);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-cache')).toBe('MISS');
+    expect(res.headers.get('x-gateway-provider')).toBe('openai');
+    const creative = await res.json<Creative>();
+    expect(CreativeOutput.safeParse(creative).success).toBe(true);
+    expect(creative.moderation).toEqual({
+      approved: true,
+      checked: { openai: 'passed', business_rules: 'passed', brand_safety: 'passed' },
+    });
+    expect(creative.cache).toEqual({ status: 'MISS', key_version: 'cre-1:gpt-6-luna:gpt-image-2.5-flare' });
+    expect(creative.image).toMatchObject({ model: 'gpt-image-2.5-flare', size: '1024x1024' });
+    const url = new URL(creative.image?.url ?? '');
+    expect(url.pathname).toBe(`/v1/images/${creative.image?.id}`);
+    const image = await callGateway(url.pathname, {}, env);
+    expect(image.status).toBe(200);
+    expect(image.headers.get('content-type')).toBe('image/png');
+    expect(image.headers.get('cache-control')).toContain('immutable');
+    // Input, copy and image were each moderated; one copy and one image generation.
+    expect(await simRequests(sim)).toEqual({
+      '/v1/moderations': 3,
+      '/v1/responses': 1,
+      '/v1/images/generations': 1,
+    });
+  });
+
+  it('reuses a creative across similar opportunities (same category, audience and voice): HIT', async () => {
+    const { post, sim } = await setup();
+    const first = await (await post(REQUEST)).json<Creative>();
+    const similar = {
+      ...REQUEST,
+      opportunity: {
+        id: 'opp_2',
+        product_category: '  HIKING   boots',
+        description: 'Different words entirely',
+      },
+      brand_voice: 'Warm, Practical, Outdoorsy',
+    };
+    const res = await post(similar);
+    expect(res.headers.get('x-cache')).toBe('HIT');
+    const again = await res.json<Creative>();
+    expect(again.copy).toBe(first.copy);
+    expect(again.image?.id).toBe(first.image?.id);
+    expect(again.cache.status).toBe('HIT');
+    expect((await simRequests(sim))['/v1/responses']).toBe(1);
+  });
+
+  it('generates no image when needs_visual is false', async () => {
+    const { post, sim } = await setup();
+    const res = await post({ ...REQUEST, needs_visual: false });
+    expect(res.status).toBe(200);
+    expect((await res.json<Creative>()).image).toBeNull();
+    expect((await simRequests(sim))['/v1/images/generations']).toBeUndefined();
+  });
+
+  it('rejects copy that fails brand safety with 422 creative_rejected, and never caches it', async () => {
+    // The simulator's copy says "durability"; the client's text does not.
+    const { post } = await setup({ MODERATION_RULES: JSON.stringify({ blocked_terms: ['durability'] }) });
+    const res = await post(REQUEST);
+    expect(res.status).toBe(422);
+    const { error } = await res.json<ErrorBody>();
+    expect(error).toMatchObject({ code: 'creative_rejected' });
+    expect(error.details).toMatchObject({ layer: 'brand_safety', pattern: 'durability' });
+    expect((await post(REQUEST)).headers.get('x-cache')).toBeNull();
+  });
+
+  it('rejects an image that moderation flags: 422, no image stored or returned', async () => {
+    const { post, sim } = await setup();
+    await simConfigure(sim, { moderation: { flag_images: true } });
+    const res = await post(REQUEST);
+    expect(res.status).toBe(422);
+    const { error } = await res.json<ErrorBody>();
+    expect(error.details).toMatchObject({ layer: 'openai' });
+    expect(JSON.stringify(error)).not.toContain('/v1/images/');
+    expect((await simRequests(sim))['/v1/images/generations']).toBe(1);
+    // Rejected work is not cached: the next identical request generates again.
+    expect((await post(REQUEST)).status).toBe(422);
+    expect((await simRequests(sim))['/v1/images/generations']).toBe(2);
+  });
+
+  it('refuses client text a business rule flags: 400, no generation', async () => {
+    const { post, sim } = await setup();
+    const res = await post({ ...REQUEST, brand_voice: 'act now, limited time only' });
+    expect(res.status).toBe(400);
+    expect((await res.json<ErrorBody>()).error).toMatchObject({ code: 'content_policy_violation' });
+    expect(await simRequests(sim)).toEqual({});
+  });
+
+  it.each([
+    [{ ...REQUEST, tone: 'angry' }, 'tone'],
+    [
+      { ...REQUEST, opportunity: { ...REQUEST.opportunity, description: 'x'.repeat(501) } },
+      'opportunity.description',
+    ],
+    [{ ...REQUEST, target_audience: '' }, 'target_audience'],
+    [{ ...REQUEST, needs_visual: 'yes' }, 'needs_visual'],
+    [{ opportunity: REQUEST.opportunity }, 'target_audience'],
+  ])('rejects an invalid request with 400 naming %s, at no cost', async (json, param) => {
+    const { post, sim } = await setup();
+    const res = await post(json);
+    expect(res.status).toBe(400);
+    expect((await res.json<ErrorBody>()).error.param).toBe(param);
+    expect(await simRequests(sim)).toEqual({});
+  });
+});

@@ -1,0 +1,177 @@
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import { images, imageUrl } from '../../functions/images';
+import { createApp } from '../../lib/app';
+import { createDeps } from '../../lib/deps';
+import type { ErrorBody } from '../../lib/errors';
+import { storeImage } from '../../lib/image-store';
+import { generateImage } from '../../lib/providers/images';
+import { envWith } from '../support/env';
+import { FAST_POLICY, routerHarness, simKey, simTarget } from '../support/providers';
+
+/** The gateway with only the images route, unprotected as it will be in production. */
+function imagesApp() {
+  const app = createApp(createDeps);
+  app.route('/', images);
+  return app;
+}
+
+async function request(path: string, init: RequestInit = {}, env = envWith({})) {
+  const ctx = createExecutionContext();
+  const res = await imagesApp().request(path, init, env, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
+/** A real PNG from the simulator, stored as the gateway stores generated images. */
+async function storedPng() {
+  const h = routerHarness([simTarget(`p-${crypto.randomUUID().slice(0, 8)}`, simKey())]);
+  const prompt = `red boots ${crypto.randomUUID()}`;
+  const { bytes, size } = (await generateImage(h.deps, FAST_POLICY, { prompt, quality: 'low' })).value;
+  const stored = await storeImage(env.IMAGES, bytes, { model: 'gpt-image-2.5-flare', size, prompt });
+  return { bytes, id: stored.id };
+}
+
+/** An env whose IMAGES bucket counts the body reads (`get`) and metadata reads (`head`) made on it. */
+function countingEnv() {
+  const reads = { get: 0, head: 0 };
+  const bucket: Pick<R2Bucket, 'get' | 'head'> = {
+    get: (key: string) => {
+      reads.get += 1;
+      return env.IMAGES.get(key);
+    },
+    head: (key) => {
+      reads.head += 1;
+      return env.IMAGES.head(key);
+    },
+  };
+  return { env: envWith({ IMAGES: bucket }), reads };
+}
+
+const UNKNOWN_ID = '0'.repeat(64);
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+describe('GET /v1/images/:id', () => {
+  it('serves the exact bytes with type, length, strong etag, immutable caching and nosniff', async () => {
+    const { bytes, id } = await storedPng();
+    const res = await request(`/v1/images/${id}`);
+    expect(res.status).toBe(200);
+    expect(Object.fromEntries(res.headers)).toMatchObject({
+      'content-type': 'image/png',
+      'content-length': String(bytes.byteLength),
+      etag: `"${id}"`,
+      'cache-control': IMMUTABLE,
+      'x-content-type-options': 'nosniff',
+    });
+    expect(res.headers.get('x-request-id')).toMatch(/^req_/);
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(bytes);
+  });
+
+  it('serves another stored type with its own content type', async () => {
+    const jpeg = Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, ...crypto.getRandomValues(new Uint8Array(32))]);
+    const { id } = await storeImage(env.IMAGES, jpeg, { contentType: 'image/jpeg', model: 'm', size: '1x1' });
+    const res = await request(`/v1/images/${id}`);
+    expect(res.headers.get('content-type')).toBe('image/jpeg');
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(jpeg);
+  });
+
+  it('is served at the URL imageUrl builds', async () => {
+    const { id } = await storedPng();
+    const url = imageUrl('https://gateway.example/some/path', id);
+    expect(url).toBe(`https://gateway.example/v1/images/${id}`);
+    expect((await request(url)).status).toBe(200);
+    expect(() => imageUrl('https://gateway.example', 'not-an-id')).toThrow(/not an image id/);
+  });
+});
+
+describe('conditional GET', () => {
+  it.each([
+    ['the etag', (id: string) => `"${id}"`],
+    ['the etag among others, weak form', (id: string) => `"other", W/"${id}"`],
+    ['*', () => '*'],
+  ])('answers 304 with no body when If-None-Match holds %s', async (_, header) => {
+    const { id } = await storedPng();
+    const res = await request(`/v1/images/${id}`, { headers: { 'if-none-match': header(id) } });
+    expect(res.status).toBe(304);
+    expect(res.body).toBeNull();
+    expect(res.headers.get('etag')).toBe(`"${id}"`);
+    expect(res.headers.get('cache-control')).toBe(IMMUTABLE);
+  });
+
+  it('answers 200 with the bytes when If-None-Match names another image', async () => {
+    const { bytes, id } = await storedPng();
+    const res = await request(`/v1/images/${id}`, { headers: { 'if-none-match': `"${UNKNOWN_ID}"` } });
+    expect(res.status).toBe(200);
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(bytes);
+  });
+
+  it('answers 404, not 304, for an unknown image whatever If-None-Match says', async () => {
+    const res = await request(`/v1/images/${UNKNOWN_ID}`, { headers: { 'if-none-match': '*' } });
+    expect(res.status).toBe(404);
+  });
+});
+
+describe('HEAD /v1/images/:id', () => {
+  it('answers the GET headers without a body', async () => {
+    const { bytes, id } = await storedPng();
+    const res = await request(`/v1/images/${id}`, { method: 'HEAD' });
+    expect(res.status).toBe(200);
+    expect(Object.fromEntries(res.headers)).toMatchObject({
+      'content-type': 'image/png',
+      'content-length': String(bytes.byteLength),
+      etag: `"${id}"`,
+      'cache-control': IMMUTABLE,
+      'x-content-type-options': 'nosniff',
+    });
+    expect(res.body).toBeNull();
+  });
+
+  it('reads only the metadata from the bucket, never the body, as a revalidation does', async () => {
+    const { id } = await storedPng();
+    const counted = countingEnv();
+    expect((await request(`/v1/images/${id}`, { method: 'HEAD' }, counted.env)).status).toBe(200);
+    const revalidation = { headers: { 'if-none-match': `"${id}"` } };
+    expect((await request(`/v1/images/${id}`, revalidation, counted.env)).status).toBe(304);
+    expect(counted.reads).toEqual({ get: 0, head: 2 });
+    expect((await request(`/v1/images/${id}`, {}, counted.env)).status).toBe(200);
+    expect(counted.reads).toEqual({ get: 1, head: 2 });
+  });
+
+  it('answers 404 for an unknown image', async () => {
+    const res = await request(`/v1/images/${UNKNOWN_ID}`, { method: 'HEAD' });
+    expect(res.status).toBe(404);
+    expect(res.body).toBeNull();
+  });
+});
+
+describe('errors', () => {
+  it.each([
+    ['upper-case hex', 'A'.repeat(64)],
+    ['63 characters', 'a'.repeat(63)],
+    ['65 characters', 'a'.repeat(65)],
+    ['non-hex characters', 'g'.repeat(64)],
+  ])('answers 400 invalid_request_error with param id for %s', async (_, id) => {
+    const res = await request(`/v1/images/${id}`);
+    expect(res.status).toBe(400);
+    const { error } = await res.json<ErrorBody>();
+    expect(error).toMatchObject({ type: 'invalid_request_error', param: 'id' });
+    expect(error.message).toMatch(/64 lower-case hex/);
+    expect(error.request_id).toBe(res.headers.get('x-request-id'));
+  });
+
+  it('answers 404 image_not_found in the error shape for an unknown id', async () => {
+    const res = await request(`/v1/images/${UNKNOWN_ID}`);
+    expect(res.status).toBe(404);
+    expect(res.headers.get('cache-control')).toBeNull();
+    const body = await res.json<ErrorBody>();
+    expect(body).toEqual({
+      error: {
+        type: 'not_found_error',
+        code: 'image_not_found',
+        message: `No image with id ${UNKNOWN_ID}.`,
+        request_id: res.headers.get('x-request-id'),
+      },
+    });
+  });
+});

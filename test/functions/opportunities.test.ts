@@ -1,0 +1,150 @@
+import { describe, expect, it } from 'vitest';
+import type { OpportunitiesResponse } from '../../lib/domain/opportunities';
+import { OpportunitiesOutput } from '../../lib/domain/opportunities';
+import type { ErrorBody } from '../../lib/errors';
+import { envWith } from '../support/env';
+import { callGateway } from '../support/gateway';
+import { bearer, createTestKey } from '../support/keys';
+import { simConfigure, simKey, simRequests } from '../support/providers';
+
+const INTENT = 'Waterproof hiking boots for a rainy autumn trip in Scotland';
+
+/** A client key and a fresh simulator account, so faults and counts belong to this test alone. */
+async function setup(overrides: Record<string, unknown> = {}) {
+  const [{ key }, sim] = [await createTestKey({ rpm: 1000 }), simKey()];
+  const env = envWith({ OPENAI_API_KEY: sim, ...overrides });
+  const post = (json: unknown, headers: Record<string, string> = {}) =>
+    callGateway('/v1/opportunities', { json, headers: { ...bearer(key), ...headers } }, env);
+  return { key, sim, env, post };
+}
+
+describe('POST /v1/opportunities', () => {
+  it('returns up to five validated opportunities with stable ids, who served them, and x-cache MISS', async () => {
+    const { post, sim } = await setup();
+    const res = await post({ intent: INTENT, context: { locale: 'en-GB', price_band: 'mid' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-cache')).toBe('MISS');
+    expect(res.headers.get('x-gateway-provider')).toBe('openai');
+    expect(res.headers.get('x-gateway-model')).toBe('gpt-6-luna');
+    const body = await res.json<OpportunitiesResponse>();
+    expect(OpportunitiesOutput.safeParse(body).success).toBe(true);
+    expect(body.opportunities.length).toBeLessThanOrEqual(5);
+    for (const o of body.opportunities) expect(o.id).toMatch(/^opp_[0-9a-f]{16}$/);
+    expect(await simRequests(sim)).toMatchObject({ '/v1/responses': 1, '/v1/moderations': 1 });
+  });
+
+  it('answers the same intent (whatever its spacing and case) from the cache: HIT, same body, no upstream call', async () => {
+    const { post, sim } = await setup();
+    const first = await (await post({ intent: INTENT })).json();
+    const again = await post({ intent: `  ${INTENT.toUpperCase().replace(/ /g, '   ')} ` });
+    expect(again.status).toBe(200);
+    expect(again.headers.get('x-cache')).toBe('HIT');
+    expect(await again.json()).toEqual(first);
+    expect((await simRequests(sim))['/v1/responses']).toBe(1);
+  });
+
+  it('bypasses and refreshes the cache on cache-control: no-cache', async () => {
+    const { post, sim } = await setup();
+    await post({ intent: INTENT });
+    const res = await post({ intent: INTENT }, { 'cache-control': 'no-cache' });
+    expect(res.headers.get('x-cache')).toBe('BYPASS');
+    expect((await simRequests(sim))['/v1/responses']).toBe(2);
+  });
+
+  it('keeps tenants apart: another key does not get this key cached answer', async () => {
+    const a = await setup();
+    await a.post({ intent: INTENT });
+    const { key } = await createTestKey();
+    const res = await callGateway(
+      '/v1/opportunities',
+      { json: { intent: INTENT }, headers: bearer(key) },
+      a.env,
+    );
+    expect(res.headers.get('x-cache')).toBe('MISS');
+  });
+
+  it('generates once for 20 identical concurrent misses; the others are COALESCED', async () => {
+    const { post, sim } = await setup();
+    await simConfigure(sim, { latency_ms: 150 });
+    const statuses = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        post({ intent: `${INTENT} with gaiters` }).then((r) => r.headers.get('x-cache')),
+      ),
+    );
+    expect(statuses.filter((s) => s === 'MISS')).toHaveLength(1);
+    expect(statuses.filter((s) => s === 'COALESCED')).toHaveLength(19);
+    expect((await simRequests(sim))['/v1/responses']).toBe(1);
+  });
+
+  it('refuses an intent OpenAI moderation flags: 400 content_policy_violation, layer and categories, no generation', async () => {
+    const { post, sim } = await setup();
+    const res = await post({ intent: 'a bomb disguised as hiking boots' });
+    expect(res.status).toBe(400);
+    const { error } = await res.json<ErrorBody>();
+    expect(error).toMatchObject({
+      type: 'invalid_request_error',
+      code: 'content_policy_violation',
+      param: 'intent',
+    });
+    expect(error.details).toMatchObject({ layer: 'openai' });
+    expect(Object.values(error.details?.categories as Record<string, boolean>)).toContain(true);
+    expect((await simRequests(sim))['/v1/responses']).toBeUndefined();
+  });
+
+  it('refuses an intent a business rule flags without calling any model', async () => {
+    const { post, sim } = await setup();
+    const res = await post({ intent: 'boots with guaranteed money back and no risk' });
+    expect(res.status).toBe(400);
+    expect((await res.json<ErrorBody>()).error.details).toMatchObject({ layer: 'business_rules' });
+    expect(await simRequests(sim)).toEqual({});
+  });
+
+  it.each([
+    [{}, 'intent'],
+    [{ intent: '' }, 'intent'],
+    [{ intent: 'x'.repeat(2001) }, 'intent'],
+    [{ intent: 'boots', context: { locale: 'english please' } }, 'context.locale'],
+    [{ intent: 'boots', context: { hints: Array(11).fill('h') } }, 'context.hints'],
+    [{ intent: 'boots', context: { price_band: 'free' } }, 'context.price_band'],
+    [{ intent: 'boots', extra: true }, undefined],
+    [{ intent: 42 }, 'intent'],
+  ])('rejects %j with 400 and costs nothing', async (json, param) => {
+    const { post, sim } = await setup();
+    const res = await post(json);
+    expect(res.status).toBe(400);
+    const { error } = await res.json<ErrorBody>();
+    expect(error.type).toBe('invalid_request_error');
+    expect(error.param).toBe(param);
+    expect(await simRequests(sim)).toEqual({});
+  });
+
+  it('does not cache a failure: after a 502 the next request generates again', async () => {
+    const { post, sim } = await setup({ OPENAI_MAX_RETRIES: '0' });
+    await simConfigure(sim, {
+      faults: [{ kind: 'status', status: 500, endpoint: '/v1/responses', times: 1 }],
+    });
+    const failed = await post({ intent: INTENT });
+    expect(failed.status).toBe(502);
+    const retried = await post({ intent: INTENT });
+    expect(retried.status).toBe(200);
+    expect(retried.headers.get('x-cache')).toBe('MISS');
+  });
+
+  it('refuses with 429 budget_exceeded before any generation when the key budget is too small', async () => {
+    const { sim, env } = await setup();
+    const { key } = await createTestKey({ daily_budget_usd: 0.000_001 });
+    const res = await callGateway(
+      '/v1/opportunities',
+      { json: { intent: INTENT }, headers: bearer(key) },
+      env,
+    );
+    expect(res.status).toBe(429);
+    expect((await res.json<ErrorBody>()).error.code).toBe('budget_exceeded');
+    expect((await simRequests(sim))['/v1/responses']).toBeUndefined();
+  });
+
+  it('needs a key', async () => {
+    const { env } = await setup();
+    expect((await callGateway('/v1/opportunities', { json: { intent: INTENT } }, env)).status).toBe(401);
+  });
+});

@@ -1,0 +1,225 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type CacheOptions,
+  type CacheResult,
+  cacheKey,
+  cacheNamespace,
+  createCache,
+  type Produced,
+} from '../../lib/cache';
+import { leaseKeyOf } from '../../lib/cache/key';
+import { UpstreamTimeoutError } from '../../lib/errors';
+import { countingClient } from '../support/redis';
+
+// Caches built from separate Redis clients stand in for separate isolates sharing one Redis. Time is
+// real (Date.now and setTimeout): leases expire in Redis, not in a test clock.
+function isolate(options: Partial<CacheOptions>, { deferWrites = true } = {}) {
+  const client = countingClient();
+  const pending: Promise<unknown>[] = [];
+  const deps = {
+    redis: client.redis,
+    now: () => Date.now(),
+    sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+    newId: (prefix: string) => `${prefix}_${crypto.randomUUID()}`,
+    ...(deferWrites ? { defer: (p: Promise<unknown>) => void pending.push(p) } : {}),
+  };
+  return { cache: createCache(deps, options), settle: () => Promise.all(pending.splice(0)), ...client };
+}
+
+const testKey = () =>
+  cacheKey({
+    namespace: cacheNamespace({ keyId: `test_${crypto.randomUUID()}` }),
+    kind: 'creative',
+    version: 'v1',
+    fields: { category: 'shoes' },
+  });
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A promise with its resolve exposed. */
+function deferred<T>() {
+  let resolve: (value: T) => void = () => {};
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+function statuses(results: CacheResult<unknown>[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const r of results) counts[r.status] = (counts[r.status] ?? 0) + 1;
+  return counts;
+}
+
+describe('createCache single-flight across isolates', () => {
+  it('answers 50 identical concurrent misses from two isolates with 1 generation: 1 MISS, 49 COALESCED', async () => {
+    const options = { leaseMs: 10_000, pollMs: 50 };
+    const [a, b] = [isolate(options), isolate(options)];
+    const key = await testKey();
+    let generations = 0;
+    const produce = async (): Promise<Produced<{ text: string; n: number }>> => {
+      generations++;
+      await pause(200);
+      return { value: { text: 'Run further', n: generations }, cacheable: true };
+    };
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => (i % 2 ? a : b).cache.getOrProduce(key, produce)),
+    );
+    expect(generations).toBe(1);
+    expect(statuses(results)).toEqual({ MISS: 1, COALESCED: 49 });
+    const leader = results.find((r) => r.status === 'MISS');
+    for (const r of results) {
+      expect(r.value).toEqual({ text: 'Run further', n: 1 });
+      expect(r.cachedAt).toBe(leader?.cachedAt);
+    }
+    await Promise.all([a.settle(), b.settle()]);
+  });
+
+  it('lets a waiter in another isolate take over once a dead leader’s lease expires, generating once', async () => {
+    const options = { leaseMs: 400, pollMs: 25, waitMs: 5_000 };
+    const [a, b] = [isolate(options), isolate(options)];
+    const key = await testKey();
+    const leaderStarted = deferred<void>();
+    // Isolate A takes the lease and never finishes (its produce never settles).
+    void a.cache.getOrProduce(key, () => {
+      leaderStarted.resolve();
+      return new Promise<Produced<string>>(() => {});
+    });
+    await leaderStarted.promise;
+    const started = Date.now();
+    let generations = 0;
+    const produce = async (): Promise<Produced<string>> => {
+      generations++;
+      await pause(50);
+      return { value: 'taken over', cacheable: true };
+    };
+    const results = await Promise.all(Array.from({ length: 5 }, () => b.cache.getOrProduce(key, produce)));
+    const elapsed = Date.now() - started;
+    expect(generations).toBe(1);
+    expect(statuses(results)).toEqual({ MISS: 1, COALESCED: 4 });
+    expect(results.map((r) => r.value)).toEqual(Array(5).fill('taken over'));
+    expect(elapsed).toBeGreaterThanOrEqual(300);
+    expect(elapsed).toBeLessThan(3_000);
+    await b.settle();
+  });
+
+  it('keeps a leader that outlived its lease from freeing its successor’s lease', async () => {
+    const options = { leaseMs: 300, pollMs: 25, waitMs: 5_000 };
+    const a = isolate(options, { deferWrites: false });
+    const b = isolate(options);
+    const key = await testKey();
+    const late = deferred<Produced<string>>();
+    const leaderStarted = deferred<void>();
+    const lateLeader = a.cache.getOrProduce(key, () => {
+      leaderStarted.resolve();
+      return late.promise;
+    });
+    await leaderStarted.promise;
+    const successorStarted = deferred<void>();
+    const successorDone = deferred<Produced<string>>();
+    const successor = b.cache.getOrProduce(key, () => {
+      successorStarted.resolve();
+      return successorDone.promise;
+    });
+    await successorStarted.promise;
+    const lease = await b.redis.get<string>(leaseKeyOf(key));
+    expect(lease).toMatch(/^lease_/);
+
+    late.resolve({ value: 'late and unapproved', cacheable: false });
+    expect(await lateLeader).toEqual({ value: 'late and unapproved', status: 'MISS' });
+    expect(await b.redis.get(leaseKeyOf(key))).toBe(lease);
+
+    successorDone.resolve({ value: 'fresh', cacheable: true });
+    expect(await successor).toMatchObject({ value: 'fresh', status: 'MISS' });
+    await b.settle();
+    expect(await b.redis.exists(leaseKeyOf(key))).toBe(0);
+  });
+
+  it('hands over at once when the leader throws: followers need not wait out the lease, nothing is cached', async () => {
+    const options = { leaseMs: 10_000, pollMs: 25 };
+    const [a, b] = [isolate(options), isolate(options)];
+    const key = await testKey();
+    const failure = new Error('upstream 500');
+    let generations = 0;
+    const produce = async (): Promise<Produced<string>> => {
+      generations++;
+      await pause(100);
+      if (generations === 1) throw failure;
+      return { value: 'second try', cacheable: true };
+    };
+    const started = Date.now();
+    const settled = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).cache.getOrProduce(key, produce)),
+    );
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(generations).toBe(2);
+    expect(settled.filter((s) => s.status === 'rejected')).toEqual([{ status: 'rejected', reason: failure }]);
+    const results = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    expect(statuses(results)).toEqual({ MISS: 1, COALESCED: 8 });
+    for (const r of results) expect(r.value).toBe('second try');
+  });
+
+  it('under a persistent failure lets each waiter generate once, one at a time, and caches nothing', async () => {
+    const options = { leaseMs: 10_000, pollMs: 25 };
+    const [a, b] = [isolate(options), isolate(options)];
+    const key = await testKey();
+    let running = 0;
+    let mostAtOnce = 0;
+    let generations = 0;
+    const produce = async (): Promise<Produced<string>> => {
+      generations++;
+      mostAtOnce = Math.max(mostAtOnce, ++running);
+      await pause(50);
+      running--;
+      throw new Error('still down');
+    };
+    const started = Date.now();
+    const settled = await Promise.allSettled(
+      Array.from({ length: 4 }, (_, i) => (i % 2 ? a : b).cache.getOrProduce(key, produce)),
+    );
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(settled.map((s) => s.status)).toEqual(Array(4).fill('rejected'));
+    expect(generations).toBe(4);
+    expect(mostAtOnce).toBe(1);
+    await Promise.all([a.settle(), b.settle()]);
+    expect(await a.cache.get(key)).toBeNull();
+    expect(await a.redis.exists(leaseKeyOf(key))).toBe(0);
+  });
+
+  it('hands over when the leader’s value is uncacheable: each waiter generates for itself', async () => {
+    const options = { leaseMs: 10_000, pollMs: 25 };
+    const [a, b] = [isolate(options), isolate(options)];
+    const key = await testKey();
+    let generations = 0;
+    const produce = async (): Promise<Produced<string>> => {
+      generations++;
+      await pause(30);
+      return { value: `draft ${generations}`, cacheable: false };
+    };
+    const started = Date.now();
+    const results = await Promise.all(
+      Array.from({ length: 3 }, (_, i) => (i % 2 ? a : b).cache.getOrProduce(key, produce)),
+    );
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(statuses(results)).toEqual({ MISS: 3 });
+    expect(results.map((r) => r.value).sort()).toEqual(['draft 1', 'draft 2', 'draft 3']);
+    await Promise.all([a.settle(), b.settle()]);
+    expect(await a.cache.get(key)).toBeNull();
+  });
+
+  it('gives up with UpstreamTimeoutError after waitMs while another leader holds a longer lease', async () => {
+    const b = isolate({ leaseMs: 200, pollMs: 25, waitMs: 300 });
+    const key = await testKey();
+    await b.redis.set(leaseKeyOf(key), 'lease_elsewhere', { px: 5_000 });
+    let generations = 0;
+    const started = Date.now();
+    const waiting = b.cache.getOrProduce(key, async () => {
+      generations++;
+      return { value: 'never', cacheable: true };
+    });
+    await expect(waiting).rejects.toBeInstanceOf(UpstreamTimeoutError);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    expect(generations).toBe(0);
+    await b.redis.del(leaseKeyOf(key));
+  });
+});
