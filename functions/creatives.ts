@@ -11,11 +11,12 @@ import {
   creativeTask,
 } from '../lib/domain/creatives';
 import { assertCreativeApproved, assertInputApproved } from '../lib/domain/verdicts';
+import { presentedTenant } from '../lib/guards';
 import { storeImage } from '../lib/image-store';
 import { moderateContent } from '../lib/moderation';
 import { estimateImageCost } from '../lib/pricing';
 import { servedHeaders } from '../lib/providers';
-import { cacheFor, providersFor, spendFor } from '../lib/request-context';
+import { admitAndLookUp, cacheFor, providersFor, spendFor, wantsFresh } from '../lib/request-context';
 import { countTextTokens } from '../lib/tokens';
 import { valid } from '../lib/validate';
 import { imageUrl } from './images';
@@ -37,7 +38,7 @@ export const creatives = new Hono<AppEnv>().post(
     const keyVersion = `${CREATIVES_PROMPT_VERSION}:${env.OPENAI_TEXT_MODEL}:${env.OPENAI_IMAGE_MODEL}`;
     const key = await cacheKey({
       namespace: cacheNamespace({
-        keyId: c.get('principal').id,
+        keyId: await presentedTenant(c),
         shared: env.CACHE_SHARED_NAMESPACE ? 'shared' : undefined,
       }),
       kind: 'creatives',
@@ -51,14 +52,17 @@ export const creatives = new Hono<AppEnv>().post(
       },
     });
     let served: { provider: string; model: string } | null = null;
-    const result = await cacheFor(c).getOrProduce<Omit<Creative, 'cache'>>(
+    const cache = cacheFor(c);
+    const bypass = wantsFresh(c);
+    const first = await admitAndLookUp<Omit<Creative, 'cache'>>(c, cache, key, bypass);
+    const result = await cache.getOrProduce<Omit<Creative, 'cache'>>(
       key,
       async () => {
         const made = await produceCreative(c, request);
         served = made.served;
         return { value: made.creative, cacheable: true };
       },
-      { bypass: c.req.header('cache-control')?.toLowerCase().includes('no-cache') ?? false },
+      { bypass, ...(first ? { first } : {}) },
     );
     const body: Creative = { ...result.value, cache: { status: result.status, key_version: keyVersion } };
     return c.json(body, 200, { 'x-cache': result.status, ...(served ? servedHeaders(served) : {}) });
@@ -101,15 +105,19 @@ async function produceCreative(c: Context<AppEnv>, request: CreativeRequest) {
       const text = `${copy.data.copy}\n${copy.data.call_to_action}\n${copy.data.image_prompt}`;
       const verdict = (await moderateContent(moderationDeps, { text })).verdict;
       assertCreativeApproved(verdict, 'copy');
-      const image = request.needs_visual
+      const visual = request.needs_visual
         ? await produceImage(c, copy.data.image_prompt, (n) => (billed += n))
         : null;
       const creative: Omit<Creative, 'cache'> = {
         ...copy.data,
-        image,
+        image: visual?.image ?? null,
+        // Which layers looked: the text's verdict, with OpenAI 'unavailable' if it missed the image.
         moderation: {
           approved: true,
-          checked: { openai: 'passed', business_rules: 'passed', brand_safety: 'passed' },
+          checked: {
+            ...verdict.checked,
+            ...(visual?.openai === 'unavailable' ? { openai: 'unavailable' } : {}),
+          },
         },
       };
       return { creative, served: { provider: copy.provider, model: copy.model } };
@@ -136,12 +144,13 @@ async function produceImage(c: Context<AppEnv>, prompt: string, bill: (nanos: nu
     size: generated.value.size,
     prompt,
   });
-  return {
+  const image = {
     id: stored.id,
     url: imageUrl(new URL(c.req.url).origin, stored.id),
     model: generated.model,
     size: generated.value.size,
   };
+  return { image, openai: verdict.checked.openai };
 }
 
 function toBase64(bytes: Uint8Array): string {

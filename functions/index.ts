@@ -1,4 +1,4 @@
-import { createApp } from '../lib/app';
+import { createApp, type MakeDeps } from '../lib/app';
 import { createBudget } from '../lib/budget';
 import { rolloverBudget } from '../lib/budget/rollover';
 import { createDeps, type IsolateState, newIsolateState } from '../lib/deps';
@@ -23,17 +23,20 @@ export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/', '/health']);
  * hashes, unguessable without the image itself.
  */
 export const isPublic = (path: string) => PUBLIC_PATHS.has(path) || path.startsWith('/v1/images/');
+/** Cache-first routes: they admit the caller themselves, with the cache lookup in the same round trip. */
+const ADMITS_ITSELF: ReadonlySet<string> = new Set(['/v1/opportunities', '/v1/creatives']);
 
-export const app = createApp((env) => createDeps(env, isolate));
-app.use(protect(isPublic));
-app.route('/', root);
-app.route('/', health);
-app.route('/', adminKeys);
-app.route('/', budget);
-app.route('/', images);
-app.route('/', opportunities);
-app.route('/', creatives);
-app.route('/', moderate);
+/** The whole gateway over `makeDeps`: every route behind protection-by-default. Tests pass their own deps. */
+export function createGateway(makeDeps: MakeDeps) {
+  const app = createApp(makeDeps);
+  app.use(protect(isPublic, (path) => ADMITS_ITSELF.has(path)));
+  for (const routes of [root, health, adminKeys, budget, images, opportunities, creatives, moderate]) {
+    app.route('/', routes);
+  }
+  return app;
+}
+
+export const app = createGateway((env) => createDeps(env, isolate));
 
 /** Cron expression (as written in wrangler.toml `[triggers]`) → job. */
 export const CRON_JOBS: Record<string, CronJob> = {

@@ -12,9 +12,10 @@ import {
 } from '../lib/domain/opportunities';
 import { assertInputApproved } from '../lib/domain/verdicts';
 import { InvalidModelOutputError } from '../lib/errors';
+import { presentedTenant } from '../lib/guards';
 import { moderateContent } from '../lib/moderation';
 import { servedHeaders } from '../lib/providers';
-import { cacheFor, providersFor, spendFor } from '../lib/request-context';
+import { admitAndLookUp, cacheFor, providersFor, spendFor, wantsFresh } from '../lib/request-context';
 import { valid } from '../lib/validate';
 
 /**
@@ -34,7 +35,7 @@ export const opportunities = new Hono<AppEnv>().post(
     const task = opportunitiesTask(request);
     const key = await cacheKey({
       namespace: cacheNamespace({
-        keyId: c.get('principal').id,
+        keyId: await presentedTenant(c),
         shared: env.CACHE_SHARED_NAMESPACE ? 'shared' : undefined,
       }),
       kind: 'opportunities',
@@ -42,7 +43,10 @@ export const opportunities = new Hono<AppEnv>().post(
       fields: { intent: request.intent, context: request.context },
     });
     let served: { provider: string; model: string } | null = null;
-    const result = await cacheFor(c).getOrProduce<OpportunitiesResponse>(
+    const cache = cacheFor(c);
+    const bypass = wantsFresh(c);
+    const first = await admitAndLookUp<OpportunitiesResponse>(c, cache, key, bypass);
+    const result = await cache.getOrProduce<OpportunitiesResponse>(
       key,
       async () => {
         const { verdict } = await moderateContent(
@@ -65,7 +69,7 @@ export const opportunities = new Hono<AppEnv>().post(
         served = { provider: generated.provider, model: generated.model };
         return { value: await withIds(generated.data), cacheable: true };
       },
-      { bypass: c.req.header('cache-control')?.toLowerCase().includes('no-cache') ?? false },
+      { bypass, ...(first ? { first } : {}) },
     );
     return c.json(result.value, 200, {
       'x-cache': result.status,

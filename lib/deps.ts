@@ -18,15 +18,22 @@ export interface Deps {
   ratelimitCache: Map<string, number>;
   /** Per-isolate memory of each key's own rpm, so its limit can run before its lookup returns. */
   keyRpm: Map<string, number>;
+  /** Per-isolate memory of provider API key → digest (the upstream limit's account id). */
+  accountDigests: Map<string, string>;
 }
 
 /** State that outlives a request: created once per isolate in functions/index.ts. */
 export interface IsolateState {
   ratelimitCache: Map<string, number>;
   keyRpm: Map<string, number>;
+  accountDigests: Map<string, string>;
 }
 
-export const newIsolateState = (): IsolateState => ({ ratelimitCache: new Map(), keyRpm: new Map() });
+export const newIsolateState = (): IsolateState => ({
+  ratelimitCache: new Map(),
+  keyRpm: new Map(),
+  accountDigests: new Map(),
+});
 
 /**
  * The one place that constructs clients. Called per request: an auto-pipelining Redis client shared
@@ -51,5 +58,6 @@ export function createDeps(env: Env, isolate: IsolateState = newIsolateState()):
     random: Math.random,
     ratelimitCache: isolate.ratelimitCache,
     keyRpm: isolate.keyRpm,
+    accountDigests: isolate.accountDigests,
   };
 }

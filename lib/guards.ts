@@ -41,52 +41,73 @@ export function requireAdmin(): MiddlewareHandler<AppEnv> {
 }
 
 /**
- * Requires a client key (or the admin key) and applies the caller's rate limit. The key lookup and
- * the limiter's script are issued together, so both cost one Redis round trip: the key id (and so
- * the limiter's identifier) derives from the key's hash, and the key's own rpm is remembered in the
- * isolate from earlier lookups (a key's first request in an isolate takes two round trips).
+ * Requires a client key (or the admin key) and applies the caller's rate limit; see {@link admit}.
  */
 export function admitClient(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const presented = bearerOf(c);
-    const env = c.get('env');
-    if (env.ADMIN_API_KEY && (await sameSecret(presented, env.ADMIN_API_KEY))) {
-      c.set('principal', adminPrincipal(c));
-      await limit(c, 'admin', env.KEY_RATE_LIMIT_RPM, next);
-      return;
-    }
-    if (!isKeyShaped(presented)) throw new AuthenticationError({ message: 'Invalid or revoked API key.' });
-    const hash = await hashKey(presented);
-    const id = keyIdOf(hash);
-    const { redis, keyRpm } = c.get('deps');
-    const lookup = () =>
-      lookupKey(redis, hash).catch((err: unknown) => {
-        throw new StoreUnavailableError({
-          message: 'Cannot check the API key right now; retry shortly.',
-          cause: err,
-        });
-      });
-    const known = keyRpm.get(id);
-    // Issued in the same tick, one auto-pipelined request carries both scripts. A key this isolate has
-    // not seen yet is looked up first, so its own rpm applies from its first request.
-    const [record, decision] =
-      known === undefined
-        ? await lookup().then(
-            async (r) => [r, r ? await decide(c, id, r.rpm ?? env.KEY_RATE_LIMIT_RPM) : undefined] as const,
-          )
-        : await Promise.all([lookup(), decide(c, id, known)]);
-    if (!record) throw new AuthenticationError({ message: 'Invalid or revoked API key.' });
-    keyRpm.set(id, record.rpm ?? env.KEY_RATE_LIMIT_RPM);
-    c.set('principal', {
-      kind: 'key',
-      id: record.id,
-      name: record.name,
-      rpm: record.rpm ?? env.KEY_RATE_LIMIT_RPM,
-      dailyBudgetUsd: record.daily_budget_usd,
-    });
-    enforce(c, decision);
+    await admit(c, async () => undefined);
     await next();
   };
+}
+
+/**
+ * The tenant a request's key names, known before Redis answers: the key id derives from the key's
+ * hash (`admin` for the admin key). Throws 401 for a missing or malformed key.
+ */
+export async function presentedTenant(c: Context<AppEnv>): Promise<string> {
+  const presented = bearerOf(c);
+  const adminKey = c.get('env').ADMIN_API_KEY;
+  if (adminKey && (await sameSecret(presented, adminKey))) return 'admin';
+  if (!isKeyShaped(presented)) throw new AuthenticationError({ message: 'Invalid or revoked API key.' });
+  return keyIdOf(await hashKey(presented));
+}
+
+/**
+ * Authenticates the caller, applies its rate limit and runs `extra` (say, a cache lookup), all in one
+ * Redis round trip: the key lookup, the limiter's script and `extra`'s command are issued in the same
+ * tick, and auto-pipelining carries them in one request. The key id (the limiter's identifier)
+ * derives from the key's hash; the key's own rpm is remembered in the isolate from earlier lookups, so
+ * a key's first request in an isolate takes two round trips. Sets `principal`; returns `extra`'s result.
+ */
+export async function admit<T>(c: Context<AppEnv>, extra: () => Promise<T>): Promise<T> {
+  const presented = bearerOf(c);
+  const env = c.get('env');
+  if (env.ADMIN_API_KEY && (await sameSecret(presented, env.ADMIN_API_KEY))) {
+    c.set('principal', adminPrincipal(c));
+    const [decision, result] = await Promise.all([decide(c, 'admin', env.KEY_RATE_LIMIT_RPM), extra()]);
+    enforce(c, decision);
+    return result;
+  }
+  if (!isKeyShaped(presented)) throw new AuthenticationError({ message: 'Invalid or revoked API key.' });
+  const hash = await hashKey(presented);
+  const id = keyIdOf(hash);
+  const { redis, keyRpm } = c.get('deps');
+  const lookup = () =>
+    lookupKey(redis, hash).catch((err: unknown) => {
+      throw new StoreUnavailableError({
+        message: 'Cannot check the API key right now; retry shortly.',
+        cause: err,
+      });
+    });
+  const known = keyRpm.get(id);
+  const [record, decision, result] =
+    known === undefined
+      ? await lookup().then(async (r) => {
+          const rpm = r?.rpm ?? env.KEY_RATE_LIMIT_RPM;
+          return Promise.all([r, r ? decide(c, id, rpm) : undefined, extra()] as const);
+        })
+      : await Promise.all([lookup(), decide(c, id, known), extra()]);
+  if (!record) throw new AuthenticationError({ message: 'Invalid or revoked API key.' });
+  keyRpm.set(id, record.rpm ?? env.KEY_RATE_LIMIT_RPM);
+  c.set('principal', {
+    kind: 'key',
+    id: record.id,
+    name: record.name,
+    rpm: record.rpm ?? env.KEY_RATE_LIMIT_RPM,
+    dailyBudgetUsd: record.daily_budget_usd,
+  });
+  enforce(c, decision);
+  return result;
 }
 
 function bearerOf(c: Context<AppEnv>): string {
@@ -160,20 +181,23 @@ function enforce(c: Context<AppEnv>, decision: Decision): void {
   }
 }
 
-async function limit(c: Context<AppEnv>, identifier: string, rpm: number, next: () => Promise<void>) {
-  enforce(c, await decide(c, identifier, rpm));
-  await next();
-}
-
 /**
  * Protection by default: every route needs a key except those `isPublic` names, and `/admin/*` needs
  * the admin key. A route added later is protected without anyone remembering to protect it.
  */
-export function protect(isPublic: (path: string) => boolean): MiddlewareHandler<AppEnv> {
+export function protect(
+  isPublic: (path: string) => boolean,
+  /** Routes that call {@link admit} themselves, to add a command to its round trip; checked here for a key. */
+  admitsItself: (path: string) => boolean = () => false,
+): MiddlewareHandler<AppEnv> {
   const client = admitClient();
   const admin = requireAdmin();
   return async (c, next) => {
     if (isPublic(c.req.path)) return next();
+    if (admitsItself(c.req.path)) {
+      bearerOf(c);
+      return next();
+    }
     if (c.req.path === '/admin' || c.req.path.startsWith('/admin/')) return admin(c, next);
     await client(c, next);
   };

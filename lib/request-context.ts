@@ -9,8 +9,9 @@ import { sendBudgetAlert } from './alerts';
 import type { AppEnv } from './app';
 import { createBreaker } from './breaker';
 import { type Budget, type BudgetScope, createBudget } from './budget';
-import { type Cache, createCache } from './cache';
+import { type Cache, type CacheLookup, createCache } from './cache';
 import type { Env } from './env';
+import { admit } from './guards';
 import { hashKey } from './keys';
 import { usdToNanos } from './pricing';
 import { createProviders, type Providers } from './providers';
@@ -23,7 +24,7 @@ import { redisKey } from './store';
  * account's limit. Applies to the primary only (backups have their own accounts); fails open.
  */
 function upstreamGuard(c: Context<AppEnv>): (target: ProviderTarget) => Promise<number | undefined> {
-  const { redis, ratelimitCache, now } = c.get('deps');
+  const { redis, ratelimitCache, accountDigests, now } = c.get('deps');
   const limiter = new Ratelimit({
     redis,
     limiter: Ratelimit.slidingWindow(c.get('env').OPENAI_RATE_LIMIT_RPM, '60 s'),
@@ -35,8 +36,12 @@ function upstreamGuard(c: Context<AppEnv>): (target: ProviderTarget) => Promise<
   return async (target) => {
     if (target.name !== 'openai') return undefined;
     try {
-      // Keyed by the account (a digest of its API key): the limit belongs to the OpenAI account.
-      const result = await limiter.limit(`openai:${await hashKey(target.client.apiKey ?? '')}`);
+      // Keyed by the account (a digest of its API key): the limit belongs to the OpenAI account. The
+      // digest is remembered, so later calls issue their command at once and share the breaker's trip.
+      const apiKey = target.client.apiKey ?? '';
+      const account = accountDigests.get(apiKey) ?? (await hashKey(apiKey));
+      accountDigests.set(apiKey, account);
+      const result = await limiter.limit(`openai:${account}`);
       c.executionCtx.waitUntil(result.pending);
       return result.success ? undefined : Math.max(1000, result.reset - now());
     } catch (err) {
@@ -149,4 +154,31 @@ function longestGenerationMs(env: Env): number {
   return (
     (env.OPENAI_TIMEOUT_SECONDS * 1000 + env.OPENAI_RETRY_MAX_DELAY_MS) * (env.OPENAI_MAX_RETRIES + 1) * 2
   );
+}
+
+/**
+ * Admits the request (key, rate limit) and looks the cache up in the same Redis round trip, so a
+ * cache hit costs one. A lease the lookup granted is handed back when admission then refuses.
+ */
+export async function admitAndLookUp<T>(
+  c: Context<AppEnv>,
+  cache: Cache,
+  key: string,
+  bypass: boolean,
+): Promise<CacheLookup<T> | undefined> {
+  let looked: Promise<CacheLookup<T>> | undefined;
+  try {
+    await admit(c, async () => {
+      if (!bypass) looked = cache.lookup<T>(key);
+    });
+  } catch (err) {
+    if (looked) c.executionCtx.waitUntil(looked.then((l) => cache.release(l)));
+    throw err;
+  }
+  return looked;
+}
+
+/** Whether the client asked to skip the cache (`cache-control: no-cache`). */
+export function wantsFresh(c: Context<AppEnv>): boolean {
+  return c.req.header('cache-control')?.toLowerCase().includes('no-cache') ?? false;
 }

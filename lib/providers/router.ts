@@ -57,13 +57,14 @@ export async function callProviders<T>(
   for (const [index, target] of candidates.entries()) {
     const model = target.models[capability] as string;
     const breakerName = `${target.name}:${model}`;
-    const permit = await deps.breaker.acquire(breakerName);
+    // The breaker and the first attempt's upstream guard, issued together: one Redis round trip.
+    const [permit, firstWait] = await Promise.all([deps.breaker.acquire(breakerName), deps.admit?.(target)]);
     if (!permit.allowed) {
       refusals.push({ provider: target.name, retryAfterSeconds: permit.retryAfterSeconds });
       continue;
     }
     for (let retry = 0; ; retry++) {
-      const wait = await deps.admit?.(target);
+      const wait = retry === 0 ? firstWait : await deps.admit?.(target);
       if (wait !== undefined) {
         // Our own account-wide limit: nothing is wrong with the provider, so no breaker failure.
         deps.defer(deps.breaker.record(breakerName, permit, 'success'));

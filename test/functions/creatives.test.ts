@@ -109,6 +109,27 @@ describe('POST /v1/creatives', () => {
     expect((await simRequests(sim))['/v1/images/generations']).toBe(2);
   });
 
+  it('fails closed with 503 when the moderation API is down, before generating anything', async () => {
+    const { post, sim } = await setup({ OPENAI_MAX_RETRIES: '0' });
+    await simConfigure(sim, { faults: [{ kind: 'status', status: 503, endpoint: '/v1/moderations' }] });
+    const res = await post(REQUEST);
+    expect(res.status).toBe(503);
+    expect((await res.json<ErrorBody>()).error.code).toBe('provider_unavailable');
+    expect((await simRequests(sim))['/v1/responses']).toBeUndefined();
+  });
+
+  it('with MODERATION_FAIL_CLOSED=false, serves what the local layers pass and says OpenAI was unavailable', async () => {
+    const { post, sim } = await setup({ OPENAI_MAX_RETRIES: '0', MODERATION_FAIL_CLOSED: 'false' });
+    await simConfigure(sim, { faults: [{ kind: 'status', status: 503, endpoint: '/v1/moderations' }] });
+    const res = await post({ ...REQUEST, needs_visual: false });
+    expect(res.status).toBe(200);
+    expect((await res.json<Creative>()).moderation.checked).toEqual({
+      openai: 'unavailable',
+      business_rules: 'passed',
+      brand_safety: 'passed',
+    });
+  });
+
   it('refuses client text a business rule flags: 400, no generation', async () => {
     const { post, sim } = await setup();
     const res = await post({ ...REQUEST, brand_voice: 'act now, limited time only' });

@@ -63,16 +63,16 @@ describe('POST /v1/opportunities', () => {
     expect(res.headers.get('x-cache')).toBe('MISS');
   });
 
-  it('generates once for 20 identical concurrent misses; the others are COALESCED', async () => {
+  it('generates once for 50 identical concurrent misses; the others are COALESCED', async () => {
     const { post, sim } = await setup();
     await simConfigure(sim, { latency_ms: 150 });
     const statuses = await Promise.all(
-      Array.from({ length: 20 }, () =>
+      Array.from({ length: 50 }, () =>
         post({ intent: `${INTENT} with gaiters` }).then((r) => r.headers.get('x-cache')),
       ),
     );
     expect(statuses.filter((s) => s === 'MISS')).toHaveLength(1);
-    expect(statuses.filter((s) => s === 'COALESCED')).toHaveLength(19);
+    expect(statuses.filter((s) => s === 'COALESCED')).toHaveLength(49);
     expect((await simRequests(sim))['/v1/responses']).toBe(1);
   });
 

@@ -1,0 +1,118 @@
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { createGateway } from '../../functions/index';
+import { createDeps, newIsolateState } from '../../lib/deps';
+import { envWith } from '../support/env';
+import { bearer, createTestKey } from '../support/keys';
+import { simKey } from '../support/providers';
+
+/**
+ * The gateway with one isolate's state, counting the Redis HTTP requests each request makes on its way
+ * to the response (`redis.use` sees only this gateway's clients, unlike the bridge's global counter).
+ */
+function countingGateway() {
+  const isolate = newIsolateState();
+  const counter = { redis: 0 };
+  /** Redis requests and upstream calls in the order they left the gateway. */
+  const events: string[] = [];
+  const app = createGateway((env) => {
+    const deps = createDeps(env, isolate);
+    deps.redis.use((req, next) => {
+      counter.redis += 1;
+      events.push('redis');
+      return next(req);
+    });
+    // Observe (not replace) the upstream calls: the real simulator still answers them.
+    for (const target of deps.providers) {
+      target.client = target.client.withOptions({
+        fetch: (url, init) => {
+          events.push(`upstream ${new URL(String(url)).pathname}`);
+          return fetch(url, init);
+        },
+      });
+    }
+    return deps;
+  });
+  return { app, counter, events };
+}
+
+/** Redis round trips before the response (bookkeeping in waitUntil is counted separately). */
+async function roundTrips(
+  gateway: ReturnType<typeof countingGateway>,
+  path: string,
+  key: string,
+  json: unknown,
+  env: Cloudflare.Env,
+) {
+  const ctx = createExecutionContext();
+  const before = gateway.counter.redis;
+  const res = await gateway.app.request(
+    path,
+    {
+      method: 'POST',
+      headers: { ...bearer(key), 'content-type': 'application/json' },
+      body: JSON.stringify(json),
+    },
+    env,
+    ctx,
+  );
+  const critical = gateway.counter.redis - before;
+  await waitOnExecutionContext(ctx);
+  return { res, critical };
+}
+
+describe('Redis round trips on the critical path', () => {
+  it.each([
+    ['/v1/opportunities', { intent: 'trail running shoes for muddy winter routes' }],
+    [
+      '/v1/creatives',
+      {
+        opportunity: { id: 'opp_x', product_category: 'trail shoes', description: 'grippy shoes for mud' },
+        target_audience: 'winter runners',
+        brand_voice: 'bold and friendly',
+        needs_visual: false,
+      },
+    ],
+  ])('a cache hit on %s costs exactly one', async (path, json) => {
+    const gateway = countingGateway();
+    const { key } = await createTestKey({ rpm: 1000 });
+    const env = envWith({ OPENAI_API_KEY: simKey() });
+    const miss = await roundTrips(gateway, path, key, json, env);
+    expect(miss.res.status).toBe(200);
+    expect(miss.res.headers.get('x-cache')).toBe('MISS');
+    const hit = await roundTrips(gateway, path, key, json, env);
+    expect(hit.res.headers.get('x-cache')).toBe('HIT');
+    expect(hit.critical).toBe(1);
+  });
+
+  it('a miss costs at most two before its first upstream call, and two between moderation and generation', async () => {
+    const gateway = countingGateway();
+    const { key } = await createTestKey({ rpm: 1000 });
+    const env = envWith({ OPENAI_API_KEY: simKey() });
+    // Warm the isolate (the key's rpm, the upstream account's digest, the scripts in Redis).
+    await roundTrips(gateway, '/v1/opportunities', key, { intent: 'warm up: rain jackets' }, env);
+    gateway.events.length = 0;
+    const miss = await roundTrips(gateway, '/v1/opportunities', key, { intent: 'trail shoes for mud' }, env);
+    expect(miss.res.headers.get('x-cache')).toBe('MISS');
+    const moderation = gateway.events.indexOf('upstream /v1/moderations');
+    const generation = gateway.events.indexOf('upstream /v1/responses');
+    expect(moderation).toBeGreaterThan(0);
+    expect(gateway.events.slice(0, moderation)).toEqual(['redis', 'redis']);
+    expect(gateway.events.slice(moderation + 1, generation)).toEqual(['redis', 'redis']);
+  });
+
+  it('any other authenticated request costs one (key lookup and rate limit together)', async () => {
+    const gateway = countingGateway();
+    const { key } = await createTestKey();
+    const env = envWith({});
+    const get = async () => {
+      const ctx = createExecutionContext();
+      const before = gateway.counter.redis;
+      const res = await gateway.app.request('/v1/nothing-here', { headers: bearer(key) }, env, ctx);
+      await waitOnExecutionContext(ctx);
+      return { status: res.status, trips: gateway.counter.redis - before };
+    };
+    expect((await get()).trips).toBe(2); // first sight of the key in this isolate: lookup, then limit
+    expect(await get()).toEqual({ status: 404, trips: 1 });
+  });
+});
