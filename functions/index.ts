@@ -9,6 +9,7 @@ import { budget } from './budget';
 import { creatives } from './creatives';
 import { health } from './health';
 import { images } from './images';
+import { match } from './match';
 import { moderate } from './moderate';
 import { opportunities } from './opportunities';
 import { root } from './root';
@@ -30,7 +31,7 @@ const ADMITS_ITSELF: ReadonlySet<string> = new Set(['/v1/opportunities', '/v1/cr
 export function createGateway(makeDeps: MakeDeps) {
   const app = createApp(makeDeps);
   app.use(protect(isPublic, (path) => ADMITS_ITSELF.has(path)));
-  for (const routes of [root, health, adminKeys, budget, images, opportunities, creatives, moderate]) {
+  for (const routes of [root, health, adminKeys, budget, images, opportunities, creatives, moderate, match]) {
     app.route('/', routes);
   }
   return app;

@@ -110,6 +110,10 @@ const Settings = z.object({
   MODERATION_FAIL_CLOSED: bool(true),
   /** JSON: the business-rule and brand-safety lists, replacing the built-in ones (see the README). */
   MODERATION_RULES: z.preprocess(unset, json(z.unknown()).optional()),
+  /** Embedding size for semantic matching (text-embedding-3 shortens vectors); 0 = the model's own. */
+  EMBEDDING_DIMENSIONS: int(1024, 0, 3072),
+  /** How long a text's embedding is reused. */
+  EMBEDDING_CACHE_TTL_SECONDS: int(30 * 86_400, 60, 365 * 86_400),
   /** JSON list of backup providers, tried in order when OpenAI is down; see the README. */
   BACKUP_PROVIDERS: z.preprocess(unset, json(z.array(BackupProviderSpec).max(5)).default([])),
   /** Secret for /admin/* (and any client route). Unset: the admin API is closed. */

@@ -42,6 +42,8 @@ describe('parseEnv', () => {
       CACHE_SHARED_NAMESPACE: false,
       MODERATION_FAIL_CLOSED: true,
       MODERATION_RULES: undefined,
+      EMBEDDING_DIMENSIONS: 1024,
+      EMBEDDING_CACHE_TTL_SECONDS: 2_592_000,
       backups: [],
       ADMIN_API_KEY: undefined,
       KEY_RATE_LIMIT_RPM: 60,
