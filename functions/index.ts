@@ -9,6 +9,7 @@ import { budget } from './budget';
 import { creatives } from './creatives';
 import { health } from './health';
 import { images } from './images';
+import { imagesAnalyze } from './images-analyze';
 import { match } from './match';
 import { moderate } from './moderate';
 import { opportunities } from './opportunities';
@@ -23,7 +24,7 @@ export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/', '/health']);
  * Image URLs are loaded by `<img src>`, which cannot send a key; their ids are 256-bit content
  * hashes, unguessable without the image itself.
  */
-export const isPublic = (path: string) => PUBLIC_PATHS.has(path) || path.startsWith('/v1/images/');
+export const isPublic = (path: string) => PUBLIC_PATHS.has(path) || /^\/v1\/images\/[0-9a-f]{64}$/.test(path);
 /** Cache-first routes: they admit the caller themselves, with the cache lookup in the same round trip. */
 const ADMITS_ITSELF: ReadonlySet<string> = new Set(['/v1/opportunities', '/v1/creatives']);
 
@@ -31,8 +32,20 @@ const ADMITS_ITSELF: ReadonlySet<string> = new Set(['/v1/opportunities', '/v1/cr
 export function createGateway(makeDeps: MakeDeps) {
   const app = createApp(makeDeps);
   app.use(protect(isPublic, (path) => ADMITS_ITSELF.has(path)));
-  for (const routes of [root, health, adminKeys, budget, images, opportunities, creatives, moderate, match]) {
-    app.route('/', routes);
+  const routes = [
+    root,
+    health,
+    adminKeys,
+    budget,
+    imagesAnalyze,
+    images,
+    opportunities,
+    creatives,
+    moderate,
+    match,
+  ];
+  for (const endpoint of routes) {
+    app.route('/', endpoint);
   }
   return app;
 }

@@ -34,7 +34,9 @@ describe('route protection', () => {
   it('serves image URLs without a key (browsers load them), and nothing else under /v1', async () => {
     const image = await exports.default.fetch(`http://gateway/v1/images/${'a'.repeat(64)}`);
     expect(image.status).toBe(404);
-    expect(isPublic('/v1/images/abc')).toBe(true);
+    expect(isPublic(`/v1/images/${'0'.repeat(64)}`)).toBe(true);
+    expect(isPublic('/v1/images/analyze')).toBe(false);
+    expect(isPublic('/v1/images/abc')).toBe(false);
     expect(isPublic('/v1/images')).toBe(false);
     expect(isPublic('/v1/budget')).toBe(false);
   });

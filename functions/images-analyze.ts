@@ -1,0 +1,71 @@
+import { Hono } from 'hono';
+import type { AppEnv } from '../lib/app';
+import { cacheKey, cacheNamespace } from '../lib/cache';
+import { configOf } from '../lib/config';
+import { actualCost, worstCaseStructured } from '../lib/domain/cost';
+import {
+  IMAGE_ANALYSIS_PROMPT_VERSION,
+  type ImageAnalysis,
+  ImageAnalysisRequest,
+  imageAnalysisTask,
+} from '../lib/domain/image-analysis';
+import { assertInputApproved } from '../lib/domain/verdicts';
+import { InvalidModelOutputError } from '../lib/errors';
+import { moderateContent } from '../lib/moderation';
+import { servedHeaders } from '../lib/providers';
+import { cacheFor, providersFor, spendFor, wantsFresh } from '../lib/request-context';
+import { valid } from '../lib/validate';
+
+/**
+ * `POST /v1/images/analyze`: an image (https URL or data URL) in, a structured analysis out from the
+ * vision model. The image is moderated first (a flagged image costs nothing but the free moderation
+ * call); the analysis is cached per image and context.
+ */
+export const imagesAnalyze = new Hono<AppEnv>().post(
+  '/v1/images/analyze',
+  valid('json', ImageAnalysisRequest),
+  async (c) => {
+    const request = c.req.valid('json');
+    const env = c.get('env');
+    const { prices, moderation } = configOf(env);
+    const providers = providersFor(c);
+    const task = imageAnalysisTask(request);
+    const key = await cacheKey({
+      namespace: cacheNamespace({
+        keyId: c.get('principal').id,
+        shared: env.CACHE_SHARED_NAMESPACE ? 'shared' : undefined,
+      }),
+      kind: 'image-analysis',
+      version: `${IMAGE_ANALYSIS_PROMPT_VERSION}:${env.OPENAI_VISION_MODEL}`,
+      fields: { image_url: request.image_url, context: request.context },
+      exactFields: ['image_url'],
+    });
+    let served: { provider: string; model: string } | null = null;
+    const result = await cacheFor(c).getOrProduce<ImageAnalysis>(
+      key,
+      async () => {
+        const { verdict } = await moderateContent(
+          { providers, rules: moderation, failClosed: env.MODERATION_FAIL_CLOSED, log: c.get('log') },
+          { imageUrls: [request.image_url], ...(request.context ? { text: request.context } : {}) },
+        );
+        assertInputApproved(verdict, 'image_url');
+        const models = c.get('deps').providers.flatMap((p) => (p.models.vision ? [p.models.vision] : []));
+        const analysed = await spendFor(c).run(
+          worstCaseStructured(prices, models, task),
+          () => providers.structured(task),
+          {
+            value: (r) => actualCost(prices, r.model, r.usage),
+            error: (err) =>
+              err instanceof InvalidModelOutputError && err.usage
+                ? actualCost(prices, env.OPENAI_VISION_MODEL, err.usage)
+                : 0,
+          },
+        );
+        served = { provider: analysed.provider, model: analysed.model };
+        return { value: analysed.data, cacheable: true };
+      },
+      { bypass: wantsFresh(c) },
+    );
+    return c.json(result.value, 200, { 'x-cache': result.status, ...(served ? servedHeaders(served) : {}) });
+  },
+);
