@@ -1,6 +1,18 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
 
+// wrangler.toml's `[secrets] required` makes wrangler warn, once per test file, that the secrets
+// are missing from .dev.vars and the environment; the real values arrive below as miniflare
+// bindings, which take precedence, so placeholders here only keep the test output readable.
+for (const name of [
+  'OPENAI_API_KEY',
+  'UPSTASH_REDIS_REST_URL',
+  'UPSTASH_REDIS_REST_TOKEN',
+  'ADMIN_API_KEY',
+]) {
+  process.env[name] ??= 'overridden-by-miniflare-bindings';
+}
+
 // Two projects: `dev` tests the local infrastructure in Node (bridge conformance, simulator);
 // `worker` runs the gateway inside workerd against that infrastructure over real HTTP.
 export default defineConfig({

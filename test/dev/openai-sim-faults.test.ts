@@ -1,14 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import OpenAI, { type APIError, type RateLimitError } from 'openai';
 import { zodResponseFormat, zodTextFormat } from 'openai/helpers/zod';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  type RunningSimulator,
-  type SimConfig,
-  type SimFault,
-  startSimulator,
-} from '../../dev/openai-sim/index.ts';
+import { type SimConfig, type SimFault, startSimulator } from '../../dev/openai-sim/index.ts';
+import { useSimulator } from '../support/node/simulator-fixture.ts';
 
 const Answer = z.object({
   title: z.string().max(30),
@@ -16,52 +12,8 @@ const Answer = z.object({
   score: z.number().min(0).max(1),
 });
 
-let sim: RunningSimulator;
-
-beforeAll(async () => {
-  sim = await startSimulator();
-});
-
-afterEach(async () => {
-  await control('/_sim/reset', {});
-});
-
-afterAll(async () => {
-  await sim.close();
-});
-
-/** The control API's answers: stats, config acks, or an OpenAI-shaped error. */
-interface ControlAnswer {
-  status: number;
-  json: {
-    error?: { message: string };
-    scope?: string;
-    config?: SimConfig | null;
-    requests?: Record<string, number>;
-    faults?: Record<string, number>;
-    models?: Record<string, number>;
-  };
-}
-
-async function control(path: string, body?: unknown): Promise<ControlAnswer> {
-  const res = await fetch(`${sim.url}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  return { status: res.status, json: (await res.json()) as ControlAnswer['json'] };
-}
-
-/** A fresh key with its own scoped config, so tests never see each other's faults. */
-async function scopedClient(config: SimConfig, options: { timeout?: number } = {}) {
-  const key = `sim-${randomUUID()}`;
-  const set = await control(`/_sim/config?key=${key}`, config);
-  expect(set.status).toBe(200);
-  return { key, client: clientFor(key, options) };
-}
-
-function clientFor(apiKey: string, options: { timeout?: number } = {}) {
-  return new OpenAI({ apiKey, baseURL: `${sim.url}/v1`, maxRetries: 0, ...options });
-}
+const sim = useSimulator();
+const { control, clientFor, scopedClient } = sim;
 
 const ask = (client: OpenAI) =>
   client.responses.create({ model: 'gpt-4.1', input: 'Name a good running shoe' });
@@ -157,7 +109,7 @@ describe('transport faults', () => {
 
   it('sends a 200 with an unparseable body on malformed', async () => {
     const { key } = await scopedClient(faults({ kind: 'malformed' }));
-    const res = await fetch(`${sim.url}/v1/responses`, {
+    const res = await fetch(`${sim.url()}/v1/responses`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'gpt-4.1', input: 'hi' }),

@@ -1,54 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import OpenAI from 'openai';
 import { zodResponseFormat } from 'openai/helpers/zod';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { configFromEnv } from '../../dev/openai-sim/config.ts';
-import {
-  type RunningSimulator,
-  type SimConfig,
-  type SimFault,
-  startSimulator,
-} from '../../dev/openai-sim/index.ts';
+import { type SimFault, startSimulator } from '../../dev/openai-sim/index.ts';
+import { useSimulator } from '../support/node/simulator-fixture.ts';
 
 const Answer = z.object({ title: z.string().max(30), score: z.number().min(0).max(1) });
 
-let sim: RunningSimulator;
+const sim = useSimulator();
+const { control, clientFor } = sim;
 
-beforeAll(async () => {
-  sim = await startSimulator();
-});
-
-afterEach(async () => {
-  await control('/_sim/reset', {});
-});
-
-afterAll(async () => {
-  await sim.close();
-});
-
-interface ControlAnswer {
-  status: number;
-  json: { error?: { message: string }; config?: SimConfig | null; faults?: Record<string, number> };
-}
-
-async function control(path: string, body?: unknown): Promise<ControlAnswer> {
-  const res = await fetch(`${sim.url}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, json: (await res.json()) as ControlAnswer['json'] };
-}
-
-function clientFor(apiKey: string) {
-  return new OpenAI({ apiKey, baseURL: `${sim.url}/v1`, maxRetries: 0 });
-}
-
-async function scopedClient(...faults: SimFault[]) {
-  const key = `times-${randomUUID()}`;
-  expect((await control(`/_sim/config?key=${key}`, { faults })).status).toBe(200);
-  return { key, client: clientFor(key) };
-}
+/** A fresh key whose scoped config holds `faults`, and a client for it. */
+const scopedClient = (...faults: SimFault[]) => sim.scopedClient({ faults });
 
 /** The HTTP status of one chat call: 200, or the status of the APIError it threw. */
 async function chatStatus(client: OpenAI, headers?: Record<string, string>): Promise<number> {

@@ -27,6 +27,7 @@ describe('npm run dev (dev/start.ts)', () => {
       'UPSTASH_REDIS_REST_URL',
       'UPSTASH_REDIS_REST_TOKEN',
       'REDIS_URL',
+      'ADMIN_API_KEY',
     ]) {
       delete env[name];
     }
@@ -40,6 +41,7 @@ describe('npm run dev (dev/start.ts)', () => {
         .toContain(`commerce-ai-gateway is ready at http://127.0.0.1:${port}`);
       expect(output).toContain('EMBEDDED in-memory store');
       // A generated admin key is printed, and it creates a working client key.
+      await expect.poll(() => output, { timeout: 10_000 }).toMatch(/create a client key/);
       const adminKey = /admin key \(generated[^:]*: (\S+)/.exec(output)?.[1];
       expect(adminKey).toMatch(/^dev-admin-/);
       const created = await fetch(`http://127.0.0.1:${port}/admin/keys`, {

@@ -2,10 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Creative } from '../../lib/domain/creatives';
 import { CreativeOutput } from '../../lib/domain/creatives';
 import type { ErrorBody } from '../../lib/errors';
-import { envWith } from '../support/env';
-import { callGateway } from '../support/gateway';
-import { bearer, createTestKey } from '../support/keys';
-import { simConfigure, simKey, simRequests } from '../support/providers';
+import { callGateway, freshCaller } from '../support/gateway';
+import { simConfigure, simRequests } from '../support/providers';
 
 const REQUEST = {
   opportunity: {
@@ -18,13 +16,8 @@ const REQUEST = {
   tone: 'playful',
 };
 
-async function setup(overrides: Record<string, unknown> = {}) {
-  const [{ key }, sim] = [await createTestKey({ rpm: 1000 }), simKey()];
-  const env = envWith({ OPENAI_API_KEY: sim, ...overrides });
-  const post = (json: unknown, headers: Record<string, string> = {}) =>
-    callGateway('/v1/creatives', { json, headers: { ...bearer(key), ...headers } }, env);
-  return { key, sim, env, post };
-}
+/** A caller of POST /v1/creatives with its own client key and simulator account. */
+const setup = (overrides?: Record<string, unknown>) => freshCaller('/v1/creatives', overrides);
 
 describe('POST /v1/creatives', () => {
   it('returns moderated copy and a durable image served by the gateway', async () => {

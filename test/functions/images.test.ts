@@ -8,7 +8,7 @@ import type { ErrorBody } from '../../lib/errors';
 import { storeImage } from '../../lib/image-store';
 import { generateImage } from '../../lib/providers/images';
 import { envWith } from '../support/env';
-import { FAST_POLICY, routerHarness, simKey, simTarget } from '../support/providers';
+import { FAST_POLICY, simHarness } from '../support/providers';
 
 /** The gateway with only the images route, unprotected as it will be in production. */
 function imagesApp() {
@@ -26,7 +26,7 @@ async function request(path: string, init: RequestInit = {}, env = envWith({})) 
 
 /** A real PNG from the simulator, stored as the gateway stores generated images. */
 async function storedPng() {
-  const h = routerHarness([simTarget(`p-${crypto.randomUUID().slice(0, 8)}`, simKey())]);
+  const h = simHarness();
   const prompt = `red boots ${crypto.randomUUID()}`;
   const { bytes, size } = (await generateImage(h.deps, FAST_POLICY, { prompt, quality: 'low' })).value;
   const stored = await storeImage(env.IMAGES, bytes, { model: 'gpt-image-2.5-flare', size, prompt });
@@ -52,18 +52,21 @@ function countingEnv() {
 const UNKNOWN_ID = '0'.repeat(64);
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
+/** The headers a GET or HEAD of the stored PNG `id` answers with. */
+const pngHeaders = (bytes: Uint8Array, id: string) => ({
+  'content-type': 'image/png',
+  'content-length': String(bytes.byteLength),
+  etag: `"${id}"`,
+  'cache-control': IMMUTABLE,
+  'x-content-type-options': 'nosniff',
+});
+
 describe('GET /v1/images/:id', () => {
   it('serves the exact bytes with type, length, strong etag, immutable caching and nosniff', async () => {
     const { bytes, id } = await storedPng();
     const res = await request(`/v1/images/${id}`);
     expect(res.status).toBe(200);
-    expect(Object.fromEntries(res.headers)).toMatchObject({
-      'content-type': 'image/png',
-      'content-length': String(bytes.byteLength),
-      etag: `"${id}"`,
-      'cache-control': IMMUTABLE,
-      'x-content-type-options': 'nosniff',
-    });
+    expect(Object.fromEntries(res.headers)).toMatchObject(pngHeaders(bytes, id));
     expect(res.headers.get('x-request-id')).toMatch(/^req_/);
     expect(new Uint8Array(await res.arrayBuffer())).toEqual(bytes);
   });
@@ -117,13 +120,7 @@ describe('HEAD /v1/images/:id', () => {
     const { bytes, id } = await storedPng();
     const res = await request(`/v1/images/${id}`, { method: 'HEAD' });
     expect(res.status).toBe(200);
-    expect(Object.fromEntries(res.headers)).toMatchObject({
-      'content-type': 'image/png',
-      'content-length': String(bytes.byteLength),
-      etag: `"${id}"`,
-      'cache-control': IMMUTABLE,
-      'x-content-type-options': 'nosniff',
-    });
+    expect(Object.fromEntries(res.headers)).toMatchObject(pngHeaders(bytes, id));
     expect(res.body).toBeNull();
   });
 

@@ -8,6 +8,7 @@ import { protect } from '../../lib/guards';
 import type { Verdict } from '../../lib/moderation';
 import { envWith } from '../support/env';
 import { bearer, createTestKey } from '../support/keys';
+import { APPROVED_BY_ALL_LAYERS, URGENCY_REJECTED } from '../support/moderation';
 import { simConfigure, simKey, simRequests } from '../support/providers';
 
 /** The gateway as functions/index.ts will wire it: protected, with the endpoint mounted. */
@@ -51,13 +52,7 @@ describe('POST /v1/moderate', () => {
     expect(res.headers.get('x-gateway-provider')).toBe('openai');
     expect(res.headers.get('x-gateway-model')).toBe(model);
     const verdict = await res.json<Verdict>();
-    expect(verdict).toMatchObject({
-      approved: true,
-      layer: null,
-      reason: null,
-      pattern: null,
-      checked: { openai: 'passed', business_rules: 'passed', brand_safety: 'passed' },
-    });
+    expect(verdict).toMatchObject(APPROVED_BY_ALL_LAYERS);
     expect(verdict.categories.violence).toBe(false);
   });
 
@@ -66,14 +61,7 @@ describe('POST /v1/moderate', () => {
     const res = await post({ text: 'Limited-time offer on boots' }, env);
     expect(res.status).toBe(200);
     expect(res.headers.get('x-gateway-provider')).toBeNull();
-    expect(await res.json<Verdict>()).toEqual({
-      approved: false,
-      layer: 'business_rules',
-      reason: 'urgency manipulation',
-      categories: {},
-      pattern: 'urgency',
-      checked: { openai: 'skipped', business_rules: 'flagged', brand_safety: 'passed' },
-    });
+    expect(await res.json<Verdict>()).toEqual(URGENCY_REJECTED);
     expect((await simRequests(key))['/v1/moderations']).toBeUndefined();
   });
 

@@ -2,21 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { OpportunitiesResponse } from '../../lib/domain/opportunities';
 import { OpportunitiesOutput } from '../../lib/domain/opportunities';
 import type { ErrorBody } from '../../lib/errors';
-import { envWith } from '../support/env';
-import { callGateway } from '../support/gateway';
+import { callGateway, freshCaller } from '../support/gateway';
 import { bearer, createTestKey } from '../support/keys';
-import { simConfigure, simKey, simRequests } from '../support/providers';
+import { simConfigure, simRequests } from '../support/providers';
 
 const INTENT = 'Waterproof hiking boots for a rainy autumn trip in Scotland';
 
-/** A client key and a fresh simulator account, so faults and counts belong to this test alone. */
-async function setup(overrides: Record<string, unknown> = {}) {
-  const [{ key }, sim] = [await createTestKey({ rpm: 1000 }), simKey()];
-  const env = envWith({ OPENAI_API_KEY: sim, ...overrides });
-  const post = (json: unknown, headers: Record<string, string> = {}) =>
-    callGateway('/v1/opportunities', { json, headers: { ...bearer(key), ...headers } }, env);
-  return { key, sim, env, post };
-}
+/** A caller of POST /v1/opportunities with its own client key and simulator account. */
+const setup = (overrides?: Record<string, unknown>) => freshCaller('/v1/opportunities', overrides);
 
 describe('POST /v1/opportunities', () => {
   it('returns up to five validated opportunities with stable ids, who served them, and x-cache MISS', async () => {

@@ -1,31 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { type CacheOptions, cacheKey, cacheNamespace, createCache } from '../../lib/cache';
+import type { CacheOptions } from '../../lib/cache';
 import { leaseKeyOf } from '../../lib/cache/key';
-import { countingClient } from '../support/redis';
+import { cacheIsolate, testCacheKey as testKey } from '../support/cache';
 
-// The cache fails open: whatever Redis does, the caller still gets a generated value.
+// The cache fails open: whatever Redis does, the caller still gets a generated value. These caches
+// await their writes instead of deferring them, and record each warning with its fields.
 function isolate(url?: string, options: Partial<CacheOptions> = { leaseMs: 10_000, pollMs: 25 }) {
-  const client = countingClient(url);
   const warnings: { msg: string; fields: Record<string, unknown> | undefined }[] = [];
-  const deps = {
-    redis: client.redis,
-    now: () => Date.now(),
-    sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
-    newId: (prefix: string) => `${prefix}_${crypto.randomUUID()}`,
-    log: {
-      warn: (msg: string, fields?: Record<string, unknown>) => void warnings.push({ msg, fields }),
-    },
+  const log = {
+    warn: (msg: string, fields?: Record<string, unknown>) => void warnings.push({ msg, fields }),
   };
-  return { cache: createCache(deps, options), warnings, ...client };
+  return { ...cacheIsolate(options, { url, deferWrites: false, log }), warnings };
 }
-
-const testKey = () =>
-  cacheKey({
-    namespace: cacheNamespace({ keyId: `test_${crypto.randomUUID()}` }),
-    kind: 'creative',
-    version: 'v1',
-    fields: { category: 'shoes' },
-  });
 
 describe('createCache without Redis', () => {
   it('generates anyway (BYPASS, degraded) when Redis is unreachable, and logs why', async () => {

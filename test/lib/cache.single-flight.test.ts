@@ -1,38 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type CacheOptions,
-  type CacheResult,
-  cacheKey,
-  cacheNamespace,
-  createCache,
-  type Produced,
-} from '../../lib/cache';
+import type { CacheResult, Produced } from '../../lib/cache';
 import { leaseKeyOf } from '../../lib/cache/key';
 import { UpstreamTimeoutError } from '../../lib/errors';
-import { countingClient } from '../support/redis';
-
-// Caches built from separate Redis clients stand in for separate isolates sharing one Redis. Time is
-// real (Date.now and setTimeout): leases expire in Redis, not in a test clock.
-function isolate(options: Partial<CacheOptions>, { deferWrites = true } = {}) {
-  const client = countingClient();
-  const pending: Promise<unknown>[] = [];
-  const deps = {
-    redis: client.redis,
-    now: () => Date.now(),
-    sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
-    newId: (prefix: string) => `${prefix}_${crypto.randomUUID()}`,
-    ...(deferWrites ? { defer: (p: Promise<unknown>) => void pending.push(p) } : {}),
-  };
-  return { cache: createCache(deps, options), settle: () => Promise.all(pending.splice(0)), ...client };
-}
-
-const testKey = () =>
-  cacheKey({
-    namespace: cacheNamespace({ keyId: `test_${crypto.randomUUID()}` }),
-    kind: 'creative',
-    version: 'v1',
-    fields: { category: 'shoes' },
-  });
+import { cacheIsolate as isolate, testCacheKey as testKey } from '../support/cache';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -1,35 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { type CacheOptions, cacheKey, cacheNamespace, createCache, type Produced } from '../../lib/cache';
+import { type CacheOptions, createCache, type Produced } from '../../lib/cache';
 import { leaseKeyOf } from '../../lib/cache/key';
 import { CACHE_FINISH, CACHE_LOOKUP } from '../../lib/scripts/cache';
+import { cacheIsolate, testCacheKey as testKey } from '../support/cache';
 import { countingClient } from '../support/redis';
 
 const OPTIONS: Partial<CacheOptions> = { ttlSeconds: 600, leaseMs: 10_000, pollMs: 50 };
 
-/** A cache over its own counting client; deferred writes are collected so a test can await them. */
+/** A cache over its own counting client, recording the messages it warns with. */
 function isolate(options: Partial<CacheOptions> = OPTIONS) {
-  const client = countingClient();
   const warnings: string[] = [];
-  const pending: Promise<unknown>[] = [];
-  const deps = {
-    redis: client.redis,
-    now: () => Date.now(),
-    sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
-    newId: (prefix: string) => `${prefix}_${crypto.randomUUID()}`,
-    defer: (p: Promise<unknown>) => void pending.push(p),
-    log: { warn: (msg: string) => void warnings.push(msg) },
-  };
-  const settle = () => Promise.all(pending.splice(0));
-  return { cache: createCache(deps, options), warnings, settle, ...client };
+  return { ...cacheIsolate(options, { log: { warn: (msg) => void warnings.push(msg) } }), warnings };
 }
-
-const testKey = () =>
-  cacheKey({
-    namespace: cacheNamespace({ keyId: `test_${crypto.randomUUID()}` }),
-    kind: 'creative',
-    version: 'v1',
-    fields: { category: 'shoes' },
-  });
 
 /** A produce that counts its calls and returns the values given, one per call. */
 function producer<T>(...results: Produced<T>[]) {

@@ -10,7 +10,7 @@ import {
   UnsupportedImageError,
 } from '../../lib/image-store';
 import { generateImage } from '../../lib/providers/images';
-import { FAST_POLICY, routerHarness, simKey, simTarget } from '../support/providers';
+import { FAST_POLICY, simHarness } from '../support/providers';
 
 /** A valid 1×1 RGBA PNG (CRCs checked); its SHA-256 is pinned below, computed with `sha256sum`. */
 const TINY_PNG = Uint8Array.from(
@@ -29,7 +29,7 @@ const webpLike = () => withMagic([...ascii('RIFF'), 0, 0, 0, 0, ...ascii('WEBP')
 
 /** A real PNG from the simulator, unique to the prompt. */
 async function simulatedPng(prompt = `boots ${crypto.randomUUID()}`) {
-  const h = routerHarness([simTarget(`p-${crypto.randomUUID().slice(0, 8)}`, simKey())]);
+  const h = simHarness();
   return (await generateImage(h.deps, FAST_POLICY, { prompt, quality: 'low' })).value.bytes;
 }
 

@@ -2,15 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { createModerationRules, moderateContent } from '../../lib/moderation';
 import { createProviders } from '../../lib/providers';
 import { UpstreamRequestError } from '../../lib/providers/failures';
-import { routerHarness, simConfigure, simKey, simRequests, simTarget } from '../support/providers';
+import { APPROVED_BY_ALL_LAYERS, URGENCY_REJECTED } from '../support/moderation';
+import { simConfigure, simHarness, simKey, simRequests } from '../support/providers';
 
 const rules = createModerationRules(undefined);
 const NO_RETRIES = { maxRetries: 0, baseDelayMs: 0, maxDelayMs: 0 };
 
 /** The chain over a simulator provider of its own (own key, own breaker name). */
 function chainOn(key: string, failClosed = true) {
-  const name = `p-${crypto.randomUUID().slice(0, 8)}`;
-  const providers = createProviders(routerHarness([simTarget(name, key)]).deps, NO_RETRIES);
+  const { name, deps } = simHarness(key);
+  const providers = createProviders(deps, NO_RETRIES);
   return {
     name,
     run: (input: { text?: string; imageUrls?: string[] }) =>
@@ -25,13 +26,7 @@ describe('moderateContent', () => {
     const key = simKey();
     const chain = chainOn(key);
     const { verdict, served } = await chain.run({ text: 'Waterproof boots for autumn walks' });
-    expect(verdict).toMatchObject({
-      approved: true,
-      layer: null,
-      reason: null,
-      pattern: null,
-      checked: { openai: 'passed', business_rules: 'passed', brand_safety: 'passed' },
-    });
+    expect(verdict).toMatchObject(APPROVED_BY_ALL_LAYERS);
     expect(Object.keys(verdict.categories)).toHaveLength(13);
     expect(Object.values(verdict.categories).every((v) => v === false)).toBe(true);
     expect(served).toEqual({ provider: chain.name, model: 'omni-moderation-latest' });
@@ -58,14 +53,7 @@ describe('moderateContent', () => {
     const key = simKey();
     const chain = chainOn(key);
     const { verdict, served } = await chain.run({ text: 'Act now: boots to kill it on the trail' });
-    expect(verdict).toEqual({
-      approved: false,
-      layer: 'business_rules',
-      reason: 'urgency manipulation',
-      categories: {},
-      pattern: 'urgency',
-      checked: { openai: 'skipped', business_rules: 'flagged', brand_safety: 'passed' },
-    });
+    expect(verdict).toEqual(URGENCY_REJECTED);
     expect(served).toBeNull();
     expect(await calls(key)).toBe(0);
   });

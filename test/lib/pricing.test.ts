@@ -16,7 +16,7 @@ import {
 import { generateImage } from '../../lib/providers/images';
 import { generateStructured, type PromptPart } from '../../lib/providers/structured';
 import { estimateInputTokens } from '../../lib/tokens';
-import { FAST_POLICY, routerHarness, simKey, simTarget } from '../support/providers';
+import { FAST_POLICY, simHarness, simKey } from '../support/providers';
 
 const table = createPriceTable();
 const priceOf = (model: string): ModelPrice => {
@@ -206,7 +206,6 @@ describe('usdToNanos and nanosToUsd', () => {
   });
 });
 
-const name = () => `p-${crypto.randomUUID().slice(0, 8)}`;
 const Copy = z.object({
   title: z.string().max(60),
   bullets: z.array(z.string().max(80)).max(4),
@@ -238,7 +237,7 @@ describe('estimates cover what the simulator bills', () => {
   ];
 
   it.each(cases)('structured $capability call on $model', async ({ model, capability, input }) => {
-    const h = routerHarness([simTarget(name(), simKey(), { models: modelsWith(model, 'gpt-image-2') })]);
+    const h = simHarness(simKey(), { models: modelsWith(model, 'gpt-image-2') });
     const maxOutputTokens = 600;
     const result = await generateStructured(h.deps, FAST_POLICY, {
       name: 'copy',
@@ -271,7 +270,7 @@ describe('estimates cover what the simulator bills', () => {
   ];
 
   it.each(images)('image on $model at $size, $quality', async ({ model, size, quality }) => {
-    const h = routerHarness([simTarget(name(), simKey(), { models: modelsWith('gpt-6-luna', model) })]);
+    const h = simHarness(simKey(), { models: modelsWith('gpt-6-luna', model) });
     const prompt = `Studio photo: ${PROSE}`;
     const served = await generateImage(h.deps, FAST_POLICY, { prompt, size, quality });
     expect(served.model).toBe(model);

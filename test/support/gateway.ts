@@ -1,5 +1,8 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import worker from '../../functions/index';
+import { envWith } from './env';
+import { bearer, createTestKey } from './keys';
+import { simKey } from './providers';
 
 /** Calls the real Worker (every route and guard) with a custom env, waiting for its waitUntil work. */
 export async function callGateway(
@@ -20,4 +23,13 @@ export async function callGateway(
   const res = await worker.fetch(request, env, ctx);
   await waitOnExecutionContext(ctx);
   return res;
+}
+
+/** A new client key and simulator account (faults and counts stay with one test), and `post` to `path`. */
+export async function freshCaller(path: string, overrides: Record<string, unknown> = {}) {
+  const [{ key }, sim] = [await createTestKey({ rpm: 1000 }), simKey()];
+  const env = envWith({ OPENAI_API_KEY: sim, ...overrides });
+  const post = (json: unknown, headers: Record<string, string> = {}) =>
+    callGateway(path, { json, headers: { ...bearer(key), ...headers } }, env);
+  return { key, sim, env, post };
 }

@@ -27,12 +27,14 @@ export async function simRequests(key: string): Promise<Record<string, number>> 
   return ((await res.json()) as { requests: Record<string, number> }).requests;
 }
 
+/** A provider name no other test uses, so breaker state in the shared Redis stays with one test. */
+export const providerName = (label = 'p') => `${label}-${crypto.randomUUID().slice(0, 8)}`;
+
+/** What a test may set on a simulator provider: anything but its name and client, plus a timeout. */
+export type SimTargetOptions = Partial<Omit<ProviderTarget, 'name' | 'client'>> & { timeoutMs?: number };
+
 /** A provider on the simulator; `api: 'chat'` with `structuredOutputs: false` plays a prompt-only backup. */
-export function simTarget(
-  name: string,
-  key: string,
-  options: Partial<Omit<ProviderTarget, 'name' | 'client'>> & { timeoutMs?: number } = {},
-): ProviderTarget {
+export function simTarget(name: string, key: string, options: SimTargetOptions = {}): ProviderTarget {
   const { timeoutMs = 5_000, ...rest } = options;
   return {
     name,
@@ -80,4 +82,10 @@ export function routerHarness(providers: ProviderTarget[], breakerOptions: Parti
     log: createLogger({ level: 'error', sink: () => {} }),
   };
   return { deps, clock, sleeps, settle: () => Promise.all(deferred) };
+}
+
+/** A routerHarness over one simulator provider sending `key`, under a fresh `name`. */
+export function simHarness(key = simKey(), options: SimTargetOptions = {}) {
+  const name = providerName();
+  return { name, ...routerHarness([simTarget(name, key, options)]) };
 }

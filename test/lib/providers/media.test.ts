@@ -2,21 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { embed } from '../../../lib/providers/embeddings';
 import { generateImage } from '../../../lib/providers/images';
 import { moderate } from '../../../lib/providers/moderations';
-import {
-  FAST_POLICY,
-  routerHarness,
-  simConfigure,
-  simKey,
-  simRequests,
-  simTarget,
-} from '../../support/providers';
+import { FAST_POLICY, simConfigure, simHarness, simKey, simRequests } from '../../support/providers';
 
-const name = () => `p-${crypto.randomUUID().slice(0, 8)}`;
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 describe('generateImage', () => {
   it('returns the decoded PNG bytes, size, quality and usage', async () => {
-    const h = routerHarness([simTarget(name(), simKey())]);
+    const h = simHarness();
     const served = await generateImage(h.deps, FAST_POLICY, {
       prompt: 'red boots on a wet trail',
       quality: 'low',
@@ -30,7 +22,7 @@ describe('generateImage', () => {
   it('retries a 503 like any other call', async () => {
     const key = simKey();
     await simConfigure(key, { faults: [{ kind: 'status', status: 503, times: 1 }] });
-    const h = routerHarness([simTarget(name(), key)]);
+    const h = simHarness(key);
     const served = await generateImage(h.deps, FAST_POLICY, { prompt: 'boots' });
     expect(served.retries).toBe(1);
     expect((await simRequests(key))['/v1/images/generations']).toBe(2);
@@ -39,7 +31,7 @@ describe('generateImage', () => {
 
 describe('moderate', () => {
   it('gives one verdict for text and images together', async () => {
-    const h = routerHarness([simTarget(name(), simKey())]);
+    const h = simHarness();
     const clean = await moderate(h.deps, FAST_POLICY, { text: 'lovely boots for autumn' });
     expect(clean.value.flagged).toBe(false);
     const served = await moderate(h.deps, FAST_POLICY, {
@@ -52,7 +44,7 @@ describe('moderate', () => {
   });
 
   it('flags text from the word list', async () => {
-    const h = routerHarness([simTarget(name(), simKey())]);
+    const h = simHarness();
     const served = await moderate(h.deps, FAST_POLICY, { text: 'boots to kill it on the trail' });
     expect(served.value.flagged).toBe(true);
   });
@@ -60,7 +52,7 @@ describe('moderate', () => {
 
 describe('embed', () => {
   it('returns one vector per text in input order, shortened by dimensions', async () => {
-    const h = routerHarness([simTarget(name(), simKey())]);
+    const h = simHarness();
     const served = await embed(h.deps, FAST_POLICY, ['boots', 'umbrella', 'boots'], 64);
     expect(served.value.vectors).toHaveLength(3);
     expect(served.value.vectors.every((v) => v.length === 64)).toBe(true);

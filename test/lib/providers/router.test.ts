@@ -5,14 +5,13 @@ import { callProviders } from '../../../lib/providers/router';
 import type { ProviderTarget } from '../../../lib/providers/targets';
 import {
   FAST_POLICY,
+  providerName,
   routerHarness,
   simConfigure,
   simKey,
   simRequests,
   simTarget,
 } from '../../support/providers';
-
-const uniqueName = (label: string) => `${label}-${crypto.randomUUID().slice(0, 8)}`;
 
 /** One cheap upstream call: list models is enough to exercise transport, status and faults. */
 const embedOnce = (target: ProviderTarget, model: string) =>
@@ -31,7 +30,7 @@ describe('callProviders retries', () => {
   it('retries 503 with exponential backoff (1 s, 2 s, 4 s) and gives up after maxRetries', async () => {
     const key = simKey();
     await simConfigure(key, { faults: [{ kind: 'status', status: 503 }] });
-    const { deps, sleeps } = routerHarness([simTarget(uniqueName('p'), key)], { failureThreshold: 10 });
+    const { deps, sleeps } = routerHarness([simTarget(providerName(), key)], { failureThreshold: 10 });
     const err = await failing(callProviders(deps, 'embeddings', FAST_POLICY, embedOnce));
     expect(err).toBeInstanceOf(UpstreamError);
     expect((err as UpstreamError).status).toBe(502);
@@ -42,7 +41,7 @@ describe('callProviders retries', () => {
   it('waits what retry-after says on a 429 and succeeds once the limit clears', async () => {
     const key = simKey();
     await simConfigure(key, { faults: [{ kind: 'status', status: 429, retry_after_s: 1.5, times: 2 }] });
-    const { deps, sleeps } = routerHarness([simTarget(uniqueName('p'), key)]);
+    const { deps, sleeps } = routerHarness([simTarget(providerName(), key)]);
     const served = await callProviders(deps, 'embeddings', FAST_POLICY, embedOnce);
     expect(served).toMatchObject({ value: 1, attempts: 3, retries: 2, fallback: false });
     expect(sleeps).toEqual([1500, 1500]);
@@ -51,7 +50,7 @@ describe('callProviders retries', () => {
   it('caps a long retry-after at maxDelayMs', async () => {
     const key = simKey();
     await simConfigure(key, { faults: [{ kind: 'status', status: 429, retry_after_s: 120, times: 1 }] });
-    const { deps, sleeps } = routerHarness([simTarget(uniqueName('p'), key)]);
+    const { deps, sleeps } = routerHarness([simTarget(providerName(), key)]);
     await callProviders(deps, 'embeddings', { ...FAST_POLICY, maxDelayMs: 5000 }, embedOnce);
     expect(sleeps).toEqual([5000]);
   });
@@ -59,7 +58,7 @@ describe('callProviders retries', () => {
   it('answers a 429 that outlasts the retries with 429 upstream_rate_limited and Retry-After', async () => {
     const key = simKey();
     await simConfigure(key, { faults: [{ kind: 'status', status: 429, retry_after_s: 2 }] });
-    const { deps } = routerHarness([simTarget(uniqueName('p'), key)], { failureThreshold: 10 });
+    const { deps } = routerHarness([simTarget(providerName(), key)], { failureThreshold: 10 });
     const err = await failing(
       callProviders(deps, 'embeddings', { ...FAST_POLICY, maxRetries: 1 }, embedOnce),
     );
@@ -76,7 +75,7 @@ describe('callProviders retries', () => {
   ])('retries a %s and succeeds when it clears', async (_, fault, ErrorClass) => {
     const key = simKey();
     await simConfigure(key, { faults: [{ ...fault, times: 1 }] });
-    const target = simTarget(uniqueName('p'), key, { timeoutMs: 300 });
+    const target = simTarget(providerName(), key, { timeoutMs: 300 });
     const { deps, sleeps } = routerHarness([target]);
     const served = await callProviders(deps, 'embeddings', FAST_POLICY, embedOnce);
     expect(served).toMatchObject({ attempts: 2, retries: 1 });
@@ -96,7 +95,7 @@ describe('callProviders retries', () => {
   ])('never retries a %s and passes its status and type through', async (_, fault, status, type) => {
     const key = simKey();
     await simConfigure(key, { faults: [fault] });
-    const { deps, sleeps } = routerHarness([simTarget(uniqueName('p'), key)]);
+    const { deps, sleeps } = routerHarness([simTarget(providerName(), key)]);
     const err = await failing(callProviders(deps, 'embeddings', FAST_POLICY, embedOnce));
     expect(err).toBeInstanceOf(UpstreamRequestError);
     expect(err).toMatchObject({ status, type });
@@ -116,7 +115,7 @@ describe('callProviders retries', () => {
   ])('never retries a %s, and does not blame the client', async (_, fault, status, code) => {
     const key = simKey();
     await simConfigure(key, { faults: [fault] });
-    const { deps, sleeps } = routerHarness([simTarget(uniqueName('p'), key)]);
+    const { deps, sleeps } = routerHarness([simTarget(providerName(), key)]);
     const err = await failing(callProviders(deps, 'embeddings', FAST_POLICY, embedOnce));
     expect(err).toMatchObject({ status, code });
     expect((err as Error).message).not.toContain(key);
@@ -129,7 +128,7 @@ describe('callProviders with the circuit breaker', () => {
   it('opens after consecutive failures and then fails fast with 503 and no upstream call', async () => {
     const key = simKey();
     await simConfigure(key, { faults: [{ kind: 'status', status: 500 }] });
-    const { deps } = routerHarness([simTarget(uniqueName('p'), key)], {
+    const { deps } = routerHarness([simTarget(providerName(), key)], {
       failureThreshold: 3,
       openSeconds: 30,
     });
@@ -144,7 +143,7 @@ describe('callProviders with the circuit breaker', () => {
 
   it('shares the trip with another isolate, and half-open lets exactly one of 20 concurrent calls through', async () => {
     const key = simKey();
-    const name = uniqueName('p');
+    const name = providerName();
     await simConfigure(key, { faults: [{ kind: 'status', status: 503 }] });
     // Two "isolates": separate clients, breakers and clocks over the same Redis.
     const a = routerHarness([simTarget(name, key)], { failureThreshold: 2, openSeconds: 10 });
@@ -179,7 +178,7 @@ describe('callProviders with the circuit breaker', () => {
   it('a failed probe re-opens the breaker without retrying', async () => {
     const key = simKey();
     await simConfigure(key, { faults: [{ kind: 'status', status: 500 }] });
-    const h = routerHarness([simTarget(uniqueName('p'), key)], { failureThreshold: 1, openSeconds: 5 });
+    const h = routerHarness([simTarget(providerName(), key)], { failureThreshold: 1, openSeconds: 5 });
     await failing(callProviders(h.deps, 'embeddings', FAST_POLICY, embedOnce));
     h.clock.now += 6_000;
     await failing(callProviders(h.deps, 'embeddings', FAST_POLICY, embedOnce));
@@ -191,7 +190,7 @@ describe('callProviders with the circuit breaker', () => {
   it('does not count a client error (400) toward the breaker', async () => {
     const key = simKey();
     await simConfigure(key, { faults: [{ kind: 'status', status: 400 }] });
-    const h = routerHarness([simTarget(uniqueName('p'), key)], { failureThreshold: 1 });
+    const h = routerHarness([simTarget(providerName(), key)], { failureThreshold: 1 });
     for (let i = 0; i < 3; i++) await failing(callProviders(h.deps, 'embeddings', FAST_POLICY, embedOnce));
     await h.settle();
     expect((await simRequests(key))['/v1/embeddings']).toBe(3);
@@ -202,9 +201,9 @@ describe('callProviders with a backup', () => {
   it('falls back when the primary keeps failing, and says who served', async () => {
     const [primaryKey, backupKey] = [simKey(), simKey()];
     await simConfigure(primaryKey, { faults: [{ kind: 'status', status: 503 }] });
-    const backupName = uniqueName('backup');
+    const backupName = providerName('backup');
     const h = routerHarness([
-      simTarget(uniqueName('openai'), primaryKey),
+      simTarget(providerName('openai'), primaryKey),
       simTarget(backupName, backupKey, { api: 'chat', models: { embeddings: 'gemini-embedding-001' } }),
     ]);
     const served = await callProviders(h.deps, 'embeddings', { ...FAST_POLICY, maxRetries: 1 }, embedOnce);
@@ -221,7 +220,7 @@ describe('callProviders with a backup', () => {
     const [primaryKey, backupKey] = [simKey(), simKey()];
     await simConfigure(primaryKey, { faults: [{ kind: 'status', status: 500 }] });
     const h = routerHarness(
-      [simTarget(uniqueName('openai'), primaryKey), simTarget(uniqueName('backup'), backupKey)],
+      [simTarget(providerName('openai'), primaryKey), simTarget(providerName('backup'), backupKey)],
       { failureThreshold: 2 },
     );
     await callProviders(h.deps, 'embeddings', FAST_POLICY, embedOnce);
@@ -234,8 +233,8 @@ describe('callProviders with a backup', () => {
     const [primaryKey, backupKey] = [simKey(), simKey()];
     await simConfigure(primaryKey, { faults: [{ kind: 'status', status: 400 }] });
     const h = routerHarness([
-      simTarget(uniqueName('openai'), primaryKey),
-      simTarget(uniqueName('b'), backupKey),
+      simTarget(providerName('openai'), primaryKey),
+      simTarget(providerName('b'), backupKey),
     ]);
     expect(await failing(callProviders(h.deps, 'embeddings', FAST_POLICY, embedOnce))).toBeInstanceOf(
       UpstreamRequestError,
@@ -247,7 +246,7 @@ describe('callProviders with a backup', () => {
     const [primaryKey, backupKey] = [simKey(), simKey()];
     await simConfigure(primaryKey, { faults: [{ kind: 'status', status: 503, retry_after_s: 4 }] });
     await simConfigure(backupKey, { faults: [{ kind: 'drop' }] });
-    const [p, b] = [uniqueName('openai'), uniqueName('backup')];
+    const [p, b] = [providerName('openai'), providerName('backup')];
     const h = routerHarness([simTarget(p, primaryKey), simTarget(b, backupKey)], { failureThreshold: 10 });
     const err = await failing(
       callProviders(h.deps, 'embeddings', { ...FAST_POLICY, maxRetries: 1 }, embedOnce),
@@ -262,8 +261,8 @@ describe('callProviders with a backup', () => {
     const [primaryKey, backupKey] = [simKey(), simKey()];
     await simConfigure(primaryKey, { faults: [{ kind: 'status', status: 503 }] });
     const h = routerHarness([
-      simTarget(uniqueName('openai'), primaryKey),
-      simTarget(uniqueName('b'), backupKey, { models: { text: 'claude-sonnet' } }),
+      simTarget(providerName('openai'), primaryKey),
+      simTarget(providerName('b'), backupKey, { models: { text: 'claude-sonnet' } }),
     ]);
     const err = await failing(
       callProviders(h.deps, 'embeddings', { ...FAST_POLICY, maxRetries: 0 }, embedOnce),

@@ -4,8 +4,10 @@ import { InvalidModelOutputError } from '../../../lib/errors';
 import { generateStructured, type StructuredTask } from '../../../lib/providers/structured';
 import {
   FAST_POLICY,
+  providerName,
   routerHarness,
   simConfigure,
+  simHarness,
   simKey,
   simRequests,
   simTarget,
@@ -35,12 +37,10 @@ const task: StructuredTask<z.infer<typeof Opportunity>> = {
   maxOutputTokens: 800,
 };
 
-const name = () => `p-${crypto.randomUUID().slice(0, 8)}`;
-
 describe('generateStructured', () => {
   it('returns output validated against the zod schema, with usage and who served it', async () => {
     const key = simKey();
-    const h = routerHarness([simTarget(name(), key)]);
+    const h = simHarness(key);
     const result = await generateStructured(h.deps, FAST_POLICY, task);
     expect(Opportunity.safeParse(result.data).success).toBe(true);
     expect(result).toMatchObject({ repairs: 0, attempts: 1, fallback: false, model: 'gpt-6-luna' });
@@ -52,12 +52,8 @@ describe('generateStructured', () => {
   it('repairs a schema-violating output once and bills both calls', async () => {
     const key = simKey();
     await simConfigure(key, { faults: [{ kind: 'schema_violation', times: 1 }] });
-    const h = routerHarness([simTarget(name(), key)]);
-    const clean = await generateStructured(
-      routerHarness([simTarget(name(), simKey())]).deps,
-      FAST_POLICY,
-      task,
-    );
+    const h = simHarness(key);
+    const clean = await generateStructured(simHarness().deps, FAST_POLICY, task);
     const result = await generateStructured(h.deps, FAST_POLICY, task);
     expect(Opportunity.safeParse(result.data).success).toBe(true);
     expect(result.repairs).toBe(1);
@@ -69,7 +65,7 @@ describe('generateStructured', () => {
   it('answers 502 invalid_model_output when the repair is invalid too', async () => {
     const key = simKey();
     await simConfigure(key, { faults: [{ kind: 'schema_violation' }] });
-    const h = routerHarness([simTarget(name(), key)]);
+    const h = simHarness(key);
     const err = await generateStructured(h.deps, FAST_POLICY, task).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InvalidModelOutputError);
     expect(err).toMatchObject({ status: 502, code: 'invalid_model_output' });
@@ -81,7 +77,7 @@ describe('generateStructured', () => {
   it('treats a refusal as unusable: one repair, then invalid_model_output naming the refusal', async () => {
     const key = simKey();
     await simConfigure(key, { faults: [{ kind: 'refusal' }] });
-    const h = routerHarness([simTarget(name(), key)]);
+    const h = simHarness(key);
     const err = await generateStructured(h.deps, FAST_POLICY, task).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InvalidModelOutputError);
     expect((err as Error).message).toMatch(/refused/);
@@ -91,14 +87,14 @@ describe('generateStructured', () => {
   it('recovers from a refusal when the repair call answers', async () => {
     const key = simKey();
     await simConfigure(key, { faults: [{ kind: 'refusal', times: 1 }] });
-    const result = await generateStructured(routerHarness([simTarget(name(), key)]).deps, FAST_POLICY, task);
+    const result = await generateStructured(simHarness(key).deps, FAST_POLICY, task);
     expect(result.repairs).toBe(1);
     expect(Opportunity.safeParse(result.data).success).toBe(true);
   });
 
   it('treats a truncated answer (status incomplete) as unusable', async () => {
     const key = simKey();
-    const h = routerHarness([simTarget(name(), key)]);
+    const h = simHarness(key);
     const err = await generateStructured(h.deps, FAST_POLICY, { ...task, maxOutputTokens: 16 }).catch(
       (e: unknown) => e,
     );
@@ -107,7 +103,7 @@ describe('generateStructured', () => {
   });
 
   it('is deterministic for the same input on the simulator', async () => {
-    const h = routerHarness([simTarget(name(), simKey())]);
+    const h = simHarness();
     const [a, b] = await Promise.all([
       generateStructured(h.deps, FAST_POLICY, task),
       generateStructured(h.deps, FAST_POLICY, task),
@@ -117,7 +113,7 @@ describe('generateStructured', () => {
 
   it('sends images to a vision model', async () => {
     const key = simKey();
-    const h = routerHarness([simTarget(name(), key, { models: { vision: 'gpt-4.1-mini' } })]);
+    const h = simHarness(key, { models: { vision: 'gpt-4.1-mini' } });
     const result = await generateStructured(h.deps, FAST_POLICY, {
       ...task,
       capability: 'vision',
@@ -134,7 +130,7 @@ describe('generateStructured', () => {
 describe('generateStructured on backups (Chat Completions)', () => {
   it('uses json_schema response_format on a backup with structured outputs', async () => {
     const key = simKey();
-    const h = routerHarness([simTarget(name(), key, { api: 'chat', structuredOutputs: true })]);
+    const h = simHarness(key, { api: 'chat', structuredOutputs: true });
     const result = await generateStructured(h.deps, FAST_POLICY, task);
     expect(Opportunity.safeParse(result.data).success).toBe(true);
     expect((await simRequests(key))['/v1/chat/completions']).toBe(1);
@@ -142,7 +138,7 @@ describe('generateStructured on backups (Chat Completions)', () => {
 
   it('puts the schema in the prompt for a backup without structured outputs, and still validates', async () => {
     const key = simKey();
-    const h = routerHarness([simTarget(name(), key, { api: 'chat', structuredOutputs: false })]);
+    const h = simHarness(key, { api: 'chat', structuredOutputs: false });
     const result = await generateStructured(h.deps, FAST_POLICY, task);
     expect(Opportunity.safeParse(result.data).success).toBe(true);
     expect(result.repairs).toBe(0);
@@ -151,7 +147,7 @@ describe('generateStructured on backups (Chat Completions)', () => {
   it('repairs a prompt-only backup that breaks the schema', async () => {
     const key = simKey();
     await simConfigure(key, { faults: [{ kind: 'schema_violation', times: 1 }] });
-    const h = routerHarness([simTarget(name(), key, { api: 'chat', structuredOutputs: false })]);
+    const h = simHarness(key, { api: 'chat', structuredOutputs: false });
     const result = await generateStructured(h.deps, FAST_POLICY, task);
     expect(result.repairs).toBe(1);
   });
@@ -159,9 +155,9 @@ describe('generateStructured on backups (Chat Completions)', () => {
   it('falls back from a failing primary to the backup and validates the same way', async () => {
     const [primaryKey, backupKey] = [simKey(), simKey()];
     await simConfigure(primaryKey, { faults: [{ kind: 'status', status: 500 }] });
-    const backup = name();
+    const backup = providerName();
     const h = routerHarness([
-      simTarget(name(), primaryKey),
+      simTarget(providerName(), primaryKey),
       simTarget(backup, backupKey, {
         api: 'chat',
         structuredOutputs: false,

@@ -1,0 +1,29 @@
+import { type CacheDeps, type CacheOptions, cacheKey, cacheNamespace, createCache } from '../../lib/cache';
+import { countingClient } from './redis';
+
+/** A cache key in a namespace of its own, so no other test reads or writes its entry. */
+export const testCacheKey = () =>
+  cacheKey({
+    namespace: cacheNamespace({ keyId: `test_${crypto.randomUUID()}` }),
+    kind: 'creative',
+    version: 'v1',
+    fields: { category: 'shoes' },
+  });
+
+/** A cache over its own counting Redis client, as one isolate; `settle` awaits the deferred writes. */
+export function cacheIsolate(
+  options: Partial<CacheOptions>,
+  { url, deferWrites = true, log }: { url?: string; deferWrites?: boolean; log?: CacheDeps['log'] } = {},
+) {
+  const client = countingClient(url);
+  const pending: Promise<unknown>[] = [];
+  const deps: CacheDeps = {
+    redis: client.redis,
+    now: () => Date.now(),
+    sleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+    newId: (prefix) => `${prefix}_${crypto.randomUUID()}`,
+    ...(deferWrites ? { defer: (p: Promise<unknown>) => void pending.push(p) } : {}),
+    log,
+  };
+  return { cache: createCache(deps, options), settle: () => Promise.all(pending.splice(0)), ...client };
+}
