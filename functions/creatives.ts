@@ -17,7 +17,7 @@ import { moderateContent } from '../lib/moderation';
 import { estimateImageCost } from '../lib/pricing';
 import { servedHeaders } from '../lib/providers';
 import { admitAndLookUp, cacheFor, providersFor, spendFor, wantsFresh } from '../lib/request-context';
-import { countTextTokens } from '../lib/tokens';
+import { loadTokenCounter } from '../lib/tokens';
 import { valid } from '../lib/validate';
 import { imageUrl } from './images';
 
@@ -85,8 +85,9 @@ async function produceCreative(c: Context<AppEnv>, request: CreativeRequest) {
   const task = creativeTask(request);
   const textModels = c.get('deps').providers.flatMap((p) => (p.models.text ? [p.models.text] : []));
   const imagePrice = priceOf(prices, env.OPENAI_IMAGE_MODEL);
+  const { countTextTokens } = await loadTokenCounter();
   const worstCase =
-    worstCaseStructured(prices, textModels, task) +
+    (await worstCaseStructured(prices, textModels, task)) +
     (request.needs_visual
       ? estimateImageCost(
           imagePrice,

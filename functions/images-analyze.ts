@@ -51,7 +51,7 @@ export const imagesAnalyze = new Hono<AppEnv>().post(
         assertInputApproved(verdict, 'image_url');
         const models = c.get('deps').providers.flatMap((p) => (p.models.vision ? [p.models.vision] : []));
         const analysed = await spendFor(c).run(
-          worstCaseStructured(prices, models, task),
+          await worstCaseStructured(prices, models, task),
           () => providers.structured(task),
           {
             value: (r) => actualCost(prices, r.model, r.usage),

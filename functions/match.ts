@@ -7,7 +7,7 @@ import { cosine, embeddingKey, readEmbeddings, writeEmbeddings } from '../lib/em
 import { costOf } from '../lib/pricing';
 import { servedHeaders } from '../lib/providers';
 import { providersFor, spendFor } from '../lib/request-context';
-import { countTextTokens } from '../lib/tokens';
+import { loadTokenCounter } from '../lib/tokens';
 import { valid } from '../lib/validate';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
@@ -73,7 +73,8 @@ export const match = new Hono<AppEnv>().post('/v1/match', valid('json', MatchReq
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
 
 /** Embeds `texts` in one call under a budget reservation: their tokens with a 10 % margin (input only). */
-function embedBudgeted(c: Context<AppEnv>, texts: string[], dimensions: number | undefined) {
+async function embedBudgeted(c: Context<AppEnv>, texts: string[], dimensions: number | undefined) {
+  const { countTextTokens } = await loadTokenCounter();
   const prices = configOf(c.get('env')).prices;
   const price = priceOf(prices, c.get('env').OPENAI_EMBEDDING_MODEL);
   const tokens = texts.reduce((sum, t) => sum + Math.ceil(countTextTokens(t) * 1.1) + 8, 0);

@@ -56,7 +56,7 @@ export const opportunities = new Hono<AppEnv>().post(
         assertInputApproved(verdict, 'intent');
         const models = candidateModels(c, 'text');
         const generated = await spendFor(c).run(
-          worstCaseStructured(prices, models, task),
+          await worstCaseStructured(prices, models, task),
           () => providers.structured(task),
           {
             value: (r) => actualCost(prices, r.model, r.usage),

@@ -1,13 +1,13 @@
-import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import type { PromptPart } from './providers/structured';
 
 /**
  * Token estimates for prompts, made before a call so the budget can reserve its worst-case cost.
  *
  * Counts use the o200k_base encoding, the one GPT-4o and every later OpenAI model uses (the gpt-5.x and
- * gpt-6.x families are assumed to keep it). Its rank table is about 2.4 MB of JavaScript, parsed once
- * when this module loads; importing the per-encoding entry point keeps the other encodings out of the
- * bundle. Every estimate errs high, since a reservation that is too small lets a request overspend.
+ * gpt-6.x families are assumed to keep it). Its rank table is about 2.4 MB of JavaScript and takes some
+ * 400 ms to parse, so it is loaded on first use ({@link loadTokenCounter}): an isolate that only serves
+ * cache hits never pays for it. Importing the per-encoding entry point keeps the other encodings out of
+ * the bundle. Every estimate errs high, since a reservation that is too small lets a request overspend.
  */
 
 /** Tokens each message adds around its content (role and separators); OpenAI's cookbook counts 3. */
@@ -43,18 +43,27 @@ export interface PromptEstimateInput {
   schema?: object | string;
 }
 
-/** Exact o200k_base token count of `text`; 0 for the empty string. */
-export function countTextTokens(text: string): number {
-  return text ? countTokens(text, PLAIN_TEXT) : 0;
+/** Counts tokens the way the models do; what {@link loadTokenCounter} resolves to. */
+export interface TokenCounter {
+  /** Exact o200k_base token count of `text`; 0 for the empty string. */
+  countTextTokens(text: string): number;
+  /**
+   * Input tokens a request may be billed, rounded up: counted text plus per-message overhead, grown by
+   * {@link SAFETY_MARGIN_PERCENT} % and {@link SAFETY_MARGIN_TOKENS}, plus {@link IMAGE_INPUT_TOKENS} per
+   * image. An image's URL is not counted: the image is billed as image tokens, not as its URL's text.
+   * @example estimateInputTokens({ input: 'hello world' }) // 2 + 4 + 3 = 9, + ceil(0.9) + 16 = 26
+   */
+  estimateInputTokens(prompt: PromptEstimateInput): number;
 }
 
-/**
- * Input tokens a request may be billed, rounded up: counted text plus per-message overhead, grown by
- * {@link SAFETY_MARGIN_PERCENT} % and {@link SAFETY_MARGIN_TOKENS}, plus {@link IMAGE_INPUT_TOKENS} per image.
- * An image's URL is not counted: the image is billed as image tokens, not as the text of its URL.
- * @example estimateInputTokens({ input: 'hello world' }) // 2 + 4 + 3 = 9, + ceil(0.9) + 16 = 26
- */
-export function estimateInputTokens(prompt: PromptEstimateInput): number {
+/** Loads the o200k encoding (once per isolate; the runtime caches the module) and counts with it. */
+export async function loadTokenCounter(): Promise<TokenCounter> {
+  const { countTokens } = await import('gpt-tokenizer/encoding/o200k_base');
+  const countTextTokens = (text: string) => (text ? countTokens(text, PLAIN_TEXT) : 0);
+  return { countTextTokens, estimateInputTokens: (prompt) => estimateWith(countTextTokens, prompt) };
+}
+
+function estimateWith(countTextTokens: (text: string) => number, prompt: PromptEstimateInput): number {
   const parts: PromptPart[] =
     typeof prompt.input === 'string' ? [{ type: 'text', text: prompt.input }] : prompt.input;
   let textTokens = MESSAGE_OVERHEAD_TOKENS + REPLY_PRIMING_TOKENS;

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { MisconfiguredError } from '../errors';
 import { costOf, estimateTextCost, type ModelPrice, type Nanos, type PriceTable } from '../pricing';
 import type { StructuredTask, Usage } from '../providers';
-import { estimateInputTokens } from '../tokens';
+import { loadTokenCounter } from '../tokens';
 
 /** Tokens the repair turn adds besides the repeated answer (its instruction and framing). */
 const REPAIR_PROMPT_TOKENS = 96;
@@ -15,11 +15,12 @@ const REPAIR_PROMPT_TOKENS = 96;
  * The most any candidate model could bill for `task`: the first call plus a repair. Models the price
  * table does not know are refused: the gateway never calls what it cannot price.
  */
-export function worstCaseStructured(
+export async function worstCaseStructured(
   prices: PriceTable,
   models: string[],
   task: StructuredTask<unknown>,
-): Nanos {
+): Promise<Nanos> {
+  const { estimateInputTokens } = await loadTokenCounter();
   const input = estimateInputTokens({
     instructions: task.instructions,
     input: task.input,

@@ -15,8 +15,10 @@ import {
 } from '../../lib/pricing';
 import { generateImage } from '../../lib/providers/images';
 import { generateStructured, type PromptPart } from '../../lib/providers/structured';
-import { estimateInputTokens } from '../../lib/tokens';
+import { loadTokenCounter } from '../../lib/tokens';
 import { FAST_POLICY, simHarness, simKey } from '../support/providers';
+
+const { estimateInputTokens } = await loadTokenCounter();
 
 const table = createPriceTable();
 const priceOf = (model: string): ModelPrice => {

@@ -10,10 +10,12 @@ import { type ErrorBody, InvalidModelOutputError } from '../../lib/errors';
 import { protect } from '../../lib/guards';
 import { costOf, createPriceTable, estimateTextCost, type ModelPrice } from '../../lib/pricing';
 import { budgetFor, providersFor, spendFor } from '../../lib/request-context';
-import { estimateInputTokens } from '../../lib/tokens';
+import { loadTokenCounter } from '../../lib/tokens';
 import { bindings, envWith } from '../support/env';
 import { bearer, createTestKey } from '../support/keys';
 import { simConfigure, simKey, simRequests } from '../support/providers';
+
+const { estimateInputTokens } = await loadTokenCounter();
 
 const Answer = z.object({ answer: z.string().max(60) });
 const TASK = {

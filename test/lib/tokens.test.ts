@@ -1,13 +1,14 @@
 import { encode } from 'gpt-tokenizer/encoding/o200k_base';
 import { describe, expect, it } from 'vitest';
 import {
-  countTextTokens,
-  estimateInputTokens,
   IMAGE_INPUT_TOKENS,
+  loadTokenCounter,
   MESSAGE_OVERHEAD_TOKENS,
   REPLY_PRIMING_TOKENS,
   SAFETY_MARGIN_TOKENS,
 } from '../../lib/tokens';
+
+const { countTextTokens, estimateInputTokens } = await loadTokenCounter();
 
 const PROSE =
   'Waterproof leather hiking boots with a Vibram sole, sizes 38 to 47, in brown and black. ' +
