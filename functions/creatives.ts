@@ -1,6 +1,5 @@
 import { type Context, Hono } from 'hono';
 import type { AppEnv } from '../lib/app';
-import { cacheKey, cacheNamespace } from '../lib/cache';
 import { configOf } from '../lib/config';
 import { actualCost, priceOf, worstCaseStructured } from '../lib/domain/cost';
 import {
@@ -16,7 +15,14 @@ import { storeImage } from '../lib/image-store';
 import { moderateContent } from '../lib/moderation';
 import { estimateImageCost } from '../lib/pricing';
 import { servedHeaders } from '../lib/providers';
-import { admitAndLookUp, cacheFor, providersFor, spendFor, wantsFresh } from '../lib/request-context';
+import {
+  admitAndLookUp,
+  cacheFor,
+  providersFor,
+  spendFor,
+  tenantCacheKey,
+  wantsFresh,
+} from '../lib/request-context';
 import { loadTokenCounter } from '../lib/tokens';
 import { valid } from '../lib/validate';
 import { imageUrl } from './images';
@@ -36,11 +42,7 @@ export const creatives = new Hono<AppEnv>().post(
     const request = c.req.valid('json');
     const env = c.get('env');
     const keyVersion = `${CREATIVES_PROMPT_VERSION}:${env.OPENAI_TEXT_MODEL}:${env.OPENAI_IMAGE_MODEL}`;
-    const key = await cacheKey({
-      namespace: cacheNamespace({
-        keyId: await presentedTenant(c),
-        shared: env.CACHE_SHARED_NAMESPACE ? 'shared' : undefined,
-      }),
+    const key = await tenantCacheKey(c, await presentedTenant(c), {
       kind: 'creatives',
       version: keyVersion,
       fields: {

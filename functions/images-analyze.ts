@@ -1,8 +1,7 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../lib/app';
-import { cacheKey, cacheNamespace } from '../lib/cache';
 import { configOf } from '../lib/config';
-import { actualCost, worstCaseStructured } from '../lib/domain/cost';
+import { structuredCost, worstCaseStructured } from '../lib/domain/cost';
 import {
   IMAGE_ANALYSIS_PROMPT_VERSION,
   type ImageAnalysis,
@@ -10,10 +9,9 @@ import {
   imageAnalysisTask,
 } from '../lib/domain/image-analysis';
 import { assertInputApproved } from '../lib/domain/verdicts';
-import { InvalidModelOutputError } from '../lib/errors';
 import { moderateContent } from '../lib/moderation';
 import { servedHeaders } from '../lib/providers';
-import { cacheFor, providersFor, spendFor, wantsFresh } from '../lib/request-context';
+import { cacheFor, providersFor, spendFor, tenantCacheKey, wantsFresh } from '../lib/request-context';
 import { valid } from '../lib/validate';
 
 /**
@@ -30,11 +28,7 @@ export const imagesAnalyze = new Hono<AppEnv>().post(
     const { prices, moderation } = configOf(env);
     const providers = providersFor(c);
     const task = imageAnalysisTask(request);
-    const key = await cacheKey({
-      namespace: cacheNamespace({
-        keyId: c.get('principal').id,
-        shared: env.CACHE_SHARED_NAMESPACE ? 'shared' : undefined,
-      }),
+    const key = await tenantCacheKey(c, c.get('principal').id, {
       kind: 'image-analysis',
       version: `${IMAGE_ANALYSIS_PROMPT_VERSION}:${env.OPENAI_VISION_MODEL}`,
       fields: { image_url: request.image_url, context: request.context },
@@ -53,13 +47,7 @@ export const imagesAnalyze = new Hono<AppEnv>().post(
         const analysed = await spendFor(c).run(
           await worstCaseStructured(prices, models, task),
           () => providers.structured(task),
-          {
-            value: (r) => actualCost(prices, r.model, r.usage),
-            error: (err) =>
-              err instanceof InvalidModelOutputError && err.usage
-                ? actualCost(prices, env.OPENAI_VISION_MODEL, err.usage)
-                : 0,
-          },
+          structuredCost(prices, env.OPENAI_VISION_MODEL),
         );
         served = { provider: analysed.provider, model: analysed.model };
         return { value: analysed.data, cacheable: true };

@@ -1,8 +1,7 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../lib/app';
-import { cacheKey, cacheNamespace } from '../lib/cache';
 import { configOf } from '../lib/config';
-import { actualCost, worstCaseStructured } from '../lib/domain/cost';
+import { structuredCost, worstCaseStructured } from '../lib/domain/cost';
 import {
   OPPORTUNITIES_PROMPT_VERSION,
   OpportunitiesRequest,
@@ -11,11 +10,17 @@ import {
   withIds,
 } from '../lib/domain/opportunities';
 import { assertInputApproved } from '../lib/domain/verdicts';
-import { InvalidModelOutputError } from '../lib/errors';
 import { presentedTenant } from '../lib/guards';
 import { moderateContent } from '../lib/moderation';
 import { servedHeaders } from '../lib/providers';
-import { admitAndLookUp, cacheFor, providersFor, spendFor, wantsFresh } from '../lib/request-context';
+import {
+  admitAndLookUp,
+  cacheFor,
+  providersFor,
+  spendFor,
+  tenantCacheKey,
+  wantsFresh,
+} from '../lib/request-context';
 import { valid } from '../lib/validate';
 
 /**
@@ -33,11 +38,7 @@ export const opportunities = new Hono<AppEnv>().post(
     const { prices, moderation } = configOf(env);
     const providers = providersFor(c);
     const task = opportunitiesTask(request);
-    const key = await cacheKey({
-      namespace: cacheNamespace({
-        keyId: await presentedTenant(c),
-        shared: env.CACHE_SHARED_NAMESPACE ? 'shared' : undefined,
-      }),
+    const key = await tenantCacheKey(c, await presentedTenant(c), {
       kind: 'opportunities',
       version: `${OPPORTUNITIES_PROMPT_VERSION}:${env.OPENAI_TEXT_MODEL}`,
       fields: { intent: request.intent, context: request.context },
@@ -58,13 +59,7 @@ export const opportunities = new Hono<AppEnv>().post(
         const generated = await spendFor(c).run(
           await worstCaseStructured(prices, models, task),
           () => providers.structured(task),
-          {
-            value: (r) => actualCost(prices, r.model, r.usage),
-            error: (err) =>
-              err instanceof InvalidModelOutputError && err.usage
-                ? actualCost(prices, env.OPENAI_TEXT_MODEL, err.usage)
-                : 0,
-          },
+          structuredCost(prices, env.OPENAI_TEXT_MODEL),
         );
         served = { provider: generated.provider, model: generated.model };
         return { value: await withIds(generated.data), cacheable: true };

@@ -9,7 +9,14 @@ import { sendBudgetAlert } from './alerts';
 import type { AppEnv } from './app';
 import { createBreaker } from './breaker';
 import { type Budget, type BudgetScope, createBudget } from './budget';
-import { type Cache, type CacheLookup, createCache } from './cache';
+import {
+  type Cache,
+  type CacheKeyParts,
+  type CacheLookup,
+  cacheKey,
+  cacheNamespace,
+  createCache,
+} from './cache';
 import type { Env } from './env';
 import { admit } from './guards';
 import { hashKey } from './keys';
@@ -181,4 +188,14 @@ export async function admitAndLookUp<T>(
 /** Whether the client asked to skip the cache (`cache-control: no-cache`). */
 export function wantsFresh(c: Context<AppEnv>): boolean {
   return c.req.header('cache-control')?.toLowerCase().includes('no-cache') ?? false;
+}
+
+/** A cache key in the caller's namespace (or the shared one, when configured). */
+export function tenantCacheKey(
+  c: Context<AppEnv>,
+  tenant: string,
+  parts: Omit<CacheKeyParts, 'namespace'>,
+): Promise<string> {
+  const shared = c.get('env').CACHE_SHARED_NAMESPACE ? 'shared' : undefined;
+  return cacheKey({ namespace: cacheNamespace({ keyId: tenant, shared }), ...parts });
 }

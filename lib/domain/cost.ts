@@ -3,7 +3,7 @@
  * The worst case covers the first call and its one repair, whose input repeats the first answer.
  */
 import { z } from 'zod';
-import { MisconfiguredError } from '../errors';
+import { InvalidModelOutputError, MisconfiguredError } from '../errors';
 import { costOf, estimateTextCost, type ModelPrice, type Nanos, type PriceTable } from '../pricing';
 import type { StructuredTask, Usage } from '../providers';
 import { loadTokenCounter } from '../tokens';
@@ -51,4 +51,16 @@ export function priceOf(prices: PriceTable, model: string): ModelPrice {
     });
   }
   return price;
+}
+
+/**
+ * How a structured generation is settled: what the served model billed, and for an output that stayed
+ * invalid after its repair, what both calls billed (priced with `fallbackModel`, the configured one).
+ */
+export function structuredCost(prices: PriceTable, fallbackModel: string) {
+  return {
+    value: (r: { model: string; usage: Usage }) => actualCost(prices, r.model, r.usage),
+    error: (err: unknown) =>
+      err instanceof InvalidModelOutputError && err.usage ? actualCost(prices, fallbackModel, err.usage) : 0,
+  };
 }
