@@ -10,19 +10,10 @@ import {
   creativeTask,
 } from '../lib/domain/creatives';
 import { assertCreativeApproved, assertInputApproved } from '../lib/domain/verdicts';
-import { presentedTenant } from '../lib/guards';
 import { storeImage } from '../lib/image-store';
 import { moderateContent } from '../lib/moderation';
 import { estimateImageCost } from '../lib/pricing';
-import { servedHeaders } from '../lib/providers';
-import {
-  admitAndLookUp,
-  cacheFor,
-  providersFor,
-  spendFor,
-  tenantCacheKey,
-  wantsFresh,
-} from '../lib/request-context';
+import { cacheFirst, candidateModels, providersFor, spendFor } from '../lib/request-context';
 import { loadTokenCounter } from '../lib/tokens';
 import { valid } from '../lib/validate';
 import { imageUrl } from './images';
@@ -42,32 +33,26 @@ export const creatives = new Hono<AppEnv>().post(
     const request = c.req.valid('json');
     const env = c.get('env');
     const keyVersion = `${CREATIVES_PROMPT_VERSION}:${env.OPENAI_TEXT_MODEL}:${env.OPENAI_IMAGE_MODEL}`;
-    const key = await tenantCacheKey(c, await presentedTenant(c), {
-      kind: 'creatives',
-      version: keyVersion,
-      fields: {
-        product_category: request.opportunity.product_category,
-        target_audience: request.target_audience,
-        brand_voice: request.brand_voice,
-        tone: request.tone,
-        needs_visual: request.needs_visual,
+    const result = await cacheFirst(
+      c,
+      {
+        kind: 'creatives',
+        version: keyVersion,
+        fields: {
+          product_category: request.opportunity.product_category,
+          target_audience: request.target_audience,
+          brand_voice: request.brand_voice,
+          tone: request.tone,
+          needs_visual: request.needs_visual,
+        },
       },
-    });
-    let served: { provider: string; model: string } | null = null;
-    const cache = cacheFor(c);
-    const bypass = wantsFresh(c);
-    const first = await admitAndLookUp<Omit<Creative, 'cache'>>(c, cache, key, bypass);
-    const result = await cache.getOrProduce<Omit<Creative, 'cache'>>(
-      key,
       async () => {
         const made = await produceCreative(c, request);
-        served = made.served;
-        return { value: made.creative, cacheable: true };
+        return { value: made.creative, served: made.served };
       },
-      { bypass, ...(first ? { first } : {}) },
     );
     const body: Creative = { ...result.value, cache: { status: result.status, key_version: keyVersion } };
-    return c.json(body, 200, { 'x-cache': result.status, ...(served ? servedHeaders(served) : {}) });
+    return c.json(body, 200, result.headers);
   },
 );
 
@@ -85,11 +70,10 @@ async function produceCreative(c: Context<AppEnv>, request: CreativeRequest) {
   assertInputApproved((await moderateContent(moderationDeps, { text: input })).verdict, 'opportunity');
 
   const task = creativeTask(request);
-  const textModels = c.get('deps').providers.flatMap((p) => (p.models.text ? [p.models.text] : []));
   const imagePrice = priceOf(prices, env.OPENAI_IMAGE_MODEL);
   const { countTextTokens } = await loadTokenCounter();
   const worstCase =
-    (await worstCaseStructured(prices, textModels, task)) +
+    (await worstCaseStructured(prices, candidateModels(c, 'text'), task)) +
     (request.needs_visual
       ? estimateImageCost(
           imagePrice,

@@ -4,14 +4,12 @@ import { configOf } from '../lib/config';
 import { structuredCost, worstCaseStructured } from '../lib/domain/cost';
 import {
   IMAGE_ANALYSIS_PROMPT_VERSION,
-  type ImageAnalysis,
   ImageAnalysisRequest,
   imageAnalysisTask,
 } from '../lib/domain/image-analysis';
 import { assertInputApproved } from '../lib/domain/verdicts';
 import { moderateContent } from '../lib/moderation';
-import { servedHeaders } from '../lib/providers';
-import { cacheFor, providersFor, spendFor, tenantCacheKey, wantsFresh } from '../lib/request-context';
+import { cacheFirst, candidateModels, providersFor, spendFor } from '../lib/request-context';
 import { valid } from '../lib/validate';
 
 /**
@@ -28,32 +26,28 @@ export const imagesAnalyze = new Hono<AppEnv>().post(
     const { prices, moderation } = configOf(env);
     const providers = providersFor(c);
     const task = imageAnalysisTask(request);
-    const key = await tenantCacheKey(c, c.get('principal').id, {
-      kind: 'image-analysis',
-      version: `${IMAGE_ANALYSIS_PROMPT_VERSION}:${env.OPENAI_VISION_MODEL}`,
-      fields: { image_url: request.image_url, context: request.context },
-      exactFields: ['image_url'],
-    });
-    let served: { provider: string; model: string } | null = null;
-    const result = await cacheFor(c).getOrProduce<ImageAnalysis>(
-      key,
+    const result = await cacheFirst(
+      c,
+      {
+        kind: 'image-analysis',
+        version: `${IMAGE_ANALYSIS_PROMPT_VERSION}:${env.OPENAI_VISION_MODEL}`,
+        fields: { image_url: request.image_url, context: request.context },
+        exactFields: ['image_url'],
+      },
       async () => {
         const { verdict } = await moderateContent(
           { providers, rules: moderation, failClosed: env.MODERATION_FAIL_CLOSED, log: c.get('log') },
           { imageUrls: [request.image_url], ...(request.context ? { text: request.context } : {}) },
         );
         assertInputApproved(verdict, 'image_url');
-        const models = c.get('deps').providers.flatMap((p) => (p.models.vision ? [p.models.vision] : []));
         const analysed = await spendFor(c).run(
-          await worstCaseStructured(prices, models, task),
+          await worstCaseStructured(prices, candidateModels(c, 'vision'), task),
           () => providers.structured(task),
           structuredCost(prices, env.OPENAI_VISION_MODEL),
         );
-        served = { provider: analysed.provider, model: analysed.model };
-        return { value: analysed.data, cacheable: true };
+        return { value: analysed.data, served: { provider: analysed.provider, model: analysed.model } };
       },
-      { bypass: wantsFresh(c) },
     );
-    return c.json(result.value, 200, { 'x-cache': result.status, ...(served ? servedHeaders(served) : {}) });
+    return c.json(result.value, 200, result.headers);
   },
 );

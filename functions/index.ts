@@ -26,7 +26,11 @@ export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/', '/health']);
  */
 export const isPublic = (path: string) => PUBLIC_PATHS.has(path) || /^\/v1\/images\/[0-9a-f]{64}$/.test(path);
 /** Cache-first routes: they admit the caller themselves, with the cache lookup in the same round trip. */
-const ADMITS_ITSELF: ReadonlySet<string> = new Set(['/v1/opportunities', '/v1/creatives']);
+const ADMITS_ITSELF: ReadonlySet<string> = new Set([
+  '/v1/opportunities',
+  '/v1/creatives',
+  '/v1/images/analyze',
+]);
 
 /** The whole gateway over `makeDeps`: every route behind protection-by-default. Tests pass their own deps. */
 export function createGateway(makeDeps: MakeDeps) {

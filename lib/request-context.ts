@@ -17,11 +17,11 @@ import {
   cacheNamespace,
   createCache,
 } from './cache';
-import type { Env } from './env';
-import { admit } from './guards';
+import type { Capability, Env } from './env';
+import { admit, presentedTenant } from './guards';
 import { hashKey } from './keys';
 import { usdToNanos } from './pricing';
-import { createProviders, type Providers } from './providers';
+import { createProviders, type Providers, servedHeaders } from './providers';
 import type { ProviderTarget } from './providers/targets';
 import { createSpender, type Spender } from './spend';
 import { redisKey } from './store';
@@ -198,4 +198,41 @@ export function tenantCacheKey(
 ): Promise<string> {
   const shared = c.get('env').CACHE_SHARED_NAMESPACE ? 'shared' : undefined;
   return cacheKey({ namespace: cacheNamespace({ keyId: tenant, shared }), ...parts });
+}
+
+/** Who served a generation, for the `x-gateway-*` headers. */
+export type ServedBy = { provider: string; model: string };
+
+/**
+ * The cache-first path every generating endpoint takes: the caller's cache key, admission and the
+ * cache lookup in one round trip, then single-flight `produce` on a miss. Returns the value and the
+ * response headers (`x-cache`, and who served it when this request generated). The route must be one
+ * that admits itself (see `protect`).
+ */
+export async function cacheFirst<T>(
+  c: Context<AppEnv>,
+  parts: Omit<CacheKeyParts, 'namespace'>,
+  produce: () => Promise<{ value: T; served: ServedBy }>,
+): Promise<{ value: T; status: string; headers: Record<string, string> }> {
+  const key = await tenantCacheKey(c, await presentedTenant(c), parts);
+  const cache = cacheFor(c);
+  const bypass = wantsFresh(c);
+  const first = await admitAndLookUp<T>(c, cache, key, bypass);
+  let served: ServedBy | null = null;
+  const result = await cache.getOrProduce<T>(
+    key,
+    async () => {
+      const made = await produce();
+      served = made.served;
+      return { value: made.value, cacheable: true };
+    },
+    { bypass, ...(first ? { first } : {}) },
+  );
+  const headers = { 'x-cache': result.status, ...(served ? servedHeaders(served) : {}) };
+  return { value: result.value, status: result.status, headers };
+}
+
+/** The models that may serve `capability`: the primary's and every backup's that offers it. */
+export function candidateModels(c: Context<AppEnv>, capability: Capability): string[] {
+  return c.get('deps').providers.flatMap((p) => (p.models[capability] ? [p.models[capability]] : []));
 }
