@@ -2,7 +2,10 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../lib/app';
 import { NotFoundError } from '../lib/errors';
-import { headImage, IMAGE_ID_PATTERN, type ImageInfo, isImageId, readImage } from '../lib/image-store';
+import { headImage, IMAGE_ID_PATTERN, type ImageInfo, readImage } from '../lib/image-store';
+
+export { imageUrl } from '../lib/image-store';
+
 import { valid } from '../lib/validate';
 
 const ImageParams = z.object({
@@ -11,16 +14,6 @@ const ImageParams = z.object({
 
 /** Content-addressed bytes never change, so any cache may keep them for a year without revalidating. */
 const IMMUTABLE = 'public, max-age=31536000, immutable';
-
-/**
- * The durable URL of a stored image, the one the gateway hands out (never a provider's expiring URL).
- * @param origin the gateway's origin, e.g. `new URL(c.req.url).origin`; any path on it is dropped.
- * @example imageUrl('https://gateway.example', stored.id) // https://gateway.example/v1/images/<id>
- */
-export function imageUrl(origin: string, id: string): string {
-  if (!isImageId(id)) throw new Error(`imageUrl: ${JSON.stringify(id)} is not an image id.`);
-  return new URL(`/v1/images/${id}`, origin).href;
-}
 
 /**
  * Whether an `If-None-Match` header matches `etag`. RFC 9110 §13.1.2 compares weakly here, so a

@@ -7,6 +7,7 @@ import { type CronJob, runScheduled } from '../lib/scheduled';
 import { adminKeys } from './admin-keys';
 import { budget } from './budget';
 import { creatives } from './creatives';
+import { creativesBatch } from './creatives-batch';
 import { health } from './health';
 import { images } from './images';
 import { imagesAnalyze } from './images-analyze';
@@ -29,6 +30,7 @@ export const isPublic = (path: string) => PUBLIC_PATHS.has(path) || /^\/v1\/imag
 const ADMITS_ITSELF: ReadonlySet<string> = new Set([
   '/v1/opportunities',
   '/v1/creatives',
+  '/v1/creatives/batch',
   '/v1/images/analyze',
 ]);
 
@@ -45,6 +47,7 @@ export function createGateway(makeDeps: MakeDeps) {
     images,
     opportunities,
     creatives,
+    creativesBatch,
     moderate,
     match,
   ];

@@ -1,7 +1,6 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../lib/app';
 import { configOf } from '../lib/config';
-import { structuredCost, worstCaseStructured } from '../lib/domain/cost';
 import {
   OPPORTUNITIES_PROMPT_VERSION,
   OpportunitiesRequest,
@@ -9,15 +8,19 @@ import {
   withIds,
 } from '../lib/domain/opportunities';
 import { assertInputApproved } from '../lib/domain/verdicts';
+import { generateFor, markDegraded } from '../lib/generation';
+import { modelsFor } from '../lib/model-policy';
 import { moderateContent } from '../lib/moderation';
-import { cacheFirst, candidateModels, providersFor, spendFor } from '../lib/request-context';
+import { cacheFirst, providersFor, variantFor } from '../lib/request-context';
 import { valid } from '../lib/validate';
+import { variantField, withVariant } from '../lib/variants';
 
 /**
  * `POST /v1/opportunities` (the platform's DAST): cache first; on a miss the intent is moderated
  * (a flagged intent costs nothing and gets `400 content_policy_violation`), the worst case is
  * reserved, one structured generation runs behind retries, breaker and backups, and the result is
- * validated, settled and cached. Identical concurrent misses generate once (single-flight).
+ * validated, settled and cached. Identical concurrent misses generate once (single-flight). The model
+ * follows MODEL_POLICY; a prompt variant, when configured, joins the cache key.
  */
 export const opportunities = new Hono<AppEnv>().post(
   '/v1/opportunities',
@@ -25,29 +28,33 @@ export const opportunities = new Hono<AppEnv>().post(
   async (c) => {
     const request = c.req.valid('json');
     const env = c.get('env');
-    const { prices, moderation } = configOf(env);
-    const providers = providersFor(c);
-    const task = opportunitiesTask(request);
+    const fields = { intent: request.intent, context: request.context };
+    const variant = variantFor(c, 'opportunities', fields);
     const result = await cacheFirst(
       c,
       {
         kind: 'opportunities',
-        version: `${OPPORTUNITIES_PROMPT_VERSION}:${env.OPENAI_TEXT_MODEL}`,
-        fields: { intent: request.intent, context: request.context },
+        version: `${OPPORTUNITIES_PROMPT_VERSION}:${modelsFor(env, 'opportunities').model}`,
+        fields: { ...fields, ...variantField(variant) },
       },
       async () => {
         const { verdict } = await moderateContent(
-          { providers, rules: moderation, failClosed: env.MODERATION_FAIL_CLOSED, log: c.get('log') },
+          {
+            providers: providersFor(c),
+            rules: configOf(env).moderation,
+            failClosed: env.MODERATION_FAIL_CLOSED,
+            log: c.get('log'),
+          },
           { text: request.intent },
         );
         assertInputApproved(verdict, 'intent');
-        const generated = await spendFor(c).run(
-          await worstCaseStructured(prices, candidateModels(c, 'text'), task),
-          () => providers.structured(task),
-          structuredCost(prices, env.OPENAI_TEXT_MODEL),
+        const made = await generateFor(
+          c,
+          'opportunities',
+          withVariant(opportunitiesTask(request), variant),
+          variant,
         );
-        const served = { provider: generated.provider, model: generated.model };
-        return { value: await withIds(generated.data), served };
+        return { value: markDegraded(await withIds(made.data), made.degraded), served: made.served };
       },
     );
     return c.json(result.value, 200, result.headers);

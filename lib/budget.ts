@@ -104,22 +104,31 @@ export function createBudget(deps: BudgetDeps, options: Partial<BudgetOptions> =
   const archive: ArchiveContext = { redis, now, globalScope, keyScopePrefix, ttlSeconds, guarded };
 
   return {
-    async reserve(scopes, amount, { leaseMs: lease = leaseMs } = {}) {
+    async reserve(scopes, amount, { leaseMs: lease = leaseMs, fallback } = {}) {
       const names = scopes.map((s) => s.scope);
       checkScopes(names);
       for (const s of scopes) checkNanos(`limit of ${s.scope}`, s.limit);
       checkNanos('amount', amount);
+      if (fallback) {
+        checkNanos('fallback amount', fallback.amount);
+        checkNanos('fallback threshold', fallback.above);
+      }
       checkLeaseMs(lease);
       const at = now();
       const { day, resetsAt } = clock.at(at);
       const id = newId('bres');
       const keys = [scopeIndexKey(day), ...names.flatMap((s) => [totalsKey(day, s), leasesKey(day, s)])];
       const limits = scopes.flatMap((s) => [s.scope, s.limit]);
-      const args = [at, at + lease, id, amount, ttlSeconds(day, at), ...limits];
+      const tiers = fallback ? [fallback.amount, fallback.above] : [-1, -1];
+      const args = [at, at + lease, id, amount, ttlSeconds(day, at), ...tiers, ...limits];
       const [fits, position = 0, spentNanos = 0, reservedNanos = 0] = await guarded(() =>
         runScript<number[]>(redis, BUDGET_RESERVE, keys, args),
       );
-      if (fits === 1) return { ok: true, reservation: { id, day, amount, scopes: names } };
+      if (fits === 1) {
+        const degraded = position === 2 && fallback !== undefined;
+        const held = degraded ? fallback.amount : amount;
+        return { ok: true, reservation: { id, day, amount: held, scopes: names }, degraded };
+      }
       const { scope, limit: limitNanos } = scopes[position - 1] ?? { scope: '?', limit: 0 };
       return { ok: false, scope, spentNanos, reservedNanos, limitNanos, day, resetsAt };
     },

@@ -107,9 +107,9 @@ export function createCache(deps: CacheDeps, options: Partial<CacheOptions> = {}
   }
 
   /** Stores `entry` (unless '') and frees the lease `leaseId` holds (unless ''); never rejects. */
-  function finish(key: string, leaseId: string, entry: string): Promise<void> {
+  function finish(key: string, leaseId: string, entry: string, ttl = ttlSeconds): Promise<void> {
     if (!leaseId && !entry) return Promise.resolve();
-    const done = runScript(redis, CACHE_FINISH, [key, leaseKeyOf(key)], [leaseId, entry, ttlSeconds]).then(
+    const done = runScript(redis, CACHE_FINISH, [key, leaseKeyOf(key)], [leaseId, entry, ttl]).then(
       () => undefined,
       (error: unknown) => warn('cache write failed; entry not stored or lease left to expire', key, error),
     );
@@ -139,7 +139,8 @@ export function createCache(deps: CacheDeps, options: Partial<CacheOptions> = {}
     } catch (error) {
       warn('cache value has no JSON form; not stored', key, error);
     }
-    await finish(key, leaseId, entry);
+    const ttl = Math.max(1, Math.min(ttlSeconds, Math.floor(produced.ttlSeconds ?? ttlSeconds)));
+    await finish(key, leaseId, entry, ttl);
     return entry ? { value: produced.value, status, cachedAt } : { value: produced.value, status };
   }
 

@@ -63,6 +63,39 @@ const PriceOverrideSpec = z.strictObject({
   longContextInputTokens: z.number().int().positive().optional(),
 });
 
+/** The tasks a model policy and prompt variants apply to. */
+export const TASKS = ['opportunities', 'creatives', 'creatives_batch', 'bulk', 'vision'] as const;
+export type Task = (typeof TASKS)[number];
+
+const ModelPolicySpec = z.partialRecord(
+  z.enum(TASKS),
+  z.strictObject({
+    /** The primary's model for this task; backups keep their configured models. */
+    model: z.string().trim().min(1).optional(),
+    /** The cheaper model used once the day's spend passes the alert threshold. Unset: never degrade. */
+    degrade_to: z.string().trim().min(1).optional(),
+  }),
+);
+export type ModelPolicySpec = z.output<typeof ModelPolicySpec>;
+
+const PromptVariantSpec = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'must be 1-32 lower-case letters, digits, _ or -'),
+  /** Relative share of traffic; 0 turns the variant off without deleting it. */
+  weight: z.number().min(0).max(1000),
+  /** Added to the task's instructions; empty for the control. */
+  instructions: z.string().max(2000).default(''),
+});
+const PromptVariantsSpec = z.partialRecord(
+  z.enum(['opportunities', 'creatives', 'vision']),
+  z
+    .array(PromptVariantSpec)
+    .min(1)
+    .max(10)
+    .refine((list) => new Set(list.map((v) => v.name)).size === list.length, 'variant names must be unique')
+    .refine((list) => list.some((v) => v.weight > 0), 'at least one variant needs a positive weight'),
+);
+export type PromptVariantSpec = z.output<typeof PromptVariantSpec>;
+
 const json = <T extends z.ZodType>(schema: T) =>
   z.preprocess((value, ctx) => {
     if (typeof value !== 'string') return value;
@@ -114,6 +147,16 @@ const Settings = z.object({
   EMBEDDING_DIMENSIONS: int(1024, 0, 3072),
   /** How long a text's embedding is reused. */
   EMBEDDING_CACHE_TTL_SECONDS: int(30 * 86_400, 60, 365 * 86_400),
+  /** Most creative requests one `POST /v1/creatives/batch` takes. */
+  CREATIVES_BATCH_MAX_ITEMS: int(10, 1, 50),
+  /** JSON: the model serving each task and the cheaper one to degrade to past the alert threshold. */
+  MODEL_POLICY: z.preprocess(unset, json(ModelPolicySpec).default({})),
+  /** JSON: weighted prompt variants per task, for A/B tests (see the README). */
+  PROMPT_VARIANTS: z.preprocess(unset, json(PromptVariantsSpec).default({})),
+  // --- bulk jobs (lib/bulk) ---
+  /** Most requests one bulk job (`POST /v1/batches`) takes. */
+  BULK_MAX_ITEMS: int(1000, 1, 50_000),
+  // --- end bulk jobs ---
   /** JSON list of backup providers, tried in order when OpenAI is down; see the README. */
   BACKUP_PROVIDERS: z.preprocess(unset, json(z.array(BackupProviderSpec).max(5)).default([])),
   /** Secret for /admin/* (and any client route). Unset: the admin API is closed. */

@@ -188,3 +188,13 @@ function infoOf(id: string, object: R2Object): ImageInfo {
 function toHex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
+
+/**
+ * The durable URL of a stored image, the one the gateway hands out (never a provider's expiring URL).
+ * @param origin the gateway's origin, e.g. `new URL(c.req.url).origin`; any path on it is dropped.
+ * @example imageUrl('https://gateway.example', stored.id) // https://gateway.example/v1/images/<id>
+ */
+export function imageUrl(origin: string, id: string): string {
+  if (!isImageId(id)) throw new Error(`imageUrl: ${JSON.stringify(id)} is not an image id.`);
+  return new URL(`/v1/images/${id}`, origin).href;
+}

@@ -8,7 +8,7 @@ import type { Context } from 'hono';
 import { sendBudgetAlert } from './alerts';
 import type { AppEnv } from './app';
 import { createBreaker } from './breaker';
-import { type Budget, type BudgetScope, createBudget } from './budget';
+import { type Budget, type BudgetScope, createBudget, createDayClock } from './budget';
 import {
   type Cache,
   type CacheKeyParts,
@@ -17,14 +17,24 @@ import {
   cacheNamespace,
   createCache,
 } from './cache';
-import type { Capability, Env } from './env';
+import { configOf } from './config';
+import { worstCaseStructured } from './domain/cost';
+import type { Capability, Env, Task } from './env';
 import { admit, presentedTenant } from './guards';
 import { hashKey } from './keys';
-import { usdToNanos } from './pricing';
-import { createProviders, type Providers, servedHeaders } from './providers';
+import { modelsFor } from './model-policy';
+import { type Nanos, usdToNanos } from './pricing';
+import { createProviders, type Providers, type StructuredTask, servedHeaders } from './providers';
 import type { ProviderTarget } from './providers/targets';
-import { createSpender, type Spender } from './spend';
+import { createSpender, type Spender, type TieredEstimate } from './spend';
 import { redisKey } from './store';
+import {
+  chooseVariant,
+  recordVariant,
+  type Variant,
+  type VariantOutcome,
+  type VariantTask,
+} from './variants';
 
 /**
  * OPENAI_RATE_LIMIT_RPM for the whole gateway, so all isolates together stay inside the OpenAI
@@ -173,13 +183,23 @@ export async function admitAndLookUp<T>(
   key: string,
   bypass: boolean,
 ): Promise<CacheLookup<T> | undefined> {
-  let looked: Promise<CacheLookup<T>> | undefined;
+  return (await admitAndLookUpMany<T>(c, cache, [key], bypass))?.[0];
+}
+
+/** `admitAndLookUp` for several keys: every lookup joins the same round trip. */
+export async function admitAndLookUpMany<T>(
+  c: Context<AppEnv>,
+  cache: Cache,
+  keys: string[],
+  bypass: boolean,
+): Promise<CacheLookup<T>[] | undefined> {
+  let looked: Promise<CacheLookup<T>[]> | undefined;
   try {
     await admit(c, async () => {
-      if (!bypass) looked = cache.lookup<T>(key);
+      if (!bypass) looked = Promise.all(keys.map((key) => cache.lookup<T>(key)));
     });
   } catch (err) {
-    if (looked) c.executionCtx.waitUntil(looked.then((l) => cache.release(l)));
+    if (looked) c.executionCtx.waitUntil(looked.then((all) => Promise.all(all.map((l) => cache.release(l)))));
     throw err;
   }
   return looked;
@@ -200,8 +220,22 @@ export function tenantCacheKey(
   return cacheKey({ namespace: cacheNamespace({ keyId: tenant, shared }), ...parts });
 }
 
+/** The caller's cache-key builder: the tenant is resolved once, for requests that need many keys. */
+export async function presentedTenantKey(
+  c: Context<AppEnv>,
+): Promise<(parts: Omit<CacheKeyParts, 'namespace'>) => Promise<string>> {
+  const tenant = await presentedTenant(c);
+  return (parts) => tenantCacheKey(c, tenant, parts);
+}
+
 /** Who served a generation, for the `x-gateway-*` headers. */
 export type ServedBy = { provider: string; model: string };
+
+/** How long a result made on a degraded model is reused: full quality returns soon after the budget allows. */
+export const DEGRADED_CACHE_TTL_SECONDS = 3600;
+
+/** Marks a result made on the cheaper model because the day's spend passed the alert threshold. */
+export type MaybeDegraded = { degraded?: true };
 
 /**
  * The cache-first path every generating endpoint takes: the caller's cache key, admission and the
@@ -209,7 +243,7 @@ export type ServedBy = { provider: string; model: string };
  * response headers (`x-cache`, and who served it when this request generated). The route must be one
  * that admits itself (see `protect`).
  */
-export async function cacheFirst<T>(
+export async function cacheFirst<T extends MaybeDegraded>(
   c: Context<AppEnv>,
   parts: Omit<CacheKeyParts, 'namespace'>,
   produce: () => Promise<{ value: T; served: ServedBy }>,
@@ -224,15 +258,71 @@ export async function cacheFirst<T>(
     async () => {
       const made = await produce();
       served = made.served;
-      return { value: made.value, cacheable: true };
+      const ttl = made.value.degraded ? { ttlSeconds: DEGRADED_CACHE_TTL_SECONDS } : {};
+      return { value: made.value, cacheable: true, ...ttl };
     },
     { bypass, ...(first ? { first } : {}) },
   );
-  const headers = { 'x-cache': result.status, ...(served ? servedHeaders(served) : {}) };
+  const headers = {
+    'x-cache': result.status,
+    ...(served ? servedHeaders(served) : {}),
+    ...(result.value.degraded ? { 'x-gateway-degraded': 'spend-threshold' } : {}),
+  };
   return { value: result.value, status: result.status, headers };
 }
 
-/** The models that may serve `capability`: the primary's and every backup's that offers it. */
-export function candidateModels(c: Context<AppEnv>, capability: Capability): string[] {
-  return c.get('deps').providers.flatMap((p) => (p.models[capability] ? [p.models[capability]] : []));
+/**
+ * The models that may serve `capability`: the primary's (`primaryModel` when the task's policy names
+ * one) and every backup's that offers it.
+ */
+export function candidateModels(c: Context<AppEnv>, capability: Capability, primaryModel?: string): string[] {
+  return c
+    .get('deps')
+    .providers.flatMap((p, i) =>
+      i === 0 && primaryModel ? [primaryModel] : p.models[capability] ? [p.models[capability]] : [],
+    );
+}
+
+/** A structured task's plan under its model policy: what to reserve, and the task for the tier granted. */
+export interface TaskPlan<T> {
+  /** Worst cases, tiered when the task may degrade; `extraNanos` (e.g. an image) added to each. */
+  estimate: Nanos | TieredEstimate;
+  /** The task on the tier's model. */
+  taskFor(tier: { degraded: boolean }): StructuredTask<T>;
+}
+
+export async function planTask<T>(
+  c: Context<AppEnv>,
+  policyTask: Task,
+  task: StructuredTask<T>,
+  extraNanos = 0,
+): Promise<TaskPlan<T>> {
+  const { prices } = configOf(c.get('env'));
+  const models = modelsFor(c.get('env'), policyTask);
+  const capability = task.capability ?? 'text';
+  const worst = async (model: string) =>
+    (await worstCaseStructured(prices, candidateModels(c, capability, model), task)) + extraNanos;
+  const full = await worst(models.model);
+  const { degradeTo } = models;
+  return {
+    estimate: degradeTo ? { full, degraded: await worst(degradeTo) } : full,
+    taskFor: ({ degraded }) => ({ ...task, model: degraded && degradeTo ? degradeTo : models.model }),
+  };
+}
+
+/** The prompt variant for this request of `task` (sticky per cache fields; `x-gateway-variant` forces one). */
+export function variantFor(c: Context<AppEnv>, task: VariantTask, fields: unknown): Variant | undefined {
+  return chooseVariant(c.get('env'), task, fields, c.req.header('x-gateway-variant'));
+}
+
+/** Counts a variant's generation after the response, on the budget day it happened. */
+export function recordVariantFor(
+  c: Context<AppEnv>,
+  variant: Variant | undefined,
+  outcome: VariantOutcome,
+): void {
+  if (!variant) return;
+  const { redis, now } = c.get('deps');
+  const { day } = createDayClock(c.get('env').BUDGET_TIMEZONE).at(now());
+  c.executionCtx.waitUntil(recordVariant(redis, day, variant, outcome));
 }

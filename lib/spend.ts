@@ -35,8 +35,23 @@ export interface CostOf<T> {
   error?: (err: unknown) => Nanos;
 }
 
+/** Worst cases of the same work on the configured model and on the cheaper one it may degrade to. */
+export interface TieredEstimate {
+  full: Nanos;
+  degraded: Nanos;
+}
+
 export interface Spender {
-  run<T>(estimate: Nanos, work: () => Promise<T>, cost: CostOf<T>): Promise<T>;
+  /**
+   * Reserves the worst case, runs `work`, settles its cost. With a tiered estimate the cheaper tier is
+   * reserved once the day's gateway spend has passed the alert threshold, or when the full one no
+   * longer fits; `work` is told which tier it has.
+   */
+  run<T>(
+    estimate: Nanos | TieredEstimate,
+    work: (tier: { degraded: boolean }) => Promise<T>,
+    cost: CostOf<T>,
+  ): Promise<T>;
 }
 
 export function createSpender(deps: SpendDeps, options: SpendOptions): Spender {
@@ -65,21 +80,27 @@ export function createSpender(deps: SpendDeps, options: SpendOptions): Spender {
 
   return {
     async run(estimate, work, cost) {
-      const reserved = await deps.budget.reserve(options.scopes, estimate);
+      const tiered = typeof estimate === 'number' ? undefined : estimate;
+      const full = tiered ? tiered.full : (estimate as Nanos);
+      const reserved = await deps.budget.reserve(
+        options.scopes,
+        full,
+        tiered ? { fallback: { amount: tiered.degraded, above: options.alertThresholdNanos } } : {},
+      );
       if (!reserved.ok) {
         const retryAfter = Math.max(1, Math.ceil((Date.parse(reserved.resetsAt) - deps.now()) / 1000));
         throw new BudgetExceededError({
           message:
             `The daily budget of ${options.describe(reserved.scope)} cannot cover this request: ` +
             `$${usd(reserved.spentNanos)} spent and $${usd(reserved.reservedNanos)} reserved of ` +
-            `$${usd(reserved.limitNanos)}, this call may cost up to $${usd(estimate)}. ` +
+            `$${usd(reserved.limitNanos)}, this call may cost up to $${usd(tiered ? tiered.degraded : full)}. ` +
             `It resets at ${reserved.resetsAt}.`,
           retryAfter,
         });
       }
       let value: Awaited<ReturnType<typeof work>>;
       try {
-        value = await work();
+        value = await work({ degraded: reserved.degraded });
       } catch (err) {
         const billed = cost.error?.(err) ?? 0;
         if (billed > 0) settle(reserved.reservation, billed);

@@ -20,7 +20,12 @@ export interface Reservation {
 }
 
 export type ReserveResult =
-  | { ok: true; reservation: Reservation }
+  | {
+      ok: true;
+      reservation: Reservation;
+      /** The fallback amount was reserved: spend had passed its threshold, or the amount did not fit. */
+      degraded: boolean;
+    }
   | {
       ok: false;
       /** The first scope (in the order given) the amount did not fit in. */
@@ -32,6 +37,16 @@ export type ReserveResult =
       /** ISO instant of the next local midnight, when the scope's spend starts again from 0. */
       resetsAt: string;
     };
+
+export interface ReserveOptions {
+  /** Overrides the budget's lease for this reservation. */
+  leaseMs?: number;
+  /**
+   * A cheaper way to do the same work: reserve `amount` instead once the first scope's spend has
+   * reached `above`, or when the full amount does not fit.
+   */
+  fallback?: { amount: Nanos; above: Nanos };
+}
 
 export interface SettleResult {
   /** The day's spend of the global scope after this settle (of the first scope if not global). */
@@ -77,7 +92,7 @@ export interface BudgetDeps {
 
 export interface Budget {
   /** Holds `amount` on every scope if it fits in all of them. Rejects when Redis is unavailable. */
-  reserve(scopes: BudgetScope[], amount: Nanos, options?: { leaseMs?: number }): Promise<ReserveResult>;
+  reserve(scopes: BudgetScope[], amount: Nanos, options?: ReserveOptions): Promise<ReserveResult>;
   /** Records the actual cost (see SettleResult). Idempotent per reservation. */
   settle(
     reservation: Reservation,

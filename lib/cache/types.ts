@@ -58,6 +58,8 @@ export type CacheLookup<T> =
 export interface Produced<T> {
   value: T;
   cacheable: boolean;
+  /** A shorter life than the cache's `ttlSeconds` for this value (e.g. one made on a degraded model). */
+  ttlSeconds?: number;
 }
 
 export interface CacheResult<T> {

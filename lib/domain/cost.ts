@@ -55,12 +55,15 @@ export function priceOf(prices: PriceTable, model: string): ModelPrice {
 
 /**
  * How a structured generation is settled: what the served model billed, and for an output that stayed
- * invalid after its repair, what both calls billed (priced with `fallbackModel`, the configured one).
+ * invalid after its repair, what both calls billed (priced with `fallbackModel`, the one asked for;
+ * a function when the model is only chosen once the reservation says which tier it got).
  */
-export function structuredCost(prices: PriceTable, fallbackModel: string) {
+export function structuredCost(prices: PriceTable, fallbackModel: string | (() => string)) {
   return {
     value: (r: { model: string; usage: Usage }) => actualCost(prices, r.model, r.usage),
     error: (err: unknown) =>
-      err instanceof InvalidModelOutputError && err.usage ? actualCost(prices, fallbackModel, err.usage) : 0,
+      err instanceof InvalidModelOutputError && err.usage
+        ? actualCost(prices, typeof fallbackModel === 'string' ? fallbackModel : fallbackModel(), err.usage)
+        : 0,
   };
 }

@@ -47,7 +47,10 @@ export async function callProviders<T>(
   capability: Capability,
   policy: RetryPolicy,
   call: ProviderCall<T>,
+  /** The primary's model for this call (the task's model policy); backups keep their own. */
+  primaryModel?: string,
 ): Promise<Served<T>> {
+  const primary = deps.providers[0];
   const candidates = deps.providers.filter((p) => p.models[capability]);
   const refusals: Refusal[] = [];
   const failures: { provider: string; failure: Failure }[] = [];
@@ -55,7 +58,7 @@ export async function callProviders<T>(
   let retries = 0;
 
   for (const [index, target] of candidates.entries()) {
-    const model = target.models[capability] as string;
+    const model = (target === primary && primaryModel) || (target.models[capability] as string);
     const breakerName = `${target.name}:${model}`;
     // The breaker and the first attempt's upstream guard, issued together: one Redis round trip.
     const [permit, firstWait] = await Promise.all([deps.breaker.acquire(breakerName), deps.admit?.(target)]);

@@ -24,6 +24,8 @@ export interface StructuredTask<T> {
   maxOutputTokens: number;
   /** @default 'text'; 'vision' when the input holds images. */
   capability?: 'text' | 'vision';
+  /** The primary's model (the task's model policy); unset: the primary's model for the capability. */
+  model?: string;
 }
 
 export interface StructuredResult<T> extends Omit<Served<T>, 'value'> {
@@ -59,10 +61,15 @@ export async function generateStructured<T>(
   let attempts = 0;
   let retries = 0;
   for (let repairs = 0; ; repairs++) {
-    const served = await callProviders(deps, task.capability ?? 'text', policy, (target, model) =>
-      target.api === 'responses'
-        ? viaResponses(target, model, task, turns)
-        : viaChat(target, model, task, turns),
+    const served = await callProviders(
+      deps,
+      task.capability ?? 'text',
+      policy,
+      (target, model) =>
+        target.api === 'responses'
+          ? viaResponses(target, model, task, turns)
+          : viaChat(target, model, task, turns),
+      task.model,
     );
     attempts += served.attempts;
     retries += served.retries;

@@ -25,31 +25,51 @@ const SWEEP = `local function sweep(totals, leases, now)
 end
 `;
 
-/** Sweeps expired leases, then reserves `amount` on every scope if it fits in all of them, or none. */
+/**
+ * Sweeps expired leases, then reserves `amount` on every scope if it fits in all of them, or none. With a
+ * fallback amount (the same work on a cheaper model) it reserves the fallback instead once the first
+ * scope's spend has reached `degrade above`, or when `amount` does not fit: the choice and the
+ * reservation are one atomic step, so concurrent callers never degrade or overspend on stale reads.
+ */
 export const BUDGET_RESERVE: LuaScript = {
   name: 'budget-reserve',
   source: `-- KEYS: the day's scope index, then per scope its totals hash and leases zset.
--- ARGV: now (ms), lease expiry (ms), reservation id, amount, TTL (s), then per scope its name and limit.
--- Returns {1} when reserved, or {0, refusing scope's position (1-based), its spent, its reserved}.
+-- ARGV: now (ms), lease expiry (ms), reservation id, amount, TTL (s), fallback amount (-1 = none),
+-- degrade above (spend of the first scope; -1 = never), then per scope its name and limit.
+-- Returns {1, tier (1 = amount, 2 = fallback)} when reserved, or {0, refusing scope's position
+-- (1-based), its spent, its reserved} for the last amount tried.
 ${SWEEP}local now = tonumber(ARGV[1])
-local amount = tonumber(ARGV[4])
 local n = math.floor(#KEYS / 2)
 for i = 1, n do sweep(KEYS[2 * i], KEYS[2 * i + 1], now) end
-for i = 1, n do
-  local h = redis.call('HMGET', KEYS[2 * i], 'spent', 'reserved')
-  local spent, reserved = tonumber(h[1]) or 0, tonumber(h[2]) or 0
-  if spent + reserved + amount > tonumber(ARGV[5 + 2 * i]) then return {0, i, spent, reserved} end
+local function refusal(amount)
+  for i = 1, n do
+    local h = redis.call('HMGET', KEYS[2 * i], 'spent', 'reserved')
+    local spent, reserved = tonumber(h[1]) or 0, tonumber(h[2]) or 0
+    if spent + reserved + amount > tonumber(ARGV[7 + 2 * i]) then return {0, i, spent, reserved} end
+  end
+  return nil
 end
+local fallback, above = tonumber(ARGV[6]), tonumber(ARGV[7])
+local tier, pick = 1, ARGV[4]
+if fallback >= 0 and above >= 0 and (tonumber(redis.call('HGET', KEYS[2], 'spent')) or 0) >= above then
+  tier, pick = 2, ARGV[6]
+end
+local refused = refusal(tonumber(pick))
+if refused and tier == 1 and fallback >= 0 then
+  tier, pick = 2, ARGV[6]
+  refused = refusal(fallback)
+end
+if refused then return refused end
 for i = 1, n do
-  redis.call('HINCRBY', KEYS[2 * i], 'reserved', ARGV[4])
-  redis.call('ZADD', KEYS[2 * i + 1], ARGV[2], ARGV[3] .. ':' .. ARGV[4])
-  redis.call('SADD', KEYS[1], ARGV[4 + 2 * i])
+  redis.call('HINCRBY', KEYS[2 * i], 'reserved', pick)
+  redis.call('ZADD', KEYS[2 * i + 1], ARGV[2], ARGV[3] .. ':' .. pick)
+  redis.call('SADD', KEYS[1], ARGV[6 + 2 * i])
   redis.call('EXPIRE', KEYS[2 * i], ARGV[5])
   redis.call('EXPIRE', KEYS[2 * i + 1], ARGV[5])
 end
 redis.call('EXPIRE', KEYS[1], ARGV[5])
-return {1}`,
-  sha1: '620329db14c3b7959cd07d8ff2d752ace4df4105',
+return {1, tier}`,
+  sha1: '22122134f9ae12f0be28ccc4149d2ca4c979b7c4',
 };
 
 /**

@@ -247,7 +247,7 @@ describe('createBudget round trips', () => {
     await budget.read([globalScope, key('a')]);
     const [g, k] = [globalScope, key('a')];
     const pairs = [totalsKey(DAY, g), leasesKey(DAY, g), totalsKey(DAY, k), leasesKey(DAY, k)];
-    const reserve = evalsha(BUDGET_RESERVE, [scopeIndexKey(DAY), ...pairs], 5 + 4);
+    const reserve = evalsha(BUDGET_RESERVE, [scopeIndexKey(DAY), ...pairs], 7 + 4);
     expect(requests).toEqual([
       [reserve],
       [evalsha(BUDGET_SETTLE, [...pairs, alertsKey(DAY, g)], 6)],

@@ -1,0 +1,189 @@
+/**
+ * The steps of making a creative that the single and the batch endpoint share: moderating the
+ * client's text, approving generated copy, and generating, moderating and storing its image. Nothing
+ * leaves these steps unmoderated: a rejection throws `creative_rejected` and the content is dropped.
+ */
+import type { Context } from 'hono';
+import type { AppEnv } from './app';
+import { configOf } from './config';
+import { actualCost, priceOf } from './domain/cost';
+import {
+  CREATIVE_IMAGE,
+  CREATIVES_PROMPT_VERSION,
+  type Creative,
+  type CreativeOutput,
+  type CreativeRequest,
+  creativeTask,
+} from './domain/creatives';
+import { assertCreativeApproved, assertInputApproved } from './domain/verdicts';
+import type { Env } from './env';
+import { CreativeRejectedError, InvalidModelOutputError } from './errors';
+import { markDegraded } from './generation';
+import { imageUrl, storeImage } from './image-store';
+import { modelsFor } from './model-policy';
+import { type ModerationDeps, moderateContent } from './moderation';
+import { estimateImageCost, type Nanos } from './pricing';
+import type { StructuredTask } from './providers';
+import { planTask, providersFor, recordVariantFor, type ServedBy, spendFor } from './request-context';
+import { loadTokenCounter } from './tokens';
+import { type Variant, variantField, withVariant } from './variants';
+
+/** The model-policy tasks that make creatives: one at a time, or several in one call. */
+export type CreativeTask = 'creatives' | 'creatives_batch';
+
+/** A creative as cached: everything but the per-response `cache` block. */
+export type CreativeValue = Omit<Creative, 'cache'>;
+
+/**
+ * What identifies a creative request for the cache and for its prompt variant: normalised category,
+ * audience and voice (plus tone and visual), so similar opportunities share one creative.
+ */
+export function creativeFields(request: CreativeRequest) {
+  return {
+    product_category: request.opportunity.product_category,
+    target_audience: request.target_audience,
+    brand_voice: request.brand_voice,
+    tone: request.tone,
+    needs_visual: request.needs_visual,
+  };
+}
+
+/** The cache key parts of a creative request; single, batch and bulk creatives share them. */
+export function creativeKeyParts(
+  env: Env,
+  request: CreativeRequest,
+  variant?: Variant,
+  policyTask: CreativeTask = 'creatives',
+) {
+  const version = `${CREATIVES_PROMPT_VERSION}:${modelsFor(env, policyTask).model}:${env.OPENAI_IMAGE_MODEL}`;
+  return { kind: 'creatives', version, fields: { ...creativeFields(request), ...variantField(variant) } };
+}
+
+/**
+ * One creative on a cache miss: the input moderated, the worst case (copy, its repair, the image)
+ * reserved on the policy's tier, the copy generated and approved, its image made. Anything rejected
+ * is `422 creative_rejected`; what it cost is settled either way and counted for its variant.
+ */
+export async function produceCreative(
+  c: Context<AppEnv>,
+  request: CreativeRequest,
+  variant: Variant | undefined,
+  policyTask: CreativeTask = 'creatives',
+): Promise<{ value: CreativeValue; served: ServedBy }> {
+  await moderateCreativeInput(c, request);
+  const task = withVariant(creativeTask(request), variant);
+  const plan = await planTask(c, policyTask, task, request.needs_visual ? await imageWorstCase(c, task) : 0);
+  const { prices } = configOf(c.get('env'));
+  // Everything billed so far, settled whether the creative is approved or rejected.
+  let billed = 0;
+  try {
+    const made = await spendFor(c).run(
+      plan.estimate,
+      async (tier) => {
+        const copy = await providersFor(c).structured(plan.taskFor(tier));
+        billed += actualCost(prices, copy.model, copy.usage);
+        const value = await approveCreative(c, copy.data, request.needs_visual, (n) => (billed += n));
+        return {
+          value: markDegraded(value, tier.degraded),
+          served: { provider: copy.provider, model: copy.model },
+        };
+      },
+      { value: () => billed, error: () => billed },
+    );
+    recordVariantFor(c, variant, { costNanos: billed, rejected: false });
+    return made;
+  } catch (err) {
+    if (isRejection(err)) recordVariantFor(c, variant, { costNanos: billed, rejected: true });
+    throw err;
+  }
+}
+
+/** Whether a generation's output was unusable: rejected by moderation, or invalid after its repair. */
+export function isRejection(err: unknown): boolean {
+  return err instanceof CreativeRejectedError || err instanceof InvalidModelOutputError;
+}
+
+function moderationDeps(c: Context<AppEnv>): ModerationDeps {
+  const env = c.get('env');
+  return {
+    providers: providersFor(c),
+    rules: configOf(env).moderation,
+    failClosed: env.MODERATION_FAIL_CLOSED,
+    log: c.get('log'),
+  };
+}
+
+/** The client's opportunity text through all three layers: flagged → `400 content_policy_violation`. */
+export async function moderateCreativeInput(c: Context<AppEnv>, request: CreativeRequest): Promise<void> {
+  const input = [request.opportunity.description, request.target_audience, request.brand_voice].join('\n');
+  assertInputApproved((await moderateContent(moderationDeps(c), { text: input })).verdict, 'opportunity');
+}
+
+/** The worst case of one creative image whose prompt the copy task writes. */
+export async function imageWorstCase(c: Context<AppEnv>, task: StructuredTask<unknown>): Promise<Nanos> {
+  const env = c.get('env');
+  const { countTextTokens } = await loadTokenCounter();
+  return estimateImageCost(
+    priceOf(configOf(env).prices, env.OPENAI_IMAGE_MODEL),
+    countTextTokens(task.instructions) + 400,
+    CREATIVE_IMAGE.size,
+    CREATIVE_IMAGE.quality,
+  );
+}
+
+/**
+ * Generated copy through all three layers, then (when asked) its image: generated, moderated and
+ * stored. `bill` is told every cost as it is incurred, so a rejection still settles what was spent.
+ */
+export async function approveCreative(
+  c: Context<AppEnv>,
+  copy: CreativeOutput,
+  needsVisual: boolean,
+  bill: (nanos: Nanos) => void,
+): Promise<CreativeValue> {
+  const text = `${copy.copy}\n${copy.call_to_action}\n${copy.image_prompt}`;
+  const { verdict } = await moderateContent(moderationDeps(c), { text });
+  assertCreativeApproved(verdict, 'copy');
+  const visual = needsVisual ? await produceImage(c, copy.image_prompt, bill) : null;
+  return {
+    ...copy,
+    image: visual?.image ?? null,
+    // Which layers looked: the text's verdict, with OpenAI 'unavailable' if it missed the image.
+    moderation: {
+      approved: true,
+      checked: {
+        ...verdict.checked,
+        ...(visual?.openai === 'unavailable' ? { openai: 'unavailable' } : {}),
+      },
+    },
+  };
+}
+
+/** Generates, moderates and stores the image; only an approved image gets a durable URL. */
+async function produceImage(c: Context<AppEnv>, prompt: string, bill: (nanos: Nanos) => void) {
+  const env = c.get('env');
+  const generated = await providersFor(c).image({ prompt, ...CREATIVE_IMAGE });
+  bill(actualCost(configOf(env).prices, generated.model, generated.value.usage));
+  const dataUrl = `data:image/png;base64,${toBase64(generated.value.bytes)}`;
+  const { verdict } = await moderateContent(moderationDeps(c), { imageUrls: [dataUrl] });
+  assertCreativeApproved(verdict, 'image');
+  const stored = await storeImage(c.env.IMAGES, generated.value.bytes, {
+    model: generated.model,
+    size: generated.value.size,
+    prompt,
+  });
+  const image = {
+    id: stored.id,
+    url: imageUrl(new URL(c.req.url).origin, stored.id),
+    model: generated.model,
+    size: generated.value.size,
+  };
+  return { image, openai: verdict.checked.openai };
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000)
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}

@@ -1,0 +1,72 @@
+/**
+ * One structured generation as an endpoint runs it: planned under the task's model policy, paid for
+ * through the budget (on the cheaper tier when the reservation says so), its variant's outcome
+ * counted. Endpoints add their own moderation and caching around it.
+ */
+import type { Context } from 'hono';
+import type { AppEnv } from './app';
+import { configOf } from './config';
+import { structuredCost } from './domain/cost';
+import type { Task } from './env';
+import { InvalidModelOutputError } from './errors';
+import type { Nanos } from './pricing';
+import type { StructuredTask } from './providers';
+import {
+  type MaybeDegraded,
+  planTask,
+  providersFor,
+  recordVariantFor,
+  type ServedBy,
+  spendFor,
+} from './request-context';
+import type { Variant } from './variants';
+
+export interface Generated<T> {
+  data: T;
+  served: ServedBy;
+  /** Made on the policy's cheaper model because the day's spend passed the alert threshold. */
+  degraded: boolean;
+  costNanos: Nanos;
+}
+
+/** Reserves, generates and settles `task` for `policyTask`; an output invalid after repair counts as rejected. */
+export async function generateFor<T>(
+  c: Context<AppEnv>,
+  policyTask: Task,
+  task: StructuredTask<T>,
+  variant?: Variant,
+): Promise<Generated<T>> {
+  const { prices } = configOf(c.get('env'));
+  const providers = providersFor(c);
+  const plan = await planTask(c, policyTask, task);
+  let model = '';
+  const cost = structuredCost(prices, () => model);
+  try {
+    const generated = await spendFor(c).run(
+      plan.estimate,
+      async (tier) => {
+        const tiered = plan.taskFor(tier);
+        model = tiered.model ?? '';
+        return { ...(await providers.structured(tiered)), degraded: tier.degraded };
+      },
+      cost,
+    );
+    const costNanos = cost.value(generated);
+    recordVariantFor(c, variant, { costNanos, rejected: false });
+    return {
+      data: generated.data,
+      served: { provider: generated.provider, model: generated.model },
+      degraded: generated.degraded,
+      costNanos,
+    };
+  } catch (err) {
+    if (err instanceof InvalidModelOutputError)
+      recordVariantFor(c, variant, { costNanos: cost.error(err), rejected: true });
+    throw err;
+  }
+}
+
+/** `value`, marked when it was made on a degraded model (the mark is cached with it). */
+export function markDegraded<T extends object>(value: T, degraded: boolean): T & MaybeDegraded {
+  return degraded ? { ...value, degraded: true } : value;
+}

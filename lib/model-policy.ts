@@ -1,0 +1,22 @@
+/**
+ * Which model serves each task (MODEL_POLICY), and the cheaper one it degrades to once the day's spend
+ * passes the alert threshold. Only the primary's model is chosen here: backups keep the models they
+ * were configured with.
+ */
+import type { Env, Task } from './env';
+
+export interface TaskModels {
+  /** The primary's model for the task. */
+  model: string;
+  /** The model to use past the alert threshold; undefined when the task never degrades. */
+  degradeTo?: string;
+}
+
+/** The models of `task`: the policy's, else OPENAI_VISION_MODEL for vision and OPENAI_TEXT_MODEL for the rest. */
+export function modelsFor(env: Env, task: Task): TaskModels {
+  const policy = env.MODEL_POLICY[task];
+  const model = policy?.model ?? (task === 'vision' ? env.OPENAI_VISION_MODEL : env.OPENAI_TEXT_MODEL);
+  return policy?.degrade_to && policy.degrade_to !== model
+    ? { model, degradeTo: policy.degrade_to }
+    : { model };
+}
