@@ -5,6 +5,7 @@ import { createDeps, type IsolateState, newIsolateState } from '../lib/deps';
 import { protect } from '../lib/guards';
 import { type CronJob, runScheduled } from '../lib/scheduled';
 import { adminKeys } from './admin-keys';
+import { adminVariants } from './admin-variants';
 import { budget } from './budget';
 import { creatives } from './creatives';
 import { creativesBatch } from './creatives-batch';
@@ -42,6 +43,7 @@ export function createGateway(makeDeps: MakeDeps) {
     root,
     health,
     adminKeys,
+    adminVariants,
     budget,
     imagesAnalyze,
     images,

@@ -143,6 +143,30 @@ describe('createBudget under concurrency (two isolates)', () => {
   });
 });
 
+describe('createBudget fallback tier under concurrency', () => {
+  it('100 concurrent callers with a fallback never pass the limit, and degrade only when the full amount would not fit', async () => {
+    const names = uniqueScopes();
+    const clock = { ms: T0 };
+    const a = isolate(clock, names);
+    const b = isolate(clock, names);
+    const limit = 40 * E + E / 2;
+    const scopes = [{ scope: names.globalScope, limit }];
+    const fallback = { amount: E / 4, above: 1_000 * E };
+    const results = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => (i % 2 ? a : b).budget.reserve(scopes, E, { fallback })),
+    );
+    const held = results.flatMap((r) => (r.ok ? [r.reservation.amount] : []));
+    const total = held.reduce((sum, x) => sum + x, 0);
+    expect(total).toBeLessThanOrEqual(limit);
+    // 40 full reservations leave E/2: room for exactly two fallbacks; the rest is refused.
+    expect(results.filter((r) => r.ok && !r.degraded)).toHaveLength(40);
+    expect(results.filter((r) => r.ok && r.degraded)).toHaveLength(2);
+    expect(total).toBe(limit);
+    const state = await a.budget.read([names.globalScope]);
+    expect(state.scopes[0]?.reservedNanos).toBe(total);
+  });
+});
+
 describe('createBudget alerts', () => {
   it('fires each threshold in exactly one of 20 concurrent settles, not again that day, and again the next day', async () => {
     const clock = { ms: T0 };

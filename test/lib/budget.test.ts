@@ -228,6 +228,67 @@ function evalsha(script: LuaScript, keys: string[], argc: number) {
   return ['evalsha', script.sha1, keys.length, ...keys, ...Array(argc).fill(expect.anything())];
 }
 
+describe('createBudget fallback tier (degrading to a cheaper model)', () => {
+  it('reserves the full amount below the threshold and the fallback once spend has reached it', async () => {
+    const { budget, globalScope } = setup();
+    const scopes = [{ scope: globalScope, limit: 100 * E }];
+    const fallback = { amount: E, above: 5 * E };
+    const below = await budget.reserve(scopes, 6 * E, { fallback });
+    expect(below).toMatchObject({ ok: true, degraded: false, reservation: { amount: 6 * E } });
+    // Money merely reserved does not degrade (only spend counts, as for the alerts)...
+    const reservedOnly = await budget.reserve(scopes, 4 * E, { fallback });
+    expect(reservedOnly).toMatchObject({ ok: true, degraded: false });
+    await budget.release(held(reservedOnly));
+    // ...spend does.
+    await budget.settle(held(below), 5 * E);
+    const past = await budget.reserve(scopes, 4 * E, { fallback });
+    expect(past).toMatchObject({ ok: true, degraded: true, reservation: { amount: E } });
+    expect((await budget.read([globalScope])).scopes[0]).toMatchObject({
+      spentNanos: 5 * E,
+      reservedNanos: E,
+    });
+  });
+
+  it('falls back when the full amount no longer fits, and refuses only when neither does', async () => {
+    const { budget, globalScope, key } = setup();
+    const scopes = [
+      { scope: globalScope, limit: 10 * E },
+      { scope: key('a'), limit: 3 * E },
+    ];
+    const fallback = { amount: E, above: 100 * E };
+    expect(await budget.reserve(scopes, 2 * E, { fallback })).toMatchObject({ ok: true, degraded: false });
+    // 2 of the key's 3 are held: the full 2 does not fit, the fallback 1 does.
+    const second = await budget.reserve(scopes, 2 * E, { fallback });
+    expect(second).toMatchObject({ ok: true, degraded: true, reservation: { amount: E } });
+    expect(await budget.reserve(scopes, 2 * E, { fallback })).toMatchObject({
+      ok: false,
+      scope: key('a'),
+      spentNanos: 0,
+      reservedNanos: 3 * E,
+    });
+    // A settled fallback reservation gives back exactly what it held.
+    await budget.settle(held(second), E / 2);
+    expect((await budget.read([key('a')])).scopes[0]).toMatchObject({
+      spentNanos: E / 2,
+      reservedNanos: 2 * E,
+    });
+  });
+
+  it('never degrades without a fallback, and checks the fallback before touching Redis', async () => {
+    const { budget, globalScope, requests } = setup();
+    const scopes = [{ scope: globalScope, limit: 10 * E }];
+    expect(await budget.reserve(scopes, 11 * E)).toMatchObject({ ok: false });
+    const sent = requests.length;
+    await expect(budget.reserve(scopes, E, { fallback: { amount: -1, above: 0 } })).rejects.toThrow(
+      RangeError,
+    );
+    await expect(budget.reserve(scopes, E, { fallback: { amount: 1, above: 0.5 } })).rejects.toThrow(
+      RangeError,
+    );
+    expect(requests.length).toBe(sent);
+  });
+});
+
 describe('createBudget round trips', () => {
   it('sends one EVALSHA in one HTTP request per reserve, settle, release and read', async () => {
     const { budget, requests, globalScope, key } = setup();

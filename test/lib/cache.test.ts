@@ -39,6 +39,19 @@ describe('createCache get and set', () => {
     expect((await cache.get(k3))?.value).toEqual([1, '2', null]);
   });
 
+  it("getOrProduce keeps a value for its own shorter ttlSeconds, never longer than the cache's", async () => {
+    const { cache, redis, settle } = isolate();
+    const [short, long] = await Promise.all([testKey(), testKey()]);
+    await cache.getOrProduce(short, producer({ value: 1, cacheable: true, ttlSeconds: 30 }).produce);
+    await cache.getOrProduce(long, producer({ value: 2, cacheable: true, ttlSeconds: 10_000 }).produce);
+    await settle();
+    const [t1, t2] = await Promise.all([redis.ttl(short), redis.ttl(long)]);
+    expect(t1).toBeGreaterThan(25);
+    expect(t1).toBeLessThanOrEqual(30);
+    expect(t2).toBeGreaterThan(595);
+    expect(t2).toBeLessThanOrEqual(600);
+  });
+
   it('sets the TTL given to set, else ttlSeconds, and getOrProduce stores with ttlSeconds', async () => {
     const { cache, redis, settle } = isolate();
     const [k1, k2, k3] = await Promise.all([testKey(), testKey(), testKey()]);

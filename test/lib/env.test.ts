@@ -44,6 +44,10 @@ describe('parseEnv', () => {
       MODERATION_RULES: undefined,
       EMBEDDING_DIMENSIONS: 1024,
       EMBEDDING_CACHE_TTL_SECONDS: 2_592_000,
+      CREATIVES_BATCH_MAX_ITEMS: 10,
+      MODEL_POLICY: {},
+      PROMPT_VARIANTS: {},
+      BULK_MAX_ITEMS: 1000,
       backups: [],
       ADMIN_API_KEY: undefined,
       KEY_RATE_LIMIT_RPM: 60,
@@ -103,6 +107,12 @@ describe('parseEnv', () => {
     ['CACHE_SHARED_NAMESPACE', 'yes'],
     ['MODERATION_RULES', '{not json'],
     ['PRICING_OVERRIDES', '{"gpt-x":{"kind":"video"}}'],
+    ['MODEL_POLICY', '{"summaries":{"model":"gpt-x"}}'],
+    ['MODEL_POLICY', '{"creatives":{"degrade_to":""}}'],
+    ['PROMPT_VARIANTS', '{"creatives":[{"name":"a","weight":0}]}'],
+    ['PROMPT_VARIANTS', '{"creatives":[{"name":"a","weight":1},{"name":"a","weight":1}]}'],
+    ['PROMPT_VARIANTS', '{"creatives":[{"name":"Has Spaces","weight":1}]}'],
+    ['CREATIVES_BATCH_MAX_ITEMS', '51'],
   ])('rejects %s=%s with a problem naming the variable but not the value', (name, value) => {
     const problems = problemsOf({ ...REQUIRED, [name]: value });
     expect(problems).toHaveLength(1);
