@@ -1,0 +1,22 @@
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const SCRIPT = fileURLToPath(new URL('../../bench/batching-tokens.ts', import.meta.url));
+const RESULT = new URL('../../bench/results/batching-tokens.json', import.meta.url);
+
+describe('bench/batching-tokens.ts', () => {
+  it('runs under plain node and shows one batched call using fewer input tokens than ten single calls', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, [SCRIPT]);
+    expect(stdout).toContain('| 1 × POST /v1/creatives/batch |');
+    const result = JSON.parse(await readFile(RESULT, 'utf8'));
+    expect(result.single.calls).toBe(10);
+    expect(result.batched.calls).toBe(1);
+    // The instructions and schema go once instead of ten times.
+    expect(result.batched.input_tokens * 2).toBeLessThan(result.single.input_tokens);
+    // The answer carries the same ten creatives either way, give or take the array around them.
+    expect(Math.abs(result.batched.output_tokens - result.single.output_tokens)).toBeLessThan(40);
+  });
+});
