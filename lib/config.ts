@@ -1,11 +1,17 @@
+import type { BreakerOptions } from './breaker';
 import type { Env } from './env';
 import { createModerationRules, type ModerationRules } from './moderation';
 import { createPriceTable, type PriceTable } from './pricing';
+import type { RetryPolicy } from './providers/retry';
 
 /** Settings derived from env that cost something to build; built once per env object. */
 export interface Config {
   prices: PriceTable;
   moderation: ModerationRules;
+  /** The shared circuit breakers' settings. */
+  breaker: BreakerOptions;
+  /** Retries of one upstream call. */
+  retry: RetryPolicy;
 }
 
 const built = new WeakMap<Env, Config>();
@@ -20,6 +26,17 @@ export function configOf(env: Env): Config {
   const config: Config = {
     prices: createPriceTable(env.PRICING_OVERRIDES),
     moderation: createModerationRules(env.MODERATION_RULES),
+    breaker: {
+      failureThreshold: env.OPENAI_CIRCUIT_BREAKER_FAILURES,
+      openSeconds: env.OPENAI_CIRCUIT_BREAKER_TIMEOUT,
+      // A probe may take a whole attempt; only after that may another isolate probe.
+      probeLeaseMs: env.OPENAI_TIMEOUT_SECONDS * 1000 + 5000,
+    },
+    retry: {
+      maxRetries: env.OPENAI_MAX_RETRIES,
+      baseDelayMs: env.OPENAI_RETRY_BASE_MS,
+      maxDelayMs: env.OPENAI_RETRY_MAX_DELAY_MS,
+    },
   };
   built.set(env, config);
   return config;

@@ -68,6 +68,13 @@ export class NotFoundError extends GatewayError {
   override readonly type = 'not_found_error';
   static override readonly defaultCode = 'not_found';
 }
+/** The request conflicts with the resource's state, e.g. cancelling a job that has finished. */
+export class ConflictError extends GatewayError {
+  override readonly status = 409;
+  override readonly type = 'invalid_request_error';
+  static override readonly defaultCode = 'conflict';
+}
+
 export class RequestTooLargeError extends GatewayError {
   override readonly status = 413;
   override readonly type = 'invalid_request_error';

@@ -4,7 +4,7 @@
  * response. Fails closed: without a reservation nothing is called.
  */
 import type { BudgetAlert } from './alerts';
-import type { Budget, BudgetScope, Nanos } from './budget';
+import type { Budget, BudgetScope, Nanos, Reservation, ReserveResult } from './budget';
 import { BudgetExceededError } from './errors';
 import type { Logger } from './log';
 import { nanosToUsd } from './pricing';
@@ -55,27 +55,11 @@ export interface Spender {
 }
 
 export function createSpender(deps: SpendDeps, options: SpendOptions): Spender {
-  const settle = (reservation: Parameters<Budget['settle']>[0], actual: Nanos) =>
+  const settle = (reservation: Reservation, actual: Nanos) =>
     deps.defer(
-      deps.budget
-        .settle(reservation, actual, { alertThresholds: [options.alertThresholdNanos, options.limitNanos] })
-        .then(async (result) => {
-          if (result.overrun) {
-            deps.log.error('spend exceeded its reservation', { reserved: reservation.amount, actual });
-          }
-          for (const threshold of result.crossed) {
-            await deps.alert({
-              day: reservation.day,
-              level: threshold >= options.limitNanos ? 'limit' : 'threshold',
-              thresholdUsd: nanosToUsd(threshold),
-              spentUsd: nanosToUsd(result.spentNanos),
-              limitUsd: nanosToUsd(options.limitNanos),
-            });
-          }
-        })
-        .catch((err: unknown) =>
-          deps.log.error('budget settle failed; the lease will expire', { cause: err }),
-        ),
+      settleWithAlerts(deps, options, reservation, actual).catch((err: unknown) =>
+        deps.log.error('budget settle failed; the lease will expire', { cause: err }),
+      ),
     );
 
   return {
@@ -88,15 +72,7 @@ export function createSpender(deps: SpendDeps, options: SpendOptions): Spender {
         tiered ? { fallback: { amount: tiered.degraded, above: options.alertThresholdNanos } } : {},
       );
       if (!reserved.ok) {
-        const retryAfter = Math.max(1, Math.ceil((Date.parse(reserved.resetsAt) - deps.now()) / 1000));
-        throw new BudgetExceededError({
-          message:
-            `The daily budget of ${options.describe(reserved.scope)} cannot cover this request: ` +
-            `$${usd(reserved.spentNanos)} spent and $${usd(reserved.reservedNanos)} reserved of ` +
-            `$${usd(reserved.limitNanos)}, this call may cost up to $${usd(tiered ? tiered.degraded : full)}. ` +
-            `It resets at ${reserved.resetsAt}.`,
-          retryAfter,
-        });
+        throw budgetRefusal(reserved, tiered ? tiered.degraded : full, options.describe, deps.now());
       }
       let value: Awaited<ReturnType<typeof work>>;
       try {
@@ -111,6 +87,51 @@ export function createSpender(deps: SpendDeps, options: SpendOptions): Spender {
       return value;
     },
   };
+}
+
+/**
+ * Records `actual` against a reservation and sends the alerts this settle crossed first (each threshold
+ * fires once a day across all isolates). Rejects when the budget store is unavailable.
+ */
+export async function settleWithAlerts(
+  deps: Pick<SpendDeps, 'log' | 'alert'> & { budget: Pick<Budget, 'settle'> },
+  thresholds: Pick<SpendOptions, 'alertThresholdNanos' | 'limitNanos'>,
+  reservation: Reservation,
+  actual: Nanos,
+): Promise<void> {
+  const result = await deps.budget.settle(reservation, actual, {
+    alertThresholds: [thresholds.alertThresholdNanos, thresholds.limitNanos],
+  });
+  if (result.overrun)
+    deps.log.error('spend exceeded its reservation', { reserved: reservation.amount, actual });
+  for (const threshold of result.crossed) {
+    await deps.alert({
+      day: reservation.day,
+      level: threshold >= thresholds.limitNanos ? 'limit' : 'threshold',
+      thresholdUsd: nanosToUsd(threshold),
+      spentUsd: nanosToUsd(result.spentNanos),
+      limitUsd: nanosToUsd(thresholds.limitNanos),
+    });
+  }
+}
+
+/** The 429 for a reservation that did not fit, naming the scope, its figures and when it resets. */
+export function budgetRefusal(
+  refused: Extract<ReserveResult, { ok: false }>,
+  amount: Nanos,
+  describe: (scope: string) => string,
+  now: number,
+  /** What was refused and how its worst case was priced: `this request` and `this call may cost`. */
+  wording: { refused: string; costs: string } = { refused: 'this request', costs: 'this call may cost' },
+): BudgetExceededError {
+  return new BudgetExceededError({
+    message:
+      `The daily budget of ${describe(refused.scope)} cannot cover ${wording.refused}: ` +
+      `$${usd(refused.spentNanos)} spent and $${usd(refused.reservedNanos)} reserved of ` +
+      `$${usd(refused.limitNanos)}, ${wording.costs} up to $${usd(amount)}. ` +
+      `It resets at ${refused.resetsAt}.`,
+    retryAfter: Math.max(1, Math.ceil((Date.parse(refused.resetsAt) - now) / 1000)),
+  });
 }
 
 const usd = (nanos: Nanos) => nanosToUsd(nanos).toFixed(nanos < 10_000_000 ? 6 : 2);

@@ -6,7 +6,16 @@ export const SIM_ENDPOINTS = [
   '/v1/images/generations',
   '/v1/embeddings',
   '/v1/models',
+  '/v1/files',
+  '/v1/files/{file_id}',
+  '/v1/files/{file_id}/content',
+  '/v1/batches',
+  '/v1/batches/{batch_id}',
+  '/v1/batches/{batch_id}/cancel',
 ] as const;
+
+/** How a batch ends when nobody cancels it. */
+export const BATCH_OUTCOMES = ['completed', 'failed', 'expired'] as const;
 
 /** Every fault kind, in the order the docs list them. */
 export const FAULT_KINDS = ['status', 'timeout', 'drop', 'malformed', 'schema_violation', 'refusal'] as const;
@@ -44,28 +53,55 @@ export interface SimFault {
 export interface SimConfig {
   /** Delay added before every answer. @default 0 */
   latency_ms?: number;
+  /** Pause between the events of a streamed answer, so clients can watch a stream arrive. @default 0 */
+  stream_interval_ms?: number;
   /** Checked in order; the first one that matches and wins its `rate` roll applies. @default [] */
   faults?: SimFault[];
   /** Words that make /v1/moderations flag text. @default DEFAULT_FLAGGED_TERMS */
   moderation?: { flagged_terms?: string[]; flag_images?: boolean };
+  /** How batches created under this config run; each batch keeps the values it was created with. */
+  batch?: SimBatchConfig;
+}
+
+/** Batch timing and outcome, so tests can drive a batch through its states. */
+export interface SimBatchConfig {
+  /**
+   * How long a batch runs. 0: it has ended at the first look after creation. Otherwise it is `in_progress`
+   * with `request_counts` growing linearly until this much time has passed. @default 0
+   */
+  duration_ms?: number;
+  /**
+   * How it ends: `completed`; `failed` (at the first look, with a token-limit error and no output); or
+   * `expired` (after `duration_ms`, with the first half of its lines done and the rest in the error file as
+   * `batch_expired`). @default 'completed'
+   */
+  outcome?: (typeof BATCH_OUTCOMES)[number];
 }
 
 /** A validation outcome: the value, or a message for the 400. */
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; message: string };
 
-const CONFIG_KEYS = new Set(['latency_ms', 'faults', 'moderation']);
+const CONFIG_KEYS = new Set(['latency_ms', 'stream_interval_ms', 'faults', 'moderation', 'batch']);
 const FAULT_KEYS = new Set(['kind', 'rate', 'endpoint', 'status', 'code', 'retry_after_s', 'times']);
 
 /** Validates a whole config (the body of `POST /_sim/config`); unknown keys are rejected to catch typos. */
 export function parseSimConfig(input: unknown): ParseResult<SimConfig> {
   if (!isRecord(input)) return fail('config must be a JSON object');
   const unknown = Object.keys(input).find((key) => !CONFIG_KEYS.has(key));
-  if (unknown) return fail(`unknown config field '${unknown}' (expected latency_ms, faults, moderation)`);
+  if (unknown)
+    return fail(
+      `unknown config field '${unknown}' (expected latency_ms, stream_interval_ms, faults, moderation, batch)`,
+    );
   const config: SimConfig = {};
   if (input.latency_ms !== undefined) {
     const latency = parseLatency(input.latency_ms);
     if (!latency.ok) return latency;
     config.latency_ms = latency.value;
+  }
+  if (input.stream_interval_ms !== undefined) {
+    const interval = parseLatency(input.stream_interval_ms);
+    if (!interval.ok) return fail('stream_interval_ms must be a non-negative number');
+    config.stream_interval_ms = interval.value;
   }
   if (input.faults !== undefined) {
     const faults = parseFaults(input.faults);
@@ -95,7 +131,29 @@ export function parseSimConfig(input: unknown): ParseResult<SimConfig> {
       ...(flagImages === undefined ? {} : { flag_images: flagImages }),
     };
   }
+  if (input.batch !== undefined) {
+    const batch = parseBatchConfig(input.batch);
+    if (!batch.ok) return batch;
+    config.batch = batch.value;
+  }
   return { ok: true, value: config };
+}
+
+function parseBatchConfig(input: unknown): ParseResult<SimBatchConfig> {
+  if (!isRecord(input) || Object.keys(input).some((key) => key !== 'duration_ms' && key !== 'outcome')) {
+    return fail("batch must be an object with only 'duration_ms' and 'outcome'");
+  }
+  const { duration_ms, outcome } = input;
+  if (
+    duration_ms !== undefined &&
+    !(typeof duration_ms === 'number' && Number.isFinite(duration_ms) && duration_ms >= 0)
+  ) {
+    return fail('batch.duration_ms must be a non-negative number of milliseconds');
+  }
+  if (outcome !== undefined && !BATCH_OUTCOMES.includes(outcome as SimBatchConfig['outcome'] & string)) {
+    return fail(`batch.outcome must be one of ${BATCH_OUTCOMES.join(', ')}`);
+  }
+  return { ok: true, value: input as SimBatchConfig };
 }
 
 /** A non-negative latency in ms; numeric strings (env vars, headers) are accepted. */

@@ -6,6 +6,11 @@ const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 /** The whole request body as UTF-8; 413 past MAX_BODY_BYTES. */
 export async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readBytes(req)).toString('utf8');
+}
+
+/** The whole request body as bytes (multipart uploads are binary-safe); 413 past MAX_BODY_BYTES. */
+export async function readBytes(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -13,7 +18,7 @@ export async function readBody(req: IncomingMessage): Promise<string> {
     if (size > MAX_BODY_BYTES) throw new SimHttpError(413, 'Request body too large.');
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 /** A JSON answer with content-length; a no-op when the client is already gone. */
@@ -31,6 +36,19 @@ export function sendJson(
     'content-length': String(Buffer.byteLength(payload)),
   });
   res.end(payload);
+}
+
+/** Raw bytes with their content type (file downloads); a no-op when the client is already gone. */
+export function sendBytes(
+  res: ServerResponse,
+  status: number,
+  body: Buffer,
+  contentType: string,
+  headers: Record<string, string> = {},
+): void {
+  if (res.destroyed) return;
+  res.writeHead(status, { ...headers, 'content-type': contentType, 'content-length': String(body.length) });
+  res.end(body);
 }
 
 /** A named SSE event as the Responses API sends it. */

@@ -1,7 +1,16 @@
 /**
  * An OpenAI-compatible HTTP server with fault injection, for tests, benchmarks, failure drills and keyless
  * local development. Endpoints (bearer auth required, any non-empty key): POST /v1/responses,
- * /v1/chat/completions, /v1/moderations, /v1/images/generations, /v1/embeddings; GET /v1/models.
+ * /v1/chat/completions, /v1/moderations, /v1/images/generations, /v1/embeddings; GET /v1/models; the Files
+ * API (POST /v1/files as multipart, GET /v1/files/{id}, GET /v1/files/{id}/content, DELETE /v1/files/{id})
+ * and the Batch API (POST /v1/batches, GET /v1/batches, GET /v1/batches/{id}, POST /v1/batches/{id}/cancel).
+ *
+ * Batches run their lines through the endpoints' own handlers and write output and error files with the
+ * lines in reverse input order (OpenAI promises no order), with `request_counts` and `usage` summed from the
+ * answers. The config's `batch: { duration_ms, outcome }` (per key, like faults) sets how long a batch runs
+ * (0, the default: ended at the first retrieve) and how it ends (`completed`, `failed`, `expired`); a cancel
+ * answers `cancelling` and the next retrieve `cancelled`, with the lines finished by then. Files and batches
+ * are shared by all keys, as in one OpenAI project. Lines a batch runs are not counted in `/_sim/stats`.
  *
  * Output is deterministic: the same model, input and schema give the same content (ids and timestamps
  * still differ). Structured outputs return JSON valid against the requested schema, built from the
@@ -22,6 +31,9 @@
  * with `?key=<api key>` (see control.ts). `schema_violation` and `refusal` apply only where text is generated
  * (responses and chat; `schema_violation` only when a schema is requested, in `response_format`/`text.format`
  * or in a chat prompt).
+ *
+ * A config's `stream_interval_ms` writes a streamed answer's events that far apart, so a client can watch a
+ * stream arrive (and a proxy be caught buffering one); a `drop` still cuts such a stream in half.
  *
  * A fault with `times: n` applies to the next n requests it matches (and wins its `rate` roll), then is spent
  * and skipped; it stays listed in `GET /_sim/config` with `remaining: 0`. Each config scope counts its own

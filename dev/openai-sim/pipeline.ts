@@ -13,14 +13,18 @@ import { deliver } from './delivery.ts';
 import { SimHttpError } from './errors.ts';
 import { CONTENT_FAULTS, pickFault, statusFaultResponse } from './faults.ts';
 import type { ContentFault } from './generate.ts';
-import { bearerToken, headerValue, readBody, sendJson } from './http.ts';
+import { bearerToken, headerValue, readBytes, sendJson } from './http.ts';
 import { DEFAULT_FLAGGED_TERMS } from './moderation-terms.ts';
+import { parseMultipart } from './multipart.ts';
 import type { RouteContext, SimRoute } from './routes.ts';
 import type { SimState } from './state.ts';
+import type { SimStorage } from './storage.ts';
 
 /** What the pipeline needs from the server. */
 export interface ApiDeps {
   state: SimState;
+  /** Files and batches. */
+  storage: SimStorage;
   routes: readonly SimRoute[];
   /** Response headers common to every answer (request id, processing time, rate limits). */
   headers(apiKey: string, tokens: number): Record<string, string>;
@@ -48,10 +52,11 @@ export async function handleApi(
 ): Promise<void> {
   const apiKey = bearerToken(req);
   if (!apiKey) throw new SimHttpError(401, MISSING_KEY_MESSAGE, { code: 'invalid_api_key' });
-  const route = deps.routes.find((candidate) => candidate.matches(url.pathname));
-  if (!route || route.method !== req.method)
-    throw new SimHttpError(404, `Invalid URL (${req.method} ${url.pathname})`);
-  const body = route.method === 'POST' ? parseJsonBody(await readBody(req)) : {};
+  const route = deps.routes.find(
+    (candidate) => candidate.method === req.method && candidate.matches(url.pathname),
+  );
+  if (!route) throw new SimHttpError(404, `Invalid URL (${req.method} ${url.pathname})`);
+  const body = await readRequestBody(req, route);
   const config = deps.state.configFor(apiKey);
   const supports = (kind: SimFaultKind) =>
     !CONTENT_FAULTS.includes(kind) || !!route.supportsFault?.(kind, body);
@@ -66,8 +71,13 @@ export async function handleApi(
   const latency = headerLatency(req) ?? config.latency_ms ?? 0;
   if (latency > 0) await sleep(latency, undefined, { signal: deps.signal });
   if (fault && answeredByFault(req, res, fault, body, deps.headers(apiKey, 0))) return;
-  const result = route.handle(body, routeContext(config, fault), url.pathname);
-  deliver(res, result, deps.headers(apiKey, result.tokens), fault?.kind);
+  const ctx = routeContext(config, fault, {
+    storage: deps.storage,
+    routes: deps.routes,
+    query: url.searchParams,
+  });
+  const result = route.handle(body, ctx, url.pathname);
+  deliver(res, result, deps.headers(apiKey, result.tokens), fault?.kind, config.stream_interval_ms);
 }
 
 /** Handles the faults that replace the answer entirely; true when nothing more should be sent. */
@@ -91,16 +101,34 @@ function answeredByFault(
   return false;
 }
 
-function routeContext(config: SimConfig, fault: SimFault | undefined): RouteContext {
+function routeContext(
+  config: SimConfig,
+  fault: SimFault | undefined,
+  shared: Pick<RouteContext, 'storage' | 'routes' | 'query'>,
+): RouteContext {
   const contentFault =
     fault && CONTENT_FAULTS.includes(fault.kind) ? (fault.kind as ContentFault) : undefined;
+  const nowMs = Date.now();
   return {
     contentFault,
     flaggedTerms: config.moderation?.flagged_terms ?? DEFAULT_FLAGGED_TERMS,
     flagImages: config.moderation?.flag_images ?? false,
-    nowSeconds: Math.floor(Date.now() / 1000),
+    nowSeconds: Math.floor(nowMs / 1000),
+    nowMs,
     newId: (prefix) => `${prefix}${randomBytes(12).toString('hex')}`,
+    config,
+    ...shared,
   };
+}
+
+/** The body as the route reads it: JSON (the default), a multipart upload, or none (GET, DELETE, cancel). */
+async function readRequestBody(req: IncomingMessage, route: SimRoute): Promise<Record<string, unknown>> {
+  const kind = route.method === 'POST' ? (route.body ?? 'json') : 'none';
+  if (kind === 'none') return {};
+  const bytes = await readBytes(req);
+  return kind === 'multipart'
+    ? parseMultipart(bytes, headerValue(req, 'content-type'))
+    : parseJsonBody(bytes.toString('utf8'));
 }
 
 function parseJsonBody(raw: string): Record<string, unknown> {

@@ -1,5 +1,6 @@
-import type { SimFaultKind } from './config.ts';
+import type { SimConfig, SimFaultKind } from './config.ts';
 import type { ContentFault } from './generate.ts';
+import type { SimStorage } from './storage.ts';
 
 /** What a route handler knows besides the request body. */
 export interface RouteContext {
@@ -11,21 +12,37 @@ export interface RouteContext {
   flagImages: boolean;
   /** Unix seconds, for `created` fields. */
   nowSeconds: number;
+  /** The same instant in milliseconds, for batch progress. */
+  nowMs: number;
+  /** The request's query string (list endpoints page with it). */
+  query: URLSearchParams;
   /** A new random id with `prefix` (ids are unique; only content is deterministic). */
   newId(prefix: string): string;
+  /** The config this request runs under: its key's scoped config, else the global one. */
+  config: SimConfig;
+  /** Uploaded files and batches, kept in memory for the simulator's lifetime. */
+  storage: SimStorage;
+  /** Every route, so that a batch can answer each line with the handler its `url` names. */
+  routes: readonly SimRoute[];
 }
 
-/** A handler's answer: a JSON body, or pre-rendered SSE frames. `tokens` feeds the rate-limit headers. */
+/**
+ * A handler's answer: a JSON body, pre-rendered SSE frames, or raw bytes (file content). `tokens` feeds the
+ * rate-limit headers.
+ */
 export type RouteResult =
   | { kind: 'json'; body: unknown; tokens: number }
-  | { kind: 'sse'; frames: string[]; tokens: number };
+  | { kind: 'sse'; frames: string[]; tokens: number }
+  | { kind: 'bytes'; body: Buffer; contentType: string; tokens: number };
 
 /** One endpoint: how to match it and how to answer it. */
 export interface SimRoute {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   /** The stats key and the value a fault's `endpoint` names. */
   endpoint: string;
   matches(path: string): boolean;
+  /** How a POST body is read: JSON, a multipart/form-data upload, or not at all. @default 'json' */
+  body?: 'json' | 'multipart' | 'none';
   /** Model counted in stats when the body names none. */
   defaultModel?: string;
   /** Whether a content fault (schema_violation, refusal) applies to this request. @default never */
@@ -37,4 +54,20 @@ export interface SimRoute {
 /** Route helper for a fixed path. */
 export function exactPath(path: string): (candidate: string) => boolean {
   return (candidate) => candidate === path;
+}
+
+/** Route helper for a path with one `{id}` segment, e.g. `idPath('/v1/files/', '/content')`. */
+export function idPath(
+  prefix: string,
+  suffix = '',
+): { matches(path: string): boolean; idOf(path: string): string } {
+  const pattern = new RegExp(`^${escapeRegex(prefix)}([^/]+)${escapeRegex(suffix)}$`);
+  return {
+    matches: (path) => pattern.test(path),
+    idOf: (path) => decodeURIComponent(pattern.exec(path)?.[1] ?? ''),
+  };
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { cancelBatchRoute, createBatchRoute, listBatchesRoute, retrieveBatchRoute } from './batches.ts';
 import { chatRoute } from './chat.ts';
 import { handleControl } from './control.ts';
 import { embeddingsRoute } from './embeddings.ts';
 import { errorBody, SimHttpError } from './errors.ts';
+import { createFileRoute, deleteFileRoute, fileContentRoute, retrieveFileRoute } from './files.ts';
 import { bearerToken, sendJson } from './http.ts';
 import { imagesRoute } from './images.ts';
 import { modelsRoute } from './models.ts';
@@ -13,6 +15,7 @@ import { createRateLimitHeaders } from './ratelimit-headers.ts';
 import { responsesRoute } from './responses.ts';
 import type { SimRoute } from './routes.ts';
 import type { SimState } from './state.ts';
+import { createSimStorage } from './storage.ts';
 
 /** Every `/v1` endpoint the simulator serves. */
 export const ROUTES: readonly SimRoute[] = [
@@ -22,6 +25,14 @@ export const ROUTES: readonly SimRoute[] = [
   imagesRoute,
   embeddingsRoute,
   modelsRoute,
+  createFileRoute,
+  retrieveFileRoute,
+  deleteFileRoute,
+  fileContentRoute,
+  createBatchRoute,
+  retrieveBatchRoute,
+  cancelBatchRoute,
+  listBatchesRoute,
 ];
 
 /** The server and its hard stop. */
@@ -35,6 +46,7 @@ export interface SimServer {
 export function createSimServer(state: SimState, log?: (line: string) => void): SimServer {
   const closing = new AbortController();
   const rateLimitHeaders = createRateLimitHeaders();
+  const storage = createSimStorage();
   const server = createServer((req, res) => {
     void handleRequest(req, res);
   });
@@ -69,6 +81,7 @@ export function createSimServer(state: SimState, log?: (line: string) => void): 
       apiKey = bearerToken(req) ?? '';
       await handleApi(req, res, url, {
         state,
+        storage,
         routes: ROUTES,
         headers,
         signal: AbortSignal.any([closing.signal, requestAbort.signal]),

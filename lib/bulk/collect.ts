@@ -1,0 +1,115 @@
+/**
+ * Turns a chunk of a finished batch's lines into results, the way the single endpoint treats one answer:
+ * the output is validated with the task's zod schema (no repair call in bulk: an invalid output is an
+ * item error), the client's text and, for creatives, the generated copy go through all three moderation
+ * layers, and only a validated, approved value is cached (with the single endpoint's key and value, so a
+ * later single call is a hit) and returned.
+ */
+import { assertCreativeApproved, assertInputApproved } from '../domain/verdicts';
+import type { Verdict } from '../moderation';
+import type { Usage } from '../providers';
+import { addUsage, ZERO_USAGE } from '../providers/usage';
+import { type ItemError, refusalOf } from './errors';
+import type { ItemResult, StoredItem } from './job';
+import { invalidOutput, type LineOutcome } from './lines';
+import type { AnyBulkTask } from './tasks';
+
+export interface CollectedChunk {
+  results: ItemResult[];
+  /** Cache key → value, for the approved items. */
+  writes: [string, unknown][];
+  /** What every line of the chunk billed, usable or not. */
+  usage: Usage;
+  approved: number;
+  rejected: number;
+  errored: number;
+}
+
+interface Candidate {
+  index: number;
+  item: StoredItem;
+  output: unknown;
+  /** Where its texts start in the moderated list: the client's text, then the generated text if any. */
+  at: number;
+}
+
+/**
+ * Collects submitted `items` (with their indexes) from `lines`. `missing` is the error of an item the
+ * batch has no line for (it expired, was cancelled or failed first).
+ * @throws whatever `moderate` throws (moderation unavailable): the chunk is then left for a later run.
+ */
+export async function collectChunk(
+  task: AnyBulkTask,
+  items: { index: number; item: StoredItem }[],
+  lines: Map<string, LineOutcome>,
+  missing: ItemError,
+  moderate: (texts: string[]) => Promise<Verdict[]>,
+): Promise<CollectedChunk> {
+  const chunk: CollectedChunk = {
+    results: [],
+    writes: [],
+    usage: ZERO_USAGE,
+    approved: 0,
+    rejected: 0,
+    errored: 0,
+  };
+  const fail = (index: number, error: ItemError, rejected = false) => {
+    chunk.results.push({ index, ok: false, error });
+    if (rejected) chunk.rejected += 1;
+    else chunk.errored += 1;
+  };
+  const texts: string[] = [];
+  const candidates: Candidate[] = [];
+  for (const { index, item } of items) {
+    const line = lines.get(String(index));
+    if (!line) {
+      fail(index, missing);
+      continue;
+    }
+    chunk.usage = addUsage(chunk.usage, line.usage);
+    const output = 'error' in line ? line : validate(task, line.text);
+    if ('error' in output) {
+      fail(index, output.error);
+      continue;
+    }
+    candidates.push({ index, item, output: output.data, at: texts.length });
+    texts.push(item.text);
+    if (task.outputText) texts.push(task.outputText(output.data));
+  }
+  const verdicts = texts.length ? await moderate(texts) : [];
+  for (const { index, item, output, at } of candidates) {
+    const input = verdicts[at] as Verdict;
+    const generated = task.outputText ? (verdicts[at + 1] as Verdict) : undefined;
+    const refusal = refusalOf(() => {
+      assertInputApproved(input, task.inputParam);
+      if (generated) assertCreativeApproved(generated, 'copy');
+    });
+    if (refusal) {
+      fail(index, refusal, true);
+      continue;
+    }
+    const value = await task.cached(output, (generated ?? input).checked);
+    chunk.writes.push([item.key, value]);
+    chunk.results.push({ index, ok: true, ...task.result(value) });
+    chunk.approved += 1;
+  }
+  chunk.results.sort((a, b) => a.index - b.index);
+  return chunk;
+}
+
+/** Parses and validates an output with the task's schema, length limits included. */
+function validate(task: AnyBulkTask, text: string): { data: unknown } | { error: ItemError } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { error: invalidOutput('the answer is not valid JSON') };
+  }
+  const result = task.output.safeParse(json);
+  if (result.success) return { data: result.data };
+  const problems = result.error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
+  return { error: invalidOutput(problems) };
+}

@@ -1,0 +1,60 @@
+/**
+ * The bulk capabilities as one request uses them, built from the request's env, deps and principal (the
+ * bulk counterpart of lib/request-context.ts, and like it the one bulk module that knows Hono): the job
+ * store, the caller's identity, and what submitting needs (budget scopes as spendFor builds them, cache
+ * keys in the caller's namespace, prompt variants as the single endpoints pick them).
+ */
+import type { Context } from 'hono';
+import type { AppEnv } from '../app';
+import { configOf } from '../config';
+import type { Usage } from '../providers';
+import { budgetFor, budgetScopes, tenantCacheKey, variantFor } from '../request-context';
+import { batchCost } from './cost';
+import type { JobRecord } from './job';
+import { createJobStore } from './jobs';
+import { reserveJob } from './ledger';
+import type { SubmitDeps } from './submit';
+import { jobView, type ResultsPage } from './view';
+
+export function bulkFor(c: Context<AppEnv>) {
+  const env = c.get('env');
+  const deps = c.get('deps');
+  const principal = c.get('principal');
+  const primary = deps.providers[0];
+  if (!primary) throw new Error('no provider is configured');
+  const store = createJobStore(deps.redis, {
+    resultsTtlSeconds: env.BULK_RESULTS_TTL_SECONDS,
+    now: deps.now,
+  });
+  const costOf = (model: string) => (usage: Usage) => {
+    const price = configOf(env).prices.price(model);
+    return price ? batchCost(price, usage) : 0;
+  };
+
+  return {
+    store,
+    client: primary.client,
+    /** Only the key that submitted a job may see or cancel it. */
+    owns: (record: JobRecord) => record.job.owner === principal.id,
+    view: (record: JobRecord, page?: ResultsPage) => jobView(record, costOf(record.job.model), page),
+
+    submitDeps(): SubmitDeps {
+      const budget = budgetFor(c);
+      const { scopes, describe } = budgetScopes(c);
+      return {
+        env,
+        store,
+        client: primary.client,
+        reserve: (amount) => reserveJob({ budget, now: deps.now }, scopes, amount, describe),
+        release: (reservation) => budget.release(reservation),
+        cacheKey: (parts) => tenantCacheKey(c, principal.id, parts),
+        variant: (task, unit) => variantFor(c, task, unit),
+        owner: principal.id,
+        newId: deps.newId,
+        now: deps.now,
+        defer: (work) => c.executionCtx.waitUntil(work),
+        log: c.get('log'),
+      };
+    },
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * The bulk poll as a cron job: builds what lib/bulk/poll.ts needs from the cron's settings and clients,
+ * as lib/request-context.ts does for a request (the provider layer with shared breakers, the budget
+ * ledger with its alerts, the cache), with deferred work handed to the cron's `waitUntil`.
+ */
+import { sendBudgetAlert } from '../alerts';
+import { createBreaker } from '../breaker';
+import { createBudget } from '../budget';
+import { createCache } from '../cache';
+import { configOf } from '../config';
+import { usdToNanos } from '../pricing';
+import type { RouterDeps } from '../providers/router';
+import type { CronContext } from '../scheduled';
+import { createJobStore } from './jobs';
+import { settleJob } from './ledger';
+import { moderateTexts } from './moderate';
+import { pollJobs } from './poll';
+
+/** A job's lock outlives one run's work on it (a chunk's moderation calls may each retry with backoff). */
+const LOCK_MS = 10 * 60_000;
+
+/** Polls the running bulk jobs once; see pollJobs. */
+export async function pollBulkJobs({ env, deps, log, waitUntil }: CronContext): Promise<void> {
+  const { prices, moderation, breaker, retry: policy } = configOf(env);
+  const { redis, now, newId, sleep, random } = deps;
+  const router: RouterDeps = {
+    providers: deps.providers,
+    breaker: createBreaker({ redis, now, log }, breaker),
+    sleep,
+    random,
+    defer: waitUntil,
+    log,
+  };
+  const ledger = {
+    budget: createBudget({ redis, now, newId }, { timeZone: env.BUDGET_TIMEZONE }),
+    now,
+    log,
+    alert: (alert: Parameters<typeof sendBudgetAlert>[1]) =>
+      sendBudgetAlert(
+        { log, ...(env.ALERT_WEBHOOK_URL ? { webhookUrl: env.ALERT_WEBHOOK_URL } : {}) },
+        alert,
+      ),
+  };
+  const thresholds = {
+    alertThresholdNanos: usdToNanos(env.OPENAI_ALERT_THRESHOLD_USD),
+    limitNanos: usdToNanos(env.OPENAI_DAILY_BUDGET_USD),
+  };
+  const primary = deps.providers[0];
+  if (!primary) throw new Error('no provider is configured');
+  const result = await pollJobs(
+    {
+      store: createJobStore(redis, { resultsTtlSeconds: env.BULK_RESULTS_TTL_SECONDS, now }),
+      client: primary.client,
+      moderate: (texts) =>
+        moderateTexts(
+          { router, policy, rules: moderation, failClosed: env.MODERATION_FAIL_CLOSED, log },
+          texts,
+        ),
+      cache: createCache({ redis, now, sleep, newId, log }, { ttlSeconds: env.CACHE_TTL_SECONDS }),
+      settle: (reservation, nanos) => settleJob(ledger, thresholds, reservation, nanos),
+      price: (model) => prices.price(model),
+      now,
+      newId,
+      log,
+    },
+    { jobsPerRun: env.BULK_POLL_JOBS_PER_RUN, itemsPerRun: env.BULK_COLLECT_PER_RUN, lockMs: LOCK_MS },
+  );
+  log.info('bulk jobs polled', result);
+}

@@ -1,0 +1,179 @@
+/**
+ * Submits a bulk job: validate and screen the items, reserve the worst case at the batch price, upload
+ * one JSONL line per item, create the batch, and record the job. Nothing reaches OpenAI before the
+ * reservation holds; if the upload or the batch fails, the reservation is released; if the job cannot be
+ * recorded, the batch is cancelled, so no batch runs that no job will collect.
+ */
+import type OpenAI from 'openai';
+import type { Nanos, Reservation } from '../budget';
+import type { CacheKeyParts } from '../cache';
+import { configOf } from '../config';
+import { priceOf } from '../domain/cost';
+import type { Env } from '../env';
+import { StoreUnavailableError } from '../errors';
+import type { Logger } from '../log';
+import { modelsFor } from '../model-policy';
+import type { StructuredTask } from '../providers';
+import { classifyFailure } from '../providers/failures';
+import { ZERO_USAGE } from '../providers/usage';
+import { type Variant, type VariantTask, withVariant } from '../variants';
+import { bulkWorstCase } from './cost';
+import { screenItems, validateItems } from './items';
+import type { JobRecord, StoredItem } from './job';
+import type { JobStore, NewJob } from './jobs';
+import { BULK_ENDPOINT, inputFile } from './jsonl';
+import { type AnyBulkTask, type BulkTaskName, TASKS } from './tasks';
+
+export interface SubmitDeps {
+  env: Env;
+  store: Pick<JobStore, 'create'>;
+  /** The primary provider's SDK client: batches belong to the OpenAI account. */
+  client: OpenAI;
+  reserve(amount: Nanos): Promise<Reservation>;
+  release(reservation: Reservation): Promise<unknown>;
+  /** The caller's cache key for a task's key parts (its tenant namespace). */
+  cacheKey(parts: Omit<CacheKeyParts, 'namespace'>): Promise<string>;
+  /** The prompt variant a single request with these cache fields would get. */
+  variant(task: VariantTask, unit: unknown): Variant | undefined;
+  owner: string;
+  newId(prefix: string): string;
+  now(): number;
+  defer(work: Promise<unknown>): void;
+  log: Pick<Logger, 'warn' | 'error'>;
+}
+
+export interface SubmitRequest {
+  task: BulkTaskName;
+  items: unknown[];
+  metadata: Record<string, string>;
+}
+
+/** @throws InvalidRequestError, BudgetExceededError, the upstream error, or StoreUnavailableError. */
+export async function submitJob(deps: SubmitDeps, request: SubmitRequest): Promise<JobRecord> {
+  const { prices, moderation } = configOf(deps.env);
+  const task = TASKS[request.task];
+  const { accepted, refused } = screenItems(task, validateItems(task, request.items), moderation);
+  // Bulk never degrades to a cheaper model.
+  const model = modelsFor(deps.env, 'bulk').model;
+  const job = newJob(deps, request, model, accepted.length, refused);
+  if (!accepted.length) {
+    // Every item refused: nothing to run or pay for, and the job is complete as it stands.
+    job.status = 'completed';
+    job.collect.cursor = job.info.total;
+    job.settled = { nanos: 0, finished_at: job.info.created_at };
+    await deps.store.create(job);
+    return recordOf(job);
+  }
+  const entries = await prepare(deps, task, model, accepted);
+  for (const { index, item } of entries) job.items.set(index, item);
+  const tasks = entries.map((e) => e.task);
+  const reservation = await deps.reserve(await bulkWorstCase(priceOf(prices, model), tasks));
+  const lines = entries.map(({ index, task: line }): [number, StructuredTask<unknown>] => [index, line]);
+  const batch = await startBatch(
+    deps,
+    { id: job.info.id, model, metadata: request.metadata },
+    lines,
+    reservation,
+  );
+  Object.assign(job.info, { reservation, batch_id: batch.id, input_file_id: batch.input_file_id });
+  job.status = batch.status === 'in_progress' ? 'in_progress' : 'validating';
+  try {
+    await deps.store.create(job);
+  } catch (err) {
+    deps.log.error('bulk job not recorded; cancelling its batch', {
+      job: job.info.id,
+      batch: batch.id,
+      cause: err,
+    });
+    deps.defer(Promise.allSettled([deps.client.batches.cancel(batch.id), deps.release(reservation)]));
+    throw new StoreUnavailableError({
+      message: 'The job could not be recorded and was cancelled; retry shortly.',
+      cause: err,
+    });
+  }
+  return recordOf(job);
+}
+
+function newJob(
+  deps: SubmitDeps,
+  request: SubmitRequest,
+  model: string,
+  submitted: number,
+  refused: NewJob['results'],
+): NewJob {
+  return {
+    info: {
+      id: deps.newId('bjob'),
+      owner: deps.owner,
+      task: request.task,
+      model,
+      batch_id: null,
+      input_file_id: null,
+      total: request.items.length,
+      submitted,
+      reservation: null,
+      metadata: request.metadata,
+      created_at: new Date(deps.now()).toISOString(),
+    },
+    status: 'validating',
+    items: new Map(),
+    results: refused,
+    collect: { cursor: 0, approved: 0, rejected: refused.length, errored: 0, usage: ZERO_USAGE },
+  };
+}
+
+/**
+ * Each accepted item's structured task (with the prompt variant the single endpoint would pick) and
+ * what the collector needs of it. Results are cached only when the single endpoint uses the bulk model:
+ * a cache entry must be what that endpoint would have generated.
+ */
+async function prepare(
+  deps: SubmitDeps,
+  task: AnyBulkTask,
+  model: string,
+  accepted: { index: number; request: unknown }[],
+) {
+  const cacheable = model === modelsFor(deps.env, task.single).model;
+  return Promise.all(
+    accepted.map(async ({ index, request }) => {
+      const variant = deps.variant(task.single, task.variantUnit(request));
+      const key = cacheable ? await deps.cacheKey(task.cacheParts(request, deps.env, variant)) : '';
+      const item: StoredItem = { key, text: task.inputText(request) };
+      return { index, task: withVariant(task.structured(request), variant), item };
+    }),
+  );
+}
+
+/** Uploads the input file and creates the batch; on failure releases the reservation and cleans up. */
+async function startBatch(
+  deps: SubmitDeps,
+  job: { id: string; model: string; metadata: Record<string, string> },
+  lines: [number, StructuredTask<unknown>][],
+  reservation: Reservation,
+) {
+  let fileId: string | undefined;
+  try {
+    const file = new File([inputFile(job.model, lines)], `${job.id}.jsonl`, { type: 'application/jsonl' });
+    fileId = (await deps.client.files.create({ file, purpose: 'batch' })).id;
+    return await deps.client.batches.create({
+      input_file_id: fileId,
+      endpoint: BULK_ENDPOINT,
+      completion_window: '24h',
+      metadata: { ...job.metadata, gateway_job: job.id },
+    });
+  } catch (err) {
+    deps.defer(deps.release(reservation).catch(() => undefined));
+    const uploaded = fileId;
+    if (uploaded) deps.defer(deps.client.files.delete(uploaded).catch(() => undefined));
+    throw classifyFailure(err, 'openai').error;
+  }
+}
+
+function recordOf(job: NewJob): JobRecord {
+  return {
+    job: job.info,
+    status: job.status,
+    collect: job.collect,
+    ...(job.settled ? { settled: job.settled } : {}),
+  };
+}

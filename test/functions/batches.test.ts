@@ -1,0 +1,417 @@
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
+import OpenAI from 'openai';
+import type { Batch } from 'openai/resources/batches';
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import worker from '../../functions/index';
+import { createDeps } from '../../lib/deps';
+import type { Creative } from '../../lib/domain/creatives';
+import { OpportunitiesOutput, opportunitiesTask } from '../../lib/domain/opportunities';
+import { parseEnv } from '../../lib/env';
+import type { ErrorBody } from '../../lib/errors';
+import { costOf, createPriceTable, estimateTextCost, type ModelPrice } from '../../lib/pricing';
+import { redisKey } from '../../lib/store';
+import { loadTokenCounter } from '../../lib/tokens';
+import { bindings } from '../support/env';
+import { callGateway, freshCaller } from '../support/gateway';
+import { bearer, createTestKey } from '../support/keys';
+import { simConfigure, simRequests } from '../support/providers';
+
+const ITEMS = [
+  { intent: 'Waterproof hiking boots for a rainy autumn trip' },
+  { intent: 'A zeppelin model kit for a curious teenager', context: { locale: 'en-GB' } },
+  { intent: 'Insulated camping mug that keeps coffee hot' },
+];
+const CREATIVE = {
+  opportunity: {
+    id: 'opp_1',
+    product_category: 'Hiking boots',
+    description: 'Waterproof boots for autumn walks',
+  },
+  target_audience: 'weekend hikers in rainy regions',
+  brand_voice: 'warm, practical, outdoorsy',
+  tone: 'playful',
+};
+const PRICE = createPriceTable().price('gpt-6-luna') as ModelPrice;
+// Loading the tokenizer takes seconds under the test transform; pay it at import, not inside a test.
+const { estimateInputTokens } = await loadTokenCounter();
+
+interface JobBody {
+  id: string;
+  status: string;
+  counts: Record<
+    'total' | 'submitted' | 'completed' | 'failed' | 'approved' | 'rejected' | 'errored',
+    number
+  >;
+  cost: { reserved_usd: number; spent_usd: number; settled: boolean };
+  results?: ({ index: number; ok: boolean; error?: ErrorBody['error'] } & Record<string, unknown>)[];
+  has_more?: boolean;
+  [field: string]: unknown;
+}
+type KeyBudget = { key: { spent_usd: number; reserved_usd: number } };
+
+const setup = (overrides?: Record<string, unknown>) => freshCaller('/v1/batches', overrides);
+const nanos = (usd: number) => Math.round(usd * 1e9);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const get = (env: Cloudflare.Env, key: string, path: string) =>
+  callGateway(path, { headers: bearer(key) }, env);
+const job = async (env: Cloudflare.Env, key: string, id: string, query = '') =>
+  (await get(env, key, `/v1/batches/${id}${query}`)).json<JobBody>();
+const cancel = (env: Cloudflare.Env, key: string, id: string) =>
+  callGateway(`/v1/batches/${id}/cancel`, { method: 'POST', headers: bearer(key) }, env);
+const keyBudget = async (env: Cloudflare.Env, key: string) =>
+  (await (await get(env, key, '/v1/budget')).json<KeyBudget>()).key;
+
+/** One run of the bulk poll, as its cron trigger starts it, with `env`'s settings and simulator account. */
+async function poll(env: Cloudflare.Env = bindings) {
+  const ctx = createExecutionContext();
+  await worker.scheduled(
+    createScheduledController({ cron: '*/10 * * * *', scheduledTime: Date.now() }),
+    env,
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+}
+
+/** Polls until the job is final. */
+async function finished(env: Cloudflare.Env, key: string, id: string): Promise<JobBody> {
+  for (let i = 0; i < 30; i++) {
+    await poll(env);
+    const body = await job(env, key, id);
+    if (['completed', 'failed', 'expired', 'cancelled'].includes(body.status)) return body;
+    await sleep(100);
+  }
+  throw new Error(`job ${id} did not finish`);
+}
+
+/** The simulator's batch for a job, found by the `gateway_job` metadata the gateway sends. */
+async function simBatch(sim: string, id: string): Promise<{ batch: Batch; client: OpenAI }> {
+  const client = new OpenAI({ apiKey: sim, baseURL: `${bindings.SIMULATOR_URL}/v1`, maxRetries: 0 });
+  for await (const batch of client.batches.list({ limit: 100 })) {
+    if (batch.metadata?.gateway_job === id) return { batch, client };
+  }
+  throw new Error(`no simulator batch for ${id}`);
+}
+
+// The running set is shared: finish every job before the next test polls with its own simulator account.
+afterEach(async () => {
+  const redis = createDeps(parseEnv(bindings)).redis;
+  for (let i = 0; i < 40 && (await redis.zcard(redisKey('bulk', 'running'))) > 0; i++) {
+    await poll();
+    await sleep(100);
+  }
+});
+
+describe('POST /v1/batches', () => {
+  it('submits one batch (one upload, one batch create, no generation) and reserves the worst case at half price', async () => {
+    const { post, sim, key, env } = await setup();
+    const res = await post({ task: 'opportunities', items: ITEMS, metadata: { campaign: 'autumn' } });
+    expect(res.status).toBe(202);
+    const body = await res.json<JobBody>();
+    expect(body).toMatchObject({
+      object: 'bulk_job',
+      task: 'opportunities',
+      status: 'validating',
+      model: 'gpt-6-luna',
+      metadata: { campaign: 'autumn' },
+      counts: { total: 3, submitted: 3, rejected: 0, approved: 0 },
+      cost: { spent_usd: 0, settled: false },
+    });
+    expect(body.id).toMatch(/^bjob_/);
+    expect(await simRequests(sim)).toEqual({ '/v1/files': 1, '/v1/batches': 1 });
+
+    const standard = ITEMS.map((item) => opportunitiesTask(item)).reduce((sum, task) => {
+      const input = estimateInputTokens({
+        ...task,
+        input: task.input as string,
+        schema: z.toJSONSchema(task.schema),
+      });
+      return sum + estimateTextCost(PRICE, input, task.maxOutputTokens);
+    }, 0);
+    const reserved = nanos(body.cost.reserved_usd);
+    expect(reserved).toBeGreaterThanOrEqual(Math.floor(standard / 2));
+    expect(reserved).toBeLessThanOrEqual(Math.ceil((standard / 2) * 1.01));
+    expect(nanos((await keyBudget(env, key)).reserved_usd)).toBe(reserved);
+
+    const { batch, client } = await simBatch(sim, body.id);
+    expect(batch).toMatchObject({
+      endpoint: '/v1/responses',
+      metadata: { campaign: 'autumn', gateway_job: body.id },
+    });
+    const lines = (await (await client.files.content(batch.input_file_id)).text()).trim().split('\n');
+    const requests = lines.map((line) => JSON.parse(line));
+    expect(requests.map((r) => r.custom_id)).toEqual(['0', '1', '2']);
+    expect(requests[1]).toMatchObject({
+      method: 'POST',
+      url: '/v1/responses',
+      body: {
+        model: 'gpt-6-luna',
+        store: false,
+        max_output_tokens: 1200,
+        text: { format: { type: 'json_schema' } },
+      },
+    });
+  });
+
+  it('refuses invalid items with 400 naming each index and problem, submitting and reserving nothing', async () => {
+    const { post, sim, key, env } = await setup();
+    const items = [ITEMS[0], { intent: '' }, { intent: 'boots', context: { price_band: 'free' } }];
+    const res = await post({ task: 'opportunities', items });
+    expect(res.status).toBe(400);
+    const { error } = await res.json<ErrorBody>();
+    expect(error).toMatchObject({
+      type: 'invalid_request_error',
+      code: 'invalid_request',
+      param: 'items.1.intent',
+    });
+    expect(error.message).toContain('2 of 3 items are invalid');
+    expect(error.details).toMatchObject({
+      invalid_count: 2,
+      invalid_items: [
+        { index: 1, problems: [{ param: 'intent' }] },
+        { index: 2, problems: [{ param: 'context.price_band' }] },
+      ],
+    });
+    expect(await simRequests(sim)).toEqual({});
+    expect((await keyBudget(env, key)).reserved_usd).toBe(0);
+  });
+
+  it.each([
+    ['more items than BULK_MAX_ITEMS', { task: 'opportunities', items: ITEMS }, 'items'],
+    [
+      'a bulk creative asking for an image',
+      { task: 'creatives', items: [{ ...CREATIVE, needs_visual: true }] },
+      'items.0.needs_visual',
+    ],
+    ['an unknown task', { task: 'images', items: ITEMS }, 'task'],
+    ['no items', { task: 'opportunities', items: [] }, 'items'],
+    [
+      'the reserved metadata key',
+      { task: 'opportunities', items: ITEMS, metadata: { gateway_job: 'x' } },
+      'metadata',
+    ],
+  ])('refuses %s with 400 at no cost', async (_, json, param) => {
+    const { post, sim } = await setup({ BULK_MAX_ITEMS: '2' });
+    const res = await post(json);
+    expect(res.status).toBe(400);
+    expect((await res.json<ErrorBody>()).error.param).toBe(param);
+    expect(await simRequests(sim)).toEqual({});
+  });
+
+  it('refuses with 429 budget_exceeded, uploading nothing, when the key budget cannot cover the job', async () => {
+    const { sim, env } = await setup();
+    const { key } = await createTestKey({ daily_budget_usd: 0.000_001 });
+    const res = await callGateway(
+      '/v1/batches',
+      { json: { task: 'opportunities', items: ITEMS }, headers: bearer(key) },
+      env,
+    );
+    expect(res.status).toBe(429);
+    const { error } = await res.json<ErrorBody>();
+    expect(error.code).toBe('budget_exceeded');
+    expect(error.message).toContain('at the batch price');
+    expect(await simRequests(sim)).toEqual({});
+  });
+
+  it('completes at once, uploading nothing, when the local layers refuse every item', async () => {
+    const { post, sim, key, env } = await setup();
+    const res = await post({
+      task: 'opportunities',
+      items: [{ intent: 'get rich quick with no risk boots' }],
+    });
+    expect(res.status).toBe(202);
+    const body = await job(env, key, (await res.json<JobBody>()).id);
+    expect(body).toMatchObject({ status: 'completed', counts: { total: 1, submitted: 0, rejected: 1 } });
+    expect(body.results?.[0]).toMatchObject({
+      index: 0,
+      ok: false,
+      error: { code: 'content_policy_violation', details: { layer: 'business_rules' } },
+    });
+    expect(await simRequests(sim)).toEqual({});
+  });
+});
+
+describe('GET /v1/batches/:id and cancel', () => {
+  it('hides a job from every key but its owner: 404 not_found', async () => {
+    const { post, env } = await setup();
+    const { id } = await (await post({ task: 'opportunities', items: ITEMS })).json<JobBody>();
+    const other = await createTestKey();
+    for (const res of [await get(env, other.key, `/v1/batches/${id}`), await cancel(env, other.key, id)]) {
+      expect(res.status).toBe(404);
+      expect((await res.json<ErrorBody>()).error).toMatchObject({
+        type: 'not_found_error',
+        code: 'not_found',
+      });
+    }
+    expect((await get(env, other.key, '/v1/batches/bjob_unknown')).status).toBe(404);
+  });
+
+  it('pages the results in input order with offset and limit (default 100, at most 1000)', async () => {
+    const { post, key, env } = await setup();
+    const items = Array.from({ length: 5 }, (_, i) => ({ intent: `Trail running shoes, size ${40 + i}` }));
+    const { id } = await (await post({ task: 'opportunities', items })).json<JobBody>();
+    const done = await finished(env, key, id);
+    expect(done.results?.map((r) => r.index)).toEqual([0, 1, 2, 3, 4]);
+    expect(done).toMatchObject({ offset: 0, limit: 100, has_more: false });
+    const page = await job(env, key, id, '?offset=2&limit=2');
+    expect(page.results?.map((r) => r.index)).toEqual([2, 3]);
+    expect(page.has_more).toBe(true);
+    expect((await job(env, key, id, '?offset=4&limit=2')).results?.map((r) => r.index)).toEqual([4]);
+    expect((await job(env, key, id, '?offset=9')).results).toEqual([]);
+    expect((await get(env, key, `/v1/batches/${id}?limit=1001`)).status).toBe(400);
+  });
+});
+
+describe('the bulk poll (cron)', () => {
+  it('takes a job through in_progress to completed: results in input order, validated, moderated, cached, settled', async () => {
+    const { post, sim, key, env } = await setup();
+    await simConfigure(sim, { batch: { duration_ms: 500 }, moderation: { flagged_terms: ['zeppelin'] } });
+    const { id } = await (await post({ task: 'opportunities', items: ITEMS })).json<JobBody>();
+    await poll(env);
+    const running = await job(env, key, id);
+    expect(running.status).toBe('in_progress');
+    expect(running.counts.completed).toBeLessThan(3);
+    expect(running.results).toBeUndefined();
+    await sleep(550);
+    await poll(env);
+    const done = await job(env, key, id);
+    expect(done).toMatchObject({
+      status: 'completed',
+      counts: { completed: 3, approved: 2, rejected: 1, errored: 0 },
+    });
+    const [first, flagged, third] = done.results ?? [];
+    expect([first?.index, flagged?.index, third?.index]).toEqual([0, 1, 2]);
+    for (const result of [first, third]) {
+      expect(result?.ok).toBe(true);
+      expect(OpportunitiesOutput.safeParse(result).success).toBe(true);
+    }
+    expect(flagged).toMatchObject({
+      ok: false,
+      error: { code: 'content_policy_violation', param: 'intent', details: { layer: 'openai' } },
+    });
+    // Three intents, one moderation call; the output and the input files were then deleted.
+    expect(await simRequests(sim)).toMatchObject({ '/v1/moderations': 1, '/v1/files/{file_id}': 2 });
+
+    const single = await callGateway('/v1/opportunities', { json: ITEMS[0], headers: bearer(key) }, env);
+    expect(single.headers.get('x-cache')).toBe('HIT');
+    const { index: _i, ok: _ok, ...cached } = first ?? {};
+    expect(await single.json()).toEqual(cached);
+    expect((await simRequests(sim))['/v1/responses']).toBeUndefined();
+
+    const { batch } = await simBatch(sim, id);
+    const usage = batch.usage as NonNullable<Batch['usage']>;
+    const billed = costOf(
+      PRICE,
+      {
+        inputTokens: usage.input_tokens,
+        cachedTokens: usage.input_tokens_details.cached_tokens,
+        outputTokens: usage.output_tokens,
+      },
+      'batch',
+    );
+    expect(done.cost.settled).toBe(true);
+    expect(nanos(done.cost.spent_usd)).toBe(billed);
+    expect(billed).toBeLessThan(nanos(done.cost.reserved_usd));
+    const figures = await keyBudget(env, key);
+    expect(nanos(figures.spent_usd)).toBe(billed);
+    expect(figures.reserved_usd).toBe(0);
+  });
+
+  it('collects bulk creatives text-only; copy failing brand safety is creative_rejected and never cached', async () => {
+    // The simulator's copy for CREATIVE says "durability"; the client's text does not.
+    const { post, key, env } = await setup({
+      MODERATION_RULES: JSON.stringify({ blocked_terms: ['durability'] }),
+    });
+    const mug = {
+      ...CREATIVE,
+      opportunity: { id: 'opp_2', product_category: 'Camping mugs', description: 'Insulated steel mug' },
+    };
+    const urgent = { ...mug, brand_voice: 'act now, limited time only' };
+    const submitted = await (
+      await post({ task: 'creatives', items: [CREATIVE, mug, urgent] })
+    ).json<JobBody>();
+    expect(submitted.counts).toMatchObject({ total: 3, submitted: 2, rejected: 1 });
+    const done = await finished(env, key, submitted.id);
+    expect(done).toMatchObject({ status: 'completed', counts: { approved: 1, rejected: 2 } });
+    const [rejected, approved, refused] = done.results ?? [];
+    expect(rejected).toMatchObject({
+      ok: false,
+      error: { code: 'creative_rejected', details: { layer: 'brand_safety', pattern: 'durability' } },
+    });
+    expect(approved).toMatchObject({
+      ok: true,
+      creative: {
+        image: null,
+        moderation: {
+          approved: true,
+          checked: { openai: 'passed', business_rules: 'passed', brand_safety: 'passed' },
+        },
+      },
+    });
+    expect(refused).toMatchObject({
+      ok: false,
+      error: { code: 'content_policy_violation', param: 'opportunity' },
+    });
+
+    const single = (json: unknown) => callGateway('/v1/creatives', { json, headers: bearer(key) }, env);
+    const hit = await single({ ...mug, needs_visual: false });
+    expect(hit.headers.get('x-cache')).toBe('HIT');
+    const { cache: _c, ...creative } = await hit.json<Creative>();
+    expect(creative).toEqual(approved?.creative);
+    expect((await single({ ...CREATIVE, needs_visual: false })).headers.get('x-cache')).not.toBe('HIT');
+  });
+
+  it('cancels a running job: the items finished by then, the rest batch_cancelled; cancelling again is 409', async () => {
+    const { post, sim, key, env } = await setup();
+    await simConfigure(sim, { batch: { duration_ms: 3000 } });
+    const items = Array.from({ length: 10 }, (_, i) => ({ intent: `Wool hiking socks, pack of ${i + 2}` }));
+    const { id } = await (await post({ task: 'opportunities', items })).json<JobBody>();
+    await sleep(900);
+    const res = await cancel(env, key, id);
+    expect(res.status).toBe(200);
+    expect((await res.json<JobBody>()).status).toBe('cancelling');
+    const done = await finished(env, key, id);
+    expect(done.status).toBe('cancelled');
+    const ok = done.results?.filter((r) => r.ok) ?? [];
+    expect(ok.length).toBeGreaterThan(0);
+    expect(ok.length).toBeLessThan(10);
+    expect(done.results?.filter((r) => !r.ok).map((r) => r.error?.code)).toEqual(
+      Array(10 - ok.length).fill('batch_cancelled'),
+    );
+    expect(done.counts).toMatchObject({ approved: ok.length, errored: 10 - ok.length });
+    expect(done.cost.spent_usd).toBeGreaterThan(0);
+    expect((await keyBudget(env, key)).reserved_usd).toBe(0);
+    const again = await cancel(env, key, id);
+    expect(again.status).toBe(409);
+    expect((await again.json<ErrorBody>()).error).toMatchObject({
+      type: 'invalid_request_error',
+      code: 'conflict',
+    });
+  });
+
+  it('reports the items an expired batch never ran as batch_expired', async () => {
+    const { post, sim, key, env } = await setup();
+    await simConfigure(sim, { batch: { outcome: 'expired' } });
+    const items = Array.from({ length: 4 }, (_, i) => ({ intent: `Rain jacket in colour ${i}` }));
+    const { id } = await (await post({ task: 'opportunities', items })).json<JobBody>();
+    const done = await finished(env, key, id);
+    expect(done.status).toBe('expired');
+    expect(done.results?.map((r) => (r.ok ? 'ok' : r.error?.code))).toEqual([
+      'ok',
+      'ok',
+      'batch_expired',
+      'batch_expired',
+    ]);
+  });
+
+  it("fails every item of a failed batch with batch_failed and OpenAI's reason, and releases the reservation", async () => {
+    const { post, sim, key, env } = await setup();
+    await simConfigure(sim, { batch: { outcome: 'failed' } });
+    const { id } = await (await post({ task: 'opportunities', items: ITEMS })).json<JobBody>();
+    const done = await finished(env, key, id);
+    expect(done).toMatchObject({ status: 'failed', cost: { spent_usd: 0, settled: true } });
+    expect(done.results?.every((r) => r.error?.code === 'batch_failed')).toBe(true);
+    expect(done.results?.[0]?.error?.message).toContain('Enqueued token limit');
+    expect(await keyBudget(env, key)).toMatchObject({ spent_usd: 0, reserved_usd: 0 });
+  });
+});

@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { batchCost, bulkWorstCase } from '../../lib/bulk/cost';
+import { inputFile, requestLine } from '../../lib/bulk/jsonl';
+import { creativeTask } from '../../lib/domain/creatives';
+import { opportunitiesTask } from '../../lib/domain/opportunities';
+import { costOf, createPriceTable, estimateTextCost, type ModelPrice } from '../../lib/pricing';
+import { generateStructured } from '../../lib/providers/structured';
+import { loadTokenCounter } from '../../lib/tokens';
+import { FAST_POLICY, providerName, routerHarness, simKey, simTarget } from '../support/providers';
+
+const PRICE = createPriceTable().price('gpt-6-luna') as ModelPrice;
+// Loading the tokenizer takes seconds under the test transform; pay it at import, not inside a test.
+const { estimateInputTokens } = await loadTokenCounter();
+const tasks = [
+  opportunitiesTask({ intent: 'Waterproof hiking boots for a rainy autumn trip' }),
+  opportunitiesTask({
+    intent: 'Gift ideas for a keen gardener',
+    context: { locale: 'en-GB', price_band: 'mid' },
+  }),
+];
+
+describe('the batch input file', () => {
+  it('sends each item exactly the request body a single structured call sends', async () => {
+    const target = simTarget(providerName(), simKey());
+    const sent: unknown[] = [];
+    target.client = target.client.withOptions({
+      fetch: (url, init) => {
+        if (String(url).endsWith('/responses')) sent.push(JSON.parse(String(init?.body)));
+        return fetch(url, init);
+      },
+    });
+    const task = tasks[1] as (typeof tasks)[number];
+    await generateStructured(routerHarness([target]).deps, FAST_POLICY, task);
+    expect(sent).toHaveLength(1);
+    expect(JSON.parse(JSON.stringify(requestLine('gpt-6-luna', 7, task)))).toEqual({
+      custom_id: '7',
+      method: 'POST',
+      url: '/v1/responses',
+      body: sent[0],
+    });
+  });
+
+  it('holds one newline-terminated line per item, custom_id the item index', async () => {
+    const file = inputFile('gpt-6-luna', [
+      [3, tasks[0] as (typeof tasks)[number]],
+      [
+        5,
+        creativeTask({
+          opportunity: { id: 'o', product_category: 'Mugs', description: 'Steel mug' },
+          target_audience: 'campers',
+          brand_voice: 'calm',
+          needs_visual: false,
+        }),
+      ],
+    ]);
+    const text = await file.text();
+    expect(text.endsWith('\n')).toBe(true);
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines.map((l) => [l.custom_id, l.body.text.format.name])).toEqual([
+      ['3', 'opportunities'],
+      ['5', 'creative'],
+    ]);
+  });
+});
+
+describe('bulk cost', () => {
+  it('reserves the first call only, at half the standard price, never below the exact estimate', async () => {
+    const exact = tasks.map((task) =>
+      estimateTextCost(
+        PRICE,
+        estimateInputTokens({
+          instructions: task.instructions,
+          input: task.input,
+          schema: z.toJSONSchema(task.schema),
+        }),
+        task.maxOutputTokens,
+      ),
+    );
+    const standard = exact.reduce((a, b) => a + b, 0);
+    const reserved = await bulkWorstCase(PRICE, tasks);
+    expect(reserved).toBeGreaterThanOrEqual(Math.floor(standard / 2));
+    // Splitting the safety margin adds at most one input token per item, and rounding a nano.
+    const slack = tasks.length * (Math.ceil(PRICE.inputPerMillion * 1000) + 1);
+    expect(reserved).toBeLessThanOrEqual(Math.ceil(standard / 2) + slack);
+    expect(await bulkWorstCase(PRICE, [...tasks, ...tasks])).toBe(2 * reserved);
+  });
+
+  it('settles at exactly half the standard price, rounded up to a nano once for the whole job', () => {
+    const round = { inputTokens: 100_000, cachedTokens: 0, outputTokens: 100_000 };
+    expect(costOf(PRICE, round)).toBe(60_000_000);
+    expect(batchCost(PRICE, round)).toBe(30_000_000);
+    const odd = { inputTokens: 123_457, cachedTokens: 1_001, outputTokens: 98_765 };
+    expect([0, 1]).toContain(2 * batchCost(PRICE, odd) - costOf(PRICE, odd));
+  });
+});
