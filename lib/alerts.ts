@@ -26,16 +26,29 @@ export async function sendBudgetAlert(deps: AlertDeps, alert: BudgetAlert): Prom
     alert.level === 'limit'
       ? `commerce-ai-gateway: the daily budget of $${alert.limitUsd.toFixed(2)} for ${alert.day} is spent ($${alert.spentUsd.toFixed(2)}); budgeted calls are refused until the day resets.`
       : `commerce-ai-gateway: spend for ${alert.day} reached $${alert.spentUsd.toFixed(2)}, past the alert threshold of $${alert.thresholdUsd.toFixed(2)} (budget $${alert.limitUsd.toFixed(2)}).`;
-  deps.log.warn('budget alert', { alert: 'budget', ...alert });
+  await sendAlert(deps, 'budget', text, { ...alert });
+}
+
+/**
+ * Any alert: a structured warning in the log and, with a webhook, a Slack-compatible POST (`text` plus
+ * the fields). Never throws: a failed webhook is logged.
+ */
+export async function sendAlert(
+  deps: AlertDeps,
+  kind: string,
+  text: string,
+  fields: Record<string, unknown>,
+): Promise<void> {
+  deps.log.warn(`${kind} alert`, { alert: kind, ...fields });
   if (!deps.webhookUrl) return;
   try {
     const res = await (deps.fetch ?? fetch)(deps.webhookUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ text, ...alert }),
+      body: JSON.stringify({ text, alert: kind, ...fields }),
     });
-    if (!res.ok) deps.log.error('budget alert webhook failed', { status: res.status });
+    if (!res.ok) deps.log.error(`${kind} alert webhook failed`, { status: res.status });
   } catch (err) {
-    deps.log.error('budget alert webhook failed', { cause: err });
+    deps.log.error(`${kind} alert webhook failed`, { cause: err });
   }
 }

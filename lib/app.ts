@@ -1,5 +1,6 @@
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { routePath } from 'hono/route';
 import { configOf } from './config';
 import type { Deps } from './deps';
 import { ConfigError, type Env, parseEnv, secretsOf } from './env';
@@ -13,13 +14,31 @@ import {
 } from './errors';
 import type { Principal } from './guards';
 import { createLogger, type Logger } from './log';
+import { createMetricsCollector, type MetricsCollector } from './metrics/collector';
+import { writeMetrics } from './metrics/store';
+import { nanosToUsd } from './pricing';
 
 export type AppEnv = {
   Bindings: Cloudflare.Env;
-  Variables: { env: Env; deps: Deps; requestId: string; log: Logger; principal: Principal };
+  Variables: {
+    env: Env;
+    deps: Deps;
+    requestId: string;
+    log: Logger;
+    principal: Principal;
+    /** Unset for requests that are not metered (see `unmetered`) or when the configuration is invalid. */
+    metrics: MetricsCollector | undefined;
+    /** The error code the response carries, when it is an error. */
+    errorCode: string | undefined;
+  };
 };
 
 export type MakeDeps = (env: Env) => Deps;
+
+export interface AppOptions {
+  /** Paths whose requests are not counted in metrics (health checks, the metrics and dashboard pages). */
+  unmetered?: (path: string) => boolean;
+}
 
 const MISCONFIGURED_MESSAGE = 'The gateway is misconfigured; its operator can see the details in the logs.';
 
@@ -28,7 +47,7 @@ const MISCONFIGURED_MESSAGE = 'The gateway is misconfigured; its operator can se
  * dependencies built per request, a body size limit, and the one error renderer.
  * @param makeDeps builds the request's clients; tests pass their own.
  */
-export function createApp(makeDeps: MakeDeps): Hono<AppEnv> {
+export function createApp(makeDeps: MakeDeps, options: AppOptions = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.use(async (c, next) => {
@@ -39,12 +58,7 @@ export function createApp(makeDeps: MakeDeps): Hono<AppEnv> {
     c.header('x-request-id', requestId);
     await next();
     c.res.headers.set('x-request-id', requestId);
-    c.get('log').info('request', {
-      method: c.req.method,
-      path: c.req.path,
-      status: c.res.status,
-      duration_ms: Date.now() - started,
-    });
+    finishRequest(c, Date.now() - started);
   });
 
   app.use(async (c, next) => {
@@ -67,6 +81,7 @@ export function createApp(makeDeps: MakeDeps): Hono<AppEnv> {
       }),
     );
     c.set('deps', makeDeps(env));
+    if (!options.unmetered?.(c.req.path)) c.set('metrics', createMetricsCollector(configOf(env).prices));
     await next();
   });
 
@@ -89,9 +104,64 @@ export function createApp(makeDeps: MakeDeps): Hono<AppEnv> {
   return app;
 }
 
+/**
+ * The request's one log line (for Workers Logs / Logpush: ids, route, outcome, who served it, what it
+ * cost; never a key, a prompt or an output) and its metrics, written after the response.
+ */
+function finishRequest(c: Context<AppEnv>, durationMs: number): void {
+  const errorCode = c.get('errorCode');
+  const endpoint = errorCode === 'not_found' && c.res.status === 404 ? '(unmatched)' : routePath(c, -1);
+  const cache = c.res.headers.get('x-cache') ?? undefined;
+  const metrics = c.get('metrics');
+  const principal = c.get('principal');
+  const spent = metrics?.summary();
+  c.get('log').info('request', {
+    method: c.req.method,
+    path: c.req.path,
+    route: endpoint,
+    status: c.res.status,
+    duration_ms: durationMs,
+    ...(principal ? { key_id: principal.id } : {}),
+    ...(cache ? { cache } : {}),
+    ...(errorCode ? { error_code: errorCode } : {}),
+    ...(spent?.calls
+      ? {
+          upstream_calls: spent.calls,
+          provider: spent.provider,
+          model: spent.model,
+          cost_usd: nanosToUsd(spent.costNanos),
+        }
+      : {}),
+  });
+  if (!metrics) return;
+  const env = c.get('env');
+  const increments = metrics.increments({
+    endpoint,
+    status: c.res.status,
+    durationMs,
+    ...(cache ? { cache } : {}),
+    ...(errorCode ? { errorCode } : {}),
+  });
+  const store = { namespace: env.METRICS_NAMESPACE, retentionDays: env.METRICS_RETENTION_DAYS };
+  const { redis, now } = c.get('deps');
+  const at = now();
+  // Started on the next turn, once the response has left: the write never shares its round trip.
+  const written = new Promise((resolve) => setTimeout(resolve, 0)).then(() =>
+    writeMetrics(redis, store, at, increments, (err) =>
+      c.get('log').warn('metrics not written', { cause: err }),
+    ),
+  );
+  try {
+    c.executionCtx.waitUntil(written);
+  } catch {
+    // No execution context (an app driven directly in tests): the write still runs, unawaited.
+  }
+}
+
 /** Logs a failure at the level it deserves and renders the one error body with its headers. */
 function renderError(c: Context<AppEnv>, err: unknown): Response {
   const error = toGatewayError(err);
+  c.set('errorCode', error.code);
   logFailure(c.get('log'), error, err);
   const headers: Record<string, string> = { 'x-request-id': c.get('requestId') };
   if (error.retryAfter !== undefined) headers['retry-after'] = String(Math.ceil(error.retryAfter));

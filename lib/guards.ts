@@ -24,12 +24,19 @@ export interface Principal {
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
-/** Requires the admin key (`ADMIN_API_KEY`). */
-export function requireAdmin(): MiddlewareHandler<AppEnv> {
+/**
+ * Requires the admin key (`ADMIN_API_KEY`), or the token `alsoAccept` names for this route (say a
+ * Prometheus scrape token, which then acts as the admin for this route only).
+ */
+export function requireAdmin(
+  options: { alsoAccept?: (env: AppEnv['Variables']['env']) => string | undefined } = {},
+): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const presented = bearerOf(c);
     const adminKey = c.get('env').ADMIN_API_KEY;
-    if (!adminKey || !(await sameSecret(presented, adminKey))) {
+    const other = options.alsoAccept?.(c.get('env'));
+    const accepted = async (secret: string | undefined) => !!secret && (await sameSecret(presented, secret));
+    if (!(await accepted(adminKey)) && !(await accepted(other))) {
       const known =
         isKeyShaped(presented) && (await lookupKey(c.get('deps').redis, await hashKey(presented)));
       if (known) throw new PermissionDeniedError({ message: 'This endpoint needs the admin key.' });

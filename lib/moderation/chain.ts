@@ -49,6 +49,8 @@ export interface ModerationDeps {
   /** Reject when the moderation API is unavailable (MODERATION_FAIL_CLOSED). */
   failClosed: boolean;
   log?: Pick<Logger, 'warn'>;
+  /** Told every verdict (metrics). */
+  onVerdict?: (verdict: Verdict) => void;
 }
 
 export interface ContentToModerate {
@@ -66,6 +68,12 @@ export async function moderateContent(
   deps: ModerationDeps,
   input: ContentToModerate,
 ): Promise<ModerationResult> {
+  const result = await judge(deps, input);
+  deps.onVerdict?.(result.verdict);
+  return result;
+}
+
+async function judge(deps: ModerationDeps, input: ContentToModerate): Promise<ModerationResult> {
   const text = input.text ?? '';
   const imageUrls = input.imageUrls ?? [];
   const business = text ? checkBusinessRules(text, deps.rules) : null;

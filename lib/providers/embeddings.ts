@@ -16,21 +16,27 @@ export async function embed(
   texts: string[],
   dimensions?: number,
 ): Promise<Served<Embeddings>> {
-  return callProviders(deps, 'embeddings', policy, async (target, model) => {
-    const res = await target.client.embeddings.create({
-      model,
-      input: texts,
-      ...(dimensions ? { dimensions } : {}),
-    });
-    const vectors = [...res.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
-    if (vectors.length !== texts.length) {
-      throw new UpstreamError({
-        message: `${target.name} returned ${vectors.length} of ${texts.length} embeddings.`,
+  return callProviders(
+    deps,
+    'embeddings',
+    policy,
+    async (target, model) => {
+      const res = await target.client.embeddings.create({
+        model,
+        input: texts,
+        ...(dimensions ? { dimensions } : {}),
       });
-    }
-    return {
-      vectors,
-      usage: { inputTokens: res.usage.prompt_tokens, cachedTokens: 0, outputTokens: 0 },
-    };
-  });
+      const vectors = [...res.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
+      if (vectors.length !== texts.length) {
+        throw new UpstreamError({
+          message: `${target.name} returned ${vectors.length} of ${texts.length} embeddings.`,
+        });
+      }
+      return {
+        vectors,
+        usage: { inputTokens: res.usage.prompt_tokens, cachedTokens: 0, outputTokens: 0 },
+      };
+    },
+    { usageOf: (value) => value.usage },
+  );
 }

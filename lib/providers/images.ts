@@ -27,25 +27,31 @@ export async function generateImage(
 ): Promise<Served<GeneratedImage>> {
   const size = request.size ?? '1024x1024';
   const quality = request.quality ?? 'medium';
-  return callProviders(deps, 'image', policy, async (target, model) => {
-    const res = await target.client.images.generate({
-      model,
-      prompt: request.prompt,
-      n: 1,
-      size: size as '1024x1024',
-      quality,
-    });
-    const b64 = res.data?.[0]?.b64_json;
-    if (!b64) throw new UpstreamError({ message: `${target.name} returned no image data.` });
-    return {
-      bytes: Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)),
-      size,
-      quality,
-      usage: {
-        inputTokens: res.usage?.input_tokens ?? 0,
-        cachedTokens: 0,
-        outputTokens: res.usage?.output_tokens ?? 0,
-      },
-    };
-  });
+  return callProviders(
+    deps,
+    'image',
+    policy,
+    async (target, model) => {
+      const res = await target.client.images.generate({
+        model,
+        prompt: request.prompt,
+        n: 1,
+        size: size as '1024x1024',
+        quality,
+      });
+      const b64 = res.data?.[0]?.b64_json;
+      if (!b64) throw new UpstreamError({ message: `${target.name} returned no image data.` });
+      return {
+        bytes: Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)),
+        size,
+        quality,
+        usage: {
+          inputTokens: res.usage?.input_tokens ?? 0,
+          cachedTokens: 0,
+          outputTokens: res.usage?.output_tokens ?? 0,
+        },
+      };
+    },
+    { usageOf: (value) => value.usage },
+  );
 }

@@ -5,6 +5,7 @@ import type { Logger } from '../log';
 import { classifyFailure, type Failure } from './failures';
 import { type RetryPolicy, retryDelayMs } from './retry';
 import type { ProviderTarget } from './targets';
+import type { Usage } from './usage';
 
 export interface RouterDeps {
   providers: ProviderTarget[];
@@ -19,6 +20,36 @@ export interface RouterDeps {
    * now (the provider account's own limits), or undefined when it may.
    */
   admit?: (target: ProviderTarget) => Promise<number | undefined>;
+  /** Told about every logical call once it ends, served or not (metrics). */
+  observe?: (call: ObservedCall) => void;
+  /** Milliseconds since the epoch, for call durations. @default Date.now */
+  now?: () => number;
+  /** Log prompts and raw answers (LOG_PROMPTS); never on by default. */
+  logPrompts?: boolean;
+}
+
+/** A logical call as metrics see it: who served (or last failed) it, how long, and at what cost. */
+export interface ObservedCall {
+  capability: Capability;
+  provider: string;
+  model: string;
+  durationMs: number;
+  /** The error code when no provider served it. */
+  errorCode?: string;
+  retries: number;
+  fallback: boolean;
+  /** A structured output's repair call. */
+  repair: boolean;
+  usage?: Usage;
+}
+
+export interface CallOptions<T> {
+  /** The primary's model for this call (the task's model policy); backups keep their own. */
+  primaryModel?: string;
+  /** The usage a served value reports, for metrics. */
+  usageOf?: (value: T) => Usage | undefined;
+  /** This call repairs an invalid structured output. */
+  repair?: boolean;
 }
 
 /** What served a call, and what it took. */
@@ -47,8 +78,40 @@ export async function callProviders<T>(
   capability: Capability,
   policy: RetryPolicy,
   call: ProviderCall<T>,
-  /** The primary's model for this call (the task's model policy); backups keep their own. */
-  primaryModel?: string,
+  options: CallOptions<T> = {},
+): Promise<Served<T>> {
+  if (!deps.observe) return route(deps, capability, policy, call, options.primaryModel);
+  const now = deps.now ?? Date.now;
+  const started = now();
+  const observed = (fields: Pick<ObservedCall, 'provider' | 'model' | 'retries' | 'fallback'>) => ({
+    capability,
+    repair: options.repair ?? false,
+    durationMs: Math.max(0, now() - started),
+    ...fields,
+  });
+  try {
+    const served = await route(deps, capability, policy, call, options.primaryModel);
+    const usage = options.usageOf?.(served.value);
+    deps.observe(observed({ ...served, ...(usage ? { usage } : {}) }));
+    return served;
+  } catch (err) {
+    const primary = deps.providers[0];
+    const model = options.primaryModel ?? (primary?.models[capability] as string | undefined) ?? '-';
+    const errorCode = (err as Partial<GatewayError>).code ?? 'internal_error';
+    deps.observe({
+      ...observed({ provider: primary?.name ?? '-', model, retries: 0, fallback: false }),
+      errorCode,
+    });
+    throw err;
+  }
+}
+
+async function route<T>(
+  deps: RouterDeps,
+  capability: Capability,
+  policy: RetryPolicy,
+  call: ProviderCall<T>,
+  primaryModel: string | undefined,
 ): Promise<Served<T>> {
   const primary = deps.providers[0];
   const candidates = deps.providers.filter((p) => p.models[capability]);

@@ -69,11 +69,25 @@ export async function generateStructured<T>(
         target.api === 'responses'
           ? viaResponses(target, model, task, turns)
           : viaChat(target, model, task, turns),
-      task.model,
+      {
+        ...(task.model ? { primaryModel: task.model } : {}),
+        usageOf: (raw) => raw.usage,
+        repair: repairs > 0,
+      },
     );
     attempts += served.attempts;
     retries += served.retries;
     usage = addUsage(usage, served.value.usage);
+    if (deps.logPrompts) {
+      deps.log.info('model exchange', {
+        task: task.name,
+        model: served.model,
+        repairs,
+        instructions: task.instructions,
+        input: turns,
+        output: served.value.text,
+      });
+    }
     const verdict = served.value.problem
       ? { ok: false as const, problems: served.value.problem }
       : check(task.schema, served.value.text);

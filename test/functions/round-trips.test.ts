@@ -109,10 +109,12 @@ describe('Redis round trips on the critical path', () => {
       const ctx = createExecutionContext();
       const before = gateway.counter.redis;
       const res = await gateway.app.request('/v1/nothing-here', { headers: bearer(key) }, env, ctx);
+      const trips = gateway.counter.redis - before;
       await waitOnExecutionContext(ctx);
-      return { status: res.status, trips: gateway.counter.redis - before };
+      return { status: res.status, trips, after: gateway.counter.redis - before - trips };
     };
     expect((await get()).trips).toBe(2); // first sight of the key in this isolate: lookup, then limit
-    expect(await get()).toEqual({ status: 404, trips: 1 });
+    // One before the response; the request's metrics follow it in one more, after the response.
+    expect(await get()).toEqual({ status: 404, trips: 1, after: 1 });
   });
 });

@@ -10,14 +10,18 @@ import { adminAuth, bearer, createTestKey } from '../support/keys';
 /** A gateway with one protected route, counting the Redis HTTP requests it makes. */
 function countingApp(isolate: IsolateState = newIsolateState()) {
   const counter = { redisRequests: 0 };
-  const app = createApp((env) => {
-    const deps = createDeps(env, isolate);
-    deps.redis.use((req, next) => {
-      counter.redisRequests += 1;
-      return next(req);
-    });
-    return deps;
-  });
+  // Unmetered, so only the guards' own Redis requests are counted.
+  const app = createApp(
+    (env) => {
+      const deps = createDeps(env, isolate);
+      deps.redis.use((req, next) => {
+        counter.redisRequests += 1;
+        return next(req);
+      });
+      return deps;
+    },
+    { unmetered: () => true },
+  );
   app.use(protect(() => false));
   app.get('/v1/ping', (c) => c.json({ principal: c.get('principal') }));
   return { app, counter };

@@ -9,6 +9,7 @@ import {
 } from '../../lib/scripts/budget';
 import { CACHE_FINISH, CACHE_LOOKUP } from '../../lib/scripts/cache';
 import { KEY_LOOKUP } from '../../lib/scripts/keys';
+import { METRICS_ADD } from '../../lib/scripts/metrics';
 import type { LuaScript } from '../../lib/scripts/run';
 
 // Every Lua script the gateway runs by EVALSHA; add new ones here so their pinned hash is checked.
@@ -23,6 +24,7 @@ const SCRIPTS: LuaScript[] = [
   BUDGET_ARCHIVE,
   CACHE_LOOKUP,
   CACHE_FINISH,
+  METRICS_ADD,
 ];
 
 async function sha1Hex(text: string): Promise<string> {

@@ -1,0 +1,103 @@
+/**
+ * What one client request did, gathered while it runs and written once, after the response, as one
+ * script call (see store.ts): the request itself, every upstream call, every moderation verdict.
+ */
+import type { Verdict } from '../moderation';
+import { costOf, type PriceTable } from '../pricing';
+import type { ObservedCall } from '../providers/router';
+import { bucketOf, field } from './fields';
+
+/** One logical upstream call (its retries and fallback included), as the provider layer reports it. */
+export type UpstreamCall = ObservedCall;
+
+/** The request as the app middleware sees it once answered. */
+export interface RequestOutcome {
+  /** The matched route pattern, e.g. `/v1/creatives`. */
+  endpoint: string;
+  status: number;
+  durationMs: number;
+  /** `x-cache` of the response, when the route has a cache. */
+  cache?: string;
+  errorCode?: string;
+}
+
+export interface MetricsCollector {
+  upstream(call: UpstreamCall): void;
+  moderation(verdict: Verdict): void;
+  variant(name: string): void;
+  /** Turns everything gathered into counter increments, with the request's outcome. */
+  increments(request: RequestOutcome): Map<string, number>;
+  /** Summary for the request's log line. */
+  summary(): { costNanos: number; calls: number; provider?: string; model?: string };
+}
+
+export function createMetricsCollector(prices: PriceTable): MetricsCollector {
+  const calls: (UpstreamCall & { costNanos: number })[] = [];
+  const verdicts: Verdict[] = [];
+  let variant = '';
+
+  return {
+    upstream(call) {
+      const price = prices.price(call.model);
+      const costNanos = price && call.usage ? costOf(price, call.usage) : 0;
+      calls.push({ ...call, costNanos });
+    },
+    moderation(verdict) {
+      verdicts.push(verdict);
+    },
+    variant(name) {
+      variant = name;
+    },
+    increments(request) {
+      const out = new Map<string, number>();
+      const add = (name: string, by: number) => {
+        if (by) out.set(name, (out.get(name) ?? 0) + Math.round(by));
+      };
+      const { endpoint } = request;
+      const statusClass = `${Math.floor(request.status / 100)}xx`;
+      const q = ['q', endpoint, statusClass, request.cache ?? '-', variant] as const;
+      add(field(...q, 'n'), 1);
+      add(field(...q, 'ms'), request.durationMs);
+      add(field('qh', endpoint, bucketOf(request.durationMs)), 1);
+      if (request.errorCode) add(field('qe', endpoint, request.errorCode), 1);
+      for (const call of calls) {
+        const u = [
+          'u',
+          endpoint,
+          call.capability,
+          call.provider,
+          call.model,
+          call.errorCode ?? 'ok',
+          variant,
+        ];
+        add(field(...u, 'n'), 1);
+        add(field(...u, 'ms'), call.durationMs);
+        add(field(...u, 'in'), call.usage?.inputTokens ?? 0);
+        add(field(...u, 'cached'), call.usage?.cachedTokens ?? 0);
+        add(field(...u, 'out'), call.usage?.outputTokens ?? 0);
+        add(field(...u, 'cost'), call.costNanos);
+        add(field(...u, 'retries'), call.retries);
+        add(field(...u, 'fallback'), call.fallback ? 1 : 0);
+        add(field(...u, 'repair'), call.repair ? 1 : 0);
+        add(field('uh', endpoint, call.model, bucketOf(call.durationMs)), 1);
+      }
+      for (const verdict of verdicts) {
+        const outcome = verdict.approved
+          ? 'passed'
+          : verdict.checked.openai === 'unavailable'
+            ? 'unavailable'
+            : verdict.layer;
+        add(field('mod', endpoint, outcome ?? 'rejected'), 1);
+      }
+      return out;
+    },
+    summary() {
+      const last = calls.at(-1);
+      return {
+        costNanos: calls.reduce((sum, c) => sum + c.costNanos, 0),
+        calls: calls.length,
+        ...(last ? { provider: last.provider, model: last.model } : {}),
+      };
+    },
+  };
+}
