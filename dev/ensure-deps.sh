@@ -22,3 +22,16 @@ if [ "${1:-}" = "--redis" ] && [ -z "${REDIS_URL:-}" ] && ! command -v redis-ser
     exit 1
   fi
 fi
+
+# Tests also drive a real browser: Debian's Chromium at /usr/bin/chromium (or CHROMIUM_PATH).
+if [ "${1:-}" = "--redis" ] && [ -z "${CHROMIUM_PATH:-}" ] && [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "[setup] installing chromium from Debian's packages (for the dashboard's browser test)" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      chromium fonts-liberation >/dev/null
+  else
+    echo "[setup] the dashboard's browser test needs Chromium at /usr/bin/chromium:" >&2
+    echo "[setup] install it (e.g. apt-get install chromium), or set CHROMIUM_PATH to a Chromium binary" >&2
+    exit 1
+  fi
+fi

@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parseEnv } from 'node:util';
@@ -19,7 +19,8 @@ import { type RunningSimulator, startSimulator } from './openai-sim/index.ts';
 const GATEWAY_PORT = Number(process.env.PORT ?? 8787);
 const BRIDGE_PORT = Number(process.env.BRIDGE_PORT ?? 8079);
 const SIM_PORT = Number(process.env.SIM_PORT ?? 8090);
-const GENERATED_VARS = '.wrangler/dev.env';
+// One file per process: two gateways started together in one tree (tests) must not read each other's secrets.
+const GENERATED_VARS = `.wrangler/dev-${process.pid}.env`;
 // wrangler's package exports hide its bin; resolve the package root and take the file from there.
 const WRANGLER_BIN = join(
   dirname(createRequire(import.meta.url).resolve('wrangler/package.json')),
@@ -109,6 +110,7 @@ async function main() {
     stopping = true;
     wrangler.kill('SIGTERM');
     await Promise.allSettled(started.map((s) => s.close()));
+    rmSync(GENERATED_VARS, { force: true });
     process.exit(code);
   };
   process.on('SIGINT', () => void stop(0));
