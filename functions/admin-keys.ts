@@ -4,7 +4,7 @@ import type { AppEnv } from '../lib/app';
 import { createKey, listKeys, revokeKey } from '../lib/keys';
 import { valid } from '../lib/validate';
 
-const NewKeyRequest = z.strictObject({
+export const NewKeyRequest = z.strictObject({
   name: z.string().trim().min(1).max(100),
   /** Requests per minute for this key; omitted means the gateway default. */
   rpm: z.number().int().min(1).max(1_000_000).nullish(),
@@ -12,7 +12,7 @@ const NewKeyRequest = z.strictObject({
   daily_budget_usd: z.number().min(0).max(1_000_000).nullish(),
 });
 
-const KeyId = z.object({ id: z.string().regex(/^key_[0-9a-f]{24}$/, 'is not a key id') });
+export const KeyId = z.object({ id: z.string().regex(/^key_[0-9a-f]{24}$/, 'is not a key id') });
 
 /** `/admin/keys`: create (the only time a key is shown), list without secrets, revoke. */
 export const adminKeys = new Hono<AppEnv>()

@@ -8,7 +8,7 @@ import { readVariants, type VariantTask, type VariantTotals } from '../lib/varia
 
 const VARIANT_TASKS: VariantTask[] = ['opportunities', 'creatives', 'vision'];
 
-const ReportQuery = z.object({
+export const ReportQuery = z.object({
   /** Budget days to sum, today included. */
   days: z.coerce.number().int().min(1).max(35).default(7),
 });

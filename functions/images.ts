@@ -8,7 +8,7 @@ export { imageUrl } from '../lib/image-store';
 
 import { valid } from '../lib/validate';
 
-const ImageParams = z.object({
+export const ImageParams = z.object({
   id: z.string().regex(IMAGE_ID_PATTERN, 'must be 64 lower-case hex characters (an image id)'),
 });
 

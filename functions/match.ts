@@ -12,7 +12,7 @@ import { valid } from '../lib/validate';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 
-const MatchRequest = z.strictObject({
+export const MatchRequest = z.strictObject({
   intent: text(2000),
   candidates: z
     .array(z.strictObject({ id: text(128), text: text(2000) }))

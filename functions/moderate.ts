@@ -34,7 +34,7 @@ const ImageUrl = z.string().superRefine((url, ctx) => {
   }
 });
 
-const ModerateRequest = z
+export const ModerateRequest = z
   .strictObject({
     text: z.string().max(MAX_TEXT_CHARS).regex(/\S/, 'must not be blank').optional(),
     image_url: ImageUrl.optional(),

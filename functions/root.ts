@@ -8,6 +8,6 @@ export const root = new Hono<AppEnv>().get('/', (c) =>
     name: pkg.name,
     version: pkg.version,
     description: pkg.description,
-    links: { health: '/health' },
+    links: { health: '/health', docs: '/docs', openapi: '/openapi.json', dashboard: '/dashboard' },
   }),
 );

@@ -11,7 +11,7 @@ describe('GET /', () => {
       name: 'commerce-ai-gateway',
       version: pkg.version,
       description: pkg.description,
-      links: { health: '/health' },
+      links: { health: '/health', docs: '/docs', openapi: '/openapi.json', dashboard: '/dashboard' },
     });
   });
 });

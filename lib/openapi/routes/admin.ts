@@ -1,0 +1,83 @@
+/** The operator's routes: keys, reports and metrics. The admin key only. */
+import { KeyId, NewKeyRequest } from '../../../functions/admin-keys';
+import { ReportQuery } from '../../../functions/admin-variants';
+import { MetricsQuery } from '../../../functions/metrics';
+import type { RouteDoc } from '../document';
+import { CreatedKeyResponse, KeyListResponse, KeyResponse, VariantsResponse } from '../schemas';
+
+export const ADMIN_ROUTES: RouteDoc[] = [
+  {
+    method: 'post',
+    path: '/admin/keys',
+    operationId: 'createKey',
+    summary: 'Create a client key',
+    description:
+      'The key is in this response only; Redis keeps its SHA-256. Without `rpm` or `daily_budget_usd` the gateway-wide limits apply.',
+    tag: 'Admin',
+    auth: 'admin',
+    body: NewKeyRequest,
+    example: { name: 'storefront', rpm: 600, daily_budget_usd: 5 },
+    responses: { 201: { description: 'The new key, with its secret.', schema: CreatedKeyResponse } },
+  },
+  {
+    method: 'get',
+    path: '/admin/keys',
+    operationId: 'listKeys',
+    summary: 'List every key',
+    description: "Every key's metadata, revoked ones included; never a secret.",
+    tag: 'Admin',
+    auth: 'admin',
+    responses: { 200: { description: 'The keys.', schema: KeyListResponse } },
+  },
+  {
+    method: 'delete',
+    path: '/admin/keys/{id}',
+    operationId: 'revokeKey',
+    summary: 'Revoke a key',
+    description: 'Takes effect on the next request in every isolate.',
+    tag: 'Admin',
+    auth: 'admin',
+    params: KeyId,
+    responses: { 200: { description: 'The revoked key.', schema: KeyResponse } },
+    errors: { 404: ['`not_found`: no key has this id.'] },
+  },
+  {
+    method: 'get',
+    path: '/admin/variants',
+    operationId: 'getVariantReport',
+    summary: 'Prompt variants: generations, rejections and cost',
+    description:
+      "Each prompt variant's configured weight, generations, rejections (moderation, or output still invalid after its repair), rejection rate and cost over the last `days` budget days.",
+    tag: 'Admin',
+    auth: 'admin',
+    query: ReportQuery,
+    responses: { 200: { description: 'The report.', schema: VariantsResponse } },
+  },
+  {
+    method: 'get',
+    path: '/v1/metrics',
+    operationId: 'getMetrics',
+    summary: 'Performance over the last minutes',
+    description:
+      'Requests, upstream calls, latency percentiles, cache and moderation rates, cost by endpoint and by model, a per-minute series, breaker states and today’s budget, over the last `minutes`, optionally for one `endpoint` or `model`. What `/dashboard` shows.',
+    tag: 'Admin',
+    auth: 'admin',
+    query: MetricsQuery,
+    responses: {
+      200: { description: 'The summary: `window`, `filters`, the figures, `breakers`, `budget`.' },
+    },
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    operationId: 'getPrometheusMetrics',
+    summary: 'Running totals for Prometheus',
+    description: 'The Prometheus text format. Takes the admin key or `METRICS_SCRAPE_TOKEN`.',
+    tag: 'Admin',
+    auth: 'admin',
+    security: [{ adminKey: [] }, { scrapeToken: [] }],
+    responses: {
+      200: { description: 'Counters and gauges.', content: { 'text/plain': { type: 'string' } } },
+    },
+  },
+];

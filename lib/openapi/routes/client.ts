@@ -1,0 +1,94 @@
+/** Analysis (moderation, images, similarity), generated images and the budget. */
+import { ImageParams } from '../../../functions/images';
+import { MatchRequest } from '../../../functions/match';
+import { ModerateRequest } from '../../../functions/moderate';
+import { ImageAnalysisRequest } from '../../domain/image-analysis';
+import type { RouteDoc } from '../document';
+import { BudgetResponse, ImageAnalysisBody, MatchResponse, VerdictBody } from '../schemas';
+import { CACHED, FLAGGED_INPUT, MODEL_FAILURES, SERVED_BY } from './failures';
+
+/** A 1×1 PNG, so "Try it out" works without reaching any other host. */
+const TINY_PNG =
+  'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+
+export const CLIENT_ROUTES: RouteDoc[] = [
+  {
+    method: 'post',
+    path: '/v1/images/analyze',
+    operationId: 'analyzeImage',
+    summary: 'Describe an image, its products and opportunities',
+    description:
+      'An https URL or a base64 data URL (at most 700 KB decoded). The image is moderated first, then the vision model answers; the analysis is cached per image and context.',
+    tag: 'Analysis',
+    auth: 'key',
+    body: ImageAnalysisRequest,
+    example: { image_url: TINY_PNG, context: 'a product page hero image' },
+    responses: { 200: { description: 'The analysis.', schema: ImageAnalysisBody, headers: CACHED } },
+    errors: { 400: [FLAGGED_INPUT], ...MODEL_FAILURES },
+  },
+  {
+    method: 'post',
+    path: '/v1/moderate',
+    operationId: 'moderate',
+    summary: 'Run the moderation chain on text and/or an image',
+    description:
+      'OpenAI moderation, then the business rules, then brand safety. Answers 200 whether approved or not; `layer` and `reason` say who refused. Free: no budget is reserved.',
+    tag: 'Analysis',
+    auth: 'key',
+    body: ModerateRequest,
+    example: { text: 'Fresh coffee beans, roasted this week.' },
+    responses: { 200: { description: 'The verdict.', schema: VerdictBody, headers: SERVED_BY } },
+    errors: { 503: MODEL_FAILURES[503] ?? [] },
+  },
+  {
+    method: 'post',
+    path: '/v1/match',
+    operationId: 'match',
+    summary: 'Rank candidates by similarity to an intent',
+    description:
+      "Cosine similarity of embeddings, best first. Each text's embedding is cached, so only texts never seen are embedded (in one budgeted call). At most 100 candidates, with unique ids.",
+    tag: 'Analysis',
+    auth: 'key',
+    body: MatchRequest,
+    example: {
+      intent: 'a gift for a coffee lover',
+      candidates: [
+        { id: 'sku-1', text: 'Burr coffee grinder' },
+        { id: 'sku-2', text: 'Yoga mat' },
+      ],
+    },
+    responses: { 200: { description: 'The ranking.', schema: MatchResponse, headers: SERVED_BY } },
+    errors: MODEL_FAILURES,
+  },
+  {
+    method: 'get',
+    path: '/v1/images/{id}',
+    operationId: 'getImage',
+    summary: 'A generated image',
+    description:
+      'Public, so `<img src>` works: the id is the SHA-256 of the image, unguessable without it. Immutable; `If-None-Match` gets a 304. `HEAD` is answered too.',
+    tag: 'Images',
+    auth: 'none',
+    params: ImageParams,
+    responses: {
+      200: {
+        description: 'The image bytes.',
+        content: { 'image/png': {}, 'image/jpeg': {}, 'image/webp': {} },
+        headers: { etag: 'The image id, quoted.', 'cache-control': '`public, max-age=31536000, immutable`' },
+      },
+      304: { description: 'Not modified (`If-None-Match` matched).' },
+    },
+    errors: { 404: ['`image_not_found`: no image has this id.'] },
+  },
+  {
+    method: 'get',
+    path: '/v1/budget',
+    operationId: 'getBudget',
+    summary: "Today's budget, the caller's key and the history",
+    description:
+      "The gateway's daily budget (spent, reserved, remaining, alerts sent), the caller's key figures and up to 30 archived days. With the admin key, `keys` lists every key's figures and `key` is null.",
+    tag: 'Budget',
+    auth: 'key',
+    responses: { 200: { description: 'The figures, in USD.', schema: BudgetResponse } },
+  },
+];

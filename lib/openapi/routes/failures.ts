@@ -1,0 +1,30 @@
+/** Failures and headers that several routes share, as the document lists them. */
+
+/** Failures of every route that calls a model. */
+export const MODEL_FAILURES: Record<number, string[]> = {
+  429: [
+    "`budget_exceeded` (type `insufficient_quota`): the worst case does not fit today's gateway or key budget; `details` says which.",
+    '`upstream_capacity`: the gateway is at its own rate limit towards OpenAI.',
+  ],
+  502: [
+    '`upstream_error`: the provider failed.',
+    '`invalid_model_output`: the answer stayed invalid after a repair.',
+  ],
+  503: ['`provider_unavailable`: every provider is failing or its breaker is open; see `Retry-After`.'],
+  504: ['`upstream_timeout`: the provider did not answer in time.'],
+};
+
+export const FLAGGED_INPUT =
+  '`content_policy_violation`: moderation refused the input; `details` holds the verdict.';
+
+export const SERVED_BY = {
+  'x-gateway-provider': 'Who served the answer (absent on a cache hit).',
+  'x-gateway-model': 'The model that served it.',
+};
+
+/** Headers of the cache-first routes. */
+export const CACHED = {
+  'x-cache':
+    '`HIT`, `MISS`, `COALESCED` (waited for an identical request) or `BYPASS` (`cache-control: no-cache` asks for a fresh answer).',
+  ...SERVED_BY,
+};

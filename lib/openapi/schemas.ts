@@ -1,0 +1,157 @@
+/**
+ * Response bodies as zod schemas, for the OpenAPI document only: handlers build their bodies with
+ * plain objects, so these describe them. Where the body has a TypeScript type, `satisfies` ties the
+ * schema to it (a field the type requires cannot be missing here, nor have another type); the
+ * others are checked against real responses in test/lib/openapi.schemas.test.ts. Output schemas
+ * from lib/domain are extended, never restated.
+ */
+import { z } from 'zod';
+import type { HealthResponse } from '../../functions/health';
+import { type Creative, CreativeOutput } from '../domain/creatives';
+import { ImageAnalysis } from '../domain/image-analysis';
+import { OpportunitiesOutput, type OpportunitiesResponse } from '../domain/opportunities';
+import type { ErrorBody } from '../errors';
+import type { KeyRecord } from '../keys';
+import type { Verdict } from '../moderation';
+import type { MaybeDegraded } from '../request-context';
+
+/** Present when the answer came from the model policy's cheaper model (spend past the alert threshold). */
+const Degraded = z.literal(true).optional();
+const usd = z.number().min(0);
+const count = z.int().min(0);
+
+export const ErrorResponse = z.object({
+  error: z.object({
+    type: z.string(),
+    code: z.string(),
+    message: z.string(),
+    /** The field at fault, when one is. */
+    param: z.string().optional(),
+    details: z.record(z.string(), z.unknown()).optional(),
+    request_id: z.string(),
+  }),
+}) satisfies z.ZodType<ErrorBody>;
+
+export const RootResponse = z.object({
+  name: z.string(),
+  version: z.string(),
+  description: z.string(),
+  links: z.record(z.string(), z.string()),
+});
+
+const Mode = z.enum(['local', 'remote']);
+export const HealthBody = z.object({
+  status: z.enum(['ok', 'degraded']),
+  store: z.object({ ok: z.boolean(), latency_ms: z.number(), mode: Mode }),
+  provider: z.object({ name: z.literal('openai'), base_url: z.string(), mode: Mode }),
+  models: z.object({
+    text: z.string(),
+    image: z.string(),
+    moderation: z.string(),
+    embeddings: z.string(),
+    vision: z.string(),
+  }),
+}) satisfies z.ZodType<HealthResponse>;
+
+export const KeyResponse = z.object({
+  id: z.string(),
+  name: z.string(),
+  created_at: z.iso.datetime(),
+  rpm: count.nullable(),
+  daily_budget_usd: usd.nullable(),
+  revoked_at: z.iso.datetime().nullable(),
+}) satisfies z.ZodType<KeyRecord>;
+export const CreatedKeyResponse = KeyResponse.extend({
+  /** The secret, shown this once. */
+  key: z.string().regex(/^cag_[A-Za-z0-9_-]{43}$/),
+}) satisfies z.ZodType<KeyRecord & { key: string }>;
+export const KeyListResponse = z.object({ keys: z.array(KeyResponse) });
+
+const VariantRow = z.object({
+  name: z.string(),
+  weight: z.number().nullable(),
+  generated: count,
+  rejected: count,
+  rejection_rate: z.number().nullable(),
+  cost_usd: usd,
+  avg_cost_usd: usd.nullable(),
+});
+export const VariantsResponse = z.object({
+  from: z.string(),
+  to: z.string(),
+  tasks: z.record(z.enum(['opportunities', 'creatives', 'vision']), z.array(VariantRow)),
+});
+
+const Figures = {
+  limit_usd: usd.nullable(),
+  spent_usd: usd,
+  reserved_usd: usd,
+  remaining_usd: usd.nullable(),
+  calls: count,
+};
+export const BudgetResponse = z.object({
+  day: z.string(),
+  timezone: z.string(),
+  ...Figures,
+  alert_threshold_usd: usd,
+  alerts_sent: z.array(z.object({ level: z.enum(['threshold', 'limit']), threshold_usd: usd })),
+  resets_at: z.iso.datetime(),
+  key: z.object({ id: z.string(), name: z.string(), ...Figures }).nullable(),
+  /** Only for the admin key: every key's figures. */
+  keys: z.array(z.object({ id: z.string(), name: z.string(), revoked: z.boolean(), ...Figures })).optional(),
+  history: z.array(z.object({ day: z.string(), spent_usd: usd, calls: count })),
+});
+
+export const OpportunitiesBody = OpportunitiesOutput.extend({
+  opportunities: z
+    .array(
+      OpportunitiesOutput.shape.opportunities.element.extend({ id: z.string().regex(/^opp_[0-9a-f]{16}$/) }),
+    )
+    .max(5),
+  degraded: Degraded,
+}) satisfies z.ZodType<OpportunitiesResponse & MaybeDegraded>;
+
+export const CreativeBody = CreativeOutput.extend({
+  image: z.object({ id: z.string(), url: z.string(), model: z.string(), size: z.string() }).nullable(),
+  moderation: z.object({ approved: z.literal(true), checked: z.record(z.string(), z.string()) }),
+  cache: z.object({ status: z.string(), key_version: z.string() }),
+  degraded: Degraded,
+}) satisfies z.ZodType<Creative>;
+
+export const BatchResponse = z.object({
+  results: z.array(
+    z.discriminatedUnion('ok', [
+      z.object({ ok: z.literal(true), creative: CreativeBody, cost_usd: usd }),
+      z.object({
+        ok: z.literal(false),
+        /** The error body without a request id (the response has one). */
+        error: ErrorResponse.shape.error.omit({ request_id: true }),
+        cost_usd: usd,
+      }),
+    ]),
+  ),
+});
+
+const Checked = z.enum(['passed', 'flagged']);
+export const VerdictBody = z.object({
+  approved: z.boolean(),
+  layer: z.enum(['openai', 'business_rules', 'brand_safety']).nullable(),
+  reason: z.string().nullable(),
+  categories: z.record(z.string(), z.boolean()),
+  pattern: z.string().nullable(),
+  checked: z.object({
+    openai: z.enum(['passed', 'flagged', 'unavailable', 'skipped']),
+    business_rules: Checked,
+    brand_safety: Checked,
+  }),
+}) satisfies z.ZodType<Verdict>;
+
+export const ImageAnalysisBody = ImageAnalysis.extend({ degraded: Degraded });
+
+export const MatchResponse = z.object({
+  ranked: z.array(z.object({ id: z.string(), score: z.number() })),
+  model: z.string(),
+  dimensions: count,
+  /** How many texts were embedded now (the rest came from the cache). */
+  embedded: count,
+});
