@@ -1,0 +1,63 @@
+import { Hono } from 'hono';
+import type { AppEnv } from '../lib/app';
+import { configOf } from '../lib/config';
+import { priceOf } from '../lib/domain/cost';
+import { capOutput, promptTokens, worstTextCost } from '../lib/proxy/estimate';
+import { servedModel } from '../lib/proxy/models';
+import { outputLimitsFor, proxy } from '../lib/proxy/relay';
+import { ChatCompletionRequest } from '../lib/proxy/schemas';
+import { chatUsage } from '../lib/proxy/usage';
+import { candidateModels } from '../lib/request-context';
+import { loadTokenCounter } from '../lib/tokens';
+import { valid } from '../lib/validate';
+
+/** A message with an image part needs a vision model; a backup then serves with its vision model. */
+const hasImage = (messages: ChatCompletionRequest['messages']) =>
+  messages.some((m) => Array.isArray(m.content) && m.content.some((part) => part.type === 'image_url'));
+
+/**
+ * `POST /openai/v1/chat/completions`: OpenAI's Chat Completions, passed through. The only API a backup
+ * provider can also serve (backups speak Chat Completions), so the reservation covers the dearest
+ * candidate. A stream asks upstream for its usage, to settle the budget, and hides that extra chunk
+ * from a client that did not ask for it.
+ */
+export const chatCompletions = new Hono<AppEnv>().post(
+  '/openai/v1/chat/completions',
+  valid('json', ChatCompletionRequest),
+  async (c) => {
+    const request = c.req.valid('json');
+    const { prices } = configOf(c.get('env'));
+    servedModel(prices, request.model, 'text');
+    const capability = hasImage(request.messages) ? 'vision' : 'text';
+    const { body, maxOutputTokens } = capOutput(
+      request,
+      ['max_completion_tokens', 'max_tokens'],
+      'max_completion_tokens',
+      outputLimitsFor(c),
+    );
+    const wantsUsage = request.stream_options?.include_usage === true;
+    return proxy(c, {
+      path: '/chat/completions',
+      capability,
+      backups: true,
+      model: request.model,
+      body,
+      upstream: request.stream
+        ? { ...body, stream_options: { ...request.stream_options, include_usage: true } }
+        : body,
+      estimate: async () => {
+        const counter = await loadTokenCounter();
+        const input = promptTokens(counter, request.messages, [
+          request.tools,
+          request.functions,
+          request.response_format,
+        ]);
+        const models = candidateModels(c, capability, request.model).map((m) => priceOf(prices, m));
+        return worstTextCost(models, input, maxOutputTokens * (request.n ?? 1));
+      },
+      usage: chatUsage,
+      cache: 'sampled',
+      ...(request.stream ? { stream: { api: 'chat' as const, dropUsageChunk: !wantsUsage } } : {}),
+    });
+  },
+);

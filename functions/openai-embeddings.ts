@@ -1,0 +1,37 @@
+import { Hono } from 'hono';
+import type { AppEnv } from '../lib/app';
+import { configOf } from '../lib/config';
+import { estimateTextCost } from '../lib/pricing';
+import { embeddingTokens } from '../lib/proxy/estimate';
+import { servedModel } from '../lib/proxy/models';
+import { proxy } from '../lib/proxy/relay';
+import { EmbeddingsRequest } from '../lib/proxy/schemas';
+import { embeddingsUsage } from '../lib/proxy/usage';
+import { loadTokenCounter } from '../lib/tokens';
+import { valid } from '../lib/validate';
+
+/**
+ * `POST /openai/v1/embeddings`, passed through (the client's `encoding_format` included) and cached:
+ * the same input always embeds the same. Served by the primary only: a backup's vectors would live
+ * in another model's space than the ones the client already has.
+ */
+export const embeddings = new Hono<AppEnv>().post(
+  '/openai/v1/embeddings',
+  valid('json', EmbeddingsRequest),
+  async (c) => {
+    const request = c.req.valid('json');
+    const price = servedModel(configOf(c.get('env')).prices, request.model, 'embedding');
+    return proxy(c, {
+      path: '/embeddings',
+      capability: 'embeddings',
+      backups: false,
+      model: request.model,
+      body: request,
+      upstream: request,
+      estimate: async () =>
+        estimateTextCost(price, embeddingTokens(await loadTokenCounter(), request.input), 0),
+      usage: embeddingsUsage,
+      cache: 'deterministic',
+    });
+  },
+);

@@ -1,0 +1,40 @@
+import { Hono } from 'hono';
+import type { AppEnv } from '../lib/app';
+import { configOf } from '../lib/config';
+import { imagesCost, promptTokens } from '../lib/proxy/estimate';
+import { servedModel } from '../lib/proxy/models';
+import { proxy } from '../lib/proxy/relay';
+import { ImagesRequest } from '../lib/proxy/schemas';
+import { imagesUsage } from '../lib/proxy/usage';
+import { loadTokenCounter } from '../lib/tokens';
+import { valid } from '../lib/validate';
+
+/**
+ * `POST /openai/v1/images/generations`, passed through by the primary; never cached (base64 images do
+ * not belong in Redis). A request without a model gets OPENAI_IMAGE_MODEL (OpenAI's own default is a
+ * retired model the gateway cannot price); without a size or quality the reservation assumes the
+ * dearest the model may pick.
+ */
+export const imagesGenerations = new Hono<AppEnv>().post(
+  '/openai/v1/images/generations',
+  valid('json', ImagesRequest),
+  async (c) => {
+    const request = c.req.valid('json');
+    const model = request.model ?? c.get('env').OPENAI_IMAGE_MODEL;
+    const price = servedModel(configOf(c.get('env')).prices, model, 'image');
+    return proxy(c, {
+      path: '/images/generations',
+      capability: 'image',
+      backups: false,
+      model,
+      body: request,
+      upstream: request,
+      estimate: async () => {
+        const tokens = promptTokens(await loadTokenCounter(), [request.prompt], []);
+        return imagesCost(price, tokens, request.n ?? 1, request.size ?? 'auto', request.quality ?? 'auto');
+      },
+      usage: imagesUsage,
+      cache: 'never',
+    });
+  },
+);

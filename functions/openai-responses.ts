@@ -1,0 +1,49 @@
+import { Hono } from 'hono';
+import type { AppEnv } from '../lib/app';
+import { configOf } from '../lib/config';
+import { estimateTextCost } from '../lib/pricing';
+import { capOutput, promptTokens } from '../lib/proxy/estimate';
+import { servedModel } from '../lib/proxy/models';
+import { outputLimitsFor, proxy } from '../lib/proxy/relay';
+import { ResponsesRequest } from '../lib/proxy/schemas';
+import { responsesUsage } from '../lib/proxy/usage';
+import { loadTokenCounter } from '../lib/tokens';
+import { valid } from '../lib/validate';
+
+/**
+ * `POST /openai/v1/responses`: OpenAI's Responses API, passed through, by the primary only (backups
+ * speak Chat Completions). A stream's usage comes from its `response.completed` event. Server-side
+ * conversation state is refused: its input cannot be priced before the call.
+ */
+export const responses = new Hono<AppEnv>().post(
+  '/openai/v1/responses',
+  valid('json', ResponsesRequest),
+  async (c) => {
+    const request = c.req.valid('json');
+    const price = servedModel(configOf(c.get('env')).prices, request.model, 'text');
+    const { body, maxOutputTokens } = capOutput(
+      request,
+      ['max_output_tokens'],
+      'max_output_tokens',
+      outputLimitsFor(c),
+    );
+    return proxy(c, {
+      path: '/responses',
+      capability: 'text',
+      backups: false,
+      model: request.model,
+      body,
+      upstream: body,
+      estimate: async () => {
+        const counter = await loadTokenCounter();
+        const input = typeof request.input === 'string' ? [request.input] : request.input;
+        const messages = request.instructions ? [request.instructions, ...input] : input;
+        const tokens = promptTokens(counter, messages, [request.tools, request.text, request.tool_choice]);
+        return estimateTextCost(price, tokens, maxOutputTokens);
+      },
+      usage: responsesUsage,
+      cache: 'sampled',
+      ...(request.stream ? { stream: { api: 'responses' as const, dropUsageChunk: false } } : {}),
+    });
+  },
+);

@@ -1,0 +1,233 @@
+/**
+ * Relays an upstream server-sent-event stream to the client as it arrives, one whole event at a time
+ * (an event is only forwarded once its blank line has arrived, so one can be dropped or inspected),
+ * while reading what the gateway needs from it: the usage, and whether the stream ended complete.
+ *
+ * A stream that breaks off, stalls past `idleTimeoutMs` or closes without its terminal event ends
+ * with an error event in OpenAI's shape, never a clean close that looks complete (Portkey #1797).
+ */
+import { type GatewayError, UpstreamError, UpstreamTimeoutError } from '../errors';
+import type { Usage } from '../providers/usage';
+import { chatUsage, responsesUsage } from './usage';
+
+export type StreamApi = 'chat' | 'responses';
+
+export interface RelayOptions {
+  api: StreamApi;
+  /** Drop chat's usage-only chunk: the gateway asked for it (to settle the budget), the client did not. */
+  dropUsageChunk: boolean;
+  /** Longest wait for the next upstream bytes before the stream is failed. */
+  idleTimeoutMs: number;
+  /** Most characters kept for the cache; a longer stream is relayed but not kept. */
+  recordLimit: number;
+  /** Renders the gateway's own failure as the stream's last event. */
+  errorEvent: (error: GatewayError) => string;
+}
+
+export interface RelayOutcome {
+  /** The stream ended with its terminal event (`[DONE]`; `response.completed`, `.incomplete` or `.failed`) or the provider's own error event. */
+  ended: boolean;
+  /** It ended as a success worth caching: `[DONE]` or `response.completed`, and no error event. */
+  succeeded: boolean;
+  usage?: Usage;
+  /** Everything the client received, when it succeeded within `recordLimit`. */
+  recorded?: string;
+}
+
+/** One SSE event's name (if any) and its data lines joined. */
+export function parseEvent(block: string): { event?: string; data: string } {
+  let event: string | undefined;
+  const data: string[] = [];
+  for (const line of block.split(/\r\n|\r|\n/)) {
+    const colon = line.indexOf(':');
+    const field = colon === -1 ? line : line.slice(0, colon);
+    const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
+    if (field === 'event') event = value;
+    else if (field === 'data') data.push(value);
+  }
+  return { ...(event === undefined ? {} : { event }), data: data.join('\n') };
+}
+
+const EVENT_END = /\r\n\r\n|\n\n|\r\r/;
+const RESPONSE_TERMINALS = new Set(['response.completed', 'response.incomplete', 'response.failed']);
+
+/** What one event means for the relay; `forward: false` drops it. */
+interface Seen {
+  forward: boolean;
+  ended?: boolean;
+  succeeded?: boolean;
+  failed?: boolean;
+  usage?: Usage;
+}
+
+function inspect(api: StreamApi, block: string, dropUsageChunk: boolean): Seen {
+  const { event, data } = parseEvent(block);
+  if (api === 'chat' && data === '[DONE]') return { forward: true, ended: true, succeeded: true };
+  let json: Record<string, unknown> | undefined;
+  try {
+    json = JSON.parse(data);
+  } catch {
+    return { forward: true };
+  }
+  if (!json || typeof json !== 'object') return { forward: true };
+  const type = event ?? json.type;
+  if (type === 'error' || json.error) return { forward: true, ended: true, failed: true };
+  if (api === 'chat') {
+    const usage = json.usage ? chatUsage(json.usage) : undefined;
+    const usageOnly = Array.isArray(json.choices) && json.choices.length === 0 && usage !== undefined;
+    return { forward: !(usageOnly && dropUsageChunk), ...(usage ? { usage } : {}) };
+  }
+  if (typeof type === 'string' && RESPONSE_TERMINALS.has(type)) {
+    const usage = responsesUsage((json.response as { usage?: unknown } | undefined)?.usage);
+    return {
+      forward: true,
+      ended: true,
+      succeeded: type === 'response.completed',
+      ...(usage ? { usage } : {}),
+    };
+  }
+  return { forward: true };
+}
+
+/**
+ * Relays `reader` (whose first bytes, `first`, were already read) as a byte stream for a Response
+ * body; `outcome` resolves once the stream is over, however it ended (the client cancelling too).
+ */
+export function relaySse(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  first: Uint8Array,
+  options: RelayOptions,
+): { body: ReadableStream<Uint8Array>; outcome: Promise<RelayOutcome> } {
+  const decoder = new TextDecoder();
+  const encoder = new TextEncoder();
+  let pending = '';
+  let ended = false;
+  let succeeded = false;
+  let failed = false;
+  let usage: Usage | undefined;
+  let recorded: string[] | undefined = [];
+  let recordedChars = 0;
+  let resolve: (outcome: RelayOutcome) => void = () => undefined;
+  const outcome = new Promise<RelayOutcome>((r) => {
+    resolve = r;
+  });
+  let over = false;
+  const finish = () => {
+    if (over) return;
+    over = true;
+    const ok = ended && succeeded && !failed;
+    resolve({
+      ended,
+      succeeded: ok,
+      ...(usage ? { usage } : {}),
+      ...(ok && recorded ? { recorded: recorded.join('') } : {}),
+    });
+  };
+
+  /** Sends `text` on; false when there was nothing to send. */
+  const emit = (controller: ReadableStreamDefaultController<Uint8Array>, text: string): boolean => {
+    if (!text) return false;
+    if (recorded) {
+      recordedChars += text.length;
+      if (recordedChars > options.recordLimit) recorded = undefined;
+      else recorded.push(text);
+    }
+    controller.enqueue(encoder.encode(text));
+    return true;
+  };
+
+  /** Takes decoded text; returns the whole events to forward. */
+  const take = (text: string): string => {
+    pending += text;
+    let out = '';
+    for (let match = EVENT_END.exec(pending); match; match = EVENT_END.exec(pending)) {
+      const block = pending.slice(0, match.index);
+      pending = pending.slice(match.index + match[0].length);
+      if (!block.trim()) continue;
+      const seen = inspect(options.api, block, options.dropUsageChunk);
+      if (seen.usage) usage = seen.usage;
+      if (seen.failed) failed = true;
+      if (seen.ended) ended = true;
+      if (seen.succeeded) succeeded = true;
+      if (seen.forward) out += block + match[0];
+    }
+    return out;
+  };
+
+  const fail = (controller: ReadableStreamDefaultController<Uint8Array>, error: GatewayError) => {
+    failed = true;
+    controller.enqueue(encoder.encode(options.errorEvent(error)));
+    controller.close();
+    reader.cancel().catch(() => undefined);
+    finish();
+  };
+
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      emit(controller, take(decoder.decode(first, { stream: true })));
+    },
+    async pull(controller) {
+      // Read until a whole event can go out: a pull that enqueues nothing is not called again.
+      let next: ReadableStreamReadResult<Uint8Array>;
+      for (;;) {
+        try {
+          next = await readWithin(reader, options.idleTimeoutMs);
+        } catch (err) {
+          fail(controller, toStreamError(err, options.idleTimeoutMs));
+          return;
+        }
+        if (next.done) break;
+        if (emit(controller, take(decoder.decode(next.value, { stream: true })))) return;
+      }
+      emit(controller, take(`${decoder.decode()}`));
+      if (!ended) {
+        fail(
+          controller,
+          new UpstreamError({
+            message: 'The provider closed the stream before it completed.',
+            code: 'stream_interrupted',
+          }),
+        );
+        return;
+      }
+      controller.close();
+      finish();
+    },
+    cancel(reason) {
+      reader.cancel(reason).catch(() => undefined);
+      finish();
+    },
+  });
+  return { body, outcome };
+}
+
+class IdleTimeout extends Error {}
+
+/** The next read, or IdleTimeout when nothing arrives for `ms`. */
+async function readWithin(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  ms: number,
+): Promise<ReadableStreamReadResult<Uint8Array>> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const idle = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new IdleTimeout()), ms);
+  });
+  try {
+    return await Promise.race([reader.read(), idle]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function toStreamError(err: unknown, idleTimeoutMs: number): GatewayError {
+  if (err instanceof IdleTimeout) {
+    return new UpstreamTimeoutError({
+      message: `The provider sent nothing for ${Math.round(idleTimeoutMs / 1000)} s; the stream was ended.`,
+    });
+  }
+  return new UpstreamError({
+    message: 'The provider stream broke off before it completed.',
+    code: 'stream_interrupted',
+    cause: err,
+  });
+}

@@ -1,0 +1,47 @@
+/**
+ * One upstream attempt of a proxied call, made with the target's SDK client (its key, base URL and
+ * per-attempt timeout; its error classes are what the router classifies) but with the raw response,
+ * so the body reaches the client as the provider sent it, not as the SDK would re-serialise it.
+ */
+import { UpstreamError } from '../errors';
+import type { ProviderTarget } from '../providers/targets';
+
+export interface UpstreamJson {
+  /** The body exactly as received. */
+  text: string;
+  json: unknown;
+}
+
+export interface UpstreamStream {
+  reader: ReadableStreamDefaultReader<Uint8Array>;
+  /** The first bytes, already read: until they arrive a failure can still be retried or failed over. */
+  first: Uint8Array;
+}
+
+/** POSTs `body` with `model` to `path`; a body that is cut short or is not JSON throws (and is retried). */
+export async function postJson(
+  target: ProviderTarget,
+  path: string,
+  body: Record<string, unknown>,
+  model: string,
+): Promise<UpstreamJson> {
+  const res = await target.client.post(path, { body: { ...body, model } }).asResponse();
+  const text = await res.text();
+  return { text, json: JSON.parse(text) };
+}
+
+/** POSTs a streaming request and waits for its first bytes. */
+export async function openStream(
+  target: ProviderTarget,
+  path: string,
+  body: Record<string, unknown>,
+  model: string,
+): Promise<UpstreamStream> {
+  const res = await target.client.post(path, { body: { ...body, model }, stream: true }).asResponse();
+  const reader = res.body?.getReader();
+  const first = await reader?.read();
+  if (!reader || !first || first.done) {
+    throw new UpstreamError({ message: `${target.name} closed the stream before sending anything.` });
+  }
+  return { reader, first: first.value };
+}

@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { UpstreamError } from '../../lib/errors';
+import { errorEvent } from '../../lib/proxy/frames';
+import { parseEvent, type RelayOptions, relaySse } from '../../lib/proxy/sse';
+
+const encoder = new TextEncoder();
+
+/** An upstream body that yields `chunks` (strings), then closes, or stays open with `hang`. */
+function upstream(chunks: string[], { hang = false } = {}) {
+  let i = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (i < chunks.length) controller.enqueue(encoder.encode(chunks[i++] as string));
+      else if (!hang) controller.close();
+      else return new Promise(() => undefined);
+    },
+  });
+}
+
+const options = (overrides: Partial<RelayOptions> = {}): RelayOptions => ({
+  api: 'chat',
+  dropUsageChunk: false,
+  idleTimeoutMs: 1000,
+  recordLimit: 100_000,
+  errorEvent: (error) => errorEvent('chat', error, 'req_test'),
+  ...overrides,
+});
+
+/** Relays `chunks`, returning what the client read and the outcome. */
+async function relay(chunks: string[], opts: Partial<RelayOptions> = {}, hang = false) {
+  const reader = upstream(chunks, { hang }).getReader();
+  const first = (await reader.read()).value as Uint8Array;
+  const { body, outcome } = relaySse(reader, first, options(opts));
+  return { text: await new Response(body).text(), outcome: await outcome };
+}
+
+const chunk = (content: string) => `data: {"choices":[{"index":0,"delta":{"content":"${content}"}}]}\n\n`;
+const USAGE = 'data: {"choices":[],"usage":{"prompt_tokens":9,"completion_tokens":2}}\n\n';
+
+describe('relaySse', () => {
+  it('passes a complete chat stream through unchanged, split anywhere, and reports its usage', async () => {
+    const stream = `${chunk('Hi')}${chunk(' there')}${USAGE}data: [DONE]\n\n`;
+    const pieces = stream.match(/[\s\S]{1,7}/g) as string[];
+    const { text, outcome } = await relay(pieces);
+    expect(text).toBe(stream);
+    expect(outcome).toEqual({
+      ended: true,
+      succeeded: true,
+      usage: { inputTokens: 9, cachedTokens: 0, outputTokens: 2 },
+      recorded: stream,
+    });
+  });
+
+  it('drops only the usage-only chunk when the client did not ask for usage', async () => {
+    const { text, outcome } = await relay([chunk('Hi'), USAGE, 'data: [DONE]\n\n'], { dropUsageChunk: true });
+    expect(text).toBe(`${chunk('Hi')}data: [DONE]\n\n`);
+    expect(outcome.usage?.inputTokens).toBe(9);
+  });
+
+  it('ends a stream that closes early with an error event in OpenAI shape, and keeps nothing for the cache', async () => {
+    const { text, outcome } = await relay([chunk('Hi')]);
+    expect(text.startsWith(chunk('Hi'))).toBe(true);
+    const last = JSON.parse(parseEvent(text.trim().split('\n\n').at(-1) as string).data);
+    expect(last).toEqual({
+      error: expect.objectContaining({
+        type: 'api_error',
+        code: 'stream_interrupted',
+        request_id: 'req_test',
+      }),
+    });
+    expect(outcome).toMatchObject({ ended: false, succeeded: false });
+    expect(outcome.recorded).toBeUndefined();
+  });
+
+  it('ends a stalled stream with upstream_timeout after the idle timeout', async () => {
+    const { text } = await relay([chunk('Hi')], { idleTimeoutMs: 50 }, true);
+    expect(text).toContain('"code":"upstream_timeout"');
+  });
+
+  it('passes the provider’s own error event on and does not count the stream as a success', async () => {
+    const { text, outcome } = await relay([
+      chunk('Hi'),
+      'data: {"error":{"message":"boom","type":"server_error"}}\n\n',
+    ]);
+    expect(text).not.toContain('stream_interrupted');
+    expect(outcome).toMatchObject({ ended: true, succeeded: false });
+  });
+
+  it('treats response.completed as the end of a responses stream and reads its usage', async () => {
+    const done =
+      'event: response.completed\ndata: {"type":"response.completed","response":{"usage":{"input_tokens":5,"output_tokens":1}}}\n\n';
+    const { text, outcome } = await relay(
+      ['event: response.created\ndata: {"type":"response.created"}\n\n', done],
+      {
+        api: 'responses',
+      },
+    );
+    expect(text.endsWith(done)).toBe(true);
+    expect(outcome).toMatchObject({ succeeded: true, usage: { inputTokens: 5, outputTokens: 1 } });
+  });
+
+  it('relays but does not keep a stream longer than the record limit', async () => {
+    const { outcome } = await relay([chunk('Hi'), 'data: [DONE]\n\n'], { recordLimit: 10 });
+    expect(outcome.succeeded).toBe(true);
+    expect(outcome.recorded).toBeUndefined();
+  });
+});
+
+describe('errorEvent', () => {
+  it('names a responses error event and carries both OpenAI’s fields and our body', () => {
+    const event = errorEvent(
+      'responses',
+      new UpstreamError({ message: 'cut', code: 'stream_interrupted' }),
+      'req_1',
+    );
+    const { event: name, data } = parseEvent(event.trim());
+    expect(name).toBe('error');
+    expect(JSON.parse(data)).toMatchObject({
+      type: 'error',
+      code: 'stream_interrupted',
+      message: 'cut',
+      error: { code: 'stream_interrupted', request_id: 'req_1' },
+    });
+  });
+});
