@@ -26,7 +26,6 @@ import {
   presentedTenantKey,
   providersFor,
   recordVariantFor,
-  type ServedBy,
   spendFor,
   variantFor,
   wantsFresh,
@@ -37,7 +36,7 @@ import { type Variant, withVariant } from '../lib/variants';
 /** Hard ceiling of the body schema; CREATIVES_BATCH_MAX_ITEMS (≤ this) is the configured one. */
 const ITEMS_CEILING = 50;
 
-const BatchRequest = z.strictObject({
+export const BatchRequest = z.strictObject({
   items: z.array(z.unknown()).min(1, 'must hold at least one creative request').max(ITEMS_CEILING),
 });
 

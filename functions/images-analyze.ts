@@ -1,6 +1,5 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../lib/app';
-import { configOf } from '../lib/config';
 import {
   IMAGE_ANALYSIS_PROMPT_VERSION,
   ImageAnalysisRequest,
@@ -10,7 +9,7 @@ import { assertInputApproved } from '../lib/domain/verdicts';
 import { generateFor, markDegraded } from '../lib/generation';
 import { modelsFor } from '../lib/model-policy';
 import { moderateContent } from '../lib/moderation';
-import { cacheFirst, providersFor, variantFor } from '../lib/request-context';
+import { cacheFirst, moderationFor, variantFor } from '../lib/request-context';
 import { valid } from '../lib/validate';
 import { variantField, withVariant } from '../lib/variants';
 
@@ -36,15 +35,10 @@ export const imagesAnalyze = new Hono<AppEnv>().post(
         exactFields: ['image_url'],
       },
       async () => {
-        const { verdict } = await moderateContent(
-          {
-            providers: providersFor(c),
-            rules: configOf(env).moderation,
-            failClosed: env.MODERATION_FAIL_CLOSED,
-            log: c.get('log'),
-          },
-          { imageUrls: [request.image_url], ...(request.context ? { text: request.context } : {}) },
-        );
+        const { verdict } = await moderateContent(moderationFor(c), {
+          imageUrls: [request.image_url],
+          ...(request.context ? { text: request.context } : {}),
+        });
         assertInputApproved(verdict, 'image_url');
         const made = await generateFor(
           c,

@@ -1,19 +1,27 @@
 import { createApp, type MakeDeps } from '../lib/app';
 import { createBudget } from '../lib/budget';
 import { rolloverBudget } from '../lib/budget/rollover';
+import { pollBulkJobs } from '../lib/bulk/cron';
 import { createDeps, type IsolateState, newIsolateState } from '../lib/deps';
 import { protect } from '../lib/guards';
+import { monitor } from '../lib/monitoring';
 import { type CronJob, runScheduled } from '../lib/scheduled';
 import { adminKeys } from './admin-keys';
 import { adminVariants } from './admin-variants';
+import { batches } from './batches';
 import { budget } from './budget';
 import { creatives } from './creatives';
 import { creativesBatch } from './creatives-batch';
+import { dashboard } from './dashboard';
+import { DOCS_PATHS, docs } from './docs';
 import { health } from './health';
 import { images } from './images';
 import { imagesAnalyze } from './images-analyze';
 import { match } from './match';
+import { metrics } from './metrics';
 import { moderate } from './moderate';
+import { OPENAI_PROXY_POSTS, openaiProxy } from './openai-proxy';
+import { openapi } from './openapi';
 import { opportunities } from './opportunities';
 import { root } from './root';
 
@@ -21,7 +29,14 @@ import { root } from './root';
 const isolate: IsolateState = newIsolateState();
 
 /** Routes anyone may call; every other route needs a key (`/admin/*` the admin key). */
-export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/', '/health']);
+export const PUBLIC_PATHS: ReadonlySet<string> = new Set([
+  '/',
+  '/health',
+  '/dashboard',
+  '/openapi.json',
+  // The reference page and its files.
+  ...DOCS_PATHS,
+]);
 /**
  * Image URLs are loaded by `<img src>`, which cannot send a key; their ids are 256-bit content
  * hashes, unguessable without the image itself.
@@ -33,11 +48,24 @@ const ADMITS_ITSELF: ReadonlySet<string> = new Set([
   '/v1/creatives',
   '/v1/creatives/batch',
   '/v1/images/analyze',
+  // Takes the admin key or the scrape token; it checks which itself.
+  '/metrics',
+  ...OPENAI_PROXY_POSTS,
+]);
+
+/** Requests not counted in metrics: probes, and the pages that read the metrics themselves. */
+const UNMETERED: ReadonlySet<string> = new Set([
+  '/health',
+  '/metrics',
+  '/v1/metrics',
+  '/dashboard',
+  '/openapi.json',
+  ...DOCS_PATHS,
 ]);
 
 /** The whole gateway over `makeDeps`: every route behind protection-by-default. Tests pass their own deps. */
 export function createGateway(makeDeps: MakeDeps) {
-  const app = createApp(makeDeps);
+  const app = createApp(makeDeps, { unmetered: (path) => UNMETERED.has(path) });
   app.use(protect(isPublic, (path) => ADMITS_ITSELF.has(path)));
   const routes = [
     root,
@@ -45,6 +73,7 @@ export function createGateway(makeDeps: MakeDeps) {
     adminKeys,
     adminVariants,
     budget,
+    batches,
     imagesAnalyze,
     images,
     opportunities,
@@ -52,6 +81,11 @@ export function createGateway(makeDeps: MakeDeps) {
     creativesBatch,
     moderate,
     match,
+    metrics,
+    dashboard,
+    openapi,
+    docs,
+    openaiProxy,
   ];
   for (const endpoint of routes) {
     app.route('/', endpoint);
@@ -63,6 +97,13 @@ export const app = createGateway((env) => createDeps(env, isolate));
 
 /** Cron expression (as written in wrangler.toml `[triggers]`) → job. */
 export const CRON_JOBS: Record<string, CronJob> = {
+  // Bulk jobs: follow each running batch, then collect its results in chunks (lib/bulk/poll.ts).
+  '*/10 * * * *': pollBulkJobs,
+  // Every five minutes: the monitoring targets over the last MONITOR_WINDOW_MINUTES.
+  '*/5 * * * *': async ({ env, deps, log }) => {
+    const sent = await monitor({ ...deps, log }, env);
+    log.info('monitoring checked', { alerts: sent.map((b) => b.name) });
+  },
   // Hourly, so the budget day boundary is covered in any BUDGET_TIMEZONE; archiving is idempotent.
   '5 * * * *': async ({ env, deps, scheduledTime, log }) => {
     const ledger = createBudget(deps, { timeZone: env.BUDGET_TIMEZONE });

@@ -1,19 +1,13 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../lib/app';
-import { configOf } from '../lib/config';
-import {
-  OPPORTUNITIES_PROMPT_VERSION,
-  OpportunitiesRequest,
-  opportunitiesTask,
-  withIds,
-} from '../lib/domain/opportunities';
+import { OpportunitiesRequest, opportunitiesTask, withIds } from '../lib/domain/opportunities';
 import { assertInputApproved } from '../lib/domain/verdicts';
 import { generateFor, markDegraded } from '../lib/generation';
-import { modelsFor } from '../lib/model-policy';
 import { moderateContent } from '../lib/moderation';
-import { cacheFirst, providersFor, variantFor } from '../lib/request-context';
+import { opportunityFields, opportunityKeyParts } from '../lib/opportunity-keys';
+import { cacheFirst, moderationFor, variantFor } from '../lib/request-context';
 import { valid } from '../lib/validate';
-import { variantField, withVariant } from '../lib/variants';
+import { withVariant } from '../lib/variants';
 
 /**
  * `POST /v1/opportunities` (the platform's DAST): cache first; on a miss the intent is moderated
@@ -28,35 +22,21 @@ export const opportunities = new Hono<AppEnv>().post(
   async (c) => {
     const request = c.req.valid('json');
     const env = c.get('env');
-    const fields = { intent: request.intent, context: request.context };
-    const variant = variantFor(c, 'opportunities', fields);
-    const result = await cacheFirst(
-      c,
-      {
-        kind: 'opportunities',
-        version: `${OPPORTUNITIES_PROMPT_VERSION}:${modelsFor(env, 'opportunities').model}`,
-        fields: { ...fields, ...variantField(variant) },
-      },
-      async () => {
-        const { verdict } = await moderateContent(
-          {
-            providers: providersFor(c),
-            rules: configOf(env).moderation,
-            failClosed: env.MODERATION_FAIL_CLOSED,
-            log: c.get('log'),
-          },
-          { text: request.intent },
-        );
-        assertInputApproved(verdict, 'intent');
-        const made = await generateFor(
-          c,
-          'opportunities',
-          withVariant(opportunitiesTask(request), variant),
-          variant,
-        );
-        return { value: markDegraded(await withIds(made.data), made.degraded), served: made.served };
-      },
-    );
+    const variant = variantFor(c, 'opportunities', opportunityFields(request));
+    const result = await cacheFirst(c, opportunityKeyParts(env, request, variant), async () => {
+      // The intent is never published: while the moderation API is down, the local layers alone
+      // screen it, so opportunities stay up through an OpenAI outage (creatives still fail closed).
+      const screening = { ...moderationFor(c), failClosed: false };
+      const { verdict } = await moderateContent(screening, { text: request.intent });
+      assertInputApproved(verdict, 'intent');
+      const made = await generateFor(
+        c,
+        'opportunities',
+        withVariant(opportunitiesTask(request), variant),
+        variant,
+      );
+      return { value: markDegraded(await withIds(made.data), made.degraded), served: made.served };
+    });
     return c.json(result.value, 200, result.headers);
   },
 );

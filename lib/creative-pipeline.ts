@@ -21,10 +21,17 @@ import { CreativeRejectedError, InvalidModelOutputError } from './errors';
 import { markDegraded } from './generation';
 import { imageUrl, storeImage } from './image-store';
 import { modelsFor } from './model-policy';
-import { type ModerationDeps, moderateContent } from './moderation';
+import { moderateContent } from './moderation';
 import { estimateImageCost, type Nanos } from './pricing';
 import type { StructuredTask } from './providers';
-import { planTask, providersFor, recordVariantFor, type ServedBy, spendFor } from './request-context';
+import {
+  moderationFor,
+  planTask,
+  providersFor,
+  recordVariantFor,
+  type ServedBy,
+  spendFor,
+} from './request-context';
 import { loadTokenCounter } from './tokens';
 import { type Variant, variantField, withVariant } from './variants';
 
@@ -103,20 +110,10 @@ export function isRejection(err: unknown): boolean {
   return err instanceof CreativeRejectedError || err instanceof InvalidModelOutputError;
 }
 
-function moderationDeps(c: Context<AppEnv>): ModerationDeps {
-  const env = c.get('env');
-  return {
-    providers: providersFor(c),
-    rules: configOf(env).moderation,
-    failClosed: env.MODERATION_FAIL_CLOSED,
-    log: c.get('log'),
-  };
-}
-
 /** The client's opportunity text through all three layers: flagged → `400 content_policy_violation`. */
 export async function moderateCreativeInput(c: Context<AppEnv>, request: CreativeRequest): Promise<void> {
   const input = [request.opportunity.description, request.target_audience, request.brand_voice].join('\n');
-  assertInputApproved((await moderateContent(moderationDeps(c), { text: input })).verdict, 'opportunity');
+  assertInputApproved((await moderateContent(moderationFor(c), { text: input })).verdict, 'opportunity');
 }
 
 /** The worst case of one creative image whose prompt the copy task writes. */
@@ -142,7 +139,7 @@ export async function approveCreative(
   bill: (nanos: Nanos) => void,
 ): Promise<CreativeValue> {
   const text = `${copy.copy}\n${copy.call_to_action}\n${copy.image_prompt}`;
-  const { verdict } = await moderateContent(moderationDeps(c), { text });
+  const { verdict } = await moderateContent(moderationFor(c), { text });
   assertCreativeApproved(verdict, 'copy');
   const visual = needsVisual ? await produceImage(c, copy.image_prompt, bill) : null;
   return {
@@ -165,7 +162,7 @@ async function produceImage(c: Context<AppEnv>, prompt: string, bill: (nanos: Na
   const generated = await providersFor(c).image({ prompt, ...CREATIVE_IMAGE });
   bill(actualCost(configOf(env).prices, generated.model, generated.value.usage));
   const dataUrl = `data:image/png;base64,${toBase64(generated.value.bytes)}`;
-  const { verdict } = await moderateContent(moderationDeps(c), { imageUrls: [dataUrl] });
+  const { verdict } = await moderateContent(moderationFor(c), { imageUrls: [dataUrl] });
   assertCreativeApproved(verdict, 'image');
   const stored = await storeImage(c.env.IMAGES, generated.value.bytes, {
     model: generated.model,

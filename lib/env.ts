@@ -156,6 +156,12 @@ const Settings = z.object({
   // --- bulk jobs (lib/bulk) ---
   /** Most requests one bulk job (`POST /v1/batches`) takes. */
   BULK_MAX_ITEMS: int(1000, 1, 50_000),
+  /** Most items one bulk poll (cron run) collects across jobs, to stay inside Workers' subrequest limits. */
+  BULK_COLLECT_PER_RUN: int(200, 1, 1000),
+  /** Most running bulk jobs one poll looks at, the longest-waiting first. */
+  BULK_POLL_JOBS_PER_RUN: int(50, 1, 500),
+  /** How long a finished bulk job's status and results can be read. */
+  BULK_RESULTS_TTL_SECONDS: int(7 * 86_400, 3600, 30 * 86_400),
   // --- end bulk jobs ---
   /** JSON list of backup providers, tried in order when OpenAI is down; see the README. */
   BACKUP_PROVIDERS: z.preprocess(unset, json(z.array(BackupProviderSpec).max(5)).default([])),
@@ -172,11 +178,46 @@ const Settings = z.object({
   ALERT_WEBHOOK_URL: z.preprocess(unset, z.url({ protocol: /^https?$/ }).optional()),
   UPSTASH_REDIS_REST_URL: url(),
   UPSTASH_REDIS_REST_TOKEN: secret(),
+  /** Days each minute of metrics is kept. */
+  METRICS_RETENTION_DAYS: int(7, 1, 90),
+  /** Separates the metrics of gateways that share one Redis (say staging and production). */
+  METRICS_NAMESPACE: z.preprocess(
+    unset,
+    z
+      .string()
+      .regex(/^[a-z0-9-]{1,32}$/, 'must be 1-32 lower-case letters, digits or dashes')
+      .default('main'),
+  ),
+  /** Bearer token a Prometheus scraper may use for GET /metrics instead of the admin key; a secret. */
+  METRICS_SCRAPE_TOKEN: z.preprocess(
+    unset,
+    z.string().trim().min(16, 'must be at least 16 characters').optional(),
+  ),
+  /** Monitoring alerts (cron): the rolling window they look at, in minutes. */
+  MONITOR_WINDOW_MINUTES: int(15, 1, 1440),
+  /** Monitoring alerts need at least this many upstream calls in the window, so one failure is not an alarm. */
+  MONITOR_MIN_CALLS: int(20, 1, 1_000_000),
+  /** Alert when the upstream success rate falls below this (0..1). */
+  MONITOR_SUCCESS_RATE: num(0.995, 0, 1),
+  /** Alert when the average upstream latency exceeds this. */
+  MONITOR_LATENCY_MS: int(2000, 1, 600_000),
+  /** Alert when the cache hit rate falls below this (0..1). */
+  MONITOR_CACHE_HIT_RATE: num(0.7, 0, 1),
+  /** Alert when more than this share (0..1) of moderated content is rejected. */
+  MONITOR_REJECTION_RATE: num(0.2, 0, 1),
+  /** OpenAI-compatible proxy: the output cap reserved, and sent upstream, when a request names none. */
+  PROXY_DEFAULT_MAX_OUTPUT_TOKENS: int(4096, 16, 1_000_000),
+  /** OpenAI-compatible proxy: the largest output cap (`max_tokens`, …) a request may ask for. */
+  PROXY_MAX_OUTPUT_TOKENS: int(32_768, 16, 1_000_000),
+  /** OpenAI-compatible proxy: the largest answer (JSON body or whole stream) kept in the cache. */
+  PROXY_CACHE_MAX_BYTES: int(262_144, 0, 10 * 1_048_576),
   /** Per-request Redis timeout; shared state must never stall a request for long. */
   REDIS_TIMEOUT_MS: int(1000, 50, 30_000),
   /** Largest request body accepted, in bytes. */
   MAX_BODY_BYTES: int(1_048_576, 1024, 100 * 1_048_576),
   LOG_LEVEL: z.preprocess(unset, z.enum(['debug', 'info', 'warn', 'error']).default('info')),
+  /** Debugging only: log every structured call's prompt and raw answer (secrets are still masked). */
+  LOG_PROMPTS: bool(false),
 });
 
 /** The names of every setting, for tools that gather them from the environment (npm run dev). */
@@ -248,6 +289,7 @@ export function secretsOf(env: Env): string[] {
     env.OPENAI_API_KEY,
     env.UPSTASH_REDIS_REST_TOKEN,
     ...(env.ADMIN_API_KEY ? [env.ADMIN_API_KEY] : []),
+    ...(env.METRICS_SCRAPE_TOKEN ? [env.METRICS_SCRAPE_TOKEN] : []),
     ...env.backups.map((b) => b.apiKey),
   ];
 }

@@ -7,7 +7,7 @@ import { Ratelimit } from '@upstash/ratelimit';
 import type { Context } from 'hono';
 import { sendBudgetAlert } from './alerts';
 import type { AppEnv } from './app';
-import { createBreaker } from './breaker';
+import { type Breaker, createBreaker } from './breaker';
 import { type Budget, type BudgetScope, createBudget, createDayClock } from './budget';
 import {
   type Cache,
@@ -23,8 +23,11 @@ import type { Capability, Env, Task } from './env';
 import { admit, presentedTenant } from './guards';
 import { hashKey } from './keys';
 import { modelsFor } from './model-policy';
+import type { ModerationDeps } from './moderation';
 import { type Nanos, usdToNanos } from './pricing';
 import { createProviders, type Providers, type StructuredTask, servedHeaders } from './providers';
+import type { RetryPolicy } from './providers/retry';
+import type { RouterDeps } from './providers/router';
 import type { ProviderTarget } from './providers/targets';
 import { createSpender, type Spender, type TieredEstimate } from './spend';
 import { redisKey } from './store';
@@ -68,36 +71,52 @@ function upstreamGuard(c: Context<AppEnv>): (target: ProviderTarget) => Promise<
   };
 }
 
+/** The shared circuit breakers, as configured. */
+export function breakerFor(c: Context<AppEnv>): Breaker {
+  const { redis, now } = c.get('deps');
+  return createBreaker({ redis, now, log: c.get('log') }, configOf(c.get('env')).breaker);
+}
+
 /** The provider layer for this request: its settings from env, its bookkeeping in waitUntil. */
 export function providersFor(c: Context<AppEnv>): Providers {
+  const { deps, policy } = routerFor(c);
+  return createProviders(deps, policy);
+}
+
+/**
+ * What `callProviders` needs for this request (shared breakers, the upstream guard, metrics) and the
+ * configured retry policy; for callers that make their own provider calls (the OpenAI proxy).
+ */
+export function routerFor(c: Context<AppEnv>): { deps: RouterDeps; policy: RetryPolicy } {
   const env = c.get('env');
   const deps = c.get('deps');
-  const log = c.get('log');
-  const breaker = createBreaker(
-    { redis: deps.redis, now: deps.now, log },
-    {
-      failureThreshold: env.OPENAI_CIRCUIT_BREAKER_FAILURES,
-      openSeconds: env.OPENAI_CIRCUIT_BREAKER_TIMEOUT,
-      // A probe may take a whole attempt; only after that may another isolate probe.
-      probeLeaseMs: env.OPENAI_TIMEOUT_SECONDS * 1000 + 5000,
-    },
-  );
-  return createProviders(
-    {
+  return {
+    deps: {
       providers: deps.providers,
-      breaker,
+      breaker: breakerFor(c),
       sleep: deps.sleep,
       random: deps.random,
       defer: (work) => c.executionCtx.waitUntil(work),
-      log,
+      log: c.get('log'),
       admit: upstreamGuard(c),
+      now: deps.now,
+      observe: (call) => c.get('metrics')?.upstream(call),
+      logPrompts: env.LOG_PROMPTS,
     },
-    {
-      maxRetries: env.OPENAI_MAX_RETRIES,
-      baseDelayMs: env.OPENAI_RETRY_BASE_MS,
-      maxDelayMs: env.OPENAI_RETRY_MAX_DELAY_MS,
-    },
-  );
+    policy: configOf(env).retry,
+  };
+}
+
+/** The moderation chain as this request runs it: its providers, the configured rules, verdicts counted. */
+export function moderationFor(c: Context<AppEnv>): ModerationDeps {
+  const env = c.get('env');
+  return {
+    providers: providersFor(c),
+    rules: configOf(env).moderation,
+    failClosed: env.MODERATION_FAIL_CLOSED,
+    log: c.get('log'),
+    onVerdict: (verdict) => c.get('metrics')?.moderation(verdict),
+  };
 }
 
 /** The budget ledger in the configured time zone. */
@@ -125,16 +144,7 @@ const UNLIMITED = Number.MAX_SAFE_INTEGER;
 export function spendFor(c: Context<AppEnv>, options: { globalScope?: string } = {}): Spender {
   const env = c.get('env');
   const log = c.get('log');
-  const principal = c.get('principal');
-  const globalScope = options.globalScope ?? 'global';
-  const limitNanos = usdToNanos(env.OPENAI_DAILY_BUDGET_USD);
-  const scopes: BudgetScope[] = [
-    { scope: globalScope, limit: limitNanos },
-    {
-      scope: `key:${principal.id}`,
-      limit: principal.dailyBudgetUsd === null ? UNLIMITED : usdToNanos(principal.dailyBudgetUsd),
-    },
-  ];
+  const { scopes, describe } = budgetScopes(c, options.globalScope);
   return createSpender(
     {
       budget: budgetFor(c, options),
@@ -149,11 +159,30 @@ export function spendFor(c: Context<AppEnv>, options: { globalScope?: string } =
     },
     {
       scopes,
-      limitNanos,
+      limitNanos: usdToNanos(env.OPENAI_DAILY_BUDGET_USD),
       alertThresholdNanos: usdToNanos(env.OPENAI_ALERT_THRESHOLD_USD),
-      describe: (scope) => (scope === globalScope ? 'the gateway' : `key ${principal.id}`),
+      describe,
     },
   );
+}
+
+/** The budgets the caller's spending must fit in (the gateway's, then the key's) and how to name them. */
+export function budgetScopes(
+  c: Context<AppEnv>,
+  globalScope = 'global',
+): { scopes: BudgetScope[]; describe: (scope: string) => string } {
+  const env = c.get('env');
+  const principal = c.get('principal');
+  return {
+    scopes: [
+      { scope: globalScope, limit: usdToNanos(env.OPENAI_DAILY_BUDGET_USD) },
+      {
+        scope: `key:${principal.id}`,
+        limit: principal.dailyBudgetUsd === null ? UNLIMITED : usdToNanos(principal.dailyBudgetUsd),
+      },
+    ],
+    describe: (scope) => (scope === globalScope ? 'the gateway' : `key ${principal.id}`),
+  };
 }
 
 /** The response cache with single-flight, its writes kept alive after the response. */
@@ -312,7 +341,9 @@ export async function planTask<T>(
 
 /** The prompt variant for this request of `task` (sticky per cache fields; `x-gateway-variant` forces one). */
 export function variantFor(c: Context<AppEnv>, task: VariantTask, fields: unknown): Variant | undefined {
-  return chooseVariant(c.get('env'), task, fields, c.req.header('x-gateway-variant'));
+  const variant = chooseVariant(c.get('env'), task, fields, c.req.header('x-gateway-variant'));
+  if (variant) c.get('metrics')?.variant(variant.name);
+  return variant;
 }
 
 /** Counts a variant's generation after the response, on the budget day it happened. */

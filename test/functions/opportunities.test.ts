@@ -84,6 +84,17 @@ describe('POST /v1/opportunities', () => {
     expect((await simRequests(sim))['/v1/responses']).toBeUndefined();
   });
 
+  it('stays up while the moderation API is down: the local layers alone screen the intent', async () => {
+    const { post, sim } = await setup({ OPENAI_MAX_RETRIES: '0' });
+    await simConfigure(sim, { faults: [{ kind: 'status', status: 503, endpoint: '/v1/moderations' }] });
+    const res = await post({ intent: `${INTENT} during an outage` });
+    expect(res.status).toBe(200);
+    // The local layers still refuse what they catch.
+    const flagged = await post({ intent: 'boots with guaranteed money back and no risk' });
+    expect(flagged.status).toBe(400);
+    expect((await simRequests(sim))['/v1/responses']).toBe(1);
+  });
+
   it('refuses an intent a business rule flags without calling any model', async () => {
     const { post, sim } = await setup();
     const res = await post({ intent: 'boots with guaranteed money back and no risk' });
