@@ -19,4 +19,18 @@ describe('bench/batching-tokens.ts', () => {
     // The answer carries the same ten creatives either way, give or take the array around them.
     expect(Math.abs(result.batched.output_tokens - result.single.output_tokens)).toBeLessThan(40);
   });
+
+  it('can import, under plain node, every gateway module the benchmarks and drills use', async () => {
+    // lib/ uses extensionless imports (bundler resolution); these few must stay free of them.
+    const modules = ['domain/creatives', 'domain/opportunities', 'pricing/prices', 'tokens', 'env'];
+    const script = modules.map(
+      (m) => `await import(${JSON.stringify(new URL(`../../lib/${m}.ts`, import.meta.url).href)});`,
+    );
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      '--input-type=module',
+      '-e',
+      `${script.join('')} console.log('imported');`,
+    ]);
+    expect(stdout.trim()).toBe('imported');
+  });
 });

@@ -1,0 +1,104 @@
+/**
+ * Writes the drills' results: `bench/results/drills.json` (every figure), `bench/results/drills.md` (the
+ * "Drills" section), and that section into `bench/RESULTS.md` between the drills markers, replacing only
+ * that region (the benchmark sections around it belong to `npm run bench`).
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { DrillResult } from './harness.ts';
+
+export const RESULTS_DIR = 'bench/results';
+export const RESULTS_MD = 'bench/RESULTS.md';
+export const START_MARKER = '<!-- drills:start -->';
+export const END_MARKER = '<!-- drills:end -->';
+
+/** The run as drills.json stores it. */
+export interface DrillRun {
+  started_at: string;
+  duration_s: number;
+  scale: number;
+  machine: { cpus: number; node: string; load_average_at_start: number };
+  settings: Record<string, string>;
+  drills: DrillResult[];
+  /** Read with the admin key after the last drill: the gateway's whole ledger. */
+  ledger_at_end: { spent_usd: number; reserved_usd: number } | null;
+}
+
+/** The Markdown section: one row per drill, then each drill's losses and findings. */
+export function renderSection(run: DrillRun): string {
+  const lines = [
+    '## Drills',
+    '',
+    `\`npm run drill\` on ${run.started_at.slice(0, 10)}: ${run.machine.cpus} CPUs (load average ${run.machine.load_average_at_start} at the start), Node ${run.machine.node}, ` +
+      `${run.duration_s} s${run.scale === 1 ? '' : ` (scale ${run.scale}: a validation run, not the real load)`}. ` +
+      'Local stack: `wrangler dev`, the Upstash REST bridge over a real `redis-server`, the OpenAI simulator ' +
+      `with a backup provider on a second simulator key. Gateway settings for the drills: ${formatSettings(run.settings)}.`,
+    '',
+    '| drill | verdict | result | lost |',
+    '| --- | --- | --- | --- |',
+    ...run.drills.map(
+      (d) =>
+        `| ${d.title} | ${d.ok ? 'pass' : '**FAIL**'} | ${cell(d.verdict)} | ${cell(formatLost(d.lost))} |`,
+    ),
+    '',
+  ];
+  const findings = run.drills.flatMap((d) => d.findings.map((f) => `- **${d.name}**: ${cell(f)}`));
+  if (findings.length) lines.push('Findings:', '', ...findings, '');
+  if (run.ledger_at_end) {
+    lines.push(
+      `Ledger after the last drill: ${run.ledger_at_end.spent_usd} USD spent, ` +
+        `${run.ledger_at_end.reserved_usd} USD reserved.`,
+      '',
+    );
+  }
+  lines.push('Every figure is in `bench/results/drills.json`.', '');
+  return lines.join('\n');
+}
+
+/** Writes drills.json, drills.md and the marked region of RESULTS.md. */
+export function writeResults(run: DrillRun): void {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(`${RESULTS_DIR}/drills.json`, `${JSON.stringify(run, null, 2)}\n`);
+  const section = renderSection(run);
+  writeFileSync(`${RESULTS_DIR}/drills.md`, section);
+  writeFileSync(
+    RESULTS_MD,
+    spliceSection(existsSync(RESULTS_MD) ? readFileSync(RESULTS_MD, 'utf8') : '', section),
+  );
+}
+
+/**
+ * `markdown` (a whole RESULTS.md) with the last drills section spliced in from drills.md, if there is
+ * one: for the benchmark report writer, so `npm run bench` keeps the drills when it rewrites the file.
+ * @example writeFileSync('bench/RESULTS.md', withDrillsSection(renderReport(results)));
+ */
+export function withDrillsSection(markdown: string): string {
+  const drills = `${RESULTS_DIR}/drills.md`;
+  return existsSync(drills) ? spliceSection(markdown, readFileSync(drills, 'utf8')) : markdown;
+}
+
+/** `document` with the drills region replaced by `section` (appended, with markers, when absent). */
+export function spliceSection(document: string, section: string): string {
+  const region = `${START_MARKER}\n${section.trimEnd()}\n${END_MARKER}`;
+  const start = document.indexOf(START_MARKER);
+  const end = document.indexOf(END_MARKER);
+  if (start >= 0 && end > start) {
+    return document.slice(0, start) + region + document.slice(end + END_MARKER.length);
+  }
+  const base = document.trimEnd();
+  return `${base ? `${base}\n\n` : '# Benchmark results\n\n'}${region}\n`;
+}
+
+/** "nothing" when every count is 0, else the non-zero ones. */
+export function formatLost(lost: Record<string, number>): string {
+  const nonZero = Object.entries(lost).filter(([, n]) => n !== 0);
+  return nonZero.length
+    ? nonZero.map(([what, n]) => `${what.replaceAll('_', ' ')}: ${n}`).join(', ')
+    : 'nothing';
+}
+
+const formatSettings = (settings: Record<string, string>) =>
+  Object.entries(settings)
+    .map(([k, v]) => `\`${k}=${v}\``)
+    .join(', ');
+
+const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
