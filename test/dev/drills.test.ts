@@ -1,0 +1,57 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { badInputCorpus } from '../../bench/drills/bad-input-corpus.ts';
+import { ROUTES } from '../../bench/drills/bad-input-routes.ts';
+import { runBudgetRace } from '../../bench/drills/budget-race.ts';
+import { type Stack, startStack } from '../../bench/lib/stack.ts';
+
+describe('bad-input corpus (bench/drills/bad-input-corpus.ts)', () => {
+  const corpus = badInputCorpus({
+    client: 'cag_client',
+    admin: 'drill-admin-key-0123',
+    revoked: 'cag_revoked',
+  });
+
+  it('yields at least 200 distinct malformed requests covering every route', () => {
+    const distinct = new Set(
+      corpus.map((c) => JSON.stringify([c.method, c.path, c.headers, c.rawHeaderLines, String(c.body)])),
+    );
+    expect(distinct.size).toBeGreaterThanOrEqual(200);
+    expect(new Set(corpus.map((c) => c.id)).size).toBe(corpus.length);
+    expect(new Set(corpus.map((c) => c.route))).toEqual(new Set(ROUTES.map((r) => r.route)));
+    for (const route of ['POST /v1/creatives/batch', 'POST /v1/batches', 'DELETE /admin/keys/:id']) {
+      expect(corpus.filter((c) => c.route === route).length).toBeGreaterThan(5);
+    }
+  });
+
+  it('expects a 4xx for every case and breaks every text field past its limit', () => {
+    expect(corpus.every((c) => c.expect.every((s) => s >= 400 && s < 500))).toBe(true);
+    expect(corpus.some((c) => c.id.includes('over MAX_BODY_BYTES') && c.expect.includes(413))).toBe(true);
+    for (const spec of ROUTES) {
+      for (const field of Object.keys(spec.textFields ?? {})) {
+        expect(
+          corpus.some(
+            (c) => c.id === `${spec.route} body: ${field} sql over ${spec.textFields?.[field]} chars`,
+          ),
+        ).toBe(true);
+      }
+    }
+  });
+});
+
+describe('budget race (bench/drills/budget-race.ts), 20 concurrent requests', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack();
+  }, 90_000);
+  afterAll(() => stack?.stop(), 30_000);
+
+  it('spends at most the key budget, leaves nothing reserved and refuses only with budget_exceeded', async () => {
+    const race = await runBudgetRace(stack, { requests: 20 });
+    expect(race.spentUsd).toBeLessThanOrEqual(race.budgetUsd);
+    expect(race.overspendUsd).toBe(0);
+    expect(race.reservedUsd).toBe(0);
+    expect(race.other).toEqual({});
+    expect(race.admitted + race.refused).toBe(20);
+    expect(race.refused).toBeGreaterThan(0);
+  }, 60_000);
+});
