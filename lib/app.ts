@@ -135,22 +135,25 @@ function finishRequest(c: Context<AppEnv>, durationMs: number): void {
   });
   if (!metrics) return;
   const env = c.get('env');
-  const increments = metrics.increments({
+  const outcome = {
     endpoint,
     status: c.res.status,
     durationMs,
     ...(cache ? { cache } : {}),
     ...(errorCode ? { errorCode } : {}),
-  });
+  };
   const store = { namespace: env.METRICS_NAMESPACE, retentionDays: env.METRICS_RETENTION_DAYS };
   const { redis, now } = c.get('deps');
   const at = now();
-  // Started on the next turn, once the response has left: the write never shares its round trip.
-  const written = new Promise((resolve) => setTimeout(resolve, 0)).then(() =>
-    writeMetrics(redis, store, at, increments, (err) =>
-      c.get('log').warn('metrics not written', { cause: err }),
-    ),
-  );
+  // Started on the next turn, once the response has left (the write never shares its round trip), and
+  // after any held work such as a stream still being relayed, so its usage is counted.
+  const written = new Promise((resolve) => setTimeout(resolve, 0))
+    .then(() => metrics.settled())
+    .then(() =>
+      writeMetrics(redis, store, at, metrics.increments(outcome), (err) =>
+        c.get('log').warn('metrics not written', { cause: err }),
+      ),
+    );
   try {
     c.executionCtx.waitUntil(written);
   } catch {

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { isAlive } from '../../dev/bridge/watchdog.ts';
 
 /** The repository root: scripts are run from it, as npm runs them (dev/start.ts reads wrangler.toml). */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -111,20 +112,6 @@ export function descendants(pid: number): { name: string; pid: number }[] {
     }
   }
   return found;
-}
-
-/** Whether a process is alive (a zombie counts as gone). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
 }
 
 /** Waits up to `timeoutMs` for each pid to end, then SIGKILLs those still alive (only pids we started). */

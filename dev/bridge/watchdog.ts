@@ -101,8 +101,11 @@ async function waitUntilGone(pid: number, timeoutMs = 5_000): Promise<void> {
   while (isAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
-// A zombie (exited, not yet reaped by its new parent) still answers kill(pid, 0).
-function isAlive(pid: number): boolean {
+/**
+ * Whether a process is alive. A zombie (exited, not yet reaped by its new parent) still answers
+ * kill(pid, 0), so it counts as gone; where /proc cannot tell, the process counts as alive.
+ */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch {

@@ -23,6 +23,10 @@ export interface RequestOutcome {
 
 export interface MetricsCollector {
   upstream(call: UpstreamCall): void;
+  /** Work the request's metrics wait for before they are written (a stream still being relayed). */
+  hold(work: Promise<unknown>): void;
+  /** Resolves once every held work has ended, however it ended. */
+  settled(): Promise<void>;
   moderation(verdict: Verdict): void;
   variant(name: string): void;
   /** Turns everything gathered into counter increments, with the request's outcome. */
@@ -34,6 +38,7 @@ export interface MetricsCollector {
 export function createMetricsCollector(prices: PriceTable): MetricsCollector {
   const calls: (UpstreamCall & { costNanos: number })[] = [];
   const verdicts: Verdict[] = [];
+  const held: Promise<unknown>[] = [];
   let variant = '';
 
   return {
@@ -41,6 +46,12 @@ export function createMetricsCollector(prices: PriceTable): MetricsCollector {
       const price = prices.price(call.model);
       const costNanos = price && call.usage ? costOf(price, call.usage) : 0;
       calls.push({ ...call, costNanos });
+    },
+    hold(work) {
+      held.push(work);
+    },
+    async settled() {
+      await Promise.allSettled(held);
     },
     moderation(verdict) {
       verdicts.push(verdict);

@@ -14,7 +14,7 @@ import type { Capability } from '../env';
 import { admit, presentedTenant } from '../guards';
 import { costOf, type Nanos } from '../pricing';
 import { servedHeaders, type Usage } from '../providers';
-import { callProviders, type RouterDeps } from '../providers/router';
+import { callProviders, type ObservedCall, type RouterDeps } from '../providers/router';
 import {
   admitAndLookUp,
   cacheFor,
@@ -190,7 +190,16 @@ async function streamed(
   after: AfterStream = async () => undefined,
 ): Promise<Response> {
   const stream = plan.stream as NonNullable<ProxyPlan['stream']>;
-  const { deps, policy } = routerOf(c, plan);
+  const routed = routerOf(c, plan);
+  const { policy } = routed;
+  // The call is recorded once the stream has ended, with the usage its last events carried.
+  let observed: ObservedCall | undefined;
+  const deps = {
+    ...routed.deps,
+    observe: (call: ObservedCall) => {
+      observed = call;
+    },
+  };
   const env = c.get('env');
   let opened: (response: Response) => void = () => undefined;
   const ready = new Promise<Response>((resolve) => {
@@ -220,6 +229,16 @@ async function streamed(
   );
   c.executionCtx.waitUntil(
     done.then(({ outcome, provider, model }) => after(outcome, { provider, model })).catch(() => undefined),
+  );
+  c.get('metrics')?.hold(
+    done
+      .then(({ outcome }) => {
+        if (observed && outcome.usage) observed = { ...observed, usage: outcome.usage };
+      })
+      .finally(() => {
+        if (observed) routed.deps.observe?.(observed);
+      })
+      .catch(() => undefined),
   );
   // Whichever comes first: the stream opened, or the call failed before its first byte.
   return Promise.race([ready, done.then(() => ready)]);

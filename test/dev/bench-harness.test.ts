@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { jsonHeaders, postJson } from '../../bench/lib/client.ts';
 import { measure } from '../../bench/lib/load.ts';
-import { isAlive } from '../../bench/lib/processes.ts';
 import { startStack } from '../../bench/lib/stack.ts';
+import { isAlive } from '../../dev/bridge/watchdog.ts';
 
 describe('bench harness (bench/lib/stack.ts, bench/lib/load.ts)', () => {
   it('starts the whole stack, measures a cache hit through it, restarts the bridge on its port, and stop() leaves no process', async () => {

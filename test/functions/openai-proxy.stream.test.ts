@@ -1,8 +1,11 @@
+import { createExecutionContext } from 'cloudflare:test';
 import OpenAI, { type APIError } from 'openai';
 import { describe, expect, it } from 'vitest';
+import worker from '../../functions/index';
 import { costOf, MODEL_PRICES, type ModelPrice, nanosToUsd } from '../../lib/pricing';
 import { chatUsage, responsesUsage } from '../../lib/proxy/usage';
 import { bindings } from '../support/env';
+import { adminAuth } from '../support/keys';
 import { simConfigure, simKey, simRequests } from '../support/providers';
 import { dataOf, privateModel, proxyCaller, sseEvents, warmTokenizer } from './openai-proxy.support';
 
@@ -37,6 +40,28 @@ describe('streaming through /openai/v1', () => {
     const spent = await spentUsd();
     expect(spent.spent_usd).toBeCloseTo(2 * cost, 12);
     expect(spent.reserved_usd).toBe(0);
+  });
+
+  it("counts a stream's call in the metrics with the usage its last event carried", async () => {
+    const namespace = `t-${crypto.randomUUID().slice(0, 12)}`;
+    const { raw, spentUsd, env } = await proxyCaller({ METRICS_NAMESPACE: namespace });
+    await sseEvents(await raw('/chat/completions', chat));
+    const spent = await spentUsd();
+    const res = await worker.fetch(
+      new Request('http://gateway/v1/metrics?minutes=5&endpoint=/openai/v1/chat/completions', {
+        headers: adminAuth,
+      }),
+      env,
+      createExecutionContext(),
+    );
+    const metrics = (await res.json()) as {
+      total_calls: number;
+      total_cost_usd: number;
+      tokens: { output: number };
+    };
+    expect(metrics.total_calls).toBe(1);
+    expect(metrics.tokens.output).toBeGreaterThan(0);
+    expect(metrics.total_cost_usd).toBeCloseTo(spent.spent_usd, 12);
   });
 
   it('relays responses events by name and settles from response.completed', async () => {
