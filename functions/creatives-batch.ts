@@ -15,7 +15,14 @@ import {
 } from '../lib/creative-pipeline';
 import { actualCost } from '../lib/domain/cost';
 import { type Creative, CreativeRequest, creativeBatchTask } from '../lib/domain/creatives';
-import { GatewayError, InternalError, InvalidModelOutputError, InvalidRequestError } from '../lib/errors';
+import {
+  GatewayError,
+  InternalError,
+  InvalidModelOutputError,
+  InvalidRequestError,
+  type ItemError,
+  itemErrorOf,
+} from '../lib/errors';
 import { markDegraded } from '../lib/generation';
 import { type Nanos, nanosToUsd } from '../lib/pricing';
 import {
@@ -40,7 +47,6 @@ export const BatchRequest = z.strictObject({
   items: z.array(z.unknown()).min(1, 'must hold at least one creative request').max(ITEMS_CEILING),
 });
 
-type ItemError = { type: string; code: string; message: string; param?: string; details?: unknown };
 type ItemResult =
   | { ok: true; creative: Creative; cost_usd: number }
   | { ok: false; error: ItemError; cost_usd: number };
@@ -295,16 +301,7 @@ function cacheable(value: CreativeValue): Produced<CreativeValue> {
 
 /** A per-item error as the client sees it: the error body without a request id (the response has one). */
 function itemError(c: Context<AppEnv>, error: unknown): ItemError {
-  if (error instanceof GatewayError) {
-    return {
-      type: error.type,
-      code: error.code,
-      message: error.message,
-      ...(error.param ? { param: error.param } : {}),
-      ...(error.details ? { details: error.details } : {}),
-    };
-  }
+  if (error instanceof GatewayError) return itemErrorOf(error);
   c.get('log').error('batch item failed unexpectedly', { cause: error });
-  const internal = new InternalError({ message: 'This item failed unexpectedly.' });
-  return { type: internal.type, code: internal.code, message: internal.message };
+  return itemErrorOf(new InternalError({ message: 'This item failed unexpectedly.' }));
 }

@@ -1,12 +1,14 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../lib/app';
+import { breakerStates } from '../lib/breaker';
 import { PermissionDeniedError } from '../lib/errors';
 import { requireAdmin } from '../lib/guards';
 import { type Gauge, toPrometheus } from '../lib/metrics/prometheus';
 import { readTotals, readWindow } from '../lib/metrics/store';
 import { summarize } from '../lib/metrics/summary';
 import { nanosToUsd } from '../lib/pricing';
+import { breakerNames } from '../lib/providers/targets';
 import { breakerFor, budgetFor } from '../lib/request-context';
 import { valid } from '../lib/validate';
 
@@ -19,25 +21,8 @@ export const MetricsQuery = z.object({
   model: z.string().min(1).max(100).optional(),
 });
 
-/** Every breaker the providers use: one per provider and model. */
-function breakerNames(c: Context<AppEnv>): string[] {
-  const names = c
-    .get('deps')
-    .providers.flatMap((p) => Object.values(p.models).map((model) => `${p.name}:${model}`));
-  return [...new Set(names)];
-}
-
-async function breakerStates(c: Context<AppEnv>) {
-  const breaker = breakerFor(c);
-  return Promise.all(
-    breakerNames(c).map(async (name) => ({
-      name,
-      state: await breaker.inspect(name).then(
-        (s) => s.state,
-        () => 'unknown' as const,
-      ),
-    })),
-  );
+function breakersOf(c: Context<AppEnv>) {
+  return breakerStates(breakerFor(c), breakerNames(c.get('deps').providers));
 }
 
 async function todaysBudget(c: Context<AppEnv>) {
@@ -71,7 +56,7 @@ export const metrics = new Hono<AppEnv>()
     const at = now();
     const [window, breakers, budget] = await Promise.all([
       readWindow(redis, c.get('env').METRICS_NAMESPACE, at, minutes),
-      breakerStates(c),
+      breakersOf(c),
       todaysBudget(c),
     ]);
     const filters = { ...(endpoint ? { endpoint } : {}), ...(model ? { model } : {}) };
@@ -90,7 +75,7 @@ export const metrics = new Hono<AppEnv>()
   .get('/metrics', requireAdmin({ alsoAccept: (env) => env.METRICS_SCRAPE_TOKEN }), async (c) => {
     const [totals, breakers, budget] = await Promise.all([
       readTotals(c.get('deps').redis, c.get('env').METRICS_NAMESPACE),
-      breakerStates(c),
+      breakersOf(c),
       todaysBudget(c),
     ]);
     const gauges: Gauge[] = [

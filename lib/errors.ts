@@ -169,15 +169,19 @@ export function toGatewayError(err: unknown): GatewayError {
 }
 
 /** Renders the error body; `param` appears only when a field is at fault. */
-export function toErrorBody(err: GatewayError, requestId: string): ErrorBody {
+/** The fields of the error body, without the request id: what a batch or job item's error carries. */
+export type ItemError = Omit<ErrorBody['error'], 'request_id'>;
+
+export function itemErrorOf(err: GatewayError): ItemError {
   return {
-    error: {
-      type: err.type,
-      code: err.code,
-      message: err.message,
-      ...(err.param ? { param: err.param } : {}),
-      ...(err.details ? { details: err.details } : {}),
-      request_id: requestId,
-    },
+    type: err.type,
+    code: err.code,
+    message: err.message,
+    ...(err.param ? { param: err.param } : {}),
+    ...(err.details ? { details: err.details } : {}),
   };
+}
+
+export function toErrorBody(err: GatewayError, requestId: string): ErrorBody {
+  return { error: { ...itemErrorOf(err), request_id: requestId } };
 }

@@ -5,13 +5,13 @@
  * see it (a Redis SET NX decides).
  */
 import { sendAlert } from './alerts';
-import { createBreaker } from './breaker';
+import { breakerStates, createBreaker } from './breaker';
 import { configOf } from './config';
 import type { Env } from './env';
 import type { Logger } from './log';
 import { readWindow } from './metrics/store';
 import { type MetricsSummary, summarize } from './metrics/summary';
-import type { ProviderTarget } from './providers/targets';
+import { breakerNames, type ProviderTarget } from './providers/targets';
 import { type Redis, redisKey } from './store';
 
 /** A breach is re-sent at most this often while it lasts. */
@@ -93,21 +93,11 @@ export function breaches(summary: MetricsSummary, env: Env, openBreakers: string
 /** Checks the window ending now and alerts each breach not alerted within the cooldown. Returns what was sent. */
 export async function monitor(deps: MonitorDeps, env: Env): Promise<Breach[]> {
   const breaker = createBreaker({ redis: deps.redis, now: deps.now, log: deps.log }, configOf(env).breaker);
-  const names = [
-    ...new Set(deps.providers.flatMap((p) => Object.values(p.models).map((m) => `${p.name}:${m}`))),
-  ];
   const [window, states] = await Promise.all([
     readWindow(deps.redis, env.METRICS_NAMESPACE, deps.now(), env.MONITOR_WINDOW_MINUTES),
-    Promise.all(
-      names.map((name) =>
-        breaker.inspect(name).then(
-          (s) => ({ name, state: s.state }),
-          () => null,
-        ),
-      ),
-    ),
+    breakerStates(breaker, breakerNames(deps.providers)),
   ]);
-  const open = states.flatMap((s) => (s?.state === 'open' ? [s.name] : []));
+  const open = states.flatMap((s) => (s.state === 'open' ? [s.name] : []));
   const found = breaches(summarize(window), env, open);
   const sent: Breach[] = [];
   for (const breach of found) {

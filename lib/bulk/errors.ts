@@ -1,26 +1,7 @@
-/** The per-item error shape a job's results carry. */
-import { GatewayError } from '../errors';
+/** The per-item error a job's results carry when a check refuses an item. */
+import { GatewayError, type ItemError, itemErrorOf } from '../errors';
 
-/** Why one item of a job has no result; the fields of the gateway's error body. */
-export interface ItemError {
-  type: string;
-  code: string;
-  message: string;
-  /** The item's field at fault, as a single request's error names it. */
-  param?: string;
-  details?: Record<string, unknown>;
-}
-
-/** The item error for what a GatewayError would have told a single request. */
-export function itemErrorOf(err: GatewayError): ItemError {
-  return {
-    type: err.type,
-    code: err.code,
-    message: err.message,
-    ...(err.param ? { param: err.param } : {}),
-    ...(err.details ? { details: err.details } : {}),
-  };
-}
+export { type ItemError, itemErrorOf };
 
 /** The item error a refusing check throws (as the single endpoint's 400 or 422 would); null when it passes. */
 export function refusalOf(check: () => void): ItemError | null {

@@ -43,3 +43,8 @@ export function createProviderTargets(env: Env): ProviderTarget[] {
   );
   return [primary, ...backups];
 }
+
+/** Every breaker the providers use: one per provider and model, named as the router names them. */
+export function breakerNames(targets: ProviderTarget[]): string[] {
+  return [...new Set(targets.flatMap((t) => Object.values(t.models).map((model) => `${t.name}:${model}`)))];
+}
