@@ -41,6 +41,10 @@ export default defineConfig({
                 OPENAI_BASE_URL: `${inject('simulatorUrl')}/v1`,
                 OPENAI_API_KEY: 'sim-test-key',
                 ADMIN_API_KEY: 'test-admin-key-0123456789',
+                // No waiting unless a test is about waiting: retries back off 0 ms (a provider's
+                // retry-after still counts), and single-flight waiters poll every 10 ms.
+                OPENAI_RETRY_BASE_MS: '0',
+                CACHE_POLL_MS: '10',
                 BRIDGE_URL: inject('bridgeUrl'),
                 SIMULATOR_URL: inject('simulatorUrl'),
               },
@@ -49,6 +53,7 @@ export default defineConfig({
         ],
         test: {
           name: 'worker',
+          isolate: false,
           // obscenity's ESM entry re-exports a CommonJS build, which workerd's module loader cannot
           // interop; pre-bundling turns it into plain ESM (wrangler's esbuild bundle does the same).
           deps: { optimizer: { ssr: { enabled: true, include: ['obscenity'] } } },

@@ -7,8 +7,8 @@
  * - HIT: 1 (the lookup EVALSHA). `lookup` is issued synchronously, so the endpoint can send it in the
  *   same tick as its rate limit (both EVALSHAs then share one pipelined request).
  * - MISS: 1 before `produce` (the same lookup grants the lease), 1 after (store the entry and free the
- *   lease in one script). The write is issued before the result is returned, so waiters see it at
- *   once; with `deps.defer` it is handed over instead of awaited and costs the response nothing.
+ *   lease in one script). The write is awaited before the result is returned, so a request that
+ *   starts once this one has been answered is a HIT, never a wait on a lease already done with.
  * - COALESCED: the first lookup plus one lookup per `pollMs` until the entry appears.
  * - BYPASS: none before `produce`, 1 after when the value is cacheable.
  *
@@ -23,7 +23,7 @@
  * BYPASS, `degraded: true`, nothing stored) and a warning is logged. Errors of `produce` pass through.
  *
  * @example
- * const cache = createCache({ ...deps, defer: (p) => c.executionCtx.waitUntil(p), log }, options);
+ * const cache = createCache({ ...deps, log }, options);
  * const key = await cacheKey({ namespace: cacheNamespace({ keyId }), kind: 'creative', version, fields });
  * const [limit, first] = await Promise.all([ratelimit.limit(keyId), cache.lookup<Creative>(key)]);
  * if (!limit.success) { c.executionCtx.waitUntil(cache.release(first)); throw new RateLimitError(…); }
@@ -82,7 +82,7 @@ function resolveOptions(options: Partial<CacheOptions>): CacheOptions {
  */
 export function createCache(deps: CacheDeps, options: Partial<CacheOptions> = {}): Cache {
   const { ttlSeconds, leaseMs, pollMs, waitMs } = resolveOptions(options);
-  const { redis, now, sleep, newId, defer, log } = deps;
+  const { redis, now, sleep, newId, log } = deps;
   const warn = (msg: string, key: string, error: unknown) => log?.warn(msg, { cache_key: key, error });
 
   async function lookup<T>(key: string): Promise<CacheLookup<T>> {
@@ -107,15 +107,23 @@ export function createCache(deps: CacheDeps, options: Partial<CacheOptions> = {}
   }
 
   /** Stores `entry` (unless '') and frees the lease `leaseId` holds (unless ''); never rejects. */
-  function finish(key: string, leaseId: string, entry: string, ttl = ttlSeconds): Promise<void> {
-    if (!leaseId && !entry) return Promise.resolve();
-    const done = runScript(redis, CACHE_FINISH, [key, leaseKeyOf(key)], [leaseId, entry, ttl]).then(
-      () => undefined,
-      (error: unknown) => warn('cache write failed; entry not stored or lease left to expire', key, error),
-    );
-    if (!defer) return done;
-    defer(done);
-    return Promise.resolve();
+  async function finish(key: string, leaseId: string, entry: string, ttl = ttlSeconds): Promise<void> {
+    if (!leaseId && !entry) return;
+    try {
+      await runScript(redis, CACHE_FINISH, [key, leaseKeyOf(key)], [leaseId, entry, ttl]);
+    } catch (error) {
+      warn('cache write failed; entry not stored or lease left to expire', key, error);
+    }
+  }
+
+  /** The JSON entry for `value`, or '' (logged) when it has none. */
+  function entryOf<T>(key: string, value: T, cachedAt: number): string {
+    try {
+      return encodeEntry(value, cachedAt);
+    } catch (error) {
+      warn('cache value has no JSON form; not stored', key, error);
+      return '';
+    }
   }
 
   /** Generates under the lease `leaseId` ('' for none), then stores a cacheable value and frees it. */
@@ -133,12 +141,7 @@ export function createCache(deps: CacheDeps, options: Partial<CacheOptions> = {}
       throw error;
     }
     const cachedAt = now();
-    let entry = '';
-    try {
-      if (produced.cacheable) entry = encodeEntry(produced.value, cachedAt);
-    } catch (error) {
-      warn('cache value has no JSON form; not stored', key, error);
-    }
+    const entry = produced.cacheable ? entryOf(key, produced.value, cachedAt) : '';
     const ttl = Math.max(1, Math.min(ttlSeconds, Math.floor(produced.ttlSeconds ?? ttlSeconds)));
     await finish(key, leaseId, entry, ttl);
     return entry ? { value: produced.value, status, cachedAt } : { value: produced.value, status };
@@ -168,6 +171,11 @@ export function createCache(deps: CacheDeps, options: Partial<CacheOptions> = {}
 
     async release(found) {
       if (found.kind === 'lead') await finish(found.key, found.leaseId, '');
+    },
+
+    async store(key, value, held) {
+      const leaseId = held?.kind === 'lead' && held.key === key ? held.leaseId : '';
+      await finish(key, leaseId, entryOf(key, value, now()));
     },
 
     async getOrProduce<T>(

@@ -126,8 +126,8 @@ const Settings = z.object({
   OPENAI_ALERT_THRESHOLD_USD: z.preprocess(unset, z.coerce.number().min(0).optional()),
   /** Consecutive provider failures that open the circuit breaker. */
   OPENAI_CIRCUIT_BREAKER_FAILURES: int(5, 1, 1000),
-  /** Seconds an open breaker waits before letting one probe through. */
-  OPENAI_CIRCUIT_BREAKER_TIMEOUT: int(60, 1, 86_400),
+  /** Seconds an open breaker waits before letting one probe through; fractions allowed (0.05 = 50 ms). */
+  OPENAI_CIRCUIT_BREAKER_TIMEOUT: num(60, 0.01, 86_400),
   OPENAI_TEXT_MODEL: text('gpt-6-luna'),
   OPENAI_IMAGE_MODEL: text('gpt-image-2.5-flare'),
   OPENAI_MODERATION_MODEL: text('omni-moderation-latest'),
@@ -139,6 +139,8 @@ const Settings = z.object({
   CACHE_TTL_SECONDS: int(86_400, 60, 30 * 86_400),
   /** Share cached results between keys instead of a namespace per key. */
   CACHE_SHARED_NAMESPACE: bool(false),
+  /** How often a request waiting for an identical one in flight asks Redis for its answer again. */
+  CACHE_POLL_MS: int(150, 1, 10_000),
   /** Refuse creatives when the moderation API cannot be reached (the local layers always run). */
   MODERATION_FAIL_CLOSED: bool(true),
   /** JSON: the business-rule and brand-safety lists, replacing the built-in ones (see the README). */

@@ -185,13 +185,16 @@ export function budgetScopes(
   };
 }
 
-/** The response cache with single-flight, its writes kept alive after the response. */
+/**
+ * The response cache with single-flight. Its writes are awaited before the response: a client's next
+ * identical request must find the entry (a HIT), not the lease of a request already answered.
+ */
 export function cacheFor(c: Context<AppEnv>): Cache {
   const { redis, now, sleep, newId } = c.get('deps');
   const env = c.get('env');
   return createCache(
-    { redis, now, sleep, newId, defer: (work) => c.executionCtx.waitUntil(work), log: c.get('log') },
-    { ttlSeconds: env.CACHE_TTL_SECONDS, leaseMs: longestGenerationMs(env) },
+    { redis, now, sleep, newId, log: c.get('log') },
+    { ttlSeconds: env.CACHE_TTL_SECONDS, leaseMs: longestGenerationMs(env), pollMs: env.CACHE_POLL_MS },
   );
 }
 

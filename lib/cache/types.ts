@@ -35,11 +35,6 @@ export interface CacheDeps {
   sleep: (ms: number) => Promise<void>;
   /** A random id with a type prefix; names a lease. */
   newId: (prefix: string) => string;
-  /**
-   * Keeps a write alive after the response (`c.executionCtx.waitUntil`). The write is issued before
-   * the result is returned either way; without `defer` it is also awaited. The promise never rejects.
-   */
-  defer?: (promise: Promise<unknown>) => void;
   log?: Pick<Logger, 'warn'>;
 }
 
@@ -102,6 +97,11 @@ export interface Cache {
    * budget refused it), so waiters need not sit out the lease. A no-op for other lookups; never rejects.
    */
   release(lookup: CacheLookup<unknown>): Promise<void>;
+  /**
+   * Stores `value` under `key` and frees the lease `held` holds (when it is that key's `lead`) in one
+   * round trip: for a caller that produced the value itself (a relayed stream). Fails open (logged).
+   */
+  store<T>(key: string, value: T, held?: CacheLookup<unknown>): Promise<void>;
   /**
    * Cache-first with single-flight: a hit returns at once (HIT); otherwise one caller across all
    * isolates runs `produce` (MISS) while the others wait for its value (COALESCED). If the leader

@@ -154,7 +154,10 @@ async function callJson(c: Context<AppEnv>, plan: ProxyPlan): Promise<Answer> {
   return { body: served.value.text, provider: served.provider, model: served.model };
 }
 
-/** A stream request that may be cached: a hit is replayed; a miss is stored once it completed. */
+/**
+ * A stream request that may be cached: a hit is replayed; a miss is stored once it completed, before
+ * its last event reaches the client, so the client's next identical request is a HIT.
+ */
 async function streamedWithCache(
   c: Context<AppEnv>,
   plan: ProxyPlan,
@@ -165,18 +168,33 @@ async function streamedWithCache(
   if (first?.kind === 'hit') return c.body(first.value.body, 200, { ...SSE_TYPE, 'x-cache': 'HIT' });
   const cache = cacheFor(c);
   // Identical streams in flight do not wait for each other: waiting would hold back every byte.
-  const release = () => (first ? cache.release(first) : Promise.resolve());
-  return streamed(c, plan, writeOnly ? 'BYPASS' : 'MISS', async (outcome, served) => {
-    // `recorded` is only there for a stream that completed, within PROXY_CACHE_MAX_BYTES.
-    if (outcome.recorded !== undefined) await cache.set<Answer>(key, { body: outcome.recorded, ...served });
-    await release();
+  let finished = false;
+  const release = async () => {
+    if (finished || !first) return;
+    finished = true;
+    await cache.release(first);
+  };
+  return streamed(c, plan, writeOnly ? 'BYPASS' : 'MISS', {
+    beforeEnd: async (outcome, served) => {
+      // `recorded` is only there for a stream that completed, within PROXY_CACHE_MAX_BYTES.
+      if (outcome.recorded === undefined) return;
+      finished = true;
+      await cache.store<Answer>(key, { body: outcome.recorded, ...served }, first);
+    },
+    after: release,
   }).catch(async (err) => {
     await release();
     throw err;
   });
 }
 
-type AfterStream = (outcome: RelayOutcome, served: { provider: string; model: string }) => Promise<void>;
+type Served = { provider: string; model: string };
+
+/** Work around a stream: `beforeEnd` before its last event is sent, `after` in waitUntil once it is over. */
+interface StreamHooks {
+  beforeEnd?: (outcome: RelayOutcome, served: Served) => Promise<void>;
+  after?: () => Promise<void>;
+}
 
 /**
  * A streamed call: the reservation and the call up to the first upstream bytes happen before the
@@ -187,7 +205,7 @@ async function streamed(
   c: Context<AppEnv>,
   plan: ProxyPlan,
   status: CacheStatus,
-  after: AfterStream = async () => undefined,
+  { beforeEnd, after = async () => undefined }: StreamHooks = {},
 ): Promise<Response> {
   const stream = plan.stream as NonNullable<ProxyPlan['stream']>;
   const routed = routerOf(c, plan);
@@ -221,15 +239,16 @@ async function streamed(
         idleTimeoutMs: env.OPENAI_TIMEOUT_SECONDS * 1000,
         recordLimit: env.PROXY_CACHE_MAX_BYTES,
         errorEvent: (error) => errorEvent(stream.api, error, c.get('requestId')),
+        ...(beforeEnd
+          ? { beforeEnd: (outcome) => beforeEnd(outcome, { provider: served.provider, model: served.model }) }
+          : {}),
       });
       opened(c.body(relay.body, 200, { ...SSE_TYPE, 'x-cache': status, ...servedHeaders(served) }));
       return { outcome: await relay.outcome, provider: served.provider, model: served.model };
     },
     (result) => ({ model: result.model, usage: result.outcome.usage }),
   );
-  c.executionCtx.waitUntil(
-    done.then(({ outcome, provider, model }) => after(outcome, { provider, model })).catch(() => undefined),
-  );
+  c.executionCtx.waitUntil(done.then(after, after).catch(() => undefined));
   c.get('metrics')?.hold(
     done
       .then(({ outcome }) => {

@@ -22,6 +22,12 @@ export interface RelayOptions {
   recordLimit: number;
   /** Renders the gateway's own failure as the stream's last event. */
   errorEvent: (error: GatewayError) => string;
+  /**
+   * Runs once the upstream stream has ended with its terminal event, before that event is sent and
+   * the client's stream closes: work a client's next request must already see (the cache write).
+   * Must not reject.
+   */
+  beforeEnd?: (outcome: RelayOutcome) => Promise<void>;
 }
 
 export interface RelayOutcome {
@@ -101,6 +107,8 @@ export function relaySse(
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();
   let pending = '';
+  /** The terminal event and what follows it, sent once the stream is over (see `beforeEnd`). */
+  let held = '';
   let ended = false;
   let succeeded = false;
   let failed = false;
@@ -112,26 +120,33 @@ export function relaySse(
     resolve = r;
   });
   let over = false;
-  const finish = () => {
-    if (over) return;
-    over = true;
+  const outcomeNow = (): RelayOutcome => {
     const ok = ended && succeeded && !failed;
-    resolve({
+    return {
       ended,
       succeeded: ok,
       ...(usage ? { usage } : {}),
       ...(ok && recorded ? { recorded: recorded.join('') } : {}),
-    });
+    };
+  };
+  const finish = () => {
+    if (over) return;
+    over = true;
+    resolve(outcomeNow());
+  };
+
+  /** Keeps `text` for the cache while the stream stays within `recordLimit`. */
+  const record = (text: string) => {
+    if (!recorded) return;
+    recordedChars += text.length;
+    if (recordedChars > options.recordLimit) recorded = undefined;
+    else recorded.push(text);
   };
 
   /** Sends `text` on; false when there was nothing to send. */
   const emit = (controller: ReadableStreamDefaultController<Uint8Array>, text: string): boolean => {
     if (!text) return false;
-    if (recorded) {
-      recordedChars += text.length;
-      if (recordedChars > options.recordLimit) recorded = undefined;
-      else recorded.push(text);
-    }
+    record(text);
     controller.enqueue(encoder.encode(text));
     return true;
   };
@@ -164,23 +179,30 @@ export function relaySse(
 
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
-      emit(controller, take(decoder.decode(first, { stream: true })));
+      const text = take(decoder.decode(first, { stream: true }));
+      if (ended) held += text;
+      else emit(controller, text);
     },
     async pull(controller) {
-      // Read until a whole event can go out: a pull that enqueues nothing is not called again.
+      // Read until a whole event can go out: a pull that enqueues nothing is not called again. From
+      // the terminal event on, text is held back until the upstream closes and `beforeEnd` is done.
       let next: ReadableStreamReadResult<Uint8Array>;
       for (;;) {
         try {
           next = await readWithin(reader, options.idleTimeoutMs);
         } catch (err) {
+          emit(controller, held);
           fail(controller, toStreamError(err, options.idleTimeoutMs));
           return;
         }
         if (next.done) break;
-        if (emit(controller, take(decoder.decode(next.value, { stream: true })))) return;
+        const text = take(decoder.decode(next.value, { stream: true }));
+        if (ended) held += text;
+        else if (emit(controller, text)) return;
       }
-      emit(controller, take(`${decoder.decode()}`));
+      held += take(`${decoder.decode()}`);
       if (!ended) {
+        emit(controller, held);
         fail(
           controller,
           new UpstreamError({
@@ -190,6 +212,10 @@ export function relaySse(
         );
         return;
       }
+      record(held);
+      await options.beforeEnd?.(outcomeNow());
+      if (over) return; // the client went away meanwhile
+      if (held) controller.enqueue(encoder.encode(held));
       controller.close();
       finish();
     },

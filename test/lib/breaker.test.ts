@@ -99,6 +99,17 @@ describe('createBreaker: open', () => {
   });
 });
 
+describe('createBreaker: short windows', () => {
+  it('keeps a fractional openSeconds to the millisecond, and still asks clients to wait 1 s', async () => {
+    const { breaker, clock, name } = setup({ ...OPTIONS, openSeconds: 0.25 });
+    await failCalls(breaker, name, OPTIONS.failureThreshold);
+    clock.ms += 249;
+    expect(await breaker.acquire(name)).toEqual({ allowed: false, state: 'open', retryAfterSeconds: 1 });
+    clock.ms += 1;
+    expect(await breaker.acquire(name)).toMatchObject({ allowed: true, probe: true, state: 'half_open' });
+  });
+});
+
 describe('createBreaker: half-open', () => {
   it('lets exactly one probe through once openSeconds have passed and refuses others for the lease', async () => {
     const ctx = setup();

@@ -4,13 +4,13 @@ import { leaseKeyOf } from '../../lib/cache/key';
 import { cacheIsolate, testCacheKey as testKey } from '../support/cache';
 
 // The cache fails open: whatever Redis does, the caller still gets a generated value. These caches
-// await their writes instead of deferring them, and record each warning with its fields.
+// record each warning with its fields.
 function isolate(url?: string, options: Partial<CacheOptions> = { leaseMs: 10_000, pollMs: 25 }) {
   const warnings: { msg: string; fields: Record<string, unknown> | undefined }[] = [];
   const log = {
     warn: (msg: string, fields?: Record<string, unknown>) => void warnings.push({ msg, fields }),
   };
-  return { ...cacheIsolate(options, { url, deferWrites: false, log }), warnings };
+  return { ...cacheIsolate(options, { url, log }), warnings };
 }
 
 describe('createCache without Redis', () => {

@@ -42,7 +42,6 @@ describe('createCache single-flight across isolates', () => {
       expect(r.value).toEqual({ text: 'Run further', n: 1 });
       expect(r.cachedAt).toBe(leader?.cachedAt);
     }
-    await Promise.all([a.settle(), b.settle()]);
   });
 
   it('lets a waiter in another isolate take over once a dead leader’s lease expires, generating once', async () => {
@@ -70,12 +69,11 @@ describe('createCache single-flight across isolates', () => {
     expect(results.map((r) => r.value)).toEqual(Array(5).fill('taken over'));
     expect(elapsed).toBeGreaterThanOrEqual(300);
     expect(elapsed).toBeLessThan(3_000);
-    await b.settle();
   });
 
   it('keeps a leader that outlived its lease from freeing its successor’s lease', async () => {
     const options = { leaseMs: 300, pollMs: 25, waitMs: 5_000 };
-    const a = isolate(options, { deferWrites: false });
+    const a = isolate(options);
     const b = isolate(options);
     const key = await testKey();
     const late = deferred<Produced<string>>();
@@ -101,7 +99,6 @@ describe('createCache single-flight across isolates', () => {
 
     successorDone.resolve({ value: 'fresh', cacheable: true });
     expect(await successor).toMatchObject({ value: 'fresh', status: 'MISS' });
-    await b.settle();
     expect(await b.redis.exists(leaseKeyOf(key))).toBe(0);
   });
 
@@ -151,7 +148,6 @@ describe('createCache single-flight across isolates', () => {
     expect(settled.map((s) => s.status)).toEqual(Array(4).fill('rejected'));
     expect(generations).toBe(4);
     expect(mostAtOnce).toBe(1);
-    await Promise.all([a.settle(), b.settle()]);
     expect(await a.cache.get(key)).toBeNull();
     expect(await a.redis.exists(leaseKeyOf(key))).toBe(0);
   });
@@ -173,7 +169,6 @@ describe('createCache single-flight across isolates', () => {
     expect(Date.now() - started).toBeLessThan(3_000);
     expect(statuses(results)).toEqual({ MISS: 3 });
     expect(results.map((r) => r.value).sort()).toEqual(['draft 1', 'draft 2', 'draft 3']);
-    await Promise.all([a.settle(), b.settle()]);
     expect(await a.cache.get(key)).toBeNull();
   });
 

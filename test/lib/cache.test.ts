@@ -40,11 +40,10 @@ describe('createCache get and set', () => {
   });
 
   it("getOrProduce keeps a value for its own shorter ttlSeconds, never longer than the cache's", async () => {
-    const { cache, redis, settle } = isolate();
+    const { cache, redis } = isolate();
     const [short, long] = await Promise.all([testKey(), testKey()]);
     await cache.getOrProduce(short, producer({ value: 1, cacheable: true, ttlSeconds: 30 }).produce);
     await cache.getOrProduce(long, producer({ value: 2, cacheable: true, ttlSeconds: 10_000 }).produce);
-    await settle();
     const [t1, t2] = await Promise.all([redis.ttl(short), redis.ttl(long)]);
     expect(t1).toBeGreaterThan(25);
     expect(t1).toBeLessThanOrEqual(30);
@@ -53,12 +52,11 @@ describe('createCache get and set', () => {
   });
 
   it('sets the TTL given to set, else ttlSeconds, and getOrProduce stores with ttlSeconds', async () => {
-    const { cache, redis, settle } = isolate();
+    const { cache, redis } = isolate();
     const [k1, k2, k3] = await Promise.all([testKey(), testKey(), testKey()]);
     await cache.set(k1, { a: 1 }, 120);
     await cache.set(k2, { a: 2 });
     await cache.getOrProduce(k3, producer({ value: { a: 3 }, cacheable: true }).produce);
-    await settle();
     const [t1, t2, t3] = await Promise.all([redis.ttl(k1), redis.ttl(k2), redis.ttl(k3)]);
     expect(t1).toBeGreaterThan(115);
     expect(t1).toBeLessThanOrEqual(120);
@@ -78,7 +76,7 @@ describe('createCache get and set', () => {
 
 describe('createCache getOrProduce', () => {
   it('generates on a MISS, then serves a HIT with the same cachedAt without generating again', async () => {
-    const { cache, settle } = isolate();
+    const { cache } = isolate();
     const key = await testKey();
     const { calls, produce } = producer({ value: { headline: 'Run further' }, cacheable: true });
     const miss = await cache.getOrProduce(key, produce);
@@ -87,31 +85,27 @@ describe('createCache getOrProduce', () => {
       status: 'MISS',
       cachedAt: expect.any(Number),
     });
-    await settle();
     const hit = await cache.getOrProduce(key, produce);
     expect(hit).toEqual({ value: { headline: 'Run further' }, status: 'HIT', cachedAt: miss.cachedAt });
     expect(calls.count).toBe(1);
   });
 
   it('BYPASS generates without reading and replaces the entry', async () => {
-    const { cache, settle } = isolate();
+    const { cache } = isolate();
     const key = await testKey();
     await cache.getOrProduce(key, producer({ value: 'old', cacheable: true }).produce);
-    await settle();
     const fresh = producer({ value: 'new', cacheable: true });
     const bypassed = await cache.getOrProduce(key, fresh.produce, { bypass: true });
     expect(bypassed).toEqual({ value: 'new', status: 'BYPASS', cachedAt: expect.any(Number) });
-    await settle();
     expect(await cache.getOrProduce(key, fresh.produce)).toMatchObject({ value: 'new', status: 'HIT' });
     expect(fresh.calls.count).toBe(1);
   });
 
   it('does not store an uncacheable value and frees the lease, so the next call generates at once', async () => {
-    const { cache, redis, settle } = isolate();
+    const { cache, redis } = isolate();
     const key = await testKey();
     const { calls, produce } = producer({ value: 'unapproved', cacheable: false });
     expect(await cache.getOrProduce(key, produce)).toEqual({ value: 'unapproved', status: 'MISS' });
-    await settle();
     expect(await redis.exists(key, leaseKeyOf(key))).toBe(0);
     const started = Date.now();
     expect(await cache.getOrProduce(key, produce)).toEqual({ value: 'unapproved', status: 'MISS' });
@@ -120,22 +114,20 @@ describe('createCache getOrProduce', () => {
   });
 
   it('rethrows the error produce threw, stores nothing, and frees the lease', async () => {
-    const { cache, redis, settle } = isolate();
+    const { cache, redis } = isolate();
     const key = await testKey();
     const failure = new Error('upstream exploded');
     await expect(cache.getOrProduce(key, () => Promise.reject(failure))).rejects.toBe(failure);
-    await settle();
     expect(await redis.exists(key, leaseKeyOf(key))).toBe(0);
     const retry = producer({ value: 'ok', cacheable: true });
     expect(await cache.getOrProduce(key, retry.produce)).toMatchObject({ value: 'ok', status: 'MISS' });
   });
 
   it('does not store a value without a JSON form, and still returns it', async () => {
-    const { cache, redis, settle, warnings } = isolate();
+    const { cache, redis, warnings } = isolate();
     const key = await testKey();
     const result = await cache.getOrProduce(key, async () => ({ value: { n: 1n }, cacheable: true }));
     expect(result).toEqual({ value: { n: 1n }, status: 'MISS' });
-    await settle();
     expect(await redis.exists(key, leaseKeyOf(key))).toBe(0);
     expect(warnings).toEqual(['cache value has no JSON form; not stored']);
   });
@@ -153,19 +145,42 @@ describe('createCache lookup and release', () => {
     expect(second.leaseLeftMs).toBeGreaterThan(5_000);
     expect(second.leaseLeftMs).toBeLessThanOrEqual(10_000);
     await a.cache.release(first);
-    await a.settle();
     expect(await b.cache.lookup(key)).toMatchObject({ kind: 'lead' });
   });
 
+  it('store writes an entry and frees the lease its lookup holds in one round trip; a waiter hits it', async () => {
+    const [a, b] = [isolate(), isolate()];
+    const key = await testKey();
+    const held = await a.cache.lookup(key);
+    expect(held.kind).toBe('lead');
+    a.requests.length = 0;
+    await a.cache.store(key, { body: 'streamed' }, held);
+    expect(a.requests).toEqual([
+      [['evalsha', CACHE_FINISH.sha1, 2, key, leaseKeyOf(key), expect.any(String), expect.any(String), 600]],
+    ]);
+    expect(await a.redis.exists(leaseKeyOf(key))).toBe(0);
+    expect(await b.cache.lookup(key)).toMatchObject({ kind: 'hit', value: { body: 'streamed' } });
+  });
+
+  it("store leaves another caller's lease alone", async () => {
+    const [a, b] = [isolate(), isolate()];
+    const key = await testKey();
+    const theirs = await a.cache.lookup(key);
+    const mine = await b.cache.lookup(key);
+    expect([theirs.kind, mine.kind]).toEqual(['lead', 'wait']);
+    await b.cache.store(key, 'v', mine);
+    expect(await a.redis.get(leaseKeyOf(key))).toBe(theirs.kind === 'lead' ? theirs.leaseId : '');
+    expect(await b.cache.get(key)).toMatchObject({ value: 'v' });
+  });
+
   it('getOrProduce continues from a lookup passed as first without looking up again', async () => {
-    const { cache, requests, settle } = isolate();
+    const { cache, requests } = isolate();
     const key = await testKey();
     const first = cache.lookup<string>(key);
     const result = await cache.getOrProduce(key, producer({ value: 'v', cacheable: true }).produce, {
       first,
     });
     expect(result.status).toBe('MISS');
-    await settle();
     expect(requests.flat().map((command) => (command as unknown[])[0])).toEqual(['evalsha', 'evalsha']);
   });
 });
@@ -182,11 +197,10 @@ describe('createCache round trips', () => {
   ];
 
   it('costs 1 HTTP request for a hit, 1 before produce and 1 after for a miss, 1 for get', async () => {
-    const { cache, requests, settle } = isolate();
+    const { cache, requests } = isolate();
     const [warm, key] = await Promise.all([testKey(), testKey()]);
     // Warm-up: a fresh Redis answers NOSCRIPT once per script and the source is sent.
     await cache.getOrProduce(warm, producer({ value: 1, cacheable: true }).produce);
-    await settle();
     requests.length = 0;
 
     let beforeProduce = -1;
@@ -194,7 +208,6 @@ describe('createCache round trips', () => {
       beforeProduce = requests.length;
       return { value: { ok: true }, cacheable: true };
     });
-    await settle();
     expect(beforeProduce).toBe(1);
     expect(requests).toEqual([
       [lookupCommand(key)],
@@ -213,10 +226,9 @@ describe('createCache round trips', () => {
   });
 
   it('sends a lookup in the same HTTP request as other writes issued in the same tick', async () => {
-    const { cache, redis, requests, settle } = isolate();
+    const { cache, redis, requests } = isolate();
     const [warm, key, counter, auth] = await Promise.all([testKey(), testKey(), testKey(), testKey()]);
     await cache.release(await cache.lookup(warm));
-    await settle();
     requests.length = 0;
 
     // As the endpoint will: the auth read, the rate limit's script and the cache lookup together.

@@ -10,20 +10,18 @@ export const testCacheKey = () =>
     fields: { category: 'shoes' },
   });
 
-/** A cache over its own counting Redis client, as one isolate; `settle` awaits the deferred writes. */
+/** A cache over its own counting Redis client, as one isolate. */
 export function cacheIsolate(
   options: Partial<CacheOptions>,
-  { url, deferWrites = true, log }: { url?: string; deferWrites?: boolean; log?: CacheDeps['log'] } = {},
+  { url, log }: { url?: string; log?: CacheDeps['log'] } = {},
 ) {
   const client = countingClient(url);
-  const pending: Promise<unknown>[] = [];
   const deps: CacheDeps = {
     redis: client.redis,
     now: () => Date.now(),
     sleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
     newId: (prefix) => `${prefix}_${crypto.randomUUID()}`,
-    ...(deferWrites ? { defer: (p: Promise<unknown>) => void pending.push(p) } : {}),
     log,
   };
-  return { cache: createCache(deps, options), settle: () => Promise.all(pending.splice(0)), ...client };
+  return { cache: createCache(deps, options), ...client };
 }
