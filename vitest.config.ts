@@ -60,6 +60,7 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: ['test/dev/**'],
           globalSetup: ['./test/global-setup.ts'],
+          setupFiles: ['./test/support/worker-setup.ts'],
           testTimeout: 20_000,
         },
       },

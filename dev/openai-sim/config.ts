@@ -61,6 +61,11 @@ export interface SimConfig {
   moderation?: { flagged_terms?: string[]; flag_images?: boolean };
   /** How batches created under this config run; each batch keeps the values it was created with. */
   batch?: SimBatchConfig;
+  /**
+   * Moves this scope's clock forward, as if that much time had passed: a running batch is seen that much
+   * further along, so a test drives it through its states without waiting. @default 0
+   */
+  clock_offset_ms?: number;
 }
 
 /** Batch timing and outcome, so tests can drive a batch through its states. */
@@ -81,17 +86,21 @@ export interface SimBatchConfig {
 /** A validation outcome: the value, or a message for the 400. */
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; message: string };
 
-const CONFIG_KEYS = new Set(['latency_ms', 'stream_interval_ms', 'faults', 'moderation', 'batch']);
+const CONFIG_KEYS = new Set([
+  'latency_ms',
+  'stream_interval_ms',
+  'faults',
+  'moderation',
+  'batch',
+  'clock_offset_ms',
+]);
 const FAULT_KEYS = new Set(['kind', 'rate', 'endpoint', 'status', 'code', 'retry_after_s', 'times']);
 
 /** Validates a whole config (the body of `POST /_sim/config`); unknown keys are rejected to catch typos. */
 export function parseSimConfig(input: unknown): ParseResult<SimConfig> {
   if (!isRecord(input)) return fail('config must be a JSON object');
   const unknown = Object.keys(input).find((key) => !CONFIG_KEYS.has(key));
-  if (unknown)
-    return fail(
-      `unknown config field '${unknown}' (expected latency_ms, stream_interval_ms, faults, moderation, batch)`,
-    );
+  if (unknown) return fail(`unknown config field '${unknown}' (expected ${[...CONFIG_KEYS].join(', ')})`);
   const config: SimConfig = {};
   if (input.latency_ms !== undefined) {
     const latency = parseLatency(input.latency_ms);
@@ -102,6 +111,11 @@ export function parseSimConfig(input: unknown): ParseResult<SimConfig> {
     const interval = parseLatency(input.stream_interval_ms);
     if (!interval.ok) return fail('stream_interval_ms must be a non-negative number');
     config.stream_interval_ms = interval.value;
+  }
+  if (input.clock_offset_ms !== undefined) {
+    const offset = parseLatency(input.clock_offset_ms);
+    if (!offset.ok) return fail('clock_offset_ms must be a non-negative number');
+    config.clock_offset_ms = offset.value;
   }
   if (input.faults !== undefined) {
     const faults = parseFaults(input.faults);

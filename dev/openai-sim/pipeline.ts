@@ -108,7 +108,7 @@ function routeContext(
 ): RouteContext {
   const contentFault =
     fault && CONTENT_FAULTS.includes(fault.kind) ? (fault.kind as ContentFault) : undefined;
-  const nowMs = Date.now();
+  const nowMs = Date.now() + (config.clock_offset_ms ?? 0);
   return {
     contentFault,
     flaggedTerms: config.moderation?.flagged_terms ?? DEFAULT_FLAGGED_TERMS,

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import OpenAI, { type APIError } from 'openai';
 import type { Batch } from 'openai/resources/batches';
 import type { Response } from 'openai/resources/responses/responses';
@@ -243,33 +242,34 @@ describe('batches', () => {
   });
 
   it('makes progress over duration_ms: in_progress with counts growing, then completed', async () => {
-    const { client, start } = await batchClient({ batch: { duration_ms: 1500 } });
+    const config = { batch: { duration_ms: 60_000 } };
+    const { key, client, start } = await batchClient(config);
     const created = await start(Array.from({ length: 6 }, (_, i) => request(`r${i}`)));
-    const seen: Batch[] = [await client.batches.retrieve(created.id)];
-    await sleep(600);
-    seen.push(await client.batches.retrieve(created.id));
-    await sleep(1000);
-    seen.push(await client.batches.retrieve(created.id));
+    // The key's clock is moved on instead of waited for.
+    const at = async (clock_offset_ms: number) => {
+      await control(`/_sim/config?key=${key}`, { ...config, clock_offset_ms });
+      return client.batches.retrieve(created.id);
+    };
+    const seen: Batch[] = [await client.batches.retrieve(created.id), await at(30_000), await at(60_000)];
     expect(seen.map((b) => b.status)).toEqual(['in_progress', 'in_progress', 'completed']);
-    const completed = seen.map((b) => b.request_counts?.completed ?? -1);
-    expect(completed[0]).toBeLessThan(completed[1] as number);
-    expect(completed[1]).toBeLessThan(6);
-    expect(completed[2]).toBe(6);
+    expect(seen.map((b) => b.request_counts?.completed)).toEqual([0, 3, 6]);
     expect(seen[0]?.output_file_id).toBeNull();
     expect(seen[0]?.in_progress_at).toBe(created.created_at);
     expect(seen[1]?.usage?.input_tokens).toBeGreaterThan(0);
   });
 
   it('cancels: cancelling at once, then cancelled with the lines finished by then', async () => {
-    const { client, start, lines } = await batchClient({ batch: { duration_ms: 3000 } });
+    const config = { batch: { duration_ms: 60_000 } };
+    const { key, client, start, lines } = await batchClient(config);
     const created = await start(Array.from({ length: 10 }, (_, i) => request(`r${i}`)));
-    await sleep(800);
+    await control(`/_sim/config?key=${key}`, { ...config, clock_offset_ms: 24_000 });
     const cancelling = await client.batches.cancel(created.id);
     expect(cancelling.status).toBe('cancelling');
     expect(cancelling.cancelling_at).toEqual(expect.any(Number));
     const finished = cancelling.request_counts?.completed ?? 0;
-    expect(finished).toBeGreaterThan(0);
-    expect(finished).toBeLessThan(10);
+    expect(finished).toBe(4);
+    // Time passing after the cancel finishes nothing more.
+    await control(`/_sim/config?key=${key}`, { ...config, clock_offset_ms: 60_000 });
     const cancelled = await client.batches.retrieve(created.id);
     expect(cancelled).toMatchObject({
       status: 'cancelled',
@@ -329,6 +329,12 @@ describe('batch config', () => {
     const answer = await control('/_sim/config?key=batch-config-test', config);
     expect(answer.status).toBe(400);
     expect(answer.json.error?.message).toContain(message);
+  });
+
+  it('rejects a negative clock_offset_ms', async () => {
+    const answer = await control('/_sim/config?key=batch-config-test', { clock_offset_ms: -5 });
+    expect(answer.status).toBe(400);
+    expect(answer.json.error?.message).toContain('clock_offset_ms must be a non-negative number');
   });
 
   it('accepts and echoes a valid batch config', async () => {

@@ -1,6 +1,6 @@
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import worker from '../../functions/index';
+import { requestContext } from '../support/after-response';
 import { envWith } from '../support/env';
 import { bearer, createTestKey } from '../support/keys';
 import { simKey, simRequests } from '../support/providers';
@@ -8,11 +8,9 @@ import { simKey, simRequests } from '../support/providers';
 // A client that sends the same request again as soon as it has read the first answer must get a HIT:
 // the entry is written before the answer leaves the gateway, never in the work that follows it
 // (waitUntil). These calls deliberately do not wait for that work between the two requests; it is
-// awaited only after each test, so nothing is left running.
+// awaited after each test (test/support/worker-setup.ts).
 
 const ROUNDS = 50;
-const after: Promise<void>[] = [];
-afterEach(() => Promise.all(after.splice(0)));
 
 /** A caller with its own key and simulator account whose requests are not waited on after they answer. */
 async function caller() {
@@ -20,7 +18,7 @@ async function caller() {
   const env = envWith({ OPENAI_API_KEY: sim, OPENAI_RATE_LIMIT_RPM: 100_000 });
   /** POSTs `json` and reads the whole body, as a client does before it sends the next request. */
   const send = async (path: string, json: unknown) => {
-    const ctx = createExecutionContext();
+    const ctx = requestContext();
     const res = await worker.fetch(
       new Request(`http://gateway${path}`, {
         method: 'POST',
@@ -31,7 +29,6 @@ async function caller() {
       ctx,
     );
     const body = await res.text();
-    after.push(waitOnExecutionContext(ctx));
     return { status: res.status, cache: res.headers.get('x-cache'), body };
   };
   /** Sends `json` twice in a row: a MISS, then a HIT with the same answer. */

@@ -30,6 +30,7 @@ async function storedPng() {
   const prompt = `red boots ${crypto.randomUUID()}`;
   const { bytes, size } = (await generateImage(h.deps, FAST_POLICY, { prompt, quality: 'low' })).value;
   const stored = await storeImage(env.IMAGES, bytes, { model: 'gpt-image-2.5-flare', size, prompt });
+  await h.settle();
   return { bytes, id: stored.id };
 }
 

@@ -1,8 +1,8 @@
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import OpenAI from 'openai';
 import { beforeAll } from 'vitest';
 import worker from '../../functions/index';
 import { loadTokenCounter } from '../../lib/tokens';
+import { afterResponse, requestContext } from '../support/after-response';
 import { envWith } from '../support/env';
 import { bearer, createTestKey } from '../support/keys';
 import { simKey } from '../support/providers';
@@ -25,9 +25,9 @@ export async function proxyCaller(
   let requests = 0;
   const gatewayFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     requests += 1;
-    const ctx = createExecutionContext();
+    const ctx = requestContext();
     const res = await worker.fetch(new Request(input, init), env, ctx);
-    pending.push(waitOnExecutionContext(ctx));
+    pending.push(afterResponse(ctx));
     return res;
   };
   const clientFor = (apiKey: string, options: { maxRetries?: number } = {}) =>

@@ -88,7 +88,12 @@ describe('Redis round trips on the critical path', () => {
   it('a miss costs at most two before its first upstream call, and two between moderation and generation', async () => {
     const gateway = countingGateway();
     const { key } = await createTestKey({ rpm: 1000 });
-    const env = envWith({ OPENAI_API_KEY: simKey() });
+    // A moderation breaker of its own: failures other tests record on the shared one would make the
+    // moderation's success record a Redis request inside the window counted below.
+    const env = envWith({
+      OPENAI_API_KEY: simKey(),
+      OPENAI_MODERATION_MODEL: `omni-moderation-${crypto.randomUUID().slice(0, 8)}`,
+    });
     // Warm the isolate (the key's rpm, the upstream account's digest, the scripts in Redis).
     await roundTrips(gateway, '/v1/opportunities', key, { intent: 'warm up: rain jackets' }, env);
     gateway.events.length = 0;

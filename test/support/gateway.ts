@@ -1,5 +1,5 @@
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import worker from '../../functions/index';
+import { afterResponse, requestContext } from './after-response';
 import { envWith } from './env';
 import { bearer, createTestKey } from './keys';
 import { simKey } from './providers';
@@ -19,9 +19,9 @@ export async function callGateway(
     headers,
     ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
   });
-  const ctx = createExecutionContext();
+  const ctx = requestContext();
   const res = await worker.fetch(request, env, ctx);
-  await waitOnExecutionContext(ctx);
+  await afterResponse(ctx);
   return res;
 }
 
