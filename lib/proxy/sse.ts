@@ -107,7 +107,7 @@ export function relaySse(
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();
   let pending = '';
-  /** The terminal event and what follows it, sent once the stream is over (see `beforeEnd`). */
+  /** The text from the terminal event on, sent once `beforeEnd` is done. */
   let held = '';
   let ended = false;
   let succeeded = false;
@@ -184,25 +184,21 @@ export function relaySse(
       else emit(controller, text);
     },
     async pull(controller) {
-      // Read until a whole event can go out: a pull that enqueues nothing is not called again. From
-      // the terminal event on, text is held back until the upstream closes and `beforeEnd` is done.
-      let next: ReadableStreamReadResult<Uint8Array>;
-      for (;;) {
+      // Read until a whole event can go out: a pull that enqueues nothing is not called again.
+      while (!ended) {
+        let next: ReadableStreamReadResult<Uint8Array>;
         try {
           next = await readWithin(reader, options.idleTimeoutMs);
         } catch (err) {
-          emit(controller, held);
           fail(controller, toStreamError(err, options.idleTimeoutMs));
           return;
         }
-        if (next.done) break;
-        const text = take(decoder.decode(next.value, { stream: true }));
+        const text = take(next.done ? decoder.decode() : decoder.decode(next.value, { stream: true }));
         if (ended) held += text;
-        else if (emit(controller, text)) return;
+        else if (emit(controller, text) && !next.done) return;
+        if (next.done) break;
       }
-      held += take(`${decoder.decode()}`);
       if (!ended) {
-        emit(controller, held);
         fail(
           controller,
           new UpstreamError({
@@ -212,6 +208,9 @@ export function relaySse(
         );
         return;
       }
+      // The terminal event has arrived and nothing after it matters: the upstream is let go, then
+      // `beforeEnd` runs (the cache write), and only then does the client get the end of the stream.
+      reader.cancel().catch(() => undefined);
       record(held);
       await options.beforeEnd?.(outcomeNow());
       if (over) return; // the client went away meanwhile

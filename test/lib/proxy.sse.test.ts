@@ -99,6 +99,47 @@ describe('relaySse', () => {
     expect(outcome).toMatchObject({ succeeded: true, usage: { inputTokens: 5, outputTokens: 1 } });
   });
 
+  it('runs beforeEnd with the whole stream before the client gets its terminal event', async () => {
+    const head = `${chunk('Hi')}${chunk(' there')}`;
+    const reader = upstream([chunk('Hi'), chunk(' there'), 'data: [DONE]\n\n']).getReader();
+    const first = (await reader.read()).value as Uint8Array;
+    let entered: (recorded: string | undefined) => void = () => undefined;
+    const called = new Promise<string | undefined>((resolve) => {
+      entered = resolve;
+    });
+    let release: () => void = () => undefined;
+    const { body } = relaySse(
+      reader,
+      first,
+      options({
+        beforeEnd: (outcome) => {
+          entered(outcome.recorded);
+          return new Promise<void>((resolve) => {
+            release = resolve;
+          });
+        },
+      }),
+    );
+    const read = body.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    while (text.length < head.length) text += (await read.read()).value ?? '';
+    expect(text).toBe(head);
+    expect(await called).toBe(`${head}data: [DONE]\n\n`);
+    // While beforeEnd runs, the client waits for the end; it is there as soon as beforeEnd is done.
+    const last = read.read();
+    const tick = new Promise((resolve) => setTimeout(() => resolve('waiting'), 20));
+    expect(await Promise.race([last.then(() => 'read'), tick])).toBe('waiting');
+    release();
+    expect((await last).value).toBe('data: [DONE]\n\n');
+    expect((await read.read()).done).toBe(true);
+  });
+
+  it('ends the client stream at the terminal event, even when the upstream does not close', async () => {
+    const { text, outcome } = await relay([chunk('Hi'), 'data: [DONE]\n\n'], {}, true);
+    expect(text).toBe(`${chunk('Hi')}data: [DONE]\n\n`);
+    expect(outcome).toMatchObject({ ended: true, succeeded: true });
+  });
+
   it('relays but does not keep a stream longer than the record limit', async () => {
     const { outcome } = await relay([chunk('Hi'), 'data: [DONE]\n\n'], { recordLimit: 10 });
     expect(outcome.succeeded).toBe(true);
