@@ -71,30 +71,40 @@ async function shownFigures(page: Page): Promise<Shown[]> {
 }
 
 /**
- * Metrics are written in waitUntil after each response: waits until two reads a second apart agree
- * (and count at least `atLeast` requests), and returns the last.
+ * Metrics are written in waitUntil after each response, which a test of `wrangler dev` cannot await:
+ * waits until they count at least the `metered` requests the test knows were answered (each request's
+ * figures are written in one script call, so then all of theirs are in), and until two reads agree.
  */
-async function settledMetrics(adminKey: string, minutes: number, atLeast = 0): Promise<Json> {
+async function settledMetrics(adminKey: string, minutes: number, metered: number): Promise<Json> {
   const strip = (m: Json) => JSON.stringify({ ...m, window: null, series: null });
   let previous = '';
-  for (let i = 0; i < 60; i++) {
+  let total = 0;
+  for (let i = 0; i < 300; i++) {
     const { body } = await call(`/v1/metrics?minutes=${minutes}`, adminKey);
     const now = strip(body);
-    if (now === previous && ((body.requests as Json).total as number) >= atLeast) return body;
+    total = (body.requests as Json).total as number;
+    if (now === previous && total >= metered) return body;
     previous = now;
-    await new Promise((r) => setTimeout(r, 1000));
+    await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error('metrics did not settle within 60 s');
+  throw new Error(`metrics did not settle within 60 s: ${total} of ${metered} requests counted`);
 }
 
 /**
  * Lets the metrics settle, reads `/v1/metrics?minutes=` from the test, then has the page load (by
  * `action`) and returns what it shows next to that answer. The page reads its metrics before its
- * own (metered) /v1/budget request, so nothing is counted between the two reads.
+ * own (metered) /v1/budget request, so nothing is counted between the two reads. `metered`: the
+ * requests the test itself sent; each page load adds its /v1/budget.
  */
-async function loadAndRead(page: Page, adminKey: string, minutes: number, action: () => Promise<void>) {
-  const metrics = await settledMetrics(adminKey, minutes);
+async function loadAndRead(
+  page: Page,
+  adminKey: string,
+  minutes: number,
+  metered: number,
+  action: () => Promise<void>,
+) {
   const loads = Number(await page.getAttribute('body', 'data-loads'));
+  const metrics = await settledMetrics(adminKey, minutes, metered + loads);
   await action();
   await page.waitForSelector(`body[data-loads="${loads + 1}"]`);
   return { metrics, shown: await shownFigures(page) };
@@ -184,7 +194,9 @@ describe('GET /dashboard in a real browser', () => {
     const { body: mobile } = await post('/admin/keys', admin, { name: 'mobile app' });
     const sent = await sendBurst(storefront.key as string);
     await post('/v1/opportunities', mobile.key as string, { intent: 'a light tent for two' });
-    await settledMetrics(admin, 60, sent + 1);
+    // Metered requests the test sent: two key creations, the burst, the mobile app's request.
+    let metered = 2 + sent + 1;
+    await settledMetrics(admin, 60, metered);
 
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     const requests: string[] = [];
@@ -210,8 +222,9 @@ describe('GET /dashboard in a real browser', () => {
     await page.waitForSelector('body[data-loads="1"]');
     await page.click('#pause');
     expect(await page.getAttribute('#pause', 'aria-pressed')).toBe('true');
-    const { metrics, shown } = await loadAndRead(page, admin, 60, () => page.click('#refresh'));
+    const { metrics, shown } = await loadAndRead(page, admin, 60, metered, () => page.click('#refresh'));
     const { body: budget } = await call('/v1/budget', admin);
+    metered += 1;
 
     expect(metrics.total_calls).toBeGreaterThan(0);
     expect(pathGet(metrics, 'requests.cache.HIT')).toBeGreaterThanOrEqual(4);
@@ -253,7 +266,7 @@ describe('GET /dashboard in a real browser', () => {
     expect(page.url()).toBe(`${gateway.url}/dashboard`);
 
     // The window selector: the 15-minute figures.
-    const last15 = await loadAndRead(page, admin, 15, () => page.click('label[for="w15"]'));
+    const last15 = await loadAndRead(page, admin, 15, metered, () => page.click('label[for="w15"]'));
     expect(last15.metrics.window).toMatchObject({ minutes: 15 });
     for (const figure of last15.shown.filter((s) => s.source === 'metrics')) {
       expectShown(figure, pathGet(last15.metrics, figure.metric));
