@@ -317,7 +317,15 @@ describe('run-level config', () => {
     const own = await startSimulator({ config: { faults: [{ kind: 'timeout' }] } });
     const client = new OpenAI({ apiKey: 'hang', baseURL: `${own.url}/v1`, maxRetries: 0, timeout: 10_000 });
     const pending = ask(client).catch((e: unknown) => e);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Close only once the simulator holds the request (it counts a request as it arrives).
+    const held = async () => {
+      const stats = (await (await fetch(`${own.url}/_sim/stats?key=hang`)).json()) as {
+        requests: Record<string, number>;
+      };
+      return stats.requests['/v1/responses'] === 1;
+    };
+    for (let i = 0; i < 200 && !(await held()); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await held()).toBe(true);
     const started = performance.now();
     await own.close();
     expect(performance.now() - started).toBeLessThan(1000);
