@@ -51,12 +51,11 @@ export const match = new Hono<AppEnv>().post('/v1/match', valid('json', MatchReq
       if (fresh.has(t)) vectors[i] = fresh.get(t) as number[];
     });
     const freshKeys = await Promise.all(missing.map((t) => embeddingKey(embedded.model, dimensions, t)));
-    c.executionCtx.waitUntil(
-      writeEmbeddings(
-        cacheDeps,
-        missing.map((t, i) => ({ key: freshKeys[i] as string, vector: fresh.get(t) as number[] })),
-        env.EMBEDDING_CACHE_TTL_SECONDS,
-      ),
+    // Written before the answer: the client's next request with these texts must not pay for them again.
+    await writeEmbeddings(
+      cacheDeps,
+      missing.map((t, i) => ({ key: freshKeys[i] as string, vector: fresh.get(t) as number[] })),
+      env.EMBEDDING_CACHE_TTL_SECONDS,
     );
   }
   const query = vectors[0] as number[];

@@ -1,7 +1,7 @@
 /**
  * Embeddings cached per text, so a catalogue is embedded once: the key is the model, the dimensions
  * and the SHA-256 of the text; the value is the vector as base64 float32 (4 bytes a dimension).
- * Reads are one MGET for any number of texts; writes are one pipeline, after the response. Fails
+ * Reads are one MGET for any number of texts; writes are one pipeline, before the answer. Fails
  * open: without Redis every text is embedded again.
  */
 import type { Logger } from './log';

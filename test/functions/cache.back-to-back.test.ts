@@ -5,10 +5,10 @@ import { envWith } from '../support/env';
 import { bearer, createTestKey } from '../support/keys';
 import { simKey, simRequests } from '../support/providers';
 
-// A client that sends the same request again as soon as it has read the first answer must get a HIT:
-// the entry is written before the answer leaves the gateway, never in the work that follows it
-// (waitUntil). These calls deliberately do not wait for that work between the two requests; it is
-// awaited after each test (test/support/worker-setup.ts).
+// A client that sends the same request again as soon as it has read the first answer must get a HIT
+// (for /v1/match: no text embedded again): the entry is written before the answer leaves the gateway,
+// never in the work that follows it (waitUntil). These calls deliberately do not wait for that work
+// between the two requests; it is awaited after each test (test/support/worker-setup.ts).
 
 const ROUNDS = 50;
 
@@ -31,6 +31,9 @@ async function caller() {
     const body = await res.text();
     return { status: res.status, cache: res.headers.get('x-cache'), body };
   };
+  /** Sends `json` twice in a row, returning both answers. */
+  const pair = async (path: string, json: unknown) =>
+    [await send(path, json), await send(path, json)] as const;
   /** Sends `json` twice in a row: a MISS, then a HIT with the same answer. */
   const twice = async (path: string, json: unknown) => {
     const first = await send(path, json);
@@ -39,7 +42,7 @@ async function caller() {
     expect([second.status, second.cache]).toEqual([200, 'HIT']);
     return [first.body, second.body] as const;
   };
-  return { sim, twice };
+  return { sim, twice, pair };
 }
 
 /** Text no other request sends, from letters that spell no word the profanity filter knows. */
@@ -85,6 +88,27 @@ describe('back-to-back identical requests', () => {
       expect(opportunities(hit)).toEqual(opportunities(miss));
     }
     expect((await simRequests(sim))['/v1/responses']).toBe(ROUNDS);
+  });
+
+  it(`match: the second embeds nothing and ranks the same, ${ROUNDS} times`, async () => {
+    const { sim, pair } = await caller();
+    for (let i = 0; i < ROUNDS; i++) {
+      const word = round(i);
+      const request = {
+        intent: `Waterproof boots ${word}`,
+        candidates: [
+          { id: 'a', text: `Rain boots ${word}` },
+          { id: 'b', text: `Sun hats ${word}` },
+        ],
+      };
+      const [first, second] = await pair('/v1/match', request);
+      const body = (answer: { body: string }) =>
+        JSON.parse(answer.body) as { ranked: unknown; embedded: number };
+      expect([first.status, body(first).embedded]).toEqual([200, 3]);
+      expect([second.status, body(second).embedded]).toEqual([200, 0]);
+      expect(body(second).ranked).toEqual(body(first).ranked);
+    }
+    expect((await simRequests(sim))['/v1/embeddings']).toBe(ROUNDS);
   });
 
   it(`creatives, with and without an image: the second is a HIT, ${ROUNDS} times`, async () => {
