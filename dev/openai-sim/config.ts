@@ -51,8 +51,11 @@ export interface SimFault {
 
 /** The whole fault/latency/moderation configuration; `POST /_sim/config` replaces it. */
 export interface SimConfig {
-  /** Delay added before every answer. @default 0 */
-  latency_ms?: number;
+  /**
+   * Delay added before every answer: one number for every endpoint, or per endpoint
+   * (`{"/v1/images/generations": 60000}`; endpoints left out answer at once). @default 0
+   */
+  latency_ms?: number | SimLatencyByEndpoint;
   /** Pause between the events of a streamed answer, so clients can watch a stream arrive. @default 0 */
   stream_interval_ms?: number;
   /** Checked in order; the first one that matches and wins its `rate` roll applies. @default [] */
@@ -66,6 +69,15 @@ export interface SimConfig {
    * further along, so a test drives it through its states without waiting. @default 0
    */
   clock_offset_ms?: number;
+}
+
+/** Delay per endpoint (keys from SIM_ENDPOINTS), in ms. */
+export type SimLatencyByEndpoint = Partial<Record<(typeof SIM_ENDPOINTS)[number], number>>;
+
+/** The delay `latency` (a config's `latency_ms`) sets for `endpoint`. */
+export function latencyFor(latency: SimConfig['latency_ms'], endpoint: string): number {
+  if (typeof latency === 'number') return latency;
+  return latency?.[endpoint as keyof SimLatencyByEndpoint] ?? 0;
 }
 
 /** Batch timing and outcome, so tests can drive a batch through its states. */
@@ -103,7 +115,9 @@ export function parseSimConfig(input: unknown): ParseResult<SimConfig> {
   if (unknown) return fail(`unknown config field '${unknown}' (expected ${[...CONFIG_KEYS].join(', ')})`);
   const config: SimConfig = {};
   if (input.latency_ms !== undefined) {
-    const latency = parseLatency(input.latency_ms);
+    const latency = isRecord(input.latency_ms)
+      ? parseLatencyByEndpoint(input.latency_ms)
+      : parseLatency(input.latency_ms);
     if (!latency.ok) return latency;
     config.latency_ms = latency.value;
   }
@@ -179,6 +193,19 @@ export function parseLatency(input: unknown): ParseResult<number> {
   return { ok: true, value };
 }
 
+function parseLatencyByEndpoint(input: Record<string, unknown>): ParseResult<SimLatencyByEndpoint> {
+  const latency: SimLatencyByEndpoint = {};
+  for (const [endpoint, ms] of Object.entries(input)) {
+    if (!SIM_ENDPOINTS.includes(endpoint as (typeof SIM_ENDPOINTS)[number])) {
+      return fail(`latency_ms: '${endpoint}' is not one of ${SIM_ENDPOINTS.join(', ')}`);
+    }
+    const parsed = parseLatency(ms);
+    if (!parsed.ok) return fail(`latency_ms['${endpoint}'] must be a non-negative number`);
+    latency[endpoint as keyof SimLatencyByEndpoint] = parsed.value;
+  }
+  return { ok: true, value: latency };
+}
+
 /** Accepts one fault object or an array of them (the `x-sim-fault` header allows both). */
 export function parseFaults(input: unknown): ParseResult<SimFault[]> {
   const list = Array.isArray(input) ? input : [input];
@@ -227,7 +254,17 @@ function parseFault(input: unknown): ParseResult<SimFault> {
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): SimConfig {
   const config: SimConfig = {};
   if (env.SIM_LATENCY_MS) {
-    const latency = parseLatency(env.SIM_LATENCY_MS);
+    // A number, or a JSON object of endpoint → ms.
+    const raw = env.SIM_LATENCY_MS.trim();
+    let input: unknown = raw;
+    if (raw.startsWith('{')) {
+      try {
+        input = JSON.parse(raw);
+      } catch {
+        throw new Error('SIM_LATENCY_MS: not valid JSON');
+      }
+    }
+    const latency = isRecord(input) ? parseLatencyByEndpoint(input) : parseLatency(input);
     if (!latency.ok) throw new Error(`SIM_LATENCY_MS: ${latency.message}`);
     config.latency_ms = latency.value;
   }

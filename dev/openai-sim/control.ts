@@ -7,8 +7,9 @@ import type { SimState } from './state.ts';
 /**
  * The control API under `/_sim/` (no auth; the server listens on loopback only). Every endpoint takes an
  * optional `?key=<api key>` that scopes it to requests made with that bearer key:
- * - `POST /_sim/config` replaces the config (`{ latency_ms?, faults?, moderation?: { flagged_terms?,
- *   flag_images? }, batch?: { duration_ms?, outcome? } }`; see SimConfig);
+ * - `POST /_sim/config` replaces the config (`{ latency_ms? (ms, or endpoint → ms), faults?,
+ *   moderation?: { flagged_terms?, flag_images? }, batch?: { duration_ms?, outcome? }, clock_offset_ms? }`;
+ *   see SimConfig);
  * - `GET /_sim/config` shows it (the scoped config, or null when the key has none), with `remaining` uses on
  *   each fault that has `times`;
  * - `GET /_sim/stats` returns `{ requests, faults, models }` counts;

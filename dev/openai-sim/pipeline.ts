@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   isRecord,
+  latencyFor,
   parseFaults,
   parseLatency,
   type SimConfig,
@@ -68,7 +69,7 @@ export async function handleApi(
   deps.state.record({ apiKey, endpoint: route.endpoint, model, fault: fault?.kind });
   if (fault) deps.onFault(fault.kind);
 
-  const latency = headerLatency(req) ?? config.latency_ms ?? 0;
+  const latency = headerLatency(req) ?? latencyFor(config.latency_ms, route.endpoint);
   if (latency > 0) await sleep(latency, undefined, { signal: deps.signal });
   if (fault && answeredByFault(req, res, fault, body, deps.headers(apiKey, 0))) return;
   const ctx = routeContext(config, fault, {

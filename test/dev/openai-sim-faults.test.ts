@@ -220,6 +220,22 @@ describe('per-request headers', () => {
     expect(await timed()).toBeGreaterThanOrEqual(115);
     expect(await timed({ 'x-sim-latency-ms': '0' })).toBeLessThan(100);
   });
+
+  it('delays only the endpoints a per-endpoint latency names', async () => {
+    const { key } = await scopedClient({ latency_ms: { '/v1/embeddings': 150, '/v1/moderations': 60_000 } });
+    // Clients that give up long before 60 s: a response would need that long if it were delayed.
+    const client = clientFor(key, { timeout: 5_000 });
+    const started = performance.now();
+    await client.embeddings.create({ model: 'text-embedding-3-small', input: 'boots' });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(145);
+    await expect(client.responses.create({ model: 'gpt-4.1', input: 'x' })).resolves.toMatchObject({
+      status: 'completed',
+    });
+    const impatient = clientFor(key, { timeout: 300 });
+    await expect(impatient.moderations.create({ input: 'boots' })).rejects.toBeInstanceOf(
+      OpenAI.APIConnectionTimeoutError,
+    );
+  });
 });
 
 describe('control API', () => {

@@ -1,7 +1,7 @@
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { parseSimConfig } from '../../dev/openai-sim/config.ts';
+import { configFromEnv, latencyFor, parseSimConfig } from '../../dev/openai-sim/config.ts';
 import { encodePng } from '../../dev/openai-sim/png.ts';
 import { sampleRegex } from '../../dev/openai-sim/regex-sample.ts';
 import { createRng } from '../../dev/openai-sim/rng.ts';
@@ -234,10 +234,34 @@ describe('parseSimConfig', () => {
     expect(parseSimConfig(config)).toEqual({ ok: true, value: config });
   });
 
+  it('takes latency_ms per endpoint; endpoints left out answer at once', () => {
+    const config = { latency_ms: { '/v1/images/generations': 60_000, '/v1/moderations': 200 } };
+    const parsed = parseSimConfig(config);
+    expect(parsed).toEqual({ ok: true, value: config });
+    const latency = parsed.ok ? parsed.value.latency_ms : undefined;
+    expect(latencyFor(latency, '/v1/images/generations')).toBe(60_000);
+    expect(latencyFor(latency, '/v1/moderations')).toBe(200);
+    expect(latencyFor(latency, '/v1/responses')).toBe(0);
+    expect(latencyFor(75, '/v1/responses')).toBe(75);
+  });
+
+  it('reads SIM_LATENCY_MS as a number or as JSON per endpoint', () => {
+    expect(configFromEnv({ SIM_LATENCY_MS: '40' })).toEqual({ latency_ms: 40 });
+    expect(configFromEnv({ SIM_LATENCY_MS: '{"/v1/embeddings": 90}' })).toEqual({
+      latency_ms: { '/v1/embeddings': 90 },
+    });
+    expect(() => configFromEnv({ SIM_LATENCY_MS: '{"/v1/embed": 90}' })).toThrow(
+      /SIM_LATENCY_MS: latency_ms: '\/v1\/embed' is not one of/,
+    );
+    expect(() => configFromEnv({ SIM_LATENCY_MS: '{oops' })).toThrow('SIM_LATENCY_MS: not valid JSON');
+  });
+
   it.each([
     [[], /JSON object/],
     [{ fault: [] }, /unknown config field 'fault'/],
     [{ latency_ms: -1 }, /latency_ms/],
+    [{ latency_ms: { '/v1/image': 5 } }, /latency_ms: '\/v1\/image' is not one of/],
+    [{ latency_ms: { '/v1/embeddings': -5 } }, /latency_ms\['\/v1\/embeddings'\] must be a non-negative/],
     [{ faults: [{ kind: 'explode' }] }, /kind must be one of/],
     [{ faults: [{ kind: 'status', rate: 2 }] }, /rate/],
     [{ faults: [{ kind: 'status', endpoint: '/v1/response' }] }, /endpoint must be one of/],
