@@ -12,6 +12,7 @@ import {
   isRejection,
   moderateCreativeInput,
   produceCreative,
+  TEXT_AND_IMAGE,
 } from '../lib/creative-pipeline';
 import { actualCost } from '../lib/domain/cost';
 import { type Creative, CreativeRequest, creativeBatchTask } from '../lib/domain/creatives';
@@ -135,7 +136,7 @@ export const creativesBatch = new Hono<AppEnv>().post(
  * is generating wait for it (taking over alone if it fails); the rest are generated together.
  */
 async function settleEntries(c: Context<AppEnv>, entries: Entry[]): Promise<Map<string, Outcome>> {
-  const cache = cacheFor(c);
+  const cache = cacheFor(c, TEXT_AND_IMAGE);
   const bypass = wantsFresh(c);
   const lookups = await admitAndLookUpMany<CreativeValue>(
     c,
@@ -256,7 +257,7 @@ async function generateGroup(c: Context<AppEnv>, items: GroupItem[]): Promise<vo
   };
   let model = '';
   try {
-    await spendFor(c).run(
+    await spendFor(c, { uses: TEXT_AND_IMAGE }).run(
       plan.estimate,
       async (tier) => {
         const tiered = plan.taskFor(tier);

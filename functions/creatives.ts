@@ -1,6 +1,11 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../lib/app';
-import { creativeFields, creativeKeyParts, produceCreative } from '../lib/creative-pipeline';
+import {
+  creativeCapabilities,
+  creativeFields,
+  creativeKeyParts,
+  produceCreative,
+} from '../lib/creative-pipeline';
 import { type Creative, CreativeRequest } from '../lib/domain/creatives';
 import { cacheFirst, variantFor } from '../lib/request-context';
 import { valid } from '../lib/validate';
@@ -20,7 +25,12 @@ export const creatives = new Hono<AppEnv>().post(
     const request = c.req.valid('json');
     const variant = variantFor(c, 'creatives', creativeFields(request));
     const parts = creativeKeyParts(c.get('env'), request, variant);
-    const result = await cacheFirst(c, parts, () => produceCreative(c, request, variant));
+    const result = await cacheFirst(
+      c,
+      parts,
+      () => produceCreative(c, request, variant),
+      creativeCapabilities(request),
+    );
     const body: Creative = { ...result.value, cache: { status: result.status, key_version: parts.version } };
     return c.json(body, 200, result.headers);
   },

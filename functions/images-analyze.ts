@@ -48,6 +48,7 @@ export const imagesAnalyze = new Hono<AppEnv>().post(
         );
         return { value: markDegraded(made.data, made.degraded), served: made.served };
       },
+      ['moderation', 'vision'],
     );
     return c.json(result.value, 200, result.headers);
   },

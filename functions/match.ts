@@ -78,7 +78,7 @@ async function embedBudgeted(c: Context<AppEnv>, texts: string[], dimensions: nu
   const price = priceOf(prices, c.get('env').OPENAI_EMBEDDING_MODEL);
   const tokens = texts.reduce((sum, t) => sum + Math.ceil(countTextTokens(t) * 1.1) + 8, 0);
   const estimate = costOf(price, { inputTokens: tokens, cachedTokens: 0, outputTokens: 0 });
-  return spendFor(c).run(estimate, () => providersFor(c).embed(texts, dimensions), {
+  return spendFor(c, { uses: ['embeddings'] }).run(estimate, () => providersFor(c).embed(texts, dimensions), {
     value: (r) => costOf(priceOf(prices, r.model), r.value.usage),
   });
 }

@@ -55,8 +55,12 @@ export type BreakerPermit =
   | { allowed: false; state: 'open' | 'half_open'; retryAfterSeconds: number };
 
 export interface Breaker {
-  /** Asks to make one call through `name`. Never rejects: without Redis it allows, degraded. */
-  acquire(name: string): Promise<BreakerPermit>;
+  /**
+   * Asks to make one call through `name`; a probe holds the half-open breaker for `probeLeaseMs`
+   * (default: the breaker's option), the longest that call may take. Never rejects: without Redis it
+   * allows, degraded.
+   */
+  acquire(name: string, options?: { probeLeaseMs?: number }): Promise<BreakerPermit>;
   /**
    * Reports how that call went; `permit` is what acquire returned. Returns the state after (without
    * Redis, the permit's state). Never rejects.
@@ -112,14 +116,14 @@ export function createBreaker(deps: BreakerDeps, options: Partial<BreakerOptions
   const { redis, now, log } = deps;
 
   return {
-    async acquire(name) {
+    async acquire(name, { probeLeaseMs: lease = probeLeaseMs } = {}) {
       const probeId = crypto.randomUUID();
       try {
         const [code, allowed, failures, waitMs] = await runScript<[number, number, number, number]>(
           redis,
           BREAKER_ACQUIRE,
           [redisKey('breaker', name)],
-          [now(), probeId, probeLeaseMs, ttlSeconds],
+          [now(), probeId, lease, ttlSeconds],
         );
         const state = STATES[code] ?? 'closed';
         if (!allowed) {

@@ -1,8 +1,9 @@
 import type { BreakerOptions } from './breaker';
-import type { Env } from './env';
+import type { Capability, Env } from './env';
 import { createModerationRules, type ModerationRules } from './moderation';
 import { createPriceTable, type PriceTable } from './pricing';
 import type { RetryPolicy } from './providers/retry';
+import { probeLeaseMs, timeoutsOf } from './providers/timeouts';
 
 /** Settings derived from env that cost something to build; built once per env object. */
 export interface Config {
@@ -12,6 +13,8 @@ export interface Config {
   breaker: BreakerOptions;
   /** Retries of one upstream call. */
   retry: RetryPolicy;
+  /** Per-attempt timeout of an upstream call, by capability. */
+  timeoutsMs: Record<Capability, number>;
 }
 
 const built = new WeakMap<Env, Config>();
@@ -29,14 +32,16 @@ export function configOf(env: Env): Config {
     breaker: {
       failureThreshold: env.OPENAI_CIRCUIT_BREAKER_FAILURES,
       openSeconds: env.OPENAI_CIRCUIT_BREAKER_TIMEOUT,
-      // A probe may take a whole attempt; only after that may another isolate probe.
-      probeLeaseMs: env.OPENAI_TIMEOUT_SECONDS * 1000 + 5000,
+      // A probe may take a whole attempt; only after that may another isolate probe. This is the text
+      // default: the router passes each call's own capability's lease.
+      probeLeaseMs: probeLeaseMs(env.OPENAI_TIMEOUT_SECONDS * 1000),
     },
     retry: {
       maxRetries: env.OPENAI_MAX_RETRIES,
       baseDelayMs: env.OPENAI_RETRY_BASE_MS,
       maxDelayMs: env.OPENAI_RETRY_MAX_DELAY_MS,
     },
+    timeoutsMs: timeoutsOf(env),
   };
   built.set(env, config);
   return config;

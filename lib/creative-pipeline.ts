@@ -16,7 +16,7 @@ import {
   creativeTask,
 } from './domain/creatives';
 import { assertCreativeApproved, assertInputApproved } from './domain/verdicts';
-import type { Env } from './env';
+import type { Capability, Env } from './env';
 import { CreativeRejectedError, InvalidModelOutputError } from './errors';
 import { markDegraded } from './generation';
 import { imageUrl, storeImage } from './image-store';
@@ -40,6 +40,13 @@ export type CreativeTask = 'creatives' | 'creatives_batch';
 
 /** A creative as cached: everything but the per-response `cache` block. */
 export type CreativeValue = Omit<Creative, 'cache'>;
+
+/** What making creatives calls (besides moderation): the copy, and the image when one is asked for. */
+export const TEXT_AND_IMAGE: readonly Capability[] = ['text', 'image'];
+
+/** The capabilities making `request`'s creative calls, which size its leases. */
+export const creativeCapabilities = (request: CreativeRequest): readonly Capability[] =>
+  request.needs_visual ? TEXT_AND_IMAGE : ['text'];
 
 /**
  * What identifies a creative request for the cache and for its prompt variant: normalised category,
@@ -84,7 +91,7 @@ export async function produceCreative(
   // Everything billed so far, settled whether the creative is approved or rejected.
   let billed = 0;
   try {
-    const made = await spendFor(c).run(
+    const made = await spendFor(c, { uses: creativeCapabilities(request) }).run(
       plan.estimate,
       async (tier) => {
         const copy = await providersFor(c).structured(plan.taskFor(tier));

@@ -117,8 +117,14 @@ const Settings = z.object({
   OPENAI_RETRY_BASE_MS: int(1000, 0, 60_000),
   /** Longest wait before a retry, also the cap on a provider's `retry-after`. */
   OPENAI_RETRY_MAX_DELAY_MS: int(20_000, 0, 300_000),
-  /** Per-attempt timeout for a provider call. */
+  /** Per-attempt timeout of a text or vision call (structured outputs, the proxy's chat and responses). */
   OPENAI_TIMEOUT_SECONDS: num(30, 1, 600),
+  /** Per-attempt timeout of an image generation: complex prompts take up to about two minutes. */
+  OPENAI_IMAGE_TIMEOUT_SECONDS: num(180, 1, 900),
+  /** Per-attempt timeout of an embeddings call (up to 2,048 inputs). */
+  OPENAI_EMBEDDING_TIMEOUT_SECONDS: num(20, 1, 600),
+  /** Per-attempt timeout of a moderation call. */
+  OPENAI_MODERATION_TIMEOUT_SECONDS: num(10, 1, 600),
   OPENAI_DAILY_BUDGET_USD: num(100, 0, 1_000_000),
   /** Requests per minute the whole gateway may send upstream. */
   OPENAI_RATE_LIMIT_RPM: int(1000, 1, 1_000_000),

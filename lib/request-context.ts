@@ -29,6 +29,7 @@ import { createProviders, type Providers, type StructuredTask, servedHeaders } f
 import type { RetryPolicy } from './providers/retry';
 import type { RouterDeps } from './providers/router';
 import type { ProviderTarget } from './providers/targets';
+import { timeoutsOf } from './providers/timeouts';
 import { createSpender, type Spender, type TieredEstimate } from './spend';
 import { redisKey } from './store';
 import {
@@ -119,8 +120,16 @@ export function moderationFor(c: Context<AppEnv>): ModerationDeps {
   };
 }
 
+/** Which ledger a request spends through, and what its calls may use (their timeouts size the lease). */
+export interface SpendOptions {
+  /** Tests keep their own gateway-wide ledger. @default 'global' */
+  globalScope?: string;
+  /** The capabilities the request's generation calls. @default ['text'] */
+  uses?: readonly Capability[];
+}
+
 /** The budget ledger in the configured time zone. */
-export function budgetFor(c: Context<AppEnv>, options: { globalScope?: string } = {}): Budget {
+export function budgetFor(c: Context<AppEnv>, options: SpendOptions = {}): Budget {
   const { redis, now, newId } = c.get('deps');
   const env = c.get('env');
   return createBudget(
@@ -128,7 +137,7 @@ export function budgetFor(c: Context<AppEnv>, options: { globalScope?: string } 
     {
       timeZone: env.BUDGET_TIMEZONE,
       // A reservation outlives its call, then a margin.
-      leaseMs: longestGenerationMs(env) + 60_000,
+      leaseMs: longestGenerationMs(env, options.uses) + 60_000,
       ...(options.globalScope ? { globalScope: options.globalScope } : {}),
     },
   );
@@ -141,7 +150,7 @@ const UNLIMITED = Number.MAX_SAFE_INTEGER;
  * Spending for this request's principal: the gateway budget and the key's own scope (its daily
  * budget if it has one). `globalScope` lets tests keep their own gateway-wide ledger.
  */
-export function spendFor(c: Context<AppEnv>, options: { globalScope?: string } = {}): Spender {
+export function spendFor(c: Context<AppEnv>, options: SpendOptions = {}): Spender {
   const env = c.get('env');
   const log = c.get('log');
   const { scopes, describe } = budgetScopes(c, options.globalScope);
@@ -189,20 +198,33 @@ export function budgetScopes(
  * The response cache with single-flight. Its writes are awaited before the response: a client's next
  * identical request must find the entry (a HIT), not the lease of a request already answered.
  */
-export function cacheFor(c: Context<AppEnv>): Cache {
+export function cacheFor(c: Context<AppEnv>, uses: readonly Capability[] = TEXT): Cache {
   const { redis, now, sleep, newId } = c.get('deps');
   const env = c.get('env');
   return createCache(
     { redis, now, sleep, newId, log: c.get('log') },
-    { ttlSeconds: env.CACHE_TTL_SECONDS, leaseMs: longestGenerationMs(env), pollMs: env.CACHE_POLL_MS },
+    {
+      ttlSeconds: env.CACHE_TTL_SECONDS,
+      leaseMs: longestGenerationMs(env, uses),
+      pollMs: env.CACHE_POLL_MS,
+    },
   );
 }
 
-/** The longest one generation may take: every attempt and backoff, for the call and its repair. */
-function longestGenerationMs(env: Env): number {
-  return (
-    (env.OPENAI_TIMEOUT_SECONDS * 1000 + env.OPENAI_RETRY_MAX_DELAY_MS) * (env.OPENAI_MAX_RETRIES + 1) * 2
+const TEXT: readonly Capability[] = ['text'];
+
+/**
+ * The longest one generation may take: every attempt and backoff of each capability it calls in
+ * turn, at that capability's timeout, doubled for a structured output's repair and the moderations.
+ */
+export function longestGenerationMs(env: Env, uses: readonly Capability[] = TEXT): number {
+  const timeouts = timeoutsOf(env);
+  const attempts = env.OPENAI_MAX_RETRIES + 1;
+  const calls = uses.reduce(
+    (sum, capability) => sum + timeouts[capability] + env.OPENAI_RETRY_MAX_DELAY_MS,
+    0,
   );
+  return calls * attempts * 2;
 }
 
 /**
@@ -273,15 +295,16 @@ export type MaybeDegraded = { degraded?: true };
  * The cache-first path every generating endpoint takes: the caller's cache key, admission and the
  * cache lookup in one round trip, then single-flight `produce` on a miss. Returns the value and the
  * response headers (`x-cache`, and who served it when this request generated). The route must be one
- * that admits itself (see `protect`).
+ * that admits itself (see `protect`). `uses`: the capabilities `produce` calls, which size the lease.
  */
 export async function cacheFirst<T extends MaybeDegraded>(
   c: Context<AppEnv>,
   parts: Omit<CacheKeyParts, 'namespace'>,
   produce: () => Promise<{ value: T; served: ServedBy }>,
+  uses: readonly Capability[] = TEXT,
 ): Promise<{ value: T; status: string; headers: Record<string, string> }> {
   const key = await tenantCacheKey(c, await presentedTenant(c), parts);
-  const cache = cacheFor(c);
+  const cache = cacheFor(c, uses);
   const bypass = wantsFresh(c);
   const first = await admitAndLookUp<T>(c, cache, key, bypass);
   let served: ServedBy | null = null;

@@ -4,7 +4,8 @@ import { CircuitOpenError, type GatewayError, RateLimitError } from '../errors';
 import type { Logger } from '../log';
 import { classifyFailure, type Failure } from './failures';
 import { type RetryPolicy, retryDelayMs } from './retry';
-import type { ProviderTarget } from './targets';
+import { type ProviderTarget, targetFor } from './targets';
+import { probeLeaseMs } from './timeouts';
 import type { Usage } from './usage';
 
 export interface RouterDeps {
@@ -120,11 +121,17 @@ async function route<T>(
   let attempts = 0;
   let retries = 0;
 
-  for (const [index, target] of candidates.entries()) {
-    const model = (target === primary && primaryModel) || (target.models[capability] as string);
-    const breakerName = `${target.name}:${model}`;
+  for (const [index, configured] of candidates.entries()) {
+    const model = (configured === primary && primaryModel) || (configured.models[capability] as string);
+    const breakerName = `${configured.name}:${model}`;
+    // Calls of this capability get its own per-attempt timeout, and a probe holds the breaker that long.
+    const { target, timeoutMs } = targetFor(configured, capability);
+    const lease = timeoutMs === undefined ? {} : { probeLeaseMs: probeLeaseMs(timeoutMs) };
     // The breaker and the first attempt's upstream guard, issued together: one Redis round trip.
-    const [permit, firstWait] = await Promise.all([deps.breaker.acquire(breakerName), deps.admit?.(target)]);
+    const [permit, firstWait] = await Promise.all([
+      deps.breaker.acquire(breakerName, lease),
+      deps.admit?.(target),
+    ]);
     if (!permit.allowed) {
       refusals.push({ provider: target.name, retryAfterSeconds: permit.retryAfterSeconds });
       continue;

@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import type { Capability, Env } from '../env';
+import { timeoutsOf } from './timeouts';
 
 /** One provider the gateway can call, primary or backup, behind the OpenAI SDK. */
 export interface ProviderTarget {
@@ -11,6 +12,8 @@ export interface ProviderTarget {
   /** Honours a JSON schema natively; otherwise the schema goes into the prompt. */
   structuredOutputs: boolean;
   models: Partial<Record<Capability, string>>;
+  /** Per-attempt timeout by capability (ms), replacing the client's own for calls of that capability. */
+  timeoutsMs?: Partial<Record<Capability, number>>;
 }
 
 /**
@@ -18,7 +21,8 @@ export interface ProviderTarget {
  * retries off, so the gateway counts each attempt once, and a per-attempt timeout.
  */
 export function createProviderTargets(env: Env): ProviderTarget[] {
-  const timeout = env.OPENAI_TIMEOUT_SECONDS * 1000;
+  const timeoutsMs = timeoutsOf(env);
+  const timeout = timeoutsMs.text;
   const primary: ProviderTarget = {
     name: 'openai',
     client: new OpenAI({ apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL, maxRetries: 0, timeout }),
@@ -31,6 +35,7 @@ export function createProviderTargets(env: Env): ProviderTarget[] {
       embeddings: env.OPENAI_EMBEDDING_MODEL,
       moderation: env.OPENAI_MODERATION_MODEL,
     },
+    timeoutsMs,
   };
   const backups = env.backups.map(
     (backup): ProviderTarget => ({
@@ -39,9 +44,29 @@ export function createProviderTargets(env: Env): ProviderTarget[] {
       api: 'chat',
       structuredOutputs: backup.structured_outputs,
       models: backup.models,
+      timeoutsMs,
     }),
   );
   return [primary, ...backups];
+}
+
+const scoped = new WeakMap<OpenAI, Map<number, OpenAI>>();
+
+/**
+ * `target` as it serves `capability`: its client with that capability's per-attempt timeout (an image
+ * may take minutes, a moderation must not), and that timeout, if it has one.
+ */
+export function targetFor(
+  target: ProviderTarget,
+  capability: Capability,
+): { target: ProviderTarget; timeoutMs?: number } {
+  const timeoutMs = target.timeoutsMs?.[capability];
+  if (timeoutMs === undefined) return { target };
+  const byTimeout = scoped.get(target.client) ?? new Map<number, OpenAI>();
+  scoped.set(target.client, byTimeout);
+  const client = byTimeout.get(timeoutMs) ?? target.client.withOptions({ timeout: timeoutMs });
+  byTimeout.set(timeoutMs, client);
+  return { target: { ...target, client }, timeoutMs };
 }
 
 /** Every breaker the providers use: one per provider and model, named as the router names them. */

@@ -83,7 +83,7 @@ export async function proxy(c: Context<AppEnv>, plan: ProxyPlan): Promise<Respon
     return plan.stream ? streamed(c, plan, 'BYPASS') : answered(c, await callJson(c, plan), 'BYPASS');
   }
   const key = await tenantCacheKey(c, await presentedTenant(c), proxyCacheKeyParts(plan.path, plan.body));
-  const cache = cacheFor(c);
+  const cache = cacheFor(c, [plan.capability]);
   const first = await admitAndLookUp<Answer>(c, cache, key, mode === 'write-only');
   if (plan.stream) return streamedWithCache(c, plan, key, first, mode === 'write-only');
   const limit = c.get('env').PROXY_CACHE_MAX_BYTES;
@@ -128,7 +128,7 @@ async function budgeted<T>(
   const estimate = await plan.estimate();
   if (estimate === 0) return work();
   const { prices } = configOf(c.get('env'));
-  return spendFor(c).run(estimate, work, {
+  return spendFor(c, { uses: [plan.capability] }).run(estimate, work, {
     value: (value) => {
       const { model, usage } = usageOf(value);
       return usage ? costOf(priceOf(prices, model), usage) : estimate;
@@ -166,7 +166,7 @@ async function streamedWithCache(
   writeOnly: boolean,
 ): Promise<Response> {
   if (first?.kind === 'hit') return c.body(first.value.body, 200, { ...SSE_TYPE, 'x-cache': 'HIT' });
-  const cache = cacheFor(c);
+  const cache = cacheFor(c, [plan.capability]);
   // Identical streams in flight do not wait for each other: waiting would hold back every byte.
   let finished = false;
   const release = async () => {

@@ -69,6 +69,32 @@ describe('POST /v1/creatives', () => {
     expect((await simRequests(sim))['/v1/responses']).toBe(1);
   });
 
+  it('waits for a slow image as long as OPENAI_IMAGE_TIMEOUT_SECONDS, not the text timeout', async () => {
+    // A private image model, so the image breaker these timeouts trip is this test's own.
+    const model = `gpt-image-test-${crypto.randomUUID().slice(0, 8)}`;
+    const settings = {
+      OPENAI_IMAGE_MODEL: model,
+      PRICING_OVERRIDES: JSON.stringify({
+        [model]: { kind: 'image', inputPerMillion: 5, cachedInputPerMillion: 1.25, outputPerMillion: 30 },
+      }),
+      OPENAI_TIMEOUT_SECONDS: '1',
+      OPENAI_MAX_RETRIES: '0',
+    };
+    const slowImages = { latency_ms: { '/v1/images/generations': 1500 } };
+    const patient = await setup({ ...settings, OPENAI_IMAGE_TIMEOUT_SECONDS: '10' });
+    await simConfigure(patient.sim, slowImages);
+    const served = await patient.post(REQUEST);
+    expect(served.status).toBe(200);
+    expect((await served.json<Creative>()).image).toMatchObject({ model });
+
+    const hasty = await setup({ ...settings, OPENAI_IMAGE_TIMEOUT_SECONDS: '1' });
+    await simConfigure(hasty.sim, slowImages);
+    const timedOut = await hasty.post({ ...REQUEST, brand_voice: 'calm, expert' });
+    expect(timedOut.status).toBe(504);
+    expect((await timedOut.json<ErrorBody>()).error.code).toBe('upstream_timeout');
+    expect((await simRequests(hasty.sim))['/v1/images/generations']).toBe(1);
+  });
+
   it('generates no image when needs_visual is false', async () => {
     const { post, sim } = await setup();
     const res = await post({ ...REQUEST, needs_visual: false });

@@ -123,6 +123,21 @@ describe('createBreaker: half-open', () => {
     expect(await breaker.inspect(name)).toEqual({ state: 'half_open', failures: 3, retryAfterSeconds: 8 });
   });
 
+  it("holds the probe for the call's own lease when acquire names one (an image's minutes)", async () => {
+    const ctx = setup();
+    const { breaker, clock, name } = ctx;
+    await tripToHalfOpen(ctx);
+    expect(await breaker.acquire(name, { probeLeaseMs: 185_000 })).toMatchObject({ probe: true });
+    clock.ms += 60_000;
+    expect(await breaker.acquire(name)).toEqual({
+      allowed: false,
+      state: 'half_open',
+      retryAfterSeconds: 125,
+    });
+    clock.ms += 125_000;
+    expect(await breaker.acquire(name)).toMatchObject({ allowed: true, probe: true });
+  });
+
   it('closes and forgets the failures when the probe succeeds', async () => {
     const ctx = setup();
     const { breaker, name, redis } = ctx;

@@ -1,0 +1,20 @@
+import type { Capability, Env } from '../env';
+
+/**
+ * Each capability's per-attempt timeout, in ms: an image may take minutes (OpenAI: up to about two
+ * for complex prompts), a moderation a fraction of a second. One timeout for all would either cut
+ * images off or let a hung moderation hold a request for minutes.
+ */
+export function timeoutsOf(env: Env): Record<Capability, number> {
+  const text = env.OPENAI_TIMEOUT_SECONDS * 1000;
+  return {
+    text,
+    vision: text,
+    image: env.OPENAI_IMAGE_TIMEOUT_SECONDS * 1000,
+    embeddings: env.OPENAI_EMBEDDING_TIMEOUT_SECONDS * 1000,
+    moderation: env.OPENAI_MODERATION_TIMEOUT_SECONDS * 1000,
+  };
+}
+
+/** How long a probe may hold a half-open breaker: one attempt at its capability, then a margin. */
+export const probeLeaseMs = (timeoutMs: number) => timeoutMs + 5000;
