@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../lib/app';
 import { configOf } from '../lib/config';
 import { priceOf } from '../lib/domain/cost';
+import { storeField } from '../lib/proxy/allow-list';
 import { capOutput, promptTokens, worstTextCost } from '../lib/proxy/estimate';
 import { servedModel } from '../lib/proxy/models';
 import { outputLimitsFor, proxy } from '../lib/proxy/relay';
@@ -35,6 +36,7 @@ export const chatCompletions = new Hono<AppEnv>().post(
       'max_completion_tokens',
       outputLimitsFor(c),
     );
+    storeField(request.store, { allowed: c.get('env').PROXY_ALLOW_STORE, storesByDefault: false });
     const wantsUsage = request.stream_options?.include_usage === true;
     return proxy(c, {
       path: '/chat/completions',

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../lib/app';
 import { configOf } from '../lib/config';
 import { estimateTextCost } from '../lib/pricing';
+import { storeField } from '../lib/proxy/allow-list';
 import { capOutput, promptTokens } from '../lib/proxy/estimate';
 import { servedModel } from '../lib/proxy/models';
 import { outputLimitsFor, proxy } from '../lib/proxy/relay';
@@ -13,7 +14,8 @@ import { valid } from '../lib/validate';
 /**
  * `POST /openai/v1/responses`: OpenAI's Responses API, passed through, by the primary only (backups
  * speak Chat Completions). A stream's usage comes from its `response.completed` event. Server-side
- * conversation state is refused: its input cannot be priced before the call.
+ * conversation state is refused: its input cannot be priced before the call. Answers are not stored
+ * on the provider (`store: false` upstream) unless PROXY_ALLOW_STORE.
  */
 export const responses = new Hono<AppEnv>().post(
   '/openai/v1/responses',
@@ -27,13 +29,17 @@ export const responses = new Hono<AppEnv>().post(
       'max_output_tokens',
       outputLimitsFor(c),
     );
+    const store = storeField(request.store, {
+      allowed: c.get('env').PROXY_ALLOW_STORE,
+      storesByDefault: true,
+    });
     return proxy(c, {
       path: '/responses',
       capability: 'text',
       backups: false,
       model: request.model,
       body,
-      upstream: body,
+      upstream: { ...body, ...store },
       estimate: async () => {
         const counter = await loadTokenCounter();
         const input = typeof request.input === 'string' ? [request.input] : request.input;

@@ -217,6 +217,8 @@ const Settings = z.object({
   PROXY_DEFAULT_MAX_OUTPUT_TOKENS: int(4096, 16, 1_000_000),
   /** OpenAI-compatible proxy: the largest output cap (`max_tokens`, …) a request may ask for. */
   PROXY_MAX_OUTPUT_TOKENS: int(32_768, 16, 1_000_000),
+  /** OpenAI-compatible proxy: let clients store answers on the provider's organisation (`store: true`). */
+  PROXY_ALLOW_STORE: bool(false),
   /** OpenAI-compatible proxy: the largest answer (JSON body or whole stream) kept in the cache. */
   PROXY_CACHE_MAX_BYTES: int(262_144, 0, 10 * 1_048_576),
   /** Per-request Redis timeout; shared state must never stall a request for long. */

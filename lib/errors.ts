@@ -154,7 +154,9 @@ export function toGatewayError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;
   if (err instanceof ZodError) {
     const issue = err.issues[0];
-    const param = issue?.path.length ? issue.path.join('.') : undefined;
+    // An unknown field is at fault itself, not the object holding it.
+    const path = issue?.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : issue?.path;
+    const param = path?.length ? path.join('.') : undefined;
     return new InvalidRequestError({
       message: issue ? `${param ? `${param}: ` : ''}${issue.message}` : 'Invalid request.',
       param,

@@ -1,9 +1,12 @@
 /**
- * Request bodies of the OpenAI-compatible proxy, validated only as far as pricing and routing need:
- * the model, the prompt's size, the output caps, `n`, the image size. Every object is loose, so fields
- * the gateway does not know (and future OpenAI fields) pass through unchanged.
+ * Request bodies of the OpenAI-compatible proxy. The top level is an allow-list (lib/proxy/allow-list.ts):
+ * a field the gateway cannot price is refused, never passed through. Inside the fields it allows, the
+ * schemas check what pricing and routing need (the model, the prompt's size, the output cap, `n`, the
+ * image size) and refuse unpriced tools and content parts; the rest of a message or tool is forwarded
+ * as sent.
  */
 import { z } from 'zod';
+import { allowOnly, refused, refuseUnpricedParts, ServiceTier, Tool } from './allow-list';
 
 /** Bounds on what one proxied request may carry (the body itself is bounded by MAX_BODY_BYTES). */
 export const PROXY_LIMITS = {
@@ -31,8 +34,26 @@ const TokenCap = z.number().int().min(1);
 const Temperature = z.number().min(0).max(2);
 
 /** A field the gateway cannot price, so it refuses it rather than guess (`why` ends the message). */
-const unsupported = (why: string) =>
-  z.null({ error: `is not supported through the gateway: ${why}` }).optional();
+const unsupported = (why: string) => refused(why).optional();
+
+/** Fields both text APIs share that cost nothing beyond the tokens counted (or cap what is billed). */
+const SHARED_TEXT_FIELDS = {
+  model: Model,
+  temperature: Temperature.nullish(),
+  top_p: z.number().min(0).max(1).nullish(),
+  stream: z.boolean().nullish(),
+  tools: z.array(Tool).max(128).nullish(),
+  tool_choice: z.unknown().optional(),
+  parallel_tool_calls: z.boolean().nullish(),
+  top_logprobs: z.number().int().min(0).max(20).nullish(),
+  metadata: z.record(z.string(), z.string()).nullish(),
+  user: z.string().max(256).nullish(),
+  safety_identifier: z.string().max(256).nullish(),
+  prompt_cache_key: z.string().max(1024).nullish(),
+  service_tier: ServiceTier.nullish(),
+  // Whether the provider keeps the answer: checked against PROXY_ALLOW_STORE by the endpoint.
+  store: z.boolean().nullish(),
+};
 
 const ChatMessage = z.looseObject({
   role: z.string().min(1).max(64),
@@ -41,27 +62,67 @@ const ChatMessage = z.looseObject({
     .nullish(),
 });
 
-export const ChatCompletionRequest = z.looseObject({
-  model: Model,
-  messages: z.array(ChatMessage).min(1).max(PROXY_LIMITS.messages),
+export const ChatCompletionRequest = allowOnly({
+  ...SHARED_TEXT_FIELDS,
+  messages: z
+    .array(ChatMessage)
+    .min(1)
+    .max(PROXY_LIMITS.messages)
+    .superRefine((messages, ctx) => refuseUnpricedParts(messages, ctx)),
   max_tokens: TokenCap.nullish(),
   max_completion_tokens: TokenCap.nullish(),
   n: z.number().int().min(1).max(PROXY_LIMITS.choices).nullish(),
-  temperature: Temperature.nullish(),
-  stream: z.boolean().nullish(),
   stream_options: z.looseObject({ include_usage: z.boolean().nullish() }).nullish(),
+  stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
+  presence_penalty: z.number().min(-2).max(2).nullish(),
+  frequency_penalty: z.number().min(-2).max(2).nullish(),
+  logit_bias: z.record(z.string(), z.number()).nullish(),
+  logprobs: z.boolean().nullish(),
+  seed: z.number().int().nullish(),
+  response_format: z.looseObject({ type: z.enum(['text', 'json_object', 'json_schema']) }).nullish(),
+  functions: z
+    .array(z.looseObject({ name: z.string() }))
+    .max(128)
+    .nullish(),
+  function_call: z.unknown().optional(),
+  reasoning_effort: z.enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']).nullish(),
+  verbosity: z.enum(['low', 'medium', 'high']).nullish(),
+  modalities: z
+    .array(z.literal('text', { error: 'is not supported through the gateway: audio output is not priced' }))
+    .nullish(),
+  audio: unsupported('audio output is not priced'),
+  prediction: unsupported('rejected prediction tokens are billed beyond the output cap it reserves'),
+  web_search_options: unsupported('web search has per-call fees it does not price'),
+}).superRefine((request, ctx) => {
+  if (typeof request.max_tokens === 'number' && typeof request.max_completion_tokens === 'number') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['max_tokens'],
+      message:
+        'is not supported through the gateway together with max_completion_tokens: send one output cap',
+    });
+  }
 });
 export type ChatCompletionRequest = z.output<typeof ChatCompletionRequest>;
 
 const SERVER_STATE = 'the input it adds cannot be priced before the call; send the conversation in `input`';
 
-export const ResponsesRequest = z.looseObject({
-  model: Model,
-  input: z.union([Text, z.array(z.looseObject({})).min(1).max(PROXY_LIMITS.messages)]),
+export const ResponsesRequest = allowOnly({
+  ...SHARED_TEXT_FIELDS,
+  input: z
+    .union([Text, z.array(z.looseObject({})).min(1).max(PROXY_LIMITS.messages)])
+    .superRefine((input, ctx) => refuseUnpricedParts(input, ctx)),
   instructions: Text.nullish(),
   max_output_tokens: TokenCap.nullish(),
-  temperature: Temperature.nullish(),
-  stream: z.boolean().nullish(),
+  stream_options: z.looseObject({}).nullish(),
+  text: z.looseObject({}).nullish(),
+  reasoning: allowOnly({
+    effort: z.enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']).nullish(),
+    summary: z.enum(['auto', 'concise', 'detailed']).nullish(),
+  }).nullish(),
+  include: z.array(z.enum(['reasoning.encrypted_content', 'message.output_text.logprobs'])).nullish(),
+  truncation: z.enum(['auto', 'disabled']).nullish(),
+  max_tool_calls: z.number().int().min(1).nullish(),
   previous_response_id: unsupported(SERVER_STATE),
   conversation: unsupported(SERVER_STATE),
   prompt: unsupported('a stored prompt cannot be priced before the call'),
@@ -73,8 +134,11 @@ export type ResponsesRequest = z.output<typeof ResponsesRequest>;
 
 const TokenIds = z.array(z.number().int().min(0)).min(1).max(PROXY_LIMITS.textChars);
 
-export const EmbeddingsRequest = z.looseObject({
+export const EmbeddingsRequest = allowOnly({
   model: Model,
+  dimensions: z.number().int().min(1).max(3072).nullish(),
+  encoding_format: z.enum(['float', 'base64']).nullish(),
+  user: z.string().max(256).nullish(),
   input: z.union([
     Text.min(1),
     z.array(Text.min(1)).min(1).max(PROXY_LIMITS.inputs),
@@ -84,7 +148,7 @@ export const EmbeddingsRequest = z.looseObject({
 });
 export type EmbeddingsRequest = z.output<typeof EmbeddingsRequest>;
 
-export const ModerationsRequest = z.looseObject({
+export const ModerationsRequest = allowOnly({
   model: Model.optional(),
   input: z.union([
     Text,
@@ -112,9 +176,14 @@ export const ImageSize = z.string().refine((size) => {
   );
 }, 'must be auto or WIDTHxHEIGHT: multiples of 16, at most 3840 a side and 3840x2160 in all, between 1:3 and 3:1');
 
-export const ImagesRequest = z.looseObject({
+export const ImagesRequest = allowOnly({
   model: Model.optional(),
   prompt: z.string().min(1).max(PROXY_LIMITS.imagePromptChars),
+  background: z.enum(['transparent', 'opaque', 'auto']).nullish(),
+  output_format: z.enum(['png', 'jpeg', 'webp']).nullish(),
+  output_compression: z.number().int().min(0).max(100).nullish(),
+  moderation: z.enum(['low', 'auto']).nullish(),
+  user: z.string().max(256).nullish(),
   n: z.number().int().min(1).max(PROXY_LIMITS.images).nullish(),
   size: ImageSize.nullish(),
   // Only the qualities the price table has token counts for ('auto' is priced as 'high').

@@ -40,7 +40,7 @@ describe('POST /admin/keys', () => {
     [{ name: 'x', rpm: 0 }, 'rpm'],
     [{ name: 'x', rpm: 1.5 }, 'rpm'],
     [{ name: 'x', daily_budget_usd: -1 }, 'daily_budget_usd'],
-    [{ name: 'x', admin: true }, undefined],
+    [{ name: 'x', admin: true }, 'admin'],
   ])('rejects %j with 400 naming the field', async (body, param) => {
     const res = await post(body);
     expect(res.status).toBe(400);

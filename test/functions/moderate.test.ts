@@ -138,7 +138,7 @@ describe('POST /v1/moderate validation', () => {
     ['an image URL that is no URL', { image_url: 'not a url' }, 'image_url'],
     ['a data URL that is no image', { image_url: 'data:text/plain;base64,aGk=' }, 'image_url'],
     ['a data URL that is no base64', { image_url: 'data:image/png;base64,not base64!' }, 'image_url'],
-    ['an unknown field', { text: 'boots', extra: true }, undefined],
+    ['an unknown field', { text: 'boots', extra: true }, 'extra'],
   ])('rejects %s with 400 invalid_request_error', async (_, body, param) => {
     const { env, key } = freshEnv();
     const res = await post(body, env);

@@ -110,7 +110,7 @@ describe('POST /v1/opportunities', () => {
     [{ intent: 'boots', context: { locale: 'english please' } }, 'context.locale'],
     [{ intent: 'boots', context: { hints: Array(11).fill('h') } }, 'context.hints'],
     [{ intent: 'boots', context: { price_band: 'free' } }, 'context.price_band'],
-    [{ intent: 'boots', extra: true }, undefined],
+    [{ intent: 'boots', extra: true }, 'extra'],
     [{ intent: 42 }, 'intent'],
   ])('rejects %j with 400 and costs nothing', async (json, param) => {
     const { post, sim } = await setup();
