@@ -52,6 +52,7 @@ const PriceOverrideSpec = z.strictObject({
   kind: z.enum(['text', 'image', 'embedding', 'moderation']),
   inputPerMillion: z.number().min(0).optional(),
   cachedInputPerMillion: z.number().min(0).optional(),
+  cacheWritePerMillion: z.number().min(0).optional(),
   outputPerMillion: z.number().min(0).optional(),
   imageOutputTokens: z
     .strictObject({

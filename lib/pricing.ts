@@ -1,5 +1,6 @@
 import { ConfigError } from './env';
 import {
+  CACHE_WRITE_FACTOR,
   GPT_IMAGE_OUTPUT_TOKENS,
   type ImageQuality,
   MODEL_PRICES,
@@ -9,7 +10,7 @@ import {
 import type { Usage } from './providers/usage';
 
 export type { ImageQuality, ModelPrice, PriceKind } from './pricing/prices';
-export { GPT_IMAGE_OUTPUT_TOKENS, MODEL_PRICES } from './pricing/prices';
+export { CACHE_WRITE_FACTOR, GPT_IMAGE_OUTPUT_TOKENS, MODEL_PRICES } from './pricing/prices';
 
 /**
  * Money as integer nano-dollars (1e-9 USD). Integers add up exactly, so budget counters in Redis never
@@ -60,19 +61,22 @@ export function createPriceTable(overrides: Record<string, PriceOverride> = {}):
 }
 
 /**
- * What `usage` cost, rounded up to a whole nano: cached tokens at the cached rate, the rest of the input
- * at the input rate, output at the output rate, with the long-context surcharge when the input passes
- * the model's threshold. Exact integer arithmetic; moderation models cost 0.
+ * What `usage` cost, rounded up to a whole nano: cached tokens at the cached rate, tokens written to
+ * the cache at the cache-write rate, the rest of the input at the input rate, output at the output
+ * rate, with the long-context surcharge when the input passes the model's threshold. Exact integer
+ * arithmetic; moderation models cost 0.
  * @throws RangeError for token counts that are not non-negative integers.
  */
 export function costOf(price: ModelPrice, usage: Usage, tier: PriceTier = 'standard'): Nanos {
   const inputTokens = tokenCount(usage.inputTokens, 'inputTokens');
   const cached = Math.min(tokenCount(usage.cachedTokens, 'cachedTokens'), inputTokens);
+  const written = Math.min(tokenCount(usage.cacheWriteTokens ?? 0, 'cacheWriteTokens'), inputTokens - cached);
   const outputTokens = tokenCount(usage.outputTokens, 'outputTokens');
   const long = price.longContextInputTokens !== undefined && inputTokens > price.longContextInputTokens;
   const inputPicos =
-    (inputTokens - cached) * picosPerToken(price.inputPerMillion) +
-    cached * picosPerToken(price.cachedInputPerMillion);
+    (inputTokens - cached - written) * picosPerToken(price.inputPerMillion) +
+    cached * picosPerToken(price.cachedInputPerMillion) +
+    written * picosPerToken(price.cacheWritePerMillion ?? price.inputPerMillion);
   const outputPicos = outputTokens * picosPerToken(price.outputPerMillion);
   // Doubled throughout so the 1.5× output surcharge stays an integer; halved again by the divisor.
   const doubledPicos = inputPicos * (long ? 4 : 2) + outputPicos * (long ? 3 : 2);
@@ -81,8 +85,9 @@ export function costOf(price: ModelPrice, usage: Usage, tier: PriceTier = 'stand
 }
 
 /**
- * The most a text (or embedding) call can cost: all of `inputTokens` uncached and every one of
- * `maxOutputTokens` produced. What the budget reserves before the call; 0 output for embeddings.
+ * The most a text (or embedding) call can cost: all of `inputTokens` uncached and written to the prompt
+ * cache (when that costs more than plain input), and every one of `maxOutputTokens` produced. What the
+ * budget reserves before the call; 0 output for embeddings.
  */
 export function estimateTextCost(
   price: ModelPrice,
@@ -90,7 +95,14 @@ export function estimateTextCost(
   maxOutputTokens: number,
   tier: PriceTier = 'standard',
 ): Nanos {
-  return costOf(price, { inputTokens, cachedTokens: 0, outputTokens: maxOutputTokens }, tier);
+  const writesCostMore = (price.cacheWritePerMillion ?? 0) > price.inputPerMillion;
+  const usage = {
+    inputTokens,
+    cachedTokens: 0,
+    cacheWriteTokens: writesCostMore ? inputTokens : 0,
+    outputTokens: maxOutputTokens,
+  };
+  return costOf(price, usage, tier);
 }
 
 /**
@@ -134,6 +146,9 @@ function applyOverride(base: ModelPrice | undefined, override: PriceOverride): P
       ? { inputPerMillion: 0, cachedInputPerMillion: 0, outputPerMillion: 0 }
       : {
           cachedInputPerMillion: override.inputPerMillion,
+          ...(override.kind === 'text' && override.inputPerMillion !== undefined
+            ? { cacheWritePerMillion: override.inputPerMillion * CACHE_WRITE_FACTOR }
+            : {}),
           ...(override.kind === 'embedding' ? { outputPerMillion: 0 } : {}),
           ...(override.kind === 'image' ? { imageOutputTokens: GPT_IMAGE_OUTPUT_TOKENS } : {}),
         };

@@ -32,7 +32,12 @@ export const FINAL_BATCH_STATUSES = ['completed', 'failed', 'expired', 'cancelle
 export type FinalBatchStatus = (typeof FINAL_BATCH_STATUSES)[number];
 
 const Count = z.number().int().min(0);
-const Usage = z.object({ inputTokens: Count, cachedTokens: Count, outputTokens: Count });
+const Usage = z.object({
+  inputTokens: Count,
+  cachedTokens: Count,
+  cacheWriteTokens: Count.optional(),
+  outputTokens: Count,
+});
 /** Upstash hands back a numeric-looking string as a number; ids and times must stay strings. */
 const Text = z.preprocess((v) => (typeof v === 'number' ? String(v) : v), z.string());
 

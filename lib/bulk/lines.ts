@@ -93,6 +93,7 @@ function usageOf(usage: Response['usage'] | undefined): Usage {
   return {
     inputTokens: usage?.input_tokens ?? 0,
     cachedTokens: usage?.input_tokens_details?.cached_tokens ?? 0,
+    cacheWriteTokens: usage?.input_tokens_details?.cache_write_tokens ?? 0,
     outputTokens: usage?.output_tokens ?? 0,
   };
 }

@@ -15,6 +15,11 @@ export interface ModelPrice {
   inputPerMillion: number;
   /** Input served from the prompt cache. */
   cachedInputPerMillion: number;
+  /**
+   * Input written to the prompt cache (`input_tokens_details.cache_write_tokens`). Absent: the input
+   * rate. Text models: 1.25× input, the official rule for the newer models [S8].
+   */
+  cacheWritePerMillion?: number;
   /** Output; for image models, image output. */
   outputPerMillion: number;
   /** Image models: output tokens per 1024×1024 image by quality, for estimates before the call. */
@@ -40,10 +45,14 @@ export const GPT_IMAGE_OUTPUT_TOKENS: Readonly<Record<ImageQuality, number>> = O
 /** The threshold on the official gpt-6-luna and gpt-5.6-luna pages [S8]. */
 const LONG_CONTEXT_INPUT_TOKENS = 272_000;
 
+/** Cache writes cost this much more than uncached input [S8]. */
+export const CACHE_WRITE_FACTOR = 1.25;
+
 const text = (input: number, cached: number, output: number, longContext = false): ModelPrice => ({
   kind: 'text',
   inputPerMillion: input,
   cachedInputPerMillion: cached,
+  cacheWritePerMillion: input * CACHE_WRITE_FACTOR,
   outputPerMillion: output,
   ...(longContext ? { longContextInputTokens: LONG_CONTEXT_INPUT_TOKENS } : {}),
 });
@@ -68,8 +77,8 @@ const FREE: ModelPrice = {
   outputPerMillion: 0,
 };
 
-// Cache writes cost 1.25× input on the newer models [S8]; Usage has no cache-write count, so they are
-// not priced here.
+// Cache writes cost 1.25× input on the newer models [S8]; every text model is priced so (a model that
+// never reports cache writes is unaffected, and one that does is never under-charged).
 export const MODEL_PRICES: Readonly<Record<string, ModelPrice>> = {
   // Official model page [S8].
   'gpt-6-luna': text(0.1, 0.01, 0.5, true),

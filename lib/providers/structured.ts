@@ -142,6 +142,7 @@ async function viaResponses<T>(
   const usage: Usage = {
     inputTokens: res.usage?.input_tokens ?? 0,
     cachedTokens: res.usage?.input_tokens_details?.cached_tokens ?? 0,
+    cacheWriteTokens: res.usage?.input_tokens_details?.cache_write_tokens ?? 0,
     outputTokens: res.usage?.output_tokens ?? 0,
   };
   if (refusal) return { text, usage, problem: `the model refused (${refusal.refusal})` };
@@ -180,6 +181,7 @@ async function viaChat<T>(
   const usage: Usage = {
     inputTokens: res.usage?.prompt_tokens ?? 0,
     cachedTokens: res.usage?.prompt_tokens_details?.cached_tokens ?? 0,
+    cacheWriteTokens: res.usage?.prompt_tokens_details?.cache_write_tokens ?? 0,
     outputTokens: res.usage?.completion_tokens ?? 0,
   };
   if (choice?.message.refusal)

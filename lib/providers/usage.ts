@@ -3,6 +3,8 @@ export interface Usage {
   inputTokens: number;
   /** The part of `inputTokens` served from the provider's prompt cache (billed lower). */
   cachedTokens: number;
+  /** The part of `inputTokens` written to the provider's prompt cache (billed higher). @default 0 */
+  cacheWriteTokens?: number;
   outputTokens: number;
 }
 
@@ -12,6 +14,7 @@ export function addUsage(a: Usage, b: Usage): Usage {
   return {
     inputTokens: a.inputTokens + b.inputTokens,
     cachedTokens: a.cachedTokens + b.cachedTokens,
+    cacheWriteTokens: (a.cacheWriteTokens ?? 0) + (b.cacheWriteTokens ?? 0),
     outputTokens: a.outputTokens + b.outputTokens,
   };
 }

@@ -10,12 +10,16 @@ const Count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const ChatUsage = z.object({
   prompt_tokens: Count,
   completion_tokens: Count,
-  prompt_tokens_details: z.object({ cached_tokens: Count.nullish() }).nullish(),
+  prompt_tokens_details: z
+    .object({ cached_tokens: Count.nullish(), cache_write_tokens: Count.nullish() })
+    .nullish(),
 });
 const ResponsesUsage = z.object({
   input_tokens: Count,
   output_tokens: Count,
-  input_tokens_details: z.object({ cached_tokens: Count.nullish() }).nullish(),
+  input_tokens_details: z
+    .object({ cached_tokens: Count.nullish(), cache_write_tokens: Count.nullish() })
+    .nullish(),
 });
 const EmbeddingsUsage = z.object({ prompt_tokens: Count });
 const ImagesUsage = z.object({ input_tokens: Count, output_tokens: Count });
@@ -27,7 +31,8 @@ export const chatUsage: UsageReader = (usage) => {
   const u = ChatUsage.safeParse(usage).data;
   if (!u) return undefined;
   const cachedTokens = u.prompt_tokens_details?.cached_tokens ?? 0;
-  return { inputTokens: u.prompt_tokens, cachedTokens, outputTokens: u.completion_tokens };
+  const cacheWriteTokens = u.prompt_tokens_details?.cache_write_tokens ?? 0;
+  return { inputTokens: u.prompt_tokens, cachedTokens, cacheWriteTokens, outputTokens: u.completion_tokens };
 };
 
 /** Responses: `input_tokens`, `output_tokens` (reasoning included). */
@@ -35,7 +40,8 @@ export const responsesUsage: UsageReader = (usage) => {
   const u = ResponsesUsage.safeParse(usage).data;
   if (!u) return undefined;
   const cachedTokens = u.input_tokens_details?.cached_tokens ?? 0;
-  return { inputTokens: u.input_tokens, cachedTokens, outputTokens: u.output_tokens };
+  const cacheWriteTokens = u.input_tokens_details?.cache_write_tokens ?? 0;
+  return { inputTokens: u.input_tokens, cachedTokens, cacheWriteTokens, outputTokens: u.output_tokens };
 };
 
 /** Embeddings: input only. */

@@ -97,7 +97,7 @@ describe('readLines', () => {
     expect([...lines.keys()].sort()).toEqual(['0', '1', '2']);
     expect(lines.get('2')).toEqual({
       text: '{"a":1}',
-      usage: { inputTokens: 100, cachedTokens: 0, outputTokens: 20 },
+      usage: { inputTokens: 100, cachedTokens: 0, cacheWriteTokens: 0, outputTokens: 20 },
     });
     expect(lines.get('1')).toMatchObject({
       error: { type: 'invalid_request_error', code: 'invalid_value', message: 'Bad max_output_tokens.' },
@@ -171,7 +171,7 @@ describe('collectChunk', () => {
       },
     ]);
     expect(chunk).toMatchObject({ approved: 1, rejected: 1, errored: 3 });
-    expect(chunk.usage).toEqual({ inputTokens: 400, cachedTokens: 0, outputTokens: 80 });
+    expect(chunk.usage).toEqual({ inputTokens: 400, cachedTokens: 0, cacheWriteTokens: 0, outputTokens: 80 });
   });
 
   it('moderates creative copy too: flagged copy is creative_rejected, approved copy cached without an image', async () => {

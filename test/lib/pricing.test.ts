@@ -143,6 +143,7 @@ describe('createPriceTable', () => {
       kind: 'text',
       inputPerMillion: 1,
       cachedInputPerMillion: 1,
+      cacheWritePerMillion: 1.25,
       outputPerMillion: 3,
     });
     expect(custom.price('gpt-4o-2024-08-06')?.inputPerMillion).toBe(5);
@@ -150,6 +151,26 @@ describe('createPriceTable', () => {
     expect(costOf(custom.price('omni-moderation-latest') as ModelPrice, usage(1000, 0, 0))).toBe(1_000_000);
     expect(createPriceTable().price('gpt-4.1')?.outputPerMillion).toBe(8);
     expect(MODEL_PRICES['gpt-4.1']?.outputPerMillion).toBe(8);
+  });
+
+  it('bills cache writes at 1.25× input (gpt-6-luna: $0.125 per 1M), and reserves every input token as one', () => {
+    const luna = MODEL_PRICES['gpt-6-luna'] as ModelPrice;
+    expect(luna.cacheWritePerMillion).toBeCloseTo(0.125, 12);
+    // 100k input: 40k read from the cache ($0.0004), 50k written to it ($0.00625), 10k plain ($0.001).
+    const billed = costOf(luna, {
+      inputTokens: 100_000,
+      cachedTokens: 40_000,
+      cacheWriteTokens: 50_000,
+      outputTokens: 0,
+    });
+    expect(billed).toBe(400_000 + 6_250_000 + 1_000_000);
+    // Writes never exceed the input that was not read from the cache: 100 cached tokens, nothing else.
+    expect(
+      costOf(luna, { inputTokens: 100, cachedTokens: 100, cacheWriteTokens: 100, outputTokens: 0 }),
+    ).toBe(costOf(luna, { inputTokens: 100, cachedTokens: 100, outputTokens: 0 }));
+    // The worst case a reservation covers: all input written to the cache.
+    expect(estimateTextCost(luna, 100_000, 0)).toBe(12_500_000);
+    expect(estimateTextCost(luna, 100_000, 0)).toBeGreaterThanOrEqual(billed);
   });
 
   it('rejects incomplete or invalid overrides with a ConfigError naming each entry', () => {

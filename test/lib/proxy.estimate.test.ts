@@ -157,19 +157,28 @@ describe('ImageSize', () => {
 });
 
 describe('usage readers', () => {
-  it('read each API’s field names, cached tokens included', () => {
+  it('read each API’s field names, cached tokens and cache writes included', () => {
     expect(
       chatUsage({ prompt_tokens: 10, completion_tokens: 5, prompt_tokens_details: { cached_tokens: 4 } }),
     ).toEqual({
       inputTokens: 10,
       cachedTokens: 4,
+      cacheWriteTokens: 0,
       outputTokens: 5,
     });
     expect(responsesUsage({ input_tokens: 7, output_tokens: 3 })).toEqual({
       inputTokens: 7,
       cachedTokens: 0,
+      cacheWriteTokens: 0,
       outputTokens: 3,
     });
+    expect(
+      responsesUsage({
+        input_tokens: 2048,
+        output_tokens: 3,
+        input_tokens_details: { cached_tokens: 0, cache_write_tokens: 1920 },
+      }),
+    ).toEqual({ inputTokens: 2048, cachedTokens: 0, cacheWriteTokens: 1920, outputTokens: 3 });
   });
 
   it('give up on usage they cannot trust, so the whole reservation is settled', () => {

@@ -46,7 +46,7 @@ describe('relaySse', () => {
     expect(outcome).toEqual({
       ended: true,
       succeeded: true,
-      usage: { inputTokens: 9, cachedTokens: 0, outputTokens: 2 },
+      usage: { inputTokens: 9, cachedTokens: 0, cacheWriteTokens: 0, outputTokens: 2 },
       recorded: stream,
     });
   });
