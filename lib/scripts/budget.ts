@@ -7,10 +7,13 @@ import type { LuaScript } from './run';
 //
 // Per day and scope (see lib/budget/keys.ts): a `totals` hash {spent, reserved, calls, ended:<id>…}, a
 // `leases` sorted set of live reservations (member `<id>:<amount>`, score = lease expiry in ms) and an
-// `alerts` hash (threshold → ms it fired). `ended:<id>` marks a reservation whose lease was swept or
-// released while unsettled: a later settle still records its spend, exactly once.
+// `alerts` hash (threshold → ms it fired). `ended:<id>` marks a reservation whose lease expired or was
+// released while unsettled, holding what it was charged then: a later settle records its actual spend
+// in place of that charge, exactly once.
 
-// Releases the leases of one scope that expired at or before `now`, leaving an `ended:` mark for each.
+// Charges the leases of one scope that expired at or before `now` at their full amount: a settle lost
+// to an evicted isolate or a Redis timeout is work the provider still bills, so the budget counts it as
+// spent, never hands it back (a late settle corrects it). Leaves an `ended:` mark with the charge.
 const SWEEP = `local function sweep(totals, leases, now)
   local expired = redis.call('ZRANGEBYSCORE', leases, '-inf', now)
   if #expired == 0 then return end
@@ -18,10 +21,13 @@ const SWEEP = `local function sweep(totals, leases, now)
   for _, member in ipairs(expired) do
     local id, held = string.match(member, '^(.*):(%d+)$')
     sum = sum + tonumber(held)
-    redis.call('HSET', totals, 'ended:' .. id, 1)
+    redis.call('HSET', totals, 'ended:' .. id, held)
   end
   redis.call('ZREMRANGEBYSCORE', leases, '-inf', now)
-  if sum > 0 then redis.call('HINCRBY', totals, 'reserved', -sum) end
+  if sum > 0 then
+    redis.call('HINCRBY', totals, 'reserved', -sum)
+    redis.call('HINCRBY', totals, 'spent', sum)
+  end
 end
 `;
 
@@ -69,12 +75,13 @@ for i = 1, n do
 end
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 return {1, tier}`,
-  sha1: '22122134f9ae12f0be28ccc4149d2ca4c979b7c4',
+  sha1: 'de39b35f79e28adbdc8067cc8f5085a504db85a2',
 };
 
 /**
- * Records a reservation's actual cost on every scope: frees the live lease (or consumes the `ended:`
- * mark of a swept or released one), adds the spend and one call, and fires alert thresholds once a day.
+ * Records a reservation's actual cost on every scope: frees the live lease and adds the spend, or, for
+ * an expired or released one, consumes its `ended:` mark and replaces what it was charged then with
+ * the actual cost; counts one call, and fires alert thresholds once a day.
  */
 export const BUDGET_SETTLE: LuaScript = {
   name: 'budget-settle',
@@ -92,8 +99,10 @@ for i = 1, n do
   local totals = KEYS[2 * i - 1]
   local live = redis.call('ZREM', KEYS[2 * i], member) == 1
   if live and held > 0 then redis.call('HINCRBY', totals, 'reserved', -held) end
-  if live or redis.call('HDEL', totals, ended) == 1 then
-    redis.call('HINCRBY', totals, 'spent', ARGV[3])
+  local charged = live and 0 or tonumber(redis.call('HGET', totals, ended))
+  if charged then
+    if not live then redis.call('HDEL', totals, ended) end
+    redis.call('HINCRBY', totals, 'spent', tonumber(ARGV[3]) - charged)
     redis.call('HINCRBY', totals, 'calls', 1)
     redis.call('EXPIRE', totals, ARGV[4])
     recorded = recorded + 1
@@ -113,7 +122,7 @@ if fire then
   redis.call('EXPIRE', alerts, ARGV[4])
 end
 return out`,
-  sha1: '334e030df3d7e84b1540afdcde17da967db9c2b3',
+  sha1: 'e716dcd8d0c2f5b83b99a6fd143d35e13a2128ff',
 };
 
 /** Gives a live reservation back on every scope; a no-op once it was settled, released or swept. */
@@ -127,19 +136,20 @@ local released = 0
 for i = 1, math.floor(#KEYS / 2) do
   if redis.call('ZREM', KEYS[2 * i], member) == 1 then
     if held > 0 then redis.call('HINCRBY', KEYS[2 * i - 1], 'reserved', -held) end
-    redis.call('HSET', KEYS[2 * i - 1], 'ended:' .. ARGV[1], 1)
+    redis.call('HSET', KEYS[2 * i - 1], 'ended:' .. ARGV[1], 0)
     released = released + 1
   end
 end
 return released`,
-  sha1: '468021229672a0918e310fe6c6bc7bbe89308b57',
+  sha1: '8ebb0757f274b4d50d780e2d20b386d28c93932c',
 };
 
-/** Reads each scope's totals without changing anything; expired leases are left out of `reserved`. */
+/** Reads each scope's totals without changing anything; expired leases count as spent, as a sweep would. */
 export const BUDGET_READ: LuaScript = {
   name: 'budget-read',
   source: `-- KEYS: per scope its totals hash, leases zset and alerts hash. ARGV: now (ms).
--- Returns per scope: spent, reserved (live leases only), calls, number of alerts, then the alerts.
+-- Returns per scope: spent (expired leases charged), reserved (live leases only), calls, number of
+-- alerts, then the alerts.
 local out = {}
 for i = 1, math.floor(#KEYS / 3) do
   local h = redis.call('HMGET', KEYS[3 * i - 2], 'spent', 'reserved', 'calls')
@@ -148,17 +158,17 @@ for i = 1, math.floor(#KEYS / 3) do
     stale = stale + tonumber(string.match(member, ':(%d+)$'))
   end
   local alerts = redis.call('HKEYS', KEYS[3 * i])
-  out[#out + 1] = tonumber(h[1]) or 0
+  out[#out + 1] = (tonumber(h[1]) or 0) + stale
   out[#out + 1] = (tonumber(h[2]) or 0) - stale
   out[#out + 1] = tonumber(h[3]) or 0
   out[#out + 1] = #alerts
   for _, threshold in ipairs(alerts) do out[#out + 1] = tonumber(threshold) end
 end
 return out`,
-  sha1: '0bd6e1ae7e8b4e702f0b8b08afbc357dec3b4b26',
+  sha1: 'acad822bb89076fdf1832938bb8fce4753b3eff7',
 };
 
-/** For the cron: sweeps a day's expired leases, sets the retention TTL and returns its totals. */
+/** For the cron: charges a day's expired leases, sets the retention TTL and returns its totals. */
 export const BUDGET_ARCHIVE: LuaScript = {
   name: 'budget-archive',
   source: `-- KEYS: the day's scope index, then per scope its totals hash, leases zset and alerts hash.
@@ -174,5 +184,5 @@ for i = 1, math.floor(#KEYS / 3) do
 end
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 return out`,
-  sha1: '5abb4995d26d46669669d886c2544fe20a21f235',
+  sha1: '9de2f2eecbabc822f922e8785c5b5062bcdfc7b9',
 };

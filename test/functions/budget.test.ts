@@ -57,6 +57,24 @@ describe('GET /v1/budget', () => {
     expect(Array.isArray(body.history)).toBe(true);
   });
 
+  it('charges a reservation whose settle never came (its isolate died): shown as spent, and it still refuses', async () => {
+    const { key, id } = await createTestKey({ daily_budget_usd: 0.002 });
+    const lost = await ledger().reserve([{ scope: `key:${id}`, limit: 2_000_000 }], 1_900_000, {
+      leaseMs: 1,
+    });
+    expect(lost.ok).toBe(true);
+    // Its lease is over by the time the next request reads the ledger (each round trip takes longer).
+    const budget = await (await getBudget(bearer(key))).json<BudgetBody>();
+    expect(budget.key).toMatchObject({ spent_usd: 0.0019, remaining_usd: 0.0001 });
+    const res = await exports.default.fetch('http://gateway/v1/opportunities', {
+      method: 'POST',
+      headers: { ...bearer(key), 'content-type': 'application/json' },
+      body: JSON.stringify({ intent: 'Waterproof hiking boots for a rainy autumn trip' }),
+    });
+    expect(res.status).toBe(429);
+    expect((await res.json<{ error: { code: string } }>()).error.code).toBe('budget_exceeded');
+  });
+
   it('gives a key without its own budget null limits but still its spend', async () => {
     const { key, id } = await createTestKey();
     await spendOnKey(id, 1_000);

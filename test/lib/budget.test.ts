@@ -133,17 +133,22 @@ describe('createBudget scopes', () => {
 });
 
 describe('createBudget leases', () => {
-  it('sweeps an expired lease on the next reserve, and records a late settle of it exactly once', async () => {
+  it('charges an expired lease at its reservation, and a late settle replaces the charge exactly once', async () => {
     const { budget, redis, clock, globalScope } = setup({ leaseMs: 1000 });
     const scopes = [{ scope: globalScope, limit: 10 * E }];
     const lost = held(await budget.reserve(scopes, 4 * E));
     clock.ms += 1000;
-    // Expired but not yet swept: read leaves it out, the counter still holds it.
-    expect((await budget.read([globalScope])).scopes[0]?.reservedNanos).toBe(0);
+    // Expired but not yet swept: read already counts it as spent, the counters still hold it reserved.
+    expect((await budget.read([globalScope])).scopes[0]).toMatchObject({
+      spentNanos: 4 * E,
+      reservedNanos: 0,
+    });
     expect(await raw(redis, globalScope)).toEqual({ spent: null, reserved: 4 * E, calls: null });
 
+    // The next reserve sweeps it: charged, never handed back, so it still counts against the limit.
     const next = held(await budget.reserve(scopes, E));
-    expect(await raw(redis, globalScope)).toEqual({ spent: null, reserved: E, calls: null });
+    expect(await raw(redis, globalScope)).toEqual({ spent: 4 * E, reserved: E, calls: null });
+    expect(await budget.reserve(scopes, 5 * E + 1)).toMatchObject({ ok: false, spentNanos: 4 * E });
     expect(await budget.settle(lost, 3 * E)).toEqual({
       spentNanos: 3 * E,
       crossed: [],
