@@ -1,11 +1,12 @@
 /**
  * Spending through the budget: reserve the worst case before any upstream call, then settle what the
- * call actually cost (or release when it cost nothing). The settle and its alerts run after the
- * response. Fails closed: without a reservation nothing is called.
+ * call actually cost (or release when it cost nothing; a call that timed out is charged its whole
+ * reservation). The settle and its alerts run after the response. Fails closed: without a reservation
+ * nothing is called.
  */
 import type { BudgetAlert } from './alerts';
 import type { Budget, BudgetScope, Nanos, Reservation, ReserveResult } from './budget';
-import { BudgetExceededError } from './errors';
+import { BudgetExceededError, UpstreamTimeoutError } from './errors';
 import type { Logger } from './log';
 import { nanosToUsd } from './pricing';
 
@@ -78,7 +79,10 @@ export function createSpender(deps: SpendDeps, options: SpendOptions): Spender {
       try {
         value = await work({ degraded: reserved.degraded });
       } catch (err) {
-        const billed = cost.error?.(err) ?? 0;
+        // A call that timed out or was aborted is generally still run, and billed, by the provider
+        // (reference: production-realities.md): charged at its reservation, never released.
+        const billed =
+          err instanceof UpstreamTimeoutError ? reserved.reservation.amount : (cost.error?.(err) ?? 0);
         if (billed > 0) settle(reserved.reservation, billed);
         else deps.defer(deps.budget.release(reserved.reservation).catch(() => undefined));
         throw err;

@@ -3,8 +3,8 @@ import { costOf, MODEL_PRICES, type ModelPrice, nanosToUsd } from '../../lib/pri
 import { chatUsage } from '../../lib/proxy/usage';
 import { callGateway } from '../support/gateway';
 import { bearer, createTestKey } from '../support/keys';
-import { simRequests } from '../support/providers';
-import { proxyCaller, warmTokenizer } from './openai-proxy.support';
+import { simConfigure, simRequests } from '../support/providers';
+import { privateModel, proxyCaller, warmTokenizer } from './openai-proxy.support';
 
 warmTokenizer();
 
@@ -76,6 +76,23 @@ describe('budget and cache on /openai/v1', () => {
       'BYPASS',
     );
     expect((await simRequests(sim))['/v1/embeddings']).toBe(2);
+  });
+
+  it('charges a call that timed out its whole reservation: the provider still bills abandoned work', async () => {
+    const { model, PRICING_OVERRIDES } = privateModel();
+    const { raw, sim, spentUsd } = await proxyCaller({
+      OPENAI_TIMEOUT_SECONDS: '1',
+      OPENAI_MAX_RETRIES: '0',
+      PRICING_OVERRIDES,
+    });
+    await simConfigure(sim, { faults: [{ kind: 'timeout', endpoint: '/v1/chat/completions' }] });
+    const res = await raw('/chat/completions', { model, messages: fresh(), max_completion_tokens: 1000 });
+    expect(res.status).toBe(504);
+    const spent = await spentUsd();
+    // Nothing is left reserved: the reservation became spend. 1,000 output tokens at $1.60 / 1M, plus input.
+    expect(spent.reserved_usd).toBe(0);
+    expect(spent.spent_usd).toBeGreaterThan(0.0016);
+    expect(spent.spent_usd).toBeLessThan(0.002);
   });
 
   it('never caches images, even when asked', async () => {
