@@ -1,9 +1,9 @@
 import type { BreakerOptions } from './breaker';
-import type { Capability, Env } from './env';
+import type { Env } from './env';
 import { createModerationRules, type ModerationRules } from './moderation';
 import { createPriceTable, type PriceTable } from './pricing';
 import type { RetryPolicy } from './providers/retry';
-import { probeLeaseMs, timeoutsOf } from './providers/timeouts';
+import { probeLeaseMs } from './providers/timeouts';
 
 /** Settings derived from env that cost something to build; built once per env object. */
 export interface Config {
@@ -13,8 +13,6 @@ export interface Config {
   breaker: BreakerOptions;
   /** Retries of one upstream call. */
   retry: RetryPolicy;
-  /** Per-attempt timeout of an upstream call, by capability. */
-  timeoutsMs: Record<Capability, number>;
 }
 
 const built = new WeakMap<Env, Config>();
@@ -41,7 +39,6 @@ export function configOf(env: Env): Config {
       baseDelayMs: env.OPENAI_RETRY_BASE_MS,
       maxDelayMs: env.OPENAI_RETRY_MAX_DELAY_MS,
     },
-    timeoutsMs: timeoutsOf(env),
   };
   built.set(env, config);
   return config;

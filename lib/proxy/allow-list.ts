@@ -37,10 +37,13 @@ export const Tool = z.looseObject({ type: z.string() }).superRefine((tool, ctx) 
   }
 });
 
-/** Content parts the gateway cannot price: files (their pages become text and images), audio. */
+const FILE_INPUT =
+  'a file is billed as the text and images of its pages, which cannot be counted before the call';
+
+/** Content parts the gateway cannot price (Responses and Chat name files differently), and why. */
 const UNPRICED_PARTS: Record<string, string> = {
-  input_file: 'a file is billed as the text and images of its pages, which cannot be counted before the call',
-  file: 'a file is billed as the text and images of its pages, which cannot be counted before the call',
+  input_file: FILE_INPUT,
+  file: FILE_INPUT,
   input_audio: 'audio input is not priced',
 };
 
