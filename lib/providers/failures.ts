@@ -16,6 +16,11 @@ export interface Failure {
   providerFault: boolean;
   /** What the provider asked us to wait, from `retry-after-ms` or `retry-after`. */
   retryAfterMs?: number;
+  /**
+   * The provider may still run, and bill, the request: we stopped waiting (a timeout), not it. Another
+   * attempt would be a second bill the reservation does not cover.
+   */
+  mayBeBilled?: true;
 }
 
 /** An upstream 4xx about the request itself, passed through with the provider's status, type and code. */
@@ -51,7 +56,7 @@ export function classifyFailure(err: unknown, provider: string): Failure {
   }
   if (err instanceof APIConnectionTimeoutError) {
     const error = new UpstreamTimeoutError({ message: `${provider} did not answer in time.`, cause: err });
-    return { error, retryable: true, providerFault: true };
+    return { error, retryable: true, providerFault: true, mayBeBilled: true };
   }
   if (err instanceof APIConnectionError) {
     const error = new UpstreamError({ message: `Could not reach ${provider}.`, cause: err });

@@ -72,7 +72,7 @@ export type ProviderCall<T> = (target: ProviderTarget, model: string) => Promise
  * Runs one logical call: the providers offering `capability` in order, each behind its shared
  * breaker, with retries and backoff for failures that can succeed. A backup is tried when the
  * primary's breaker is open or its retries are spent on provider faults; a request error (400/404/422)
- * is final wherever it happens. When no provider can serve, the client gets a 503 with Retry-After.
+ * is final wherever it happens, and so is a timed-out paid call (the provider bills it anyway). When no provider can serve, the client gets a 503 with Retry-After.
  */
 export async function callProviders<T>(
   deps: RouterDeps,
@@ -168,6 +168,9 @@ async function route<T>(
           code: failure.error.code,
           breaker: state,
         });
+        // A timed-out paid call still runs, and bills, upstream: its reservation is charged, and another
+        // attempt (here or at a backup) would be a second bill it does not cover. Moderation is free.
+        if (failure.mayBeBilled && capability !== 'moderation') throw failure.error;
         const canRetry = failure.retryable && !permit.probe && state !== 'open' && retry < policy.maxRetries;
         if (!canRetry) {
           failures.push({ provider: target.name, failure });

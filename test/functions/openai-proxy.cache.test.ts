@@ -78,16 +78,14 @@ describe('budget and cache on /openai/v1', () => {
     expect((await simRequests(sim))['/v1/embeddings']).toBe(2);
   });
 
-  it('charges a call that timed out its whole reservation: the provider still bills abandoned work', async () => {
+  it('charges a call that timed out its whole reservation, and never retries it: the provider still bills abandoned work', async () => {
     const { model, PRICING_OVERRIDES } = privateModel();
-    const { raw, sim, spentUsd } = await proxyCaller({
-      OPENAI_TIMEOUT_SECONDS: '1',
-      OPENAI_MAX_RETRIES: '0',
-      PRICING_OVERRIDES,
-    });
+    // Retries are on (the default 3): a timed-out call is still made only once.
+    const { raw, sim, spentUsd } = await proxyCaller({ OPENAI_TIMEOUT_SECONDS: '1', PRICING_OVERRIDES });
     await simConfigure(sim, { faults: [{ kind: 'timeout', endpoint: '/v1/chat/completions' }] });
     const res = await raw('/chat/completions', { model, messages: fresh(), max_completion_tokens: 1000 });
     expect(res.status).toBe(504);
+    expect((await simRequests(sim))['/v1/chat/completions']).toBe(1);
     const spent = await spentUsd();
     // Nothing is left reserved: the reservation became spend. 1,000 output tokens at $1.60 / 1M, plus input.
     expect(spent.reserved_usd).toBe(0);

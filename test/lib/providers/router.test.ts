@@ -67,7 +67,6 @@ describe('callProviders retries', () => {
   });
 
   it.each([
-    ['timeout', { kind: 'timeout' }, UpstreamTimeoutError],
     ['dropped connection', { kind: 'drop' }, UpstreamError],
     ['malformed JSON', { kind: 'malformed' }, UpstreamError],
     ['500', { kind: 'status', status: 500 }, UpstreamError],
@@ -86,6 +85,32 @@ describe('callProviders retries', () => {
       callProviders(deps, 'embeddings', { ...FAST_POLICY, maxRetries: 0 }, embedOnce),
     );
     expect(err).toBeInstanceOf(ErrorClass);
+  });
+
+  it('never retries a timed-out paid call, here or at a backup: the provider bills it anyway', async () => {
+    const [primaryKey, backupKey] = [simKey(), simKey()];
+    await simConfigure(primaryKey, { faults: [{ kind: 'timeout', endpoint: '/v1/embeddings', times: 1 }] });
+    const { deps, sleeps } = routerHarness([
+      simTarget(providerName(), primaryKey, { timeoutMs: 300 }),
+      simTarget(providerName('backup'), backupKey),
+    ]);
+    const err = await failing(callProviders(deps, 'embeddings', FAST_POLICY, embedOnce));
+    expect(err).toBeInstanceOf(UpstreamTimeoutError);
+    expect(err).toMatchObject({ status: 504 });
+    expect(sleeps).toEqual([]);
+    expect((await simRequests(primaryKey))['/v1/embeddings']).toBe(1);
+    expect((await simRequests(backupKey))['/v1/embeddings']).toBeUndefined();
+  });
+
+  it('retries a timed-out moderation, which is free', async () => {
+    const key = simKey();
+    await simConfigure(key, { faults: [{ kind: 'timeout', endpoint: '/v1/moderations', times: 1 }] });
+    const { deps, sleeps } = routerHarness([simTarget(providerName(), key, { timeoutMs: 300 })]);
+    const moderateOnce = (target: ProviderTarget, model: string) =>
+      target.client.moderations.create({ model, input: 'hello' }).then((r) => r.results.length);
+    const served = await callProviders(deps, 'moderation', FAST_POLICY, moderateOnce);
+    expect(served).toMatchObject({ value: 1, attempts: 2, retries: 1 });
+    expect(sleeps).toEqual([1000]);
   });
 
   it.each([
