@@ -64,6 +64,9 @@ const PriceOverrideSpec = z.strictObject({
   longContextInputTokens: z.number().int().positive().optional(),
 });
 
+/** OpenAI's `reasoning.effort` values (lib/providers/reasoning.ts sizes output caps by them). */
+export const REASONING_EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max'] as const;
+
 /** The tasks a model policy and prompt variants apply to. */
 export const TASKS = ['opportunities', 'creatives', 'creatives_batch', 'bulk', 'vision'] as const;
 export type Task = (typeof TASKS)[number];
@@ -75,6 +78,8 @@ const ModelPolicySpec = z.partialRecord(
     model: z.string().trim().min(1).optional(),
     /** The cheaper model used once the day's spend passes the alert threshold. Unset: never degrade. */
     degrade_to: z.string().trim().min(1).optional(),
+    /** How hard a reasoning model thinks on this task; sizes its output cap. @default 'low' */
+    reasoning_effort: z.enum(REASONING_EFFORTS).optional(),
   }),
 );
 export type ModelPolicySpec = z.output<typeof ModelPolicySpec>;

@@ -355,13 +355,14 @@ export async function planTask<T>(
   const { prices } = configOf(c.get('env'));
   const models = modelsFor(c.get('env'), policyTask);
   const capability = task.capability ?? 'text';
+  const planned = { ...task, reasoningEffort: models.reasoningEffort };
   const worst = async (model: string) =>
-    (await worstCaseStructured(prices, candidateModels(c, capability, model), task)) + extraNanos;
+    (await worstCaseStructured(prices, candidateModels(c, capability, model), planned)) + extraNanos;
   const full = await worst(models.model);
   const { degradeTo } = models;
   return {
     estimate: degradeTo ? { full, degraded: await worst(degradeTo) } : full,
-    taskFor: ({ degraded }) => ({ ...task, model: degraded && degradeTo ? degradeTo : models.model }),
+    taskFor: ({ degraded }) => ({ ...planned, model: degraded && degradeTo ? degradeTo : models.model }),
   };
 }
 

@@ -4,17 +4,21 @@
  */
 import { z } from 'zod';
 import { costOf, estimateTextCost, type ModelPrice, type Nanos } from '../pricing';
-import type { StructuredTask, Usage } from '../providers';
+import { callCap, type StructuredTask, type Usage } from '../providers';
 import { loadTokenCounter, SAFETY_MARGIN_PERCENT } from '../tokens';
 
 /**
- * The most `tasks` can cost as one batch: each item's input estimate plus every allowed output token, at
- * the batch price. No repair share, since a bulk item gets exactly one call. The instructions and schema
+ * The most `tasks` can cost as one batch on `model`: each item's input estimate plus every allowed output
+ * token (reasoning included), at the batch price. No repair share, since a bulk item gets exactly one call. The instructions and schema
  * are the same for every item of a task, so they are counted once per task (tokenising them per item
  * would cost seconds of CPU for a large job); only each item's own input is counted per item, with the
  * same proportional margin `estimateInputTokens` applies. Splitting the margin can only round up.
  */
-export async function bulkWorstCase(price: ModelPrice, tasks: StructuredTask<unknown>[]): Promise<Nanos> {
+export async function bulkWorstCase(
+  price: ModelPrice,
+  model: string,
+  tasks: StructuredTask<unknown>[],
+): Promise<Nanos> {
   const { countTextTokens, estimateInputTokens } = await loadTokenCounter();
   const shared = new Map<string, number>();
   let total = 0;
@@ -34,7 +38,7 @@ export async function bulkWorstCase(price: ModelPrice, tasks: StructuredTask<unk
     } else {
       input = estimateInputTokens({ instructions: task.instructions, input: task.input, schema: schema() });
     }
-    total += estimateTextCost(price, input, task.maxOutputTokens, 'batch');
+    total += estimateTextCost(price, input, callCap(task, model), 'batch');
   }
   return total;
 }

@@ -1,6 +1,6 @@
 /**
  * The Batch API input file: one `/v1/responses` request per item, with the instructions, input, JSON
- * schema and output cap the single endpoints send (lib/providers/structured.ts), so a bulk answer is the
+ * schema, reasoning effort and output cap the single endpoints send (lib/providers/structured.ts), so a bulk answer is the
  * answer a single call would get. `custom_id` is the item's index: output lines come back in any order.
  */
 import { zodTextFormat } from 'openai/helpers/zod';
@@ -8,7 +8,13 @@ import type {
   ResponseCreateParamsNonStreaming,
   ResponseInputContent,
 } from 'openai/resources/responses/responses';
-import type { PromptPart, StructuredTask } from '../providers';
+import {
+  callCap,
+  DEFAULT_REASONING_EFFORT,
+  type PromptPart,
+  reasoningParam,
+  type StructuredTask,
+} from '../providers';
 
 /** The endpoint every line targets. */
 export const BULK_ENDPOINT = '/v1/responses';
@@ -42,7 +48,8 @@ export function requestLine(
       instructions: task.instructions,
       input: [{ role: 'user', content: toContent(task.input) }],
       text: { format },
-      max_output_tokens: task.maxOutputTokens,
+      max_output_tokens: callCap(task, model),
+      ...reasoningParam(model, task.reasoningEffort ?? DEFAULT_REASONING_EFFORT),
       store: false,
     },
   };

@@ -12,7 +12,7 @@ import { priceOf } from '../domain/cost';
 import type { Env } from '../env';
 import { StoreUnavailableError } from '../errors';
 import type { Logger } from '../log';
-import { modelsFor } from '../model-policy';
+import { modelsFor, type TaskModels } from '../model-policy';
 import type { StructuredTask } from '../providers';
 import { classifyFailure } from '../providers/failures';
 import { ZERO_USAGE } from '../providers/usage';
@@ -54,7 +54,7 @@ export async function submitJob(deps: SubmitDeps, request: SubmitRequest): Promi
   const task = TASKS[request.task];
   const { accepted, refused } = screenItems(task, validateItems(task, request.items), moderation);
   // Bulk never degrades to a cheaper model.
-  const model = modelsFor(deps.env, 'bulk').model;
+  const { model, reasoningEffort } = modelsFor(deps.env, 'bulk');
   const job = newJob(deps, request, model, accepted.length, refused);
   if (!accepted.length) {
     // Every item refused: nothing to run or pay for, and the job is complete as it stands.
@@ -64,10 +64,10 @@ export async function submitJob(deps: SubmitDeps, request: SubmitRequest): Promi
     await deps.store.create(job);
     return recordOf(job);
   }
-  const entries = await prepare(deps, task, model, accepted);
+  const entries = await prepare(deps, task, { model, reasoningEffort }, accepted);
   for (const { index, item } of entries) job.items.set(index, item);
   const tasks = entries.map((e) => e.task);
-  const reservation = await deps.reserve(await bulkWorstCase(priceOf(prices, model), tasks));
+  const reservation = await deps.reserve(await bulkWorstCase(priceOf(prices, model), model, tasks));
   const lines = entries.map(({ index, task: line }): [number, StructuredTask<unknown>] => [index, line]);
   const batch = await startBatch(
     deps,
@@ -130,7 +130,7 @@ function newJob(
 async function prepare(
   deps: SubmitDeps,
   task: AnyBulkTask,
-  model: string,
+  { model, reasoningEffort }: Pick<TaskModels, 'model' | 'reasoningEffort'>,
   accepted: { index: number; request: unknown }[],
 ) {
   const cacheable = model === modelsFor(deps.env, task.single).model;
@@ -139,7 +139,8 @@ async function prepare(
       const variant = deps.variant(task.single, task.variantUnit(request));
       const key = cacheable ? await deps.cacheKey(task.cacheParts(request, deps.env, variant)) : '';
       const item: StoredItem = { key, text: task.inputText(request) };
-      return { index, task: withVariant(task.structured(request), variant), item };
+      const structured = { ...withVariant(task.structured(request), variant), reasoningEffort };
+      return { index, task: structured, item };
     }),
   );
 }

@@ -1,18 +1,20 @@
 /**
  * What a structured task may cost at worst (the reservation) and what it did cost (the settle).
- * The worst case covers the first call and its one repair, whose input repeats the first answer.
+ * The worst case covers the first call and the one more call an unusable answer gets.
  */
 import { z } from 'zod';
 import { InvalidModelOutputError, MisconfiguredError } from '../errors';
 import { costOf, estimateTextCost, type ModelPrice, type Nanos, type PriceTable } from '../pricing';
-import type { StructuredTask, Usage } from '../providers';
+import { callCap, INCOMPLETE_RETRY_FACTOR, type StructuredTask, type Usage } from '../providers';
 import { loadTokenCounter } from '../tokens';
 
 /** Tokens the repair turn adds besides the repeated answer (its instruction and framing). */
 const REPAIR_PROMPT_TOKENS = 96;
 
 /**
- * The most any candidate model could bill for `task`: the first call plus a repair. Models the price
+ * The most any candidate model could bill for `task`: the first call plus the one more call an unusable
+ * answer gets, whichever costs more of a repair (the first answer repeated as input) or the retry of an
+ * answer cut off at its cap (the same input, INCOMPLETE_RETRY_FACTOR times the cap). Models the price
  * table does not know are refused: the gateway never calls what it cannot price.
  */
 export async function worstCaseStructured(
@@ -26,14 +28,13 @@ export async function worstCaseStructured(
     input: task.input,
     schema: z.toJSONSchema(task.schema),
   });
-  const repairInput = input + task.maxOutputTokens + REPAIR_PROMPT_TOKENS;
   return Math.max(
     ...models.map((model) => {
       const price = priceOf(prices, model);
-      return (
-        estimateTextCost(price, input, task.maxOutputTokens) +
-        estimateTextCost(price, repairInput, task.maxOutputTokens)
-      );
+      const cap = callCap(task, model);
+      const repair = estimateTextCost(price, input + cap + REPAIR_PROMPT_TOKENS, cap);
+      const larger = estimateTextCost(price, input, callCap(task, model, INCOMPLETE_RETRY_FACTOR));
+      return estimateTextCost(price, input, cap) + Math.max(repair, larger);
     }),
   );
 }

@@ -6,8 +6,15 @@ import type { RetryPolicy } from './retry';
 import type { RouterDeps, Served } from './router';
 import { generateStructured, type StructuredResult, type StructuredTask } from './structured';
 
+export {
+  DEFAULT_REASONING_EFFORT,
+  INCOMPLETE_RETRY_FACTOR,
+  REASONING_EFFORTS,
+  type ReasoningEffort,
+  reasoningParam,
+} from './reasoning';
 export type { Served } from './router';
-export type { PromptPart, StructuredResult, StructuredTask } from './structured';
+export { callCap, type PromptPart, type StructuredResult, type StructuredTask } from './structured';
 export type { Usage } from './usage';
 
 /** Every model call an endpoint makes, each behind retries, breakers and backups. */

@@ -6,6 +6,14 @@ import type {
 import type { ResponseInputContent, ResponseInputItem } from 'openai/resources/responses/responses';
 import { z } from 'zod';
 import { InvalidModelOutputError } from '../errors';
+import {
+  DEFAULT_REASONING_EFFORT,
+  INCOMPLETE_RETRY_FACTOR,
+  isReasoningModel,
+  outputCap,
+  type ReasoningEffort,
+  reasoningParam,
+} from './reasoning';
 import type { RetryPolicy } from './retry';
 import { callProviders, type RouterDeps, type Served } from './router';
 import type { ProviderTarget } from './targets';
@@ -20,8 +28,13 @@ export interface StructuredTask<T> {
   schema: z.ZodType<T>;
   instructions: string;
   input: string | PromptPart[];
-  /** Output cap per call, reasoning included. */
+  /**
+   * The visible answer's own output cap. A call to a reasoning model gets this plus the effort's
+   * reasoning allowance (see reasoning.ts).
+   */
   maxOutputTokens: number;
+  /** How hard a reasoning model thinks (its model policy's). @default DEFAULT_REASONING_EFFORT */
+  reasoningEffort?: ReasoningEffort;
   /** @default 'text'; 'vision' when the input holds images. */
   capability?: 'text' | 'vision';
   /** The primary's model (the task's model policy); unset: the primary's model for the capability. */
@@ -32,7 +45,7 @@ export interface StructuredResult<T> extends Omit<Served<T>, 'value'> {
   data: T;
   /** Summed over every call that returned a body, the repair included: all of it is billed. */
   usage: Usage;
-  /** 1 when the first output was invalid and a second call fixed it. */
+  /** 1 when the first output was unusable and a second call (a repair or a larger cap) fixed it. */
   repairs: number;
 }
 
@@ -43,13 +56,17 @@ interface RawOutput {
   text: string;
   /** Why the output cannot be used as is (truncated, refused), before any schema check. */
   problem?: string;
+  /** The output cap ended it: the answer may be missing or cut, reasoning having used the cap. */
+  capped?: true;
   usage: Usage;
 }
 
 /**
- * Generates a schema-validated result. An output that is truncated, refused or fails the schema
- * (length limits included) gets one repair call that tells the model what was wrong; if that fails
- * too, `502 invalid_model_output`. Unvalidated content is never returned.
+ * Generates a schema-validated result. Every output that cannot be used gets exactly one more call:
+ * an answer the output cap cut off (reasoning counts against it) is asked again with
+ * INCOMPLETE_RETRY_FACTOR times the cap; one that is refused or fails the schema (length limits
+ * included) gets a repair call that tells the model what was wrong. If that fails too,
+ * `502 invalid_model_output`. Unvalidated content is never returned.
  */
 export async function generateStructured<T>(
   deps: RouterDeps,
@@ -57,18 +74,21 @@ export async function generateStructured<T>(
   task: StructuredTask<T>,
 ): Promise<StructuredResult<T>> {
   const turns: Turn[] = [{ role: 'user', content: toParts(task.input) }];
+  const effort = task.reasoningEffort ?? DEFAULT_REASONING_EFFORT;
+  let capFactor = 1;
   let usage = ZERO_USAGE;
   let attempts = 0;
   let retries = 0;
   for (let repairs = 0; ; repairs++) {
+    const call: CallShape = { effort, capFactor };
     const served = await callProviders(
       deps,
       task.capability ?? 'text',
       policy,
       (target, model) =>
         target.api === 'responses'
-          ? viaResponses(target, model, task, turns)
-          : viaChat(target, model, task, turns),
+          ? viaResponses(target, model, task, turns, call)
+          : viaChat(target, model, task, turns, call),
       {
         ...(task.model ? { primaryModel: task.model } : {}),
         usageOf: (raw) => raw.usage,
@@ -107,6 +127,11 @@ export async function generateStructured<T>(
         usage,
       });
     }
+    if (served.value.capped) {
+      // Nothing to repair: the same question, with room for the reasoning that used up the cap.
+      capFactor = INCOMPLETE_RETRY_FACTOR;
+      continue;
+    }
     turns.push(
       { role: 'assistant', content: served.value.text || '(no answer)' },
       {
@@ -122,18 +147,32 @@ export async function generateStructured<T>(
   }
 }
 
+/** How one call is made: the reasoning effort, and the multiple of the task's cap it gets. */
+interface CallShape {
+  effort: ReasoningEffort;
+  capFactor: number;
+}
+
+/** The output cap of one call of `task` to `model`. */
+export function callCap<T>(task: StructuredTask<T>, model: string, capFactor = 1): number {
+  const effort = task.reasoningEffort ?? DEFAULT_REASONING_EFFORT;
+  return outputCap(task.maxOutputTokens, model, effort) * capFactor;
+}
+
 async function viaResponses<T>(
   target: ProviderTarget,
   model: string,
   task: StructuredTask<T>,
   turns: Turn[],
+  call: CallShape,
 ): Promise<RawOutput> {
   const res = await target.client.responses.create({
     model,
     instructions: task.instructions,
     input: turns.map(toResponsesItem),
     text: { format: zodTextFormat(task.schema, task.name) },
-    max_output_tokens: task.maxOutputTokens,
+    max_output_tokens: callCap(task, model, call.capFactor),
+    ...reasoningParam(model, call.effort),
     store: false,
   });
   const parts = res.output.flatMap((item) => (item.type === 'message' ? item.content : []));
@@ -147,10 +186,12 @@ async function viaResponses<T>(
   };
   if (refusal) return { text, usage, problem: `the model refused (${refusal.refusal})` };
   if (res.status === 'incomplete') {
+    const reason = res.incomplete_details?.reason ?? 'incomplete';
     return {
       text,
       usage,
-      problem: `the answer was cut off (${res.incomplete_details?.reason ?? 'incomplete'})`,
+      problem: `the answer was cut off (${reason})`,
+      ...(reason === 'max_output_tokens' ? { capped: true as const } : {}),
     };
   }
   return { text, usage };
@@ -161,6 +202,7 @@ async function viaChat<T>(
   model: string,
   task: StructuredTask<T>,
   turns: Turn[],
+  call: CallShape,
 ): Promise<RawOutput> {
   // Without native structured outputs the schema travels in the prompt; zod checks the answer either way.
   const instructions = target.structuredOutputs
@@ -173,7 +215,8 @@ async function viaChat<T>(
   const res = await target.client.chat.completions.create({
     model,
     messages,
-    max_completion_tokens: task.maxOutputTokens,
+    max_completion_tokens: callCap(task, model, call.capFactor),
+    ...(isReasoningModel(model) ? { reasoning_effort: call.effort } : {}),
     ...(target.structuredOutputs ? { response_format: zodResponseFormat(task.schema, task.name) } : {}),
   });
   const choice = res.choices[0];
@@ -187,7 +230,7 @@ async function viaChat<T>(
   if (choice?.message.refusal)
     return { text, usage, problem: `the model refused (${choice.message.refusal})` };
   if (choice?.finish_reason === 'length')
-    return { text, usage, problem: 'the answer was cut off (max tokens)' };
+    return { text, usage, problem: 'the answer was cut off (max tokens)', capped: true };
   return { text, usage };
 }
 

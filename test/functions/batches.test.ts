@@ -10,6 +10,7 @@ import { OpportunitiesOutput, opportunitiesTask } from '../../lib/domain/opportu
 import { parseEnv } from '../../lib/env';
 import type { ErrorBody } from '../../lib/errors';
 import { costOf, createPriceTable, estimateTextCost, type ModelPrice } from '../../lib/pricing';
+import { REASONING_ALLOWANCE } from '../../lib/providers/reasoning';
 import { redisKey } from '../../lib/store';
 import { loadTokenCounter } from '../../lib/tokens';
 import { bindings } from '../support/env';
@@ -126,7 +127,7 @@ describe('POST /v1/batches', () => {
         input: task.input as string,
         schema: z.toJSONSchema(task.schema),
       });
-      return sum + estimateTextCost(PRICE, input, task.maxOutputTokens);
+      return sum + estimateTextCost(PRICE, input, task.maxOutputTokens + REASONING_ALLOWANCE.low);
     }, 0);
     const reserved = nanos(body.cost.reserved_usd);
     expect(reserved).toBeGreaterThanOrEqual(Math.floor(standard / 2));
@@ -147,7 +148,9 @@ describe('POST /v1/batches', () => {
       body: {
         model: 'gpt-6-luna',
         store: false,
-        max_output_tokens: 1200,
+        // The answer's 1,200 plus the allowance of the default effort, which the line names.
+        max_output_tokens: 1200 + REASONING_ALLOWANCE.low,
+        reasoning: { effort: 'low' },
         text: { format: { type: 'json_schema' } },
       },
     });

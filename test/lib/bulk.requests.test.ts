@@ -5,6 +5,7 @@ import { inputFile, requestLine } from '../../lib/bulk/jsonl';
 import { creativeTask } from '../../lib/domain/creatives';
 import { opportunitiesTask } from '../../lib/domain/opportunities';
 import { costOf, createPriceTable, estimateTextCost, type ModelPrice } from '../../lib/pricing';
+import { REASONING_ALLOWANCE } from '../../lib/providers/reasoning';
 import { generateStructured } from '../../lib/providers/structured';
 import { loadTokenCounter } from '../../lib/tokens';
 import { FAST_POLICY, providerName, routerHarness, simKey, simTarget } from '../support/providers';
@@ -77,16 +78,17 @@ describe('bulk cost', () => {
           input: task.input,
           schema: z.toJSONSchema(task.schema),
         }),
-        task.maxOutputTokens,
+        // gpt-6-luna reasons: the cap is the answer's plus the default effort's allowance.
+        task.maxOutputTokens + REASONING_ALLOWANCE.low,
       ),
     );
     const standard = exact.reduce((a, b) => a + b, 0);
-    const reserved = await bulkWorstCase(PRICE, tasks);
+    const reserved = await bulkWorstCase(PRICE, 'gpt-6-luna', tasks);
     expect(reserved).toBeGreaterThanOrEqual(Math.floor(standard / 2));
     // Splitting the safety margin adds at most one input token per item, and rounding a nano.
     const slack = tasks.length * (Math.ceil(PRICE.inputPerMillion * 1000) + 1);
     expect(reserved).toBeLessThanOrEqual(Math.ceil(standard / 2) + slack);
-    expect(await bulkWorstCase(PRICE, [...tasks, ...tasks])).toBe(2 * reserved);
+    expect(await bulkWorstCase(PRICE, 'gpt-6-luna', [...tasks, ...tasks])).toBe(2 * reserved);
   });
 
   it('settles at exactly half the standard price, rounded up to a nano once for the whole job', () => {

@@ -139,6 +139,7 @@ describe('parseEnv', () => {
     ['PRICING_OVERRIDES', '{"gpt-x":{"kind":"video"}}'],
     ['MODEL_POLICY', '{"summaries":{"model":"gpt-x"}}'],
     ['MODEL_POLICY', '{"creatives":{"degrade_to":""}}'],
+    ['MODEL_POLICY', '{"creatives":{"reasoning_effort":"huge"}}'],
     ['PROMPT_VARIANTS', '{"creatives":[{"name":"a","weight":0}]}'],
     ['PROMPT_VARIANTS', '{"creatives":[{"name":"a","weight":1},{"name":"a","weight":1}]}'],
     ['PROMPT_VARIANTS', '{"creatives":[{"name":"Has Spaces","weight":1}]}'],

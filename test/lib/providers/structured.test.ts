@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { InvalidModelOutputError } from '../../../lib/errors';
+import { INCOMPLETE_RETRY_FACTOR, REASONING_ALLOWANCE } from '../../../lib/providers/reasoning';
 import { generateStructured, type StructuredTask } from '../../../lib/providers/structured';
 import {
   FAST_POLICY,
@@ -92,14 +93,59 @@ describe('generateStructured', () => {
     expect(Opportunity.safeParse(result.data).success).toBe(true);
   });
 
-  it('treats a truncated answer (status incomplete) as unusable', async () => {
+  /** A harness on `model` that records the body of every Responses call. */
+  function recording(model: string) {
     const key = simKey();
-    const h = simHarness(key);
+    const target = simTarget(providerName(), key, { models: { text: model } });
+    const sent: { max_output_tokens: number; reasoning?: { effort: string } }[] = [];
+    target.client = target.client.withOptions({
+      fetch: (url, init) => {
+        if (String(url).endsWith('/responses')) sent.push(JSON.parse(String(init?.body)));
+        return fetch(url, init);
+      },
+    });
+    return { key, sent, deps: routerHarness([target]).deps };
+  }
+
+  it("gives a reasoning model the effort and a cap of the answer's own plus the effort's allowance", async () => {
+    const h = recording('gpt-6-luna');
+    await generateStructured(h.deps, FAST_POLICY, { ...task, reasoningEffort: 'medium' });
+    expect(h.sent).toEqual([
+      expect.objectContaining({
+        max_output_tokens: 800 + REASONING_ALLOWANCE.medium,
+        reasoning: { effort: 'medium' },
+      }),
+    ]);
+    // A model that does not reason gets neither (OpenAI rejects the field there).
+    const plain = recording('gpt-4.1-mini');
+    await generateStructured(plain.deps, FAST_POLICY, task);
+    expect(plain.sent).toHaveLength(1);
+    expect(plain.sent[0]?.max_output_tokens).toBe(800);
+    expect(plain.sent[0]).not.toHaveProperty('reasoning');
+  });
+
+  it('asks an answer cut off at its cap again, once, with twice the cap, and bills both calls', async () => {
+    // The answer's size on this model, then a cap that cuts it but whose double does not.
+    const probe = recording('gpt-4.1-mini');
+    const whole = (await generateStructured(probe.deps, FAST_POLICY, task)).usage.outputTokens;
+    const cap = Math.ceil(whole * 0.75);
+    const h = recording('gpt-4.1-mini');
+    const result = await generateStructured(h.deps, FAST_POLICY, { ...task, maxOutputTokens: cap });
+    expect(Opportunity.safeParse(result.data).success).toBe(true);
+    expect(h.sent.map((body) => body.max_output_tokens)).toEqual([cap, cap * INCOMPLETE_RETRY_FACTOR]);
+    expect(result.repairs).toBe(1);
+    expect(result.usage.outputTokens).toBe(cap + whole);
+    expect((await simRequests(h.key))['/v1/responses']).toBe(2);
+  });
+
+  it('fails with invalid_model_output when the larger cap cuts the answer off too', async () => {
+    const h = recording('gpt-4.1-mini');
     const err = await generateStructured(h.deps, FAST_POLICY, { ...task, maxOutputTokens: 16 }).catch(
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(InvalidModelOutputError);
     expect((err as Error).message).toMatch(/cut off/);
+    expect(h.sent.map((body) => body.max_output_tokens)).toEqual([16, 32]);
   });
 
   it('is deterministic for the same input on the simulator', async () => {
