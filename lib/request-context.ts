@@ -103,6 +103,7 @@ export function routerFor(c: Context<AppEnv>): { deps: RouterDeps; policy: Retry
       now: deps.now,
       observe: (call) => c.get('metrics')?.upstream(call),
       logPrompts: env.LOG_PROMPTS,
+      requestId: c.get('requestId'),
     },
     policy: configOf(env).retry,
   };

@@ -15,7 +15,8 @@ export interface SpendDeps {
   now: () => number;
   /** Work after the response; `ctx.waitUntil` in a Worker. */
   defer: (work: Promise<unknown>) => void;
-  log: Pick<Logger, 'warn' | 'error'>;
+  /** Bound to the request: its `spend settled` lines carry the request id sent upstream. */
+  log: Pick<Logger, 'info' | 'warn' | 'error'>;
   alert: (alert: BudgetAlert) => Promise<void>;
 }
 
@@ -56,12 +57,20 @@ export interface Spender {
 }
 
 export function createSpender(deps: SpendDeps, options: SpendOptions): Spender {
-  const settle = (reservation: Reservation, actual: Nanos) =>
+  const settle = (reservation: Reservation, actual: Nanos) => {
+    // One line per reservation, with the request id every upstream call of it sent: what the ledger
+    // records can be matched to the provider's bill.
+    deps.log.info('spend settled', {
+      reserved_usd: nanosToUsd(reservation.amount),
+      cost_usd: nanosToUsd(actual),
+      at_reservation: actual === reservation.amount,
+    });
     deps.defer(
       settleWithAlerts(deps, options, reservation, actual).catch((err: unknown) =>
         deps.log.error('budget settle failed; the lease will expire', { cause: err }),
       ),
     );
+  };
 
   return {
     async run(estimate, work, cost) {
@@ -84,7 +93,13 @@ export function createSpender(deps: SpendDeps, options: SpendOptions): Spender {
         const billed =
           err instanceof UpstreamTimeoutError ? reserved.reservation.amount : (cost.error?.(err) ?? 0);
         if (billed > 0) settle(reserved.reservation, billed);
-        else deps.defer(deps.budget.release(reserved.reservation).catch(() => undefined));
+        else {
+          deps.log.info('spend settled', {
+            reserved_usd: nanosToUsd(reserved.reservation.amount),
+            cost_usd: 0,
+          });
+          deps.defer(deps.budget.release(reserved.reservation).catch(() => undefined));
+        }
         throw err;
       }
       settle(reserved.reservation, cost.value(value));
@@ -98,7 +113,7 @@ export function createSpender(deps: SpendDeps, options: SpendOptions): Spender {
  * fires once a day across all isolates). Rejects when the budget store is unavailable.
  */
 export async function settleWithAlerts(
-  deps: Pick<SpendDeps, 'log' | 'alert'> & { budget: Pick<Budget, 'settle'> },
+  deps: Pick<SpendDeps, 'alert'> & { log: Pick<Logger, 'error'>; budget: Pick<Budget, 'settle'> },
   thresholds: Pick<SpendOptions, 'alertThresholdNanos' | 'limitNanos'>,
   reservation: Reservation,
   actual: Nanos,

@@ -4,7 +4,7 @@ import { CircuitOpenError, type GatewayError, RateLimitError } from '../errors';
 import type { Logger } from '../log';
 import { classifyFailure, type Failure } from './failures';
 import { type RetryPolicy, retryDelayMs } from './retry';
-import { type ProviderTarget, targetFor } from './targets';
+import { type ProviderTarget, tagged, targetFor } from './targets';
 import { probeLeaseMs } from './timeouts';
 import type { Usage } from './usage';
 
@@ -27,6 +27,8 @@ export interface RouterDeps {
   now?: () => number;
   /** Log prompts and raw answers (LOG_PROMPTS); never on by default. */
   logPrompts?: boolean;
+  /** The gateway's request id, sent upstream with every call (see `tagged`). */
+  requestId?: string;
 }
 
 /** A logical call as metrics see it: who served (or last failed) it, how long, and at what cost. */
@@ -125,7 +127,9 @@ async function route<T>(
     const model = (configured === primary && primaryModel) || (configured.models[capability] as string);
     const breakerName = `${configured.name}:${model}`;
     // Calls of this capability get its own per-attempt timeout, and a probe holds the breaker that long.
-    const { target, timeoutMs } = targetFor(configured, capability);
+    const scoped = targetFor(configured, capability);
+    const { timeoutMs } = scoped;
+    const target = tagged(scoped.target, deps.requestId);
     const lease = timeoutMs === undefined ? {} : { probeLeaseMs: probeLeaseMs(timeoutMs) };
     // The breaker and the first attempt's upstream guard, issued together: one Redis round trip.
     const [permit, firstWait] = await Promise.all([

@@ -69,6 +69,21 @@ export function targetFor(
   return { target: { ...target, client }, timeoutMs };
 }
 
+/**
+ * `target` with every call naming the gateway's request in `x-client-request-id`: OpenAI logs it with
+ * the call, so its usage (and a support case) can be matched to the gateway's request and ledger.
+ */
+export function tagged(target: ProviderTarget, requestId: string | undefined): ProviderTarget {
+  if (!requestId) return target;
+  return {
+    ...target,
+    client: target.client.withOptions({ defaultHeaders: { [REQUEST_ID_HEADER]: requestId } }),
+  };
+}
+
+/** The header OpenAI reads a caller's own request id from (ASCII, at most 512 characters). */
+export const REQUEST_ID_HEADER = 'x-client-request-id';
+
 /** Every breaker the providers use: one per provider and model, named as the router names them. */
 export function breakerNames(targets: ProviderTarget[]): string[] {
   return [...new Set(targets.flatMap((t) => Object.values(t.models).map((model) => `${t.name}:${model}`)))];

@@ -149,6 +149,27 @@ describe('callProviders retries', () => {
   });
 });
 
+describe('callProviders and the request id', () => {
+  it("sends the gateway's request id upstream on every attempt, as x-client-request-id", async () => {
+    const key = simKey();
+    await simConfigure(key, { faults: [{ kind: 'status', status: 503, times: 1 }] });
+    const target = simTarget(providerName(), key);
+    const sent: (string | null)[] = [];
+    target.client = target.client.withOptions({
+      fetch: (url, init) => {
+        sent.push(new Headers(init?.headers).get('x-client-request-id'));
+        return fetch(url, init);
+      },
+    });
+    const { deps } = routerHarness([target]);
+    await callProviders({ ...deps, requestId: 'req_abc' }, 'embeddings', FAST_POLICY, embedOnce);
+    expect(sent).toEqual(['req_abc', 'req_abc']);
+    // Without one, nothing is invented.
+    await callProviders(deps, 'embeddings', FAST_POLICY, embedOnce);
+    expect(sent[2]).toBeNull();
+  });
+});
+
 describe('callProviders with the circuit breaker', () => {
   it('opens after consecutive failures and then fails fast with 503 and no upstream call', async () => {
     const key = simKey();
