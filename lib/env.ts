@@ -227,6 +227,8 @@ const Settings = z.object({
   PROXY_ALLOW_STORE: bool(false),
   /** OpenAI-compatible proxy: the largest answer (JSON body or whole stream) kept in the cache. */
   PROXY_CACHE_MAX_BYTES: int(262_144, 0, 10 * 1_048_576),
+  /** Seconds a stream the client cut is read on for its usage; waitUntil work ends ~30 s after. */
+  PROXY_DRAIN_SECONDS: int(20, 0, 25),
   /** Per-request Redis timeout; shared state must never stall a request for long. */
   REDIS_TIMEOUT_MS: int(1000, 50, 30_000),
   /** Largest request body accepted, in bytes. */

@@ -237,6 +237,7 @@ async function streamed(
       const relay = relaySse(served.value.reader, served.value.first, {
         ...stream,
         idleTimeoutMs: env.OPENAI_TIMEOUT_SECONDS * 1000,
+        drainMs: env.PROXY_DRAIN_SECONDS * 1000,
         recordLimit: env.PROXY_CACHE_MAX_BYTES,
         errorEvent: (error) => errorEvent(stream.api, error, c.get('requestId')),
         ...(beforeEnd

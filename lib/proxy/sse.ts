@@ -5,6 +5,11 @@
  *
  * A stream that breaks off, stalls past `idleTimeoutMs` or closes without its terminal event ends
  * with an error event in OpenAI's shape, never a clean close that looks complete (Portkey #1797).
+ *
+ * When the client goes away, the provider still bills what it generated until its stream closes, and
+ * only the terminal event says how much (reasoning tokens are invisible before it). So the relay reads
+ * on for up to `drainMs`, forwarding nothing, to learn the usage; a stream longer than that is cut and
+ * its reservation stands.
  */
 import { type GatewayError, UpstreamError, UpstreamTimeoutError } from '../errors';
 import type { Usage } from '../providers/usage';
@@ -28,6 +33,12 @@ export interface RelayOptions {
    * Must not reject.
    */
   beforeEnd?: (outcome: RelayOutcome) => Promise<void>;
+  /**
+   * How long to keep reading upstream after the client went away, so the terminal event's usage (what
+   * the provider bills) settles the budget; past it, the upstream is cut and the outcome has no usage.
+   * 0: cut at once. @default 0
+   */
+  drainMs?: number;
 }
 
 export interface RelayOutcome {
@@ -120,6 +131,8 @@ export function relaySse(
     resolve = r;
   });
   let over = false;
+  /** The client cancelled its stream: nothing more is sent. */
+  let cancelled = false;
   const outcomeNow = (): RelayOutcome => {
     const ok = ended && succeeded && !failed;
     return {
@@ -143,9 +156,9 @@ export function relaySse(
     else recorded.push(text);
   };
 
-  /** Sends `text` on; false when there was nothing to send. */
+  /** Sends `text` on; false when there was nothing to send (or no one left to send it to). */
   const emit = (controller: ReadableStreamDefaultController<Uint8Array>, text: string): boolean => {
-    if (!text) return false;
+    if (!text || cancelled) return false;
     record(text);
     controller.enqueue(encoder.encode(text));
     return true;
@@ -169,6 +182,22 @@ export function relaySse(
     return out;
   };
 
+  /** Reads the rest of the upstream, unforwarded, until its terminal event or `ms` have passed. */
+  const drain = async (ms: number) => {
+    const deadline = Date.now() + ms;
+    try {
+      while (!ended) {
+        const left = deadline - Date.now();
+        if (left <= 0) break;
+        const next = await readWithin(reader, Math.min(left, options.idleTimeoutMs));
+        take(next.done ? decoder.decode() : decoder.decode(next.value, { stream: true }));
+        if (next.done) break;
+      }
+    } catch {
+      // A stall or a break: the usage stays unknown, and the reservation stands.
+    }
+  };
+
   const fail = (controller: ReadableStreamDefaultController<Uint8Array>, error: GatewayError) => {
     failed = true;
     controller.enqueue(encoder.encode(options.errorEvent(error)));
@@ -190,10 +219,11 @@ export function relaySse(
         try {
           next = await readWithin(reader, options.idleTimeoutMs);
         } catch (err) {
-          fail(controller, toStreamError(err, options.idleTimeoutMs));
+          if (!cancelled) fail(controller, toStreamError(err, options.idleTimeoutMs));
           return;
         }
         const text = take(next.done ? decoder.decode() : decoder.decode(next.value, { stream: true }));
+        if (cancelled) return; // the client went away during the read: `cancel` drains the rest
         if (ended) held += text;
         else if (emit(controller, text) && !next.done) return;
         if (next.done) break;
@@ -218,7 +248,9 @@ export function relaySse(
       controller.close();
       finish();
     },
-    cancel(reason) {
+    async cancel(reason) {
+      cancelled = true;
+      if (options.drainMs && !ended) await drain(options.drainMs);
       reader.cancel(reason).catch(() => undefined);
       finish();
     },

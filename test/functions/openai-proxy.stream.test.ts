@@ -114,6 +114,38 @@ describe('streaming through /openai/v1', () => {
     expect(spent.reserved_usd).toBe(0);
   });
 
+  /** Reads a stream's first bytes, then cancels it, as a client that went away does. */
+  async function cutAfterFirstBytes(res: Response): Promise<void> {
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    expect((await reader.read()).done).toBe(false);
+    await reader.cancel();
+  }
+
+  it('reads a stream the client cut on to its end, unforwarded, and settles its real cost', async () => {
+    const paced = { stream_interval_ms: 20 };
+    const body = { ...chat, model: 'gpt-4.1-mini' };
+    const whole = await proxyCaller();
+    await simConfigure(whole.sim, paced);
+    await sseEvents(await whole.raw('/chat/completions', body));
+    const full = await whole.spentUsd();
+
+    const cut = await proxyCaller();
+    await simConfigure(cut.sim, paced);
+    await cutAfterFirstBytes(await cut.raw('/chat/completions', body));
+    const spent = await cut.spentUsd();
+    // The same deterministic answer: the provider generated (and bills) all of it, and the ledger says so.
+    expect(spent.spent_usd).toBeCloseTo(full.spent_usd, 12);
+    expect(spent.reserved_usd).toBe(0);
+
+    // Told not to drain, the gateway cuts the upstream at once and charges the reservation.
+    const noDrain = await proxyCaller({ PROXY_DRAIN_SECONDS: '0' });
+    await simConfigure(noDrain.sim, paced);
+    await cutAfterFirstBytes(await noDrain.raw('/chat/completions', body));
+    const charged = await noDrain.spentUsd();
+    expect(charged.spent_usd).toBeGreaterThan(full.spent_usd * 10);
+    expect(charged.reserved_usd).toBe(0);
+  });
+
   it('surfaces a broken stream to the SDK as an APIError, for chat and responses', async () => {
     const { client, sim } = await proxyCaller();
     await simConfigure(sim, { faults: [{ kind: 'drop' }] });

@@ -74,6 +74,7 @@ describe('parseEnv', () => {
       PROXY_MAX_OUTPUT_TOKENS: 32_768,
       PROXY_ALLOW_STORE: false,
       PROXY_CACHE_MAX_BYTES: 262_144,
+      PROXY_DRAIN_SECONDS: 20,
       REDIS_TIMEOUT_MS: 1000,
       MAX_BODY_BYTES: 1_048_576,
       LOG_LEVEL: 'info',
