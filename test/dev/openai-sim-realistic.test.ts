@@ -9,25 +9,43 @@ const { scopedClient, control } = sim;
 const realistic = (timeScale: number, extra: SimConfig = {}) =>
   scopedClient({ profile: 'realistic', time_scale: timeScale, ...extra });
 
-/** Runs `call` and returns its result with the wall time it took. */
-async function timed<T>(call: () => Promise<T>): Promise<{ value: T; ms: number }> {
+/** What a call returned, with the wall time it took and the server's `openai-processing-ms`. */
+interface Timed<T> {
+  value: T;
+  ms: number;
+  /** Measured by the simulator when it sent the answer: the modelled delay without client-side overhead. */
+  processingMs: number;
+}
+
+/** Runs an SDK call (any APIPromise) and times it. */
+async function timed<T>(
+  call: () => { withResponse(): Promise<{ data: T; response: Response }> },
+): Promise<Timed<T>> {
   const started = performance.now();
-  const value = await call();
-  return { value, ms: performance.now() - started };
+  const { data, response } = await call().withResponse();
+  const ms = performance.now() - started;
+  return { value: data, ms, processingMs: Number(response.headers.get('openai-processing-ms')) };
 }
 
 /**
  * The realistic text latency's bounds for a request (profile.ts): TTFT 300–1,500 ms plus 0.02 ms per input
- * token, then output at 50–150 tokens/s, all times `scale`; the upper bound allows `slackMs` of overhead.
+ * token, then output at 50–150 tokens/s, all times `scale`. The upper bound allows `slackMs` for the
+ * simulator's own work (the processing time excludes the client's).
  */
-function textBounds(usage: { input: number; output: number }, scale: number, slackMs = 300) {
+function textBounds(
+  usage: { input_tokens: number; output_tokens: number } | undefined,
+  scale: number,
+  slackMs = 100,
+) {
+  const { input_tokens: input = 0, output_tokens: output = 0 } = usage ?? {};
   return {
-    min: scale * (300 + (usage.output / 150) * 1000) - 2,
-    max: scale * (1500 + usage.input * 0.02 + (usage.output / 50) * 1000) + slackMs,
+    min: scale * (300 + (output / 150) * 1000) - 1,
+    max: scale * (1500 + input * 0.02 + (output / 50) * 1000) + slackMs,
   };
 }
 
-const ask = (client: OpenAI, effort: 'none' | 'medium' | 'high') =>
+type Effort = 'none' | 'high' | 'xhigh';
+const ask = (client: OpenAI, effort: Effort) =>
   timed(() =>
     client.responses.create({ model: 'gpt-6-luna', input: 'Compare two tents', reasoning: { effort } }),
   );
@@ -37,28 +55,25 @@ describe('realistic latency', () => {
     const { client } = await realistic(0.01);
     const quick = await ask(client, 'none');
     const slow = await ask(client, 'high');
-    for (const { value, ms } of [quick, slow]) {
-      const bounds = textBounds(
-        { input: value.usage?.input_tokens ?? 0, output: value.usage?.output_tokens ?? 0 },
-        0.01,
-      );
+    for (const { value, ms, processingMs } of [quick, slow]) {
+      const bounds = textBounds(value.usage, 0.01);
       expect(ms).toBeGreaterThanOrEqual(bounds.min);
-      expect(ms).toBeLessThanOrEqual(bounds.max);
+      expect(processingMs).toBeGreaterThanOrEqual(bounds.min);
+      expect(processingMs).toBeLessThanOrEqual(bounds.max);
     }
     expect(slow.value.usage?.output_tokens_details.reasoning_tokens).toBeGreaterThan(1000);
-    expect(slow.ms).toBeGreaterThan(quick.ms + 50);
+    expect(slow.processingMs).toBeGreaterThan(quick.processingMs + 100);
   });
 
   it('scales every delay by time_scale: the same request takes four times as long at 4× the scale', async () => {
-    const fast = await ask((await realistic(0.005)).client, 'medium');
-    const slow = await ask((await realistic(0.02)).client, 'medium');
+    const fast = await ask((await realistic(0.004)).client, 'xhigh');
+    const slow = await ask((await realistic(0.016)).client, 'xhigh');
     expect(slow.value.usage).toEqual(fast.value.usage);
-    expect(slow.ms).toBeGreaterThan(2.5 * fast.ms);
-    const bounds = textBounds(
-      { input: slow.value.usage?.input_tokens ?? 0, output: slow.value.usage?.output_tokens ?? 0 },
-      0.02,
-    );
-    expect(slow.ms).toBeGreaterThanOrEqual(bounds.min);
+    // The same seeded draws, so the modelled times are exactly 4× apart (about 160 and 630 ms); 2.5× leaves
+    // room for timers that fire late on a busy machine.
+    expect(slow.processingMs).toBeGreaterThan(2.5 * fast.processingMs);
+    expect(slow.ms).toBeGreaterThanOrEqual(textBounds(slow.value.usage, 0.016).min);
+    expect(fast.processingMs).toBeLessThanOrEqual(textBounds(fast.value.usage, 0.004).max);
   });
 
   it('sends the first stream event after time to first token and paces the rest by tokens', async () => {
@@ -90,15 +105,14 @@ describe('realistic latency', () => {
 
   it('takes 20–120 s per image by quality and size, scaled', async () => {
     const { client } = await realistic(0.002);
-    const low = await timed(() =>
-      client.images.generate({ model: 'gpt-image-2', prompt: 'a boot', quality: 'low' }),
-    );
-    const high = await timed(() =>
-      client.images.generate({ model: 'gpt-image-2', prompt: 'a boot', quality: 'high' }),
-    );
-    expect(low.ms).toBeGreaterThanOrEqual(0.002 * 20_000 - 2);
-    expect(high.ms).toBeGreaterThanOrEqual(0.002 * 80_000 - 2);
-    expect(high.ms).toBeGreaterThan(low.ms);
+    const image = (quality: 'low' | 'high') =>
+      timed(() => client.images.generate({ model: 'gpt-image-2', prompt: 'a boot', quality }));
+    const low = await image('low');
+    const high = await image('high');
+    expect(low.ms).toBeGreaterThanOrEqual(0.002 * 20_000 - 1);
+    expect(low.processingMs).toBeLessThanOrEqual(0.002 * 30_000 + 150);
+    expect(high.ms).toBeGreaterThanOrEqual(0.002 * 80_000 - 1);
+    expect(high.processingMs).toBeLessThanOrEqual(0.002 * 120_000 + 150);
   });
 
   it('answers moderation in 0.1–0.4 s and embeddings in 0.05–0.3 s', async () => {
@@ -107,18 +121,18 @@ describe('realistic latency', () => {
     const embedding = await timed(() =>
       client.embeddings.create({ model: 'text-embedding-3-small', input: 'x' }),
     );
-    expect(moderation.ms).toBeGreaterThanOrEqual(100 - 2);
-    expect(moderation.ms).toBeLessThanOrEqual(400 + 300);
-    expect(embedding.ms).toBeGreaterThanOrEqual(50 - 2);
-    expect(embedding.ms).toBeLessThanOrEqual(300 + 300);
+    expect(moderation.ms).toBeGreaterThanOrEqual(100 - 1);
+    expect(moderation.processingMs).toBeLessThanOrEqual(400 + 100);
+    expect(embedding.ms).toBeGreaterThanOrEqual(50 - 1);
+    expect(embedding.processingMs).toBeLessThanOrEqual(300 + 100);
   });
 
   it('lets an explicit latency_ms win for the endpoints it names', async () => {
     const { client } = await realistic(1, { latency_ms: { '/v1/responses': 0 } });
     // At time_scale 1, high effort would take a minute; the explicit 0 answers at once.
-    const { value, ms } = await ask(client, 'high');
+    const { value, processingMs } = await ask(client, 'high');
     expect(value.usage?.output_tokens_details.reasoning_tokens).toBeGreaterThan(1000);
-    expect(ms).toBeLessThan(1000);
+    expect(processingMs).toBeLessThan(500);
   });
 });
 
