@@ -10,7 +10,8 @@
  * answers. The config's `batch: { duration_ms, outcome }` (per key, like faults) sets how long a batch runs
  * (0, the default: ended at the first retrieve) and how it ends (`completed`, `failed`, `expired`); a cancel
  * answers `cancelling` and the next retrieve `cancelled`, with the lines finished by then. Files and batches
- * are shared by all keys, as in one OpenAI project. Lines a batch runs are not counted in `/_sim/stats`.
+ * are shared by all keys, as in one OpenAI project. Lines a batch runs are not counted in `/_sim/stats`;
+ * they are billed (at 50 %) when the batch ends.
  *
  * Output is deterministic: the same model, input and schema give the same content (ids and timestamps
  * still differ). Structured outputs return JSON valid against the requested schema, built from the

@@ -1,4 +1,4 @@
-import type { Usage } from './meter.ts';
+import { type Usage, usageOf } from './meter.ts';
 import { priceOf } from './prices.ts';
 
 /**
@@ -84,11 +84,14 @@ export const MAX_LINES = 10_000;
 
 const PICO_PER_USD = 1e12;
 
+/** A model's totals while they add up: money in pico-dollars. */
+type RunningTotals = Omit<ModelTotals, 'usd'> & { pico: bigint };
+
 interface Ledger {
   requests: number;
   abandoned: number;
   totalPico: bigint;
-  byModel: Map<string, BilledTokens & { requests: number; pico: bigint; priced: boolean }>;
+  byModel: Map<string, RunningTotals>;
   lines: InvoiceLine[];
   linesDropped: number;
 }
@@ -176,12 +179,7 @@ function record(ledger: Ledger, line: InvoiceLine, pico: number): void {
   ledger.totalPico += BigInt(pico);
   let totals = ledger.byModel.get(line.model);
   if (!totals) {
-    totals = {
-      requests: 0,
-      pico: 0n,
-      priced: true,
-      ...Object.fromEntries(TOKEN_FIELDS.map((f) => [f, 0])),
-    } as BilledTokens & { requests: number; pico: bigint; priced: boolean };
+    totals = { requests: 0, pico: 0n, priced: true, ...tokensOf(usageOf(line.model)) };
     ledger.byModel.set(line.model, totals);
   }
   totals.requests += 1;

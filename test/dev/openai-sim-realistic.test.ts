@@ -1,6 +1,7 @@
-import type OpenAI from 'openai';
+import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { configFromEnv, parseSimConfig, type SimConfig } from '../../dev/openai-sim/config.ts';
+import { startSimulator } from '../../dev/openai-sim/index.ts';
 import { useSimulator } from '../support/node/simulator-fixture.ts';
 
 const sim = useSimulator();
@@ -252,6 +253,17 @@ describe('realistic prompt caching', () => {
 });
 
 describe('profile config', () => {
+  it('starts on the realistic profile from startSimulator options', async () => {
+    const own = await startSimulator({ config: { profile: 'realistic', time_scale: 0.0001 } });
+    try {
+      const client = new OpenAI({ apiKey: 'opts', baseURL: `${own.url}/v1`, maxRetries: 0 });
+      const response = await client.responses.create({ model: 'gpt-6-luna', input: 'Name a tent' });
+      expect(response.usage?.output_tokens_details.reasoning_tokens).toBeGreaterThan(0);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('takes profile and time_scale in POST /_sim/config and rejects bad values', async () => {
     expect(parseSimConfig({ profile: 'realistic', time_scale: 0.01 })).toEqual({
       ok: true,
