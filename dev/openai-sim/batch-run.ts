@@ -1,6 +1,7 @@
 import type { BatchLine } from './batch-input.ts';
 import { isRecord } from './config.ts';
 import { errorBody, SimHttpError } from './errors.ts';
+import type { Usage } from './meter.ts';
 import type { RouteContext, SimRoute } from './routes.ts';
 
 /** Token usage in the Batch object's shape (BatchUsage in the SDK). */
@@ -15,8 +16,11 @@ export interface BatchUsage {
 /** One executed line: the JSONL line for the output (ok) or error file, and what it used. */
 export interface LineAnswer {
   ok: boolean;
+  customId: string;
   line: Record<string, unknown>;
   usage: BatchUsage;
+  /** What the invoice bills for it (at the Batch discount) once the batch ends; absent when it failed. */
+  billed?: Usage;
 }
 
 export const ZERO_USAGE: BatchUsage = {
@@ -37,6 +41,7 @@ export function runLine(line: BatchLine, ctx: RouteContext): LineAnswer {
   const route = lineRoute(ctx.routes, line.url);
   let status = 200;
   let body: unknown;
+  let billed: Usage | undefined;
   try {
     if (!route) throw new SimHttpError(404, `Invalid URL (POST ${line.url})`);
     if (line.body.stream === true)
@@ -44,6 +49,7 @@ export function runLine(line: BatchLine, ctx: RouteContext): LineAnswer {
     const result = route.handle(line.body, ctx, line.url);
     if (result.kind !== 'json') throw new Error(`a batch line got a ${result.kind} answer`);
     body = result.body;
+    billed = result.meter?.usage;
   } catch (error) {
     status = error instanceof SimHttpError ? error.status : 500;
     body =
@@ -54,8 +60,10 @@ export function runLine(line: BatchLine, ctx: RouteContext): LineAnswer {
   const response = { status_code: status, request_id: ctx.newId('req_'), body };
   return {
     ok: status === 200,
+    customId: line.customId,
     line: { id: ctx.newId('batch_req_'), custom_id: line.customId, response, error: null },
     usage: usageOf(body),
+    ...(status === 200 && billed ? { billed } : {}),
   };
 }
 

@@ -19,6 +19,8 @@ export type BatchStatus =
 /** A batch as the simulator keeps it. Its lines are answered at creation; time only reveals the answers. */
 export interface SimBatch {
   id: string;
+  /** The key that created it: its lines are billed to that key's invoice. */
+  apiKey: string;
   endpoint: string;
   inputFileId: string;
   completionWindow: string;
@@ -135,6 +137,7 @@ function finish(
   errors: BatchError[] | null = null,
 ): FinalState {
   const answered = batch.answers.slice(0, done);
+  billLines(batch, ctx, answered, atMs);
   const unrun = status === 'expired' ? batch.lines.slice(done).map((line) => expiredLine(line, ctx)) : [];
   const outputLines = answered.filter((a) => a.ok).map((a) => a.line);
   const errorLines = [...answered.filter((a) => !a.ok).map((a) => a.line), ...unrun];
@@ -165,6 +168,23 @@ function finish(
     usage: answered.reduce((sum, a) => addUsage(sum, a.usage), ZERO_USAGE),
   };
   return batch.final;
+}
+
+/** Bills the lines a batch finished (at the Batch discount) to its creator's invoice, when it ends. */
+function billLines(batch: SimBatch, ctx: RouteContext, answered: LineAnswer[], atMs: number): void {
+  for (const answer of answered) {
+    if (!answer.billed) continue;
+    ctx.invoice.add({
+      apiKey: batch.apiKey,
+      endpoint: batch.endpoint,
+      requestId: null,
+      abandoned: false,
+      fault: null,
+      usage: answer.billed,
+      batch: { id: batch.id, customId: answer.customId },
+      atMs,
+    });
+  }
 }
 
 /** Lines a batch gets through before it ends: all of them, or half when it is set to expire. */

@@ -55,6 +55,7 @@ export const createBatchRoute: SimRoute = {
     const lineCtx: RouteContext = { ...ctx, contentFault: undefined };
     const batch: SimBatch = {
       id: ctx.newId('batch_'),
+      apiKey: ctx.apiKey,
       endpoint,
       inputFileId,
       completionWindow: '24h',

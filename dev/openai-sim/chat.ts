@@ -1,9 +1,12 @@
+import { servedTier } from './billed-fields.ts';
 import { isRecord } from './config.ts';
 import { invalidParam, missingParam } from './errors.ts';
 import { type Completion, generateCompletion, type OutputFormat, parseJsonSchemaFormat } from './generate.ts';
 import { sseData } from './http.ts';
 import { promptText } from './input-text.ts';
+import { type FrameTokens, type Meter, type StreamFrames, spreadTokens } from './meter.ts';
 import { schemaFromPrompt } from './prompt-schema.ts';
+import { parseEffort, reasoningFor } from './reasoning.ts';
 import { hashOf } from './rng.ts';
 import { exactPath, type RouteContext, type RouteResult, type SimRoute } from './routes.ts';
 import { chunkText } from './text.ts';
@@ -40,7 +43,10 @@ function handleChat(body: Json, ctx: RouteContext): RouteResult {
     'max_completion_tokens',
   );
   const n = parsePositiveInt(body.n, 'n') ?? 1;
+  const effort = parseEffort(body.reasoning_effort, 'reasoning_effort');
+  const serviceTier = servedTier(body.service_tier);
   const prompt = promptText(body.messages);
+  const seed = hashOf(model, prompt.systemText, prompt.userText, format);
   const completions = Array.from({ length: n }, (_, variant) =>
     generateCompletion({
       model,
@@ -49,17 +55,27 @@ function handleChat(body: Json, ctx: RouteContext): RouteResult {
       maxOutputTokens,
       contentFault: ctx.contentFault,
       variant,
+      reasoningTokens: reasoningFor(ctx.realistic, model, effort, `${seed}:${variant}`),
     }),
   );
   const promptTokens = completions[0]?.inputTokens ?? 0;
-  const completionTokens = completions.reduce((sum, c) => sum + c.outputTokens, 0);
+  const cache = ctx.promptCache(
+    hashOf(model, body.prompt_cache_key ?? null, body.messages, body.response_format, body.tools),
+    promptTokens,
+  );
+  const completionTokens = sum(completions, (c) => c.outputTokens);
+  const reasoningTokens = sum(completions, (c) => c.reasoningTokens);
   const usage = {
     prompt_tokens: promptTokens,
     completion_tokens: completionTokens,
     total_tokens: promptTokens + completionTokens,
-    prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+    prompt_tokens_details: {
+      cached_tokens: cache.cachedTokens,
+      cache_write_tokens: cache.cacheWriteTokens,
+      audio_tokens: 0,
+    },
     completion_tokens_details: {
-      reasoning_tokens: 0,
+      reasoning_tokens: reasoningTokens,
       audio_tokens: 0,
       accepted_prediction_tokens: 0,
       rejected_prediction_tokens: 0,
@@ -69,13 +85,34 @@ function handleChat(body: Json, ctx: RouteContext): RouteResult {
     id: ctx.newId('chatcmpl-'),
     created: ctx.nowSeconds,
     model,
-    service_tier: 'default',
+    service_tier: serviceTier,
     system_fingerprint: `fp_${hashOf(model).slice(0, 10)}`,
   };
   const tokens = usage.total_tokens;
+  const meter: Meter = {
+    usage: {
+      model,
+      inputTokens: promptTokens,
+      cachedInputTokens: cache.cachedTokens,
+      cacheWriteTokens: cache.cacheWriteTokens,
+      outputTokens: completionTokens,
+      reasoningTokens,
+      images: 0,
+      tools: [],
+      serviceTier,
+    },
+    // The n choices are generated side by side: the longest one sets the time.
+    work: {
+      kind: 'text',
+      seed,
+      inputTokens: promptTokens,
+      outputTokens: Math.max(...completions.map((c) => c.outputTokens)),
+    },
+  };
   if (body.stream === true) {
     const includeUsage = isRecord(body.stream_options) && body.stream_options.include_usage === true;
-    return { kind: 'sse', frames: chunkFrames(base, completions, includeUsage ? usage : undefined), tokens };
+    const { frames, frameTokens } = chunkFrames(base, completions, includeUsage ? usage : undefined);
+    return { kind: 'sse', frames, tokens, meter: { ...meter, frameTokens } };
   }
   const choices = completions.map((completion, index) => ({
     index,
@@ -83,7 +120,11 @@ function handleChat(body: Json, ctx: RouteContext): RouteResult {
     logprobs: null,
     finish_reason: completion.truncated ? 'length' : 'stop',
   }));
-  return { kind: 'json', body: { ...base, object: 'chat.completion', choices, usage }, tokens };
+  return { kind: 'json', body: { ...base, object: 'chat.completion', choices, usage }, tokens, meter };
+}
+
+function sum<T>(items: readonly T[], of: (item: T) => number): number {
+  return items.reduce((total, item) => total + of(item), 0);
 }
 
 function messageOf(completion: Completion): Json {
@@ -97,11 +138,11 @@ function messageOf(completion: Completion): Json {
 }
 
 /**
- * `chat.completion.chunk` frames: a role chunk, content (or refusal) deltas, a finish chunk per choice, an
- * optional usage chunk with empty `choices`, then `[DONE]`. With usage requested, other chunks carry
- * `usage: null`.
+ * `chat.completion.chunk` frames: a role chunk (which waits for the choice's reasoning), content (or refusal)
+ * deltas, a finish chunk per choice, an optional usage chunk with empty `choices`, then `[DONE]`. With usage
+ * requested, other chunks carry `usage: null`.
  */
-function chunkFrames(base: Json, completions: Completion[], usage?: Json): string[] {
+function chunkFrames(base: Json, completions: Completion[], usage?: Json): StreamFrames {
   const chunk = (choices: Json[], extra: Json = {}) =>
     sseData({
       ...base,
@@ -117,17 +158,25 @@ function chunkFrames(base: Json, completions: Completion[], usage?: Json): strin
     finish_reason: finishReason,
   });
   const frames: string[] = [];
+  const frameTokens: FrameTokens[] = [];
+  const push = (frame: string, reasoning = 0, visible = 0) => {
+    frames.push(frame);
+    frameTokens.push({ reasoning, visible });
+  };
   completions.forEach((completion, index) => {
     const field = completion.kind === 'refusal' ? 'refusal' : 'content';
-    frames.push(
-      chunk([choice(index, { role: 'assistant', content: field === 'content' ? '' : null, refusal: null })]),
-    );
-    for (const piece of chunkText(completion.text)) frames.push(chunk([choice(index, { [field]: piece })]));
-    frames.push(chunk([choice(index, {}, completion.truncated ? 'length' : 'stop')]));
+    const role = { role: 'assistant', content: field === 'content' ? '' : null, refusal: null };
+    push(chunk([choice(index, role)]), completion.reasoningTokens);
+    const pieces = chunkText(completion.text);
+    const shares = spreadTokens(pieces, completion.outputTokens - completion.reasoningTokens);
+    pieces.forEach((piece, i) => {
+      push(chunk([choice(index, { [field]: piece })]), 0, shares[i] ?? 0);
+    });
+    push(chunk([choice(index, {}, completion.truncated ? 'length' : 'stop')]));
   });
-  if (usage) frames.push(chunk([], { usage }));
-  frames.push(sseData('[DONE]'));
-  return frames;
+  if (usage) push(chunk([], { usage }));
+  push(sseData('[DONE]'));
+  return { frames, frameTokens };
 }
 
 /**

@@ -14,6 +14,10 @@ export const SIM_ENDPOINTS = [
   '/v1/batches/{batch_id}/cancel',
 ] as const;
 
+/** How the simulator behaves: `instant` (the default) answers at once; `realistic` is as slow and as costly as
+ * production (see profile.ts). */
+export const SIM_PROFILES = ['instant', 'realistic'] as const;
+
 /** How a batch ends when nobody cancels it. */
 export const BATCH_OUTCOMES = ['completed', 'failed', 'expired'] as const;
 
@@ -69,15 +73,31 @@ export interface SimConfig {
    * further along, so a test drives it through its states without waiting. @default 0
    */
   clock_offset_ms?: number;
+  /**
+   * `realistic`: production latency (time to first token, token speed, image times), reasoning tokens, prompt
+   * caching and realistically large images; see profile.ts. `instant` answers at once with today's content.
+   * An explicit `latency_ms` still wins for the endpoints it names. @default 'instant'
+   */
+  profile?: SimProfile;
+  /** Multiplies every delay of the realistic profile (and its prompt-cache lifetime), e.g. 0.01. @default 1 */
+  time_scale?: number;
 }
+
+/** One of SIM_PROFILES. */
+export type SimProfile = (typeof SIM_PROFILES)[number];
 
 /** Delay per endpoint (keys from SIM_ENDPOINTS), in ms. */
 export type SimLatencyByEndpoint = Partial<Record<(typeof SIM_ENDPOINTS)[number], number>>;
 
 /** The delay `latency` (a config's `latency_ms`) sets for `endpoint`. */
 export function latencyFor(latency: SimConfig['latency_ms'], endpoint: string): number {
+  return namedLatency(latency, endpoint) ?? 0;
+}
+
+/** The delay `latency` sets for `endpoint` when it names one (a number names every endpoint). */
+export function namedLatency(latency: SimConfig['latency_ms'], endpoint: string): number | undefined {
   if (typeof latency === 'number') return latency;
-  return latency?.[endpoint as keyof SimLatencyByEndpoint] ?? 0;
+  return latency?.[endpoint as keyof SimLatencyByEndpoint];
 }
 
 /** Batch timing and outcome, so tests can drive a batch through its states. */
@@ -105,6 +125,8 @@ const CONFIG_KEYS = new Set([
   'moderation',
   'batch',
   'clock_offset_ms',
+  'profile',
+  'time_scale',
 ]);
 const FAULT_KEYS = new Set(['kind', 'rate', 'endpoint', 'status', 'code', 'retry_after_s', 'times']);
 
@@ -130,6 +152,16 @@ export function parseSimConfig(input: unknown): ParseResult<SimConfig> {
     const offset = parseLatency(input.clock_offset_ms);
     if (!offset.ok) return fail('clock_offset_ms must be a non-negative number');
     config.clock_offset_ms = offset.value;
+  }
+  if (input.profile !== undefined) {
+    const profile = parseProfile(input.profile);
+    if (!profile.ok) return profile;
+    config.profile = profile.value;
+  }
+  if (input.time_scale !== undefined) {
+    const scale = parseTimeScale(input.time_scale);
+    if (!scale.ok) return scale;
+    config.time_scale = scale.value;
   }
   if (input.faults !== undefined) {
     const faults = parseFaults(input.faults);
@@ -182,6 +214,21 @@ function parseBatchConfig(input: unknown): ParseResult<SimBatchConfig> {
     return fail(`batch.outcome must be one of ${BATCH_OUTCOMES.join(', ')}`);
   }
   return { ok: true, value: input as SimBatchConfig };
+}
+
+function parseProfile(input: unknown): ParseResult<SimProfile> {
+  if (!SIM_PROFILES.includes(input as SimProfile))
+    return fail(`profile must be one of ${SIM_PROFILES.join(', ')}`);
+  return { ok: true, value: input as SimProfile };
+}
+
+/** A positive, finite time scale; numeric strings (env vars) are accepted. */
+function parseTimeScale(input: unknown): ParseResult<number> {
+  const value = typeof input === 'string' && input.trim() !== '' ? Number(input) : input;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    return fail('time_scale must be a positive number');
+  }
+  return { ok: true, value };
 }
 
 /** A non-negative latency in ms; numeric strings (env vars, headers) are accepted. */
@@ -250,7 +297,10 @@ function parseFault(input: unknown): ParseResult<SimFault> {
   return { ok: true, value: input as unknown as SimFault };
 }
 
-/** The run-level config from `SIM_LATENCY_MS` and `SIM_FAULTS`; throws on invalid values. */
+/**
+ * The run-level config from `SIM_LATENCY_MS`, `SIM_FAULTS`, `SIM_PROFILE` and `SIM_TIME_SCALE`; throws on
+ * invalid values.
+ */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): SimConfig {
   const config: SimConfig = {};
   if (env.SIM_LATENCY_MS) {
@@ -278,6 +328,16 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): SimConfig {
     const faults = parseFaults(raw);
     if (!faults.ok) throw new Error(`SIM_FAULTS: ${faults.message}`);
     config.faults = faults.value;
+  }
+  if (env.SIM_PROFILE) {
+    const profile = parseProfile(env.SIM_PROFILE.trim());
+    if (!profile.ok) throw new Error(`SIM_PROFILE: ${profile.message}`);
+    config.profile = profile.value;
+  }
+  if (env.SIM_TIME_SCALE) {
+    const scale = parseTimeScale(env.SIM_TIME_SCALE);
+    if (!scale.ok) throw new Error(`SIM_TIME_SCALE: ${scale.message}`);
+    config.time_scale = scale.value;
   }
   return config;
 }

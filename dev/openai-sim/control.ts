@@ -8,13 +8,17 @@ import type { SimState } from './state.ts';
  * The control API under `/_sim/` (no auth; the server listens on loopback only). Every endpoint takes an
  * optional `?key=<api key>` that scopes it to requests made with that bearer key:
  * - `POST /_sim/config` replaces the config (`{ latency_ms? (ms, or endpoint → ms), faults?,
- *   moderation?: { flagged_terms?, flag_images? }, batch?: { duration_ms?, outcome? }, clock_offset_ms? }`;
+ *   moderation?: { flagged_terms?, flag_images? }, batch?: { duration_ms?, outcome? }, clock_offset_ms?,
+ *   profile? ('instant' | 'realistic'), time_scale? }`;
  *   see SimConfig);
  * - `GET /_sim/config` shows it (the scoped config, or null when the key has none), with `remaining` uses on
  *   each fault that has `times`;
  * - `GET /_sim/stats` returns `{ requests, faults, models }` counts;
- * - `POST /_sim/reset` clears config and stats: for a key, that key's; otherwise the global config goes back
- *   to the run config and global stats are cleared, while scoped configs stay.
+ * - `GET /_sim/invoice` returns what OpenAI would bill (`{ total_usd, requests, abandoned, by_model, lines,
+ *   lines_dropped }`, see invoice.ts): for a key, that key's requests; otherwise every request;
+ * - `POST /_sim/reset` clears config, stats, invoice and cached prompts: for a key, that key's; otherwise the
+ *   global config goes back to the run config, global stats and invoice are cleared and the prompt cache is
+ *   emptied, while scoped configs, stats and invoices stay.
  */
 export async function handleControl(
   req: IncomingMessage,
@@ -47,6 +51,7 @@ export async function handleControl(
     };
   }
   if (route === 'GET /_sim/stats') return { status: 200, body: state.stats(key) };
+  if (route === 'GET /_sim/invoice') return { status: 200, body: state.invoice.view(key) };
   if (route === 'POST /_sim/reset') {
     state.reset(key);
     return { status: 200, body: { ok: true } };

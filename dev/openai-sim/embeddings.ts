@@ -1,4 +1,5 @@
 import { invalidParam, missingParam, SimHttpError } from './errors.ts';
+import { type Meter, usageOf } from './meter.ts';
 import { createRng, hashOf } from './rng.ts';
 import { exactPath, type RouteResult, type SimRoute } from './routes.ts';
 import { estimateTokens } from './tokens.ts';
@@ -44,7 +45,11 @@ function handleEmbeddings(body: Record<string, unknown>): RouteResult {
   });
   const promptTokens = inputs.reduce((sum, input) => sum + estimateTokens(input), 0);
   const usage = { prompt_tokens: promptTokens, total_tokens: promptTokens };
-  return { kind: 'json', body: { object: 'list', data, model, usage }, tokens: promptTokens };
+  const meter: Meter = {
+    usage: usageOf(model, { inputTokens: promptTokens }),
+    work: { kind: 'embedding', seed: hashOf(model, inputs.length, promptTokens), inputTokens: promptTokens },
+  };
+  return { kind: 'json', body: { object: 'list', data, model, usage }, tokens: promptTokens, meter };
 }
 
 /** Each input as text: strings as they are, token arrays as their JSON. */

@@ -1,5 +1,6 @@
 import { isRecord, type ParseResult } from './config.ts';
 import { SimHttpError } from './errors.ts';
+import { splitOutputCap } from './reasoning.ts';
 import { createRng, hashOf } from './rng.ts';
 import { createInstance, type JsonSchema, SchemaError } from './schema-instance.ts';
 import { strictSchemaProblem } from './schema-strict.ts';
@@ -37,6 +38,11 @@ export interface CompletionRequest {
   contentFault?: ContentFault;
   /** Varies the output between choices of one request (chat `n`). @default 0 */
   variant?: number;
+  /**
+   * Reasoning tokens spent before the visible text (see reasoning.ts); they count against `maxOutputTokens`.
+   * @default 0
+   */
+  reasoningTokens?: number;
 }
 
 /** Generated output and its token counts. */
@@ -46,31 +52,50 @@ export interface Completion {
   text: string;
   /** True when `maxOutputTokens` cut the text short. */
   truncated: boolean;
+  /** True when reasoning used the whole `maxOutputTokens`: there is no visible output at all. */
+  reasoningOnly: boolean;
   inputTokens: number;
+  /** Reasoning and visible tokens. */
   outputTokens: number;
+  /** The reasoning part of `outputTokens`. */
+  reasoningTokens: number;
 }
 
-/** Deterministic output for a request: identical requests give identical text. */
+/**
+ * Deterministic output for a request: identical requests give identical text. Reasoning comes first and
+ * counts against `maxOutputTokens`; the visible text gets what is left, cut short when it does not fit.
+ */
 export function generateCompletion(req: CompletionRequest): Completion {
   const schemaText = req.format.type === 'json_schema' ? JSON.stringify(req.format.schema) : '';
   const inputTokens =
     estimateTokens(req.systemText + req.userText + schemaText) + req.imageCount * IMAGE_INPUT_TOKENS;
+  const { reasoningTokens, visibleCap } = splitOutputCap(req.reasoningTokens ?? 0, req.maxOutputTokens);
+  const base = { inputTokens, reasoningTokens, reasoningOnly: false, truncated: false };
+  if (visibleCap === 0) {
+    return {
+      ...base,
+      kind: 'text',
+      text: '',
+      truncated: true,
+      reasoningOnly: true,
+      outputTokens: reasoningTokens,
+    };
+  }
   if (req.contentFault === 'refusal') {
     return {
+      ...base,
       kind: 'refusal',
       text: REFUSAL_TEXT,
-      truncated: false,
-      inputTokens,
-      outputTokens: estimateTokens(REFUSAL_TEXT),
+      outputTokens: reasoningTokens + estimateTokens(REFUSAL_TEXT),
     };
   }
   const text = outputText(req);
-  const outputTokens = estimateTokens(text);
-  if (req.maxOutputTokens !== undefined && outputTokens > req.maxOutputTokens) {
-    const cut = truncateToTokens(text, req.maxOutputTokens);
-    return { kind: 'text', text: cut, truncated: true, inputTokens, outputTokens: req.maxOutputTokens };
+  const visibleTokens = estimateTokens(text);
+  if (visibleCap !== undefined && visibleTokens > visibleCap) {
+    const cut = truncateToTokens(text, visibleCap);
+    return { ...base, kind: 'text', text: cut, truncated: true, outputTokens: reasoningTokens + visibleCap };
   }
-  return { kind: 'text', text, truncated: false, inputTokens, outputTokens };
+  return { ...base, kind: 'text', text, outputTokens: reasoningTokens + visibleTokens };
 }
 
 function outputText(req: CompletionRequest): string {

@@ -1,7 +1,10 @@
+import { constants } from 'node:zlib';
 import { invalidParam, missingParam, SimHttpError } from './errors.ts';
+import { grainPixels, stripePixels } from './image-pixels.ts';
+import { type Meter, usageOf } from './meter.ts';
 import { IMAGE_FLAG_MARKER } from './moderation-terms.ts';
 import { encodePng } from './png.ts';
-import { createRng, hashOf } from './rng.ts';
+import { hashOf } from './rng.ts';
 import { exactPath, type RouteContext, type RouteResult, type SimRoute } from './routes.ts';
 import { estimateTokens } from './tokens.ts';
 
@@ -11,13 +14,13 @@ const RETIRED_MODELS = new Set(['dall-e-2', 'dall-e-3', 'gpt-image-1']);
 const QUALITIES = new Set(['low', 'medium', 'high', 'xhigh', 'max']);
 /** Output image tokens per 1024×1024 image, by quality (gpt-image-1 family figures). */
 const OUTPUT_TOKENS: Record<string, number> = { low: 272, medium: 1056, high: 4160, xhigh: 6240, max: 8320 };
-/** The PNG's shorter side in pixels; the longer side follows the requested aspect ratio. */
-const PNG_SHORT_SIDE = 64;
 
 /**
- * `POST /v1/images/generations` as GPT image models answer it: base64 PNGs only, with token usage.
- * Each image is a small real PNG (64 px on the short side, the requested aspect ratio) in colours derived
- * from the prompt. Whatever `output_format` asks for, the bytes are PNG and the response says 'png'.
+ * `POST /v1/images/generations` as GPT image models answer it: base64 PNGs only, with token usage (text input
+ * tokens; image output tokens by quality at 1024², scaled by area). On the instant profile each image is a
+ * small real PNG (64 px on the short side, the requested aspect ratio) in colours derived from the prompt; on
+ * the realistic profile it has the requested size and is megabytes, as real ones are. Whatever
+ * `output_format` asks for, the bytes are PNG and the response says 'png'.
  * A prompt containing 'sim-flag' yields PNGs carrying that marker, so moderating them as data URLs flags
  * them.
  */
@@ -54,15 +57,11 @@ function handleImages(body: Record<string, unknown>, ctx: RouteContext): RouteRe
   if (!QUALITIES.has(quality)) throw invalidParam('quality', `Invalid 'quality': '${quality}'.`);
   const background = body.background === 'transparent' ? 'transparent' : 'opaque';
   const [width, height] = [Number(dimensions[1]), Number(dimensions[2])];
+  if (ctx.realistic) checkSize(width, height, size);
 
+  const render = { realistic: ctx.realistic, transparent: background === 'transparent', prompt: body.prompt };
   const data = Array.from({ length: n as number }, (_, index) => ({
-    b64_json: renderImage(
-      hashOf(model, body.prompt, size, index),
-      width,
-      height,
-      background === 'transparent',
-      body.prompt as string,
-    ),
+    b64_json: renderImage(hashOf(model, body.prompt, size, index), width, height, render),
   }));
   const textTokens = estimateTokens(body.prompt);
   const scale = (width * height) / (1024 * 1024);
@@ -75,33 +74,48 @@ function handleImages(body: Record<string, unknown>, ctx: RouteContext): RouteRe
     total_tokens: textTokens + imageTokens,
   };
   const response = { created: ctx.nowSeconds, background, output_format: 'png', quality, size, data, usage };
-  return { kind: 'json', body: response, tokens: usage.total_tokens };
+  const meter: Meter = {
+    usage: usageOf(model, { inputTokens: textTokens, outputTokens: imageTokens, images: n as number }),
+    work: { kind: 'image', seed: hashOf(model, body.prompt, size, quality), quality, width, height },
+  };
+  return { kind: 'json', body: response, tokens: usage.total_tokens, meter };
 }
 
-/** Diagonal stripes in two colours from the seed; transparent backgrounds leave the gaps clear. */
-function renderImage(
-  seed: string,
-  width: number,
-  height: number,
-  transparent: boolean,
-  prompt: string,
-): string {
+/** One image as base64 PNG: small stripes (instant) or full-size grain (realistic); see image-pixels.ts. */
+function renderImage(seed: string, width: number, height: number, options: RenderOptions): string {
+  const image = options.realistic
+    ? grainPixels(seed, width, height, options.transparent)
+    : stripePixels(seed, width, height, options.transparent);
+  const text = options.prompt.includes(IMAGE_FLAG_MARKER) ? { Comment: IMAGE_FLAG_MARKER } : undefined;
+  // Grain has no repeats to find: Huffman coding alone compresses it as well, in a fraction of the time.
+  const deflate = options.realistic ? { strategy: constants.Z_HUFFMAN_ONLY } : undefined;
+  return encodePng({ ...image, text, deflate }).toString('base64');
+}
+
+interface RenderOptions {
+  realistic: boolean;
+  transparent: boolean;
+  prompt: string;
+}
+
+/**
+ * gpt-image-2's size rules (openai-api.md §3.2), enforced on the realistic profile, whose images are full
+ * size: both sides multiples of 16, at most 3840×2160, an aspect ratio within 3:1.
+ */
+function checkSize(width: number, height: number, size: string): void {
+  const long = Math.max(width, height);
   const short = Math.min(width, height);
-  const w = Math.max(1, Math.min(3 * PNG_SHORT_SIDE, Math.round((PNG_SHORT_SIDE * width) / short)));
-  const h = Math.max(1, Math.min(3 * PNG_SHORT_SIDE, Math.round((PNG_SHORT_SIDE * height) / short)));
-  const rng = createRng(seed);
-  const background = [rng.int(0, 255), rng.int(0, 255), rng.int(0, 255)];
-  const stripe = background.map((value) => 255 - value);
-  const channels = transparent ? 4 : 3;
-  const pixels = new Uint8Array(w * h * channels);
-  for (let y = 0; y < h; y += 1) {
-    for (let x = 0; x < w; x += 1) {
-      const onStripe = ((x + y) >> 3) % 2 === 0;
-      const offset = (y * w + x) * channels;
-      pixels.set(onStripe ? stripe : background, offset);
-      if (transparent) pixels[offset + 3] = onStripe ? 255 : 0;
-    }
+  if (
+    short < 16 ||
+    width % 16 !== 0 ||
+    height % 16 !== 0 ||
+    long > 3840 ||
+    short > 2160 ||
+    long > 3 * short
+  ) {
+    throw invalidParam(
+      'size',
+      `Invalid 'size': '${size}'. Both sides must be multiples of 16, at most 3840x2160, with an aspect ratio within 3:1.`,
+    );
   }
-  const text = prompt.includes(IMAGE_FLAG_MARKER) ? { Comment: IMAGE_FLAG_MARKER } : undefined;
-  return encodePng({ width: w, height: h, channels, pixels, text }).toString('base64');
 }

@@ -10,7 +10,8 @@
  * answers. The config's `batch: { duration_ms, outcome }` (per key, like faults) sets how long a batch runs
  * (0, the default: ended at the first retrieve) and how it ends (`completed`, `failed`, `expired`); a cancel
  * answers `cancelling` and the next retrieve `cancelled`, with the lines finished by then. Files and batches
- * are shared by all keys, as in one OpenAI project. Lines a batch runs are not counted in `/_sim/stats`.
+ * are shared by all keys, as in one OpenAI project. Lines a batch runs are not counted in `/_sim/stats`;
+ * they are billed (at 50 %) when the batch ends.
  *
  * Output is deterministic: the same model, input and schema give the same content (ids and timestamps
  * still differ). Structured outputs return JSON valid against the requested schema, built from the
@@ -25,15 +26,42 @@
  * yields PNGs that moderation flags. `moderation.flag_images: true` in a config flags every image.
  *
  * Faults (`status`, `timeout`, `drop`, `malformed`, `schema_violation`, `refusal`) and latency come from:
- * the run config (`options.config`, else env `SIM_LATENCY_MS` / `SIM_FAULTS`); the headers `x-sim-fault`
- * (a JSON fault or array, checked before the config's) and `x-sim-latency-ms` (replaces the config's);
- * and the control API `POST /_sim/config`, `GET /_sim/stats`, `POST /_sim/reset`, each optionally scoped
- * with `?key=<api key>` (see control.ts). `schema_violation` and `refusal` apply only where text is generated
+ * the run config (`options.config`, else env `SIM_LATENCY_MS` / `SIM_FAULTS` / `SIM_PROFILE` /
+ * `SIM_TIME_SCALE`); the headers `x-sim-fault` (a JSON fault or array, checked before the config's) and
+ * `x-sim-latency-ms` (replaces the config's); and the control API `POST /_sim/config`, `GET /_sim/stats`,
+ * `GET /_sim/invoice`, `POST /_sim/reset`, each optionally scoped with `?key=<api key>` (see control.ts). `schema_violation` and `refusal` apply only where text is generated
  * (responses and chat; `schema_violation` only when a schema is requested, in `response_format`/`text.format`
  * or in a chat prompt).
  *
  * A config's `stream_interval_ms` writes a streamed answer's events that far apart, so a client can watch a
- * stream arrive (and a proxy be caught buffering one); a `drop` still cuts such a stream in half.
+ * stream arrive (and a proxy be caught buffering one); a `drop` still cuts such a stream in half. A `timeout`
+ * fault generates the answer (and bills it) but never sends it; a `drop` on a non-streamed request cuts the
+ * connection when the answer would have gone.
+ *
+ * Two profiles (config `profile`, env `SIM_PROFILE`, per scope like every config field). `instant`, the
+ * default, answers at once with small, cheap answers. `realistic` is as slow and as costly as production
+ * (shared/reference/production-realities.md):
+ * - latency per endpoint and request size (profile.ts): text after a time to first token of 0.3–1.5 s plus
+ *   output at 50–150 tokens/s, streams paced token by token; images 20–120 s by size and quality;
+ *   moderation 0.1–0.4 s; embeddings 0.05–0.3 s. `time_scale` (env `SIM_TIME_SCALE`, e.g. 0.01) multiplies
+ *   every one of these delays; an explicit `latency_ms` (or `x-sim-latency-ms`) still wins for the endpoints
+ *   it names;
+ * - reasoning models (gpt-5*, gpt-6*, o-series) reason (reasoning.ts): lognormal token counts per
+ *   `reasoning.effort` / `reasoning_effort` (medians low 256, medium 1,024 (the default), high 4,096,
+ *   xhigh/max 8,192; sigma 0.6; none/minimal 0), reported in `reasoning_tokens`, counted in the output and
+ *   against `max_output_tokens` / `max_completion_tokens` / `max_tokens`: past the cap a response is
+ *   `incomplete` (no message item at all when reasoning alone reached it) and a chat choice ends `length`;
+ * - prompts of ≥ 1,024 tokens are cached by exact content (prompt-cache.ts): the first request reports
+ *   `cache_write_tokens`, later ones within 5 min × `time_scale` `cached_tokens`, in 128-token steps;
+ * - images are full-size PNGs of megabytes (image-pixels.ts), and sizes follow gpt-image-2's rules.
+ * Seeded by the request's content, the same request always reasons as long and takes as long.
+ *
+ * On both profiles the simulator bills what OpenAI would (invoice.ts, from its own price list in prices.ts,
+ * with `service_tier` priority 2× and flex 0.5×, built-in Responses tools a fee per call, batch lines 50 %):
+ * every request it generated an answer for, including those whose client disconnected or timed out
+ * (`abandoned: true`; a cut stream is billed for the tokens generated until the cut), `timeout`, `drop` and
+ * `malformed` faults; `status` faults and rejected requests are not billed. `GET /_sim/invoice` shows it,
+ * `?key=` scoped like the stats. Lines carry the request's `x-client-request-id` as `request_id`.
  *
  * A fault with `times: n` applies to the next n requests it matches (and wins its `rate` roll), then is spent
  * and skipped; it stays listed in `GET /_sim/config` with `remaining: 0`. Each config scope counts its own
@@ -45,6 +73,9 @@
  * const sim = await startSimulator({ config: { faults: [{ kind: 'status', status: 503, rate: 0.3 }] } });
  * const client = new OpenAI({ apiKey: 'sim', baseURL: `${sim.url}/v1`, maxRetries: 0 });
  * await sim.close();
+ * @example
+ * // Production-like, a hundred times faster:
+ * const sim = await startSimulator({ config: { profile: 'realistic', time_scale: 0.01 } });
  * @example
  * // POST /_sim/config bodies. The first schema-bound call breaks the schema and the repair call succeeds:
  * { "faults": [{ "kind": "schema_violation", "times": 1 }] }
@@ -65,7 +96,10 @@ export interface SimulatorOptions {
   port?: number;
   /** @default '127.0.0.1' */
   host?: string;
-  /** Run-level config; each field defaults to env SIM_LATENCY_MS / SIM_FAULTS. `/_sim/reset` restores it. */
+  /**
+   * Run-level config; fields left out come from env SIM_LATENCY_MS / SIM_FAULTS / SIM_PROFILE / SIM_TIME_SCALE.
+   * `/_sim/reset` restores it.
+   */
   config?: SimConfig;
   /** Receives one line per request (method, path, status, time, fault) and internal errors. @default none */
   log?: (line: string) => void;
@@ -113,6 +147,8 @@ function resolveRunConfig(config: SimConfig | undefined): SimConfig {
   const fromEnv = configFromEnv({
     SIM_LATENCY_MS: config?.latency_ms === undefined ? process.env.SIM_LATENCY_MS : undefined,
     SIM_FAULTS: config?.faults === undefined ? process.env.SIM_FAULTS : undefined,
+    SIM_PROFILE: config?.profile === undefined ? process.env.SIM_PROFILE : undefined,
+    SIM_TIME_SCALE: config?.time_scale === undefined ? process.env.SIM_TIME_SCALE : undefined,
   });
   const merged: SimConfig = { ...fromEnv, ...stripUndefined(config ?? {}) };
   const parsed = parseSimConfig(merged);

@@ -1,6 +1,7 @@
 /**
  * CLI: `node dev/openai-sim/main.ts`. Listens on 127.0.0.1:$SIM_PORT (default 8090), prints one line with
- * the URL, logs each request to stderr when SIM_LOG=1, and closes cleanly on SIGINT/SIGTERM.
+ * the URL, logs each request to stderr when SIM_LOG=1, and closes cleanly on SIGINT/SIGTERM. The run config
+ * comes from SIM_LATENCY_MS, SIM_FAULTS, SIM_PROFILE and SIM_TIME_SCALE (see index.ts).
  */
 import { startSimulator } from './index.ts';
 

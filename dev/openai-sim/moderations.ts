@@ -1,5 +1,6 @@
 import { isRecord } from './config.ts';
 import { invalidParam, missingParam } from './errors.ts';
+import { type Meter, usageOf } from './meter.ts';
 import {
   addWithParent,
   flaggedCategories,
@@ -38,7 +39,12 @@ function handleModerations(body: Record<string, unknown>, ctx: RouteContext): Ro
   const model = typeof body.model === 'string' ? body.model : DEFAULT_MODEL;
   const results = inputs.map((input) => moderate(input, ctx.flaggedTerms, ctx.flagImages, model));
   const tokens = inputs.reduce((sum, input) => sum + estimateTokens(input.texts.join(' ')), 0);
-  return { kind: 'json', body: { id: ctx.newId('modr-'), model, results }, tokens };
+  const images = inputs.reduce((sum, input) => sum + input.imageUrls.length, 0);
+  const meter: Meter = {
+    usage: usageOf(model, { inputTokens: tokens }),
+    work: { kind: 'moderation', seed: hashOf(model, tokens, images), images },
+  };
+  return { kind: 'json', body: { id: ctx.newId('modr-'), model, results }, tokens, meter };
 }
 
 function parseInputs(input: unknown): ModerationInput[] {

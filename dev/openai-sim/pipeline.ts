@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   isRecord,
-  latencyFor,
+  namedLatency,
   parseFaults,
   parseLatency,
   type SimConfig,
@@ -15,9 +15,14 @@ import { SimHttpError } from './errors.ts';
 import { CONTENT_FAULTS, pickFault, statusFaultResponse } from './faults.ts';
 import type { ContentFault } from './generate.ts';
 import { bearerToken, headerValue, readBytes, sendJson } from './http.ts';
+import { billOnce, type Charge } from './invoice.ts';
+import { withOutput } from './meter.ts';
 import { DEFAULT_FLAGGED_TERMS } from './moderation-terms.ts';
 import { parseMultipart } from './multipart.ts';
-import type { RouteContext, SimRoute } from './routes.ts';
+import { isRealistic, timeScaleOf } from './profile.ts';
+import { CACHE_LIFETIME_MS } from './prompt-cache.ts';
+import type { RouteContext, RouteResult, SimRoute } from './routes.ts';
+import { scheduleFor } from './schedule.ts';
 import type { SimState } from './state.ts';
 import type { SimStorage } from './storage.ts';
 
@@ -44,7 +49,13 @@ const MISSING_KEY_MESSAGE =
   "You didn't provide an API key. You need to provide your API key in an Authorization header " +
   'using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).';
 
-/** One `/v1/*` request: auth, routing, body, fault choice, stats, latency, then the answer or the fault. */
+/**
+ * One `/v1/*` request: auth, routing, body, fault choice, stats, then the answer or the fault. A `status`
+ * fault (or a rejected request) answers after the configured latency and is not billed. Anything else is
+ * generated at once and billed (see invoice.ts), whatever happens to the client: delivery follows the
+ * schedule (explicit latency, the realistic profile, or at once), a `timeout` fault never answers and is
+ * billed when the client gives up.
+ */
 export async function handleApi(
   req: IncomingMessage,
   res: ServerResponse,
@@ -69,47 +80,69 @@ export async function handleApi(
   deps.state.record({ apiKey, endpoint: route.endpoint, model, fault: fault?.kind });
   if (fault) deps.onFault(fault.kind);
 
-  const latency = headerLatency(req) ?? latencyFor(config.latency_ms, route.endpoint);
-  if (latency > 0) await sleep(latency, undefined, { signal: deps.signal });
-  if (fault && answeredByFault(req, res, fault, body, deps.headers(apiKey, 0))) return;
-  const ctx = routeContext(config, fault, {
-    storage: deps.storage,
-    routes: deps.routes,
-    query: url.searchParams,
+  const startedAt = performance.now();
+  const latency = headerLatency(req) ?? namedLatency(config.latency_ms, route.endpoint);
+  if (fault?.kind === 'status') {
+    await sleep(latency ?? 0, undefined, { signal: deps.signal });
+    const answer = statusFaultResponse(fault);
+    sendJson(res, answer.status, answer.body, { ...deps.headers(apiKey, 0), ...answer.headers });
+    return;
+  }
+  const ctx = routeContext(config, fault, apiKey, deps, url.searchParams);
+  let result: RouteResult;
+  try {
+    result = route.handle(body, ctx, url.pathname);
+  } catch (error) {
+    await sleep(latency ?? 0, undefined, { signal: deps.signal });
+    throw error;
+  }
+  const meter = result.kind === 'bytes' ? undefined : result.meter;
+  const bill = billOnce(deps.state.invoice, {
+    apiKey,
+    endpoint: route.endpoint,
+    requestId: headerValue(req, 'x-client-request-id') ?? null,
+    fault: fault && TRANSPORT_FAULTS.includes(fault.kind) ? (fault.kind as Charge['fault']) : null,
+    nowMs: () => Date.now() + (config.clock_offset_ms ?? 0),
   });
-  const result = route.handle(body, ctx, url.pathname);
-  deliver(res, result, deps.headers(apiKey, result.tokens), fault?.kind, config.stream_interval_ms);
+  if (fault?.kind === 'timeout') {
+    // The answer never comes, but the work was done: billed once the client (or the server) gives up.
+    if (meter) whenAborted(deps.signal, () => bill(meter.usage, true));
+    return;
+  }
+  const schedule = scheduleFor(result, config, latency);
+  const outcome = await deliver(res, result, {
+    headers: () => deps.headers(apiKey, result.tokens),
+    fault: fault?.kind,
+    schedule,
+    startedAt,
+    signal: deps.signal,
+  });
+  if (!meter) return;
+  // A non-streamed answer is generated in full whatever the client does; a stream stops at the cut.
+  const generated =
+    result.kind === 'sse' && !outcome.complete ? schedule.generatedAt(outcome.elapsedMs) : null;
+  bill(generated ? withOutput(meter.usage, generated) : meter.usage, !outcome.complete);
 }
 
-/** Handles the faults that replace the answer entirely; true when nothing more should be sent. */
-function answeredByFault(
-  req: IncomingMessage,
-  res: ServerResponse,
-  fault: SimFault,
-  body: Record<string, unknown>,
-  headers: Record<string, string>,
-): boolean {
-  if (fault.kind === 'timeout') return true; // never answer: the client's timeout or server close ends it
-  if (fault.kind === 'drop' && body.stream !== true) {
-    req.socket.destroy();
-    return true;
-  }
-  if (fault.kind === 'status') {
-    const answer = statusFaultResponse(fault);
-    sendJson(res, answer.status, answer.body, { ...headers, ...answer.headers });
-    return true;
-  }
-  return false;
+const TRANSPORT_FAULTS: readonly SimFaultKind[] = ['timeout', 'drop', 'malformed'];
+
+function whenAborted(signal: AbortSignal, run: () => void): void {
+  if (signal.aborted) run();
+  else signal.addEventListener('abort', run, { once: true });
 }
 
 function routeContext(
   config: SimConfig,
   fault: SimFault | undefined,
-  shared: Pick<RouteContext, 'storage' | 'routes' | 'query'>,
+  apiKey: string,
+  deps: ApiDeps,
+  query: URLSearchParams,
 ): RouteContext {
   const contentFault =
     fault && CONTENT_FAULTS.includes(fault.kind) ? (fault.kind as ContentFault) : undefined;
   const nowMs = Date.now() + (config.clock_offset_ms ?? 0);
+  const realistic = isRealistic(config);
+  const cacheLifetimeMs = CACHE_LIFETIME_MS * timeScaleOf(config);
   return {
     contentFault,
     flaggedTerms: config.moderation?.flagged_terms ?? DEFAULT_FLAGGED_TERMS,
@@ -118,7 +151,16 @@ function routeContext(
     nowMs,
     newId: (prefix) => `${prefix}${randomBytes(12).toString('hex')}`,
     config,
-    ...shared,
+    storage: deps.storage,
+    routes: deps.routes,
+    query,
+    apiKey,
+    realistic,
+    promptCache: (entry, inputTokens) =>
+      realistic
+        ? deps.state.promptCache.use(apiKey, entry, inputTokens, nowMs, cacheLifetimeMs)
+        : { cachedTokens: 0, cacheWriteTokens: 0 },
+    invoice: deps.state.invoice,
   };
 }
 

@@ -1,4 +1,5 @@
-import { deflateSync } from 'node:zlib';
+import * as zlib from 'node:zlib';
+import { deflateSync, type ZlibOptions } from 'node:zlib';
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -8,8 +9,12 @@ const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, n) => {
   return c >>> 0;
 });
 
+/** zlib's native CRC-32 (Node 22.2+); megapixel images would spend most of their encoding in the JS one. */
+const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
+
 /** CRC-32 as PNG chunks use it (ISO 3309 / ITU-T V.42). */
 export function crc32(data: Uint8Array): number {
+  if (nativeCrc32) return nativeCrc32(data);
   let crc = 0xffffffff;
   for (const byte of data) crc = (CRC_TABLE[(crc ^ byte) & 0xff] as number) ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;
@@ -25,6 +30,8 @@ export interface PngImage {
   pixels: Uint8Array;
   /** Optional tEXt chunks (Latin-1 keyword → text). */
   text?: Record<string, string>;
+  /** Options for the IDAT's deflate, e.g. a faster strategy for noisy pixels. @default zlib's defaults */
+  deflate?: ZlibOptions;
 }
 
 /** A valid 8-bit PNG: signature, IHDR, optional tEXt, one zlib IDAT with filter type 0 rows, IEND. */
@@ -48,7 +55,7 @@ export function encodePng(image: PngImage): Buffer {
     SIGNATURE,
     chunk('IHDR', header),
     ...textChunks,
-    chunk('IDAT', deflateSync(raw)),
+    chunk('IDAT', deflateSync(raw, image.deflate)),
     chunk('IEND', Buffer.alloc(0)),
   ]);
 }

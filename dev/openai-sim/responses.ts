@@ -1,8 +1,13 @@
+import { builtInTools, servedTier } from './billed-fields.ts';
 import { isRecord } from './config.ts';
 import { invalidParam, missingParam } from './errors.ts';
 import { type Completion, generateCompletion, type OutputFormat, parseJsonSchemaFormat } from './generate.ts';
 import { promptText } from './input-text.ts';
+import type { Meter } from './meter.ts';
+import type { CacheUse } from './prompt-cache.ts';
+import { DEFAULT_EFFORT, isReasoningModel, parseEffort, reasoningFor } from './reasoning.ts';
 import { responseStreamFrames } from './responses-stream.ts';
+import { hashOf } from './rng.ts';
 import { exactPath, type RouteContext, type RouteResult, type SimRoute } from './routes.ts';
 
 /** Below this the real API rejects `max_output_tokens`. */
@@ -23,20 +28,50 @@ function handleResponses(body: Record<string, unknown>, ctx: RouteContext): Rout
   if (body.input !== undefined && typeof body.input !== 'string' && !Array.isArray(body.input)) {
     throw invalidParam('input', "Invalid 'input': expected a string or an array of input items.");
   }
+  const model = body.model;
   const maxOutputTokens = parseMaxOutputTokens(body.max_output_tokens);
   const format = parseTextFormat(body.text);
+  const effort = parseEffort(
+    isRecord(body.reasoning) ? body.reasoning.effort : undefined,
+    'reasoning.effort',
+  );
+  const serviceTier = servedTier(body.service_tier);
   const prompt = promptText(body.input, body.instructions);
+  const seed = hashOf(model, prompt.systemText, prompt.userText, format);
   const completion = generateCompletion({
-    model: body.model,
+    model,
     ...prompt,
     format,
     maxOutputTokens,
     contentFault: ctx.contentFault,
+    reasoningTokens: reasoningFor(ctx.realistic, model, effort, seed),
   });
-  const response = buildResponse(body, format, completion, ctx);
+  const cache = ctx.promptCache(
+    hashOf(model, body.prompt_cache_key ?? null, body.instructions, body.input, body.text, body.tools),
+    completion.inputTokens,
+  );
+  const reasoning = { effort: ctx.realistic && isReasoningModel(model) ? (effort ?? DEFAULT_EFFORT) : null };
+  const response = buildResponse(body, format, completion, ctx, { cache, serviceTier, ...reasoning });
   const tokens = completion.inputTokens + completion.outputTokens;
-  if (body.stream === true) return { kind: 'sse', frames: responseStreamFrames(response), tokens };
-  return { kind: 'json', body: response, tokens };
+  const meter: Meter = {
+    usage: {
+      model,
+      inputTokens: completion.inputTokens,
+      cachedInputTokens: cache.cachedTokens,
+      cacheWriteTokens: cache.cacheWriteTokens,
+      outputTokens: completion.outputTokens,
+      reasoningTokens: completion.reasoningTokens,
+      images: 0,
+      tools: builtInTools(body.tools),
+      serviceTier,
+    },
+    work: { kind: 'text', seed, inputTokens: completion.inputTokens, outputTokens: completion.outputTokens },
+  };
+  if (body.stream === true) {
+    const { frames, frameTokens } = responseStreamFrames(response);
+    return { kind: 'sse', frames, tokens, meter: { ...meter, frameTokens } };
+  }
+  return { kind: 'json', body: response, tokens, meter };
 }
 
 function parseMaxOutputTokens(value: unknown): number | undefined {
@@ -67,19 +102,36 @@ function parseTextFormat(text: unknown): OutputFormat {
   );
 }
 
-/** The full Response object, with every top-level field the SDK's `Response` type declares. */
+/** What the Response reports beyond the generated text. */
+interface ResponseExtras {
+  cache: CacheUse;
+  serviceTier: string;
+  /** The effort a reasoning model used (realistic profile); null otherwise. */
+  effort: string | null;
+}
+
+/**
+ * The full Response object, with every top-level field the SDK's `Response` type declares. A reasoning model
+ * (realistic profile) puts a reasoning item before the message; when reasoning used the whole
+ * `max_output_tokens` there is no message at all.
+ */
 function buildResponse(
   body: Record<string, unknown>,
   format: OutputFormat,
   completion: Completion,
   ctx: RouteContext,
+  extras: ResponseExtras,
 ): Record<string, unknown> {
   const status = completion.truncated ? 'incomplete' : 'completed';
-  const content =
-    completion.kind === 'refusal'
-      ? { type: 'refusal', refusal: completion.text }
-      : { type: 'output_text', text: completion.text, annotations: [], logprobs: [] };
-  const message = { id: ctx.newId('msg_'), type: 'message', role: 'assistant', status, content: [content] };
+  const output: Record<string, unknown>[] = [];
+  if (completion.reasoningTokens > 0) output.push({ id: ctx.newId('rs_'), type: 'reasoning', summary: [] });
+  if (!completion.reasoningOnly) {
+    const content =
+      completion.kind === 'refusal'
+        ? { type: 'refusal', refusal: completion.text }
+        : { type: 'output_text', text: completion.text, annotations: [], logprobs: [] };
+    output.push({ id: ctx.newId('msg_'), type: 'message', role: 'assistant', status, content: [content] });
+  }
   return {
     id: ctx.newId('resp_'),
     object: 'response',
@@ -93,13 +145,13 @@ function buildResponse(
     max_output_tokens: body.max_output_tokens ?? null,
     max_tool_calls: body.max_tool_calls ?? null,
     model: body.model,
-    output: [message],
+    output,
     parallel_tool_calls: body.parallel_tool_calls ?? true,
     previous_response_id: body.previous_response_id ?? null,
     prompt_cache_key: body.prompt_cache_key ?? null,
-    reasoning: { effort: null, summary: null },
+    reasoning: { effort: extras.effort, summary: null },
     safety_identifier: body.safety_identifier ?? null,
-    service_tier: 'default',
+    service_tier: extras.serviceTier,
     store: body.store ?? true,
     temperature: body.temperature ?? 1,
     text: {
@@ -113,9 +165,12 @@ function buildResponse(
     truncation: body.truncation ?? 'disabled',
     usage: {
       input_tokens: completion.inputTokens,
-      input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 },
+      input_tokens_details: {
+        cached_tokens: extras.cache.cachedTokens,
+        cache_write_tokens: extras.cache.cacheWriteTokens,
+      },
       output_tokens: completion.outputTokens,
-      output_tokens_details: { reasoning_tokens: 0 },
+      output_tokens_details: { reasoning_tokens: completion.reasoningTokens },
       total_tokens: completion.inputTokens + completion.outputTokens,
     },
     user: body.user ?? null,

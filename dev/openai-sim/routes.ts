@@ -1,5 +1,8 @@
 import type { SimConfig, SimFaultKind } from './config.ts';
 import type { ContentFault } from './generate.ts';
+import type { Invoice } from './invoice.ts';
+import type { Meter } from './meter.ts';
+import type { CacheUse } from './prompt-cache.ts';
 import type { SimStorage } from './storage.ts';
 
 /** What a route handler knows besides the request body. */
@@ -24,15 +27,26 @@ export interface RouteContext {
   storage: SimStorage;
   /** Every route, so that a batch can answer each line with the handler its `url` names. */
   routes: readonly SimRoute[];
+  /** The request's bearer key. */
+  apiKey: string;
+  /** Whether the config's profile is `realistic` (reasoning tokens, prompt caching, large images). */
+  realistic: boolean;
+  /**
+   * The prompt cache's answer for a prompt of `inputTokens` whose content hashes to `entry`: nothing on the
+   * instant profile (see prompt-cache.ts).
+   */
+  promptCache(entry: string, inputTokens: number): CacheUse;
+  /** Where finished batches bill their lines. */
+  invoice: Invoice;
 }
 
 /**
  * A handler's answer: a JSON body, pre-rendered SSE frames, or raw bytes (file content). `tokens` feeds the
- * rate-limit headers.
+ * rate-limit headers; `meter` (model calls only) is what the answer is billed and how long it takes.
  */
 export type RouteResult =
-  | { kind: 'json'; body: unknown; tokens: number }
-  | { kind: 'sse'; frames: string[]; tokens: number }
+  | { kind: 'json'; body: unknown; tokens: number; meter?: Meter }
+  | { kind: 'sse'; frames: string[]; tokens: number; meter?: Meter }
   | { kind: 'bytes'; body: Buffer; contentType: string; tokens: number };
 
 /** One endpoint: how to match it and how to answer it. */

@@ -1,4 +1,6 @@
 import type { SimConfig, SimFault, SimFaultKind } from './config.ts';
+import { createInvoice, type Invoice } from './invoice.ts';
+import { createPromptCache, type PromptCache } from './prompt-cache.ts';
 
 /** The body of `GET /_sim/stats`. */
 export interface SimStats {
@@ -17,8 +19,8 @@ export interface RequestRecord {
 
 /**
  * Mutable simulator state: the global config (starting as the run config), per-API-key configs, the uses left
- * of faults with `times`, and stats kept both globally and per key. Scoping lets parallel tests inject faults
- * without touching each other.
+ * of faults with `times`, stats and the invoice kept both globally and per key, and the prompt cache (per
+ * key). Scoping lets parallel tests inject faults without touching each other.
  */
 export interface SimState {
   /** The config a request with this key runs under: its scoped config, else the global one. */
@@ -29,7 +31,11 @@ export interface SimState {
    */
   getConfig(key?: string): SimConfig | undefined;
   setConfig(config: SimConfig, key?: string): void;
-  /** Without a key: global config back to the run config and global stats cleared; scoped configs stay. */
+  /**
+   * Without a key: global config back to the run config, global stats and invoice cleared and the whole prompt
+   * cache emptied; scoped configs, stats and invoices stay. With a key: that key's config, stats, invoice
+   * and cached prompts.
+   */
   reset(key?: string): void;
   stats(key?: string): SimStats;
   record(entry: RequestRecord): void;
@@ -37,6 +43,10 @@ export interface SimState {
   hasUsesLeft(fault: SimFault): boolean;
   /** Counts one use of the fault a request got (a no-op without `times`). */
   useFault(fault: SimFault): void;
+  /** What the simulator bills (see invoice.ts). */
+  invoice: Invoice;
+  /** Prompts cached by the realistic profile. */
+  promptCache: PromptCache;
 }
 
 /** State for one simulator instance, starting from its run config. */
@@ -49,6 +59,8 @@ export function createSimState(runConfig: SimConfig): SimState {
   // replacement counts from `times` again, and dropped configs take their counts with them.
   const usesLeft = new WeakMap<SimFault, number>();
   const left = (fault: SimFault) => usesLeft.get(fault) ?? fault.times;
+  const invoice = createInvoice();
+  const promptCache = createPromptCache();
 
   return {
     configFor: (apiKey) => scopedConfigs.get(apiKey) ?? globalConfig,
@@ -65,6 +77,8 @@ export function createSimState(runConfig: SimConfig): SimState {
       else scopedConfigs.set(key, structuredClone(config));
     },
     reset(key) {
+      invoice.reset(key);
+      promptCache.clear(key);
       if (key === undefined) {
         globalConfig = structuredClone(runConfig);
         globalStats = emptyStats();
@@ -91,6 +105,8 @@ export function createSimState(runConfig: SimConfig): SimState {
       const uses = left(fault);
       if (uses !== undefined) usesLeft.set(fault, Math.max(0, uses - 1));
     },
+    invoice,
+    promptCache,
   };
 }
 

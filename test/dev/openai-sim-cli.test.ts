@@ -55,6 +55,21 @@ describe('main.ts', () => {
   });
 });
 
+describe('main.ts with SIM_PROFILE', () => {
+  it('runs the realistic profile at SIM_TIME_SCALE: a reasoning model reasons', async () => {
+    const { child, url } = await startCli({ SIM_PROFILE: 'realistic', SIM_TIME_SCALE: '0.0001' });
+    const res = await fetch(`${url}/v1/responses`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer cli', 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-6-luna', input: 'Name a tent' }),
+    });
+    const body = (await res.json()) as { usage: { output_tokens_details: { reasoning_tokens: number } } };
+    expect(body.usage.output_tokens_details.reasoning_tokens).toBeGreaterThan(0);
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+  });
+});
+
 describe('configFromEnv', () => {
   it('reads SIM_LATENCY_MS and SIM_FAULTS and rejects invalid values', () => {
     expect(configFromEnv({ SIM_LATENCY_MS: '5', SIM_FAULTS: '{"kind":"drop","rate":0.5}' })).toEqual({

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { type RunningSimulator, type SimConfig, startSimulator } from '../../../dev/openai-sim/index.ts';
+import type { InvoiceView } from '../../../dev/openai-sim/invoice.ts';
 
 /** The control API's answers: stats, config acks, or an OpenAI-shaped error. */
 export interface ControlAnswer {
@@ -59,5 +60,25 @@ export function useSimulator() {
     return { key, client: clientFor(key, options) };
   }
 
-  return { url, control, clientFor, scopedClient };
+  /** `GET /_sim/invoice`, scoped to `key` when given. */
+  async function invoice(key?: string): Promise<InvoiceView> {
+    const res = await fetch(`${url()}/_sim/invoice${key === undefined ? '' : `?key=${key}`}`);
+    expect(res.status).toBe(200);
+    return (await res.json()) as InvoiceView;
+  }
+
+  /**
+   * The invoice of `key` once it has `lines` lines. A line can be written just after the client has gone
+   * (the simulator bills an abandoned request when it sees the disconnect), so this polls, up to a deadline.
+   */
+  async function invoiceWith(key: string, lines: number, deadlineMs = 5_000): Promise<InvoiceView> {
+    const until = Date.now() + deadlineMs;
+    for (;;) {
+      const view = await invoice(key);
+      if (view.lines.length >= lines || Date.now() > until) return view;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  return { url, control, clientFor, scopedClient, invoice, invoiceWith };
 }
