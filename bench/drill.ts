@@ -12,12 +12,14 @@ import { parseArgs } from 'node:util';
 import { badInputDrill } from './drills/bad-input.ts';
 import { budgetRaceDrill } from './drills/budget-race.ts';
 import { faultsDrill } from './drills/faults.ts';
-import { type Drill, type DrillResult, readBudget } from './drills/harness.ts';
+import { type Drill, type DrillResult, type OwnStackDrill, readBudget } from './drills/harness.ts';
+import { invoiceDrill } from './drills/invoice.ts';
 import { primaryDownDrill } from './drills/primary-down.ts';
+import { reasoningDrill } from './drills/reasoning.ts';
 import { redisDownDrill } from './drills/redis-down.ts';
 import { type DrillRun, formatLost, writeResults } from './drills/report.ts';
 import { soakDrill } from './drills/soak.ts';
-import { startStack } from './lib/stack.ts';
+import { type Stack, startStack } from './lib/stack.ts';
 
 /**
  * Gateway settings for the drills: short upstream timeouts and backoff so a timeout fault costs seconds,
@@ -30,7 +32,11 @@ export const DRILL_SETTINGS: Record<string, string> = {
   OPENAI_CIRCUIT_BREAKER_TIMEOUT: '3',
 };
 
-/** In the order they run: the quiet checks first (bad input needs an idle upstream), the soak last. */
+/**
+ * In the order they run: the quiet checks first (bad input needs an idle upstream), the soak last, then
+ * then the reasoning and invoice drills, which start their own stacks (the simulator's realistic profile;
+ * the invoice's own small budget).
+ */
 export const DRILLS: Record<string, Drill> = {
   'bad-input': badInputDrill,
   'budget-race': budgetRaceDrill,
@@ -40,16 +46,21 @@ export const DRILLS: Record<string, Drill> = {
   soak: soakDrill,
 };
 
+/** Drills that bring their own stack, run after the others; the shared one is not started for them. */
+export const OWN_STACK_DRILLS: Record<string, OwnStackDrill> = {
+  reasoning: reasoningDrill,
+  invoice: invoiceDrill,
+};
+const ALL_DRILLS = [...Object.keys(DRILLS), ...Object.keys(OWN_STACK_DRILLS)];
+
 const { values } = parseArgs({
   options: { only: { type: 'string' }, scale: { type: 'string', default: '1' }, write: { type: 'boolean' } },
 });
 const scale = Number(values.scale);
-const only = values.only?.split(',') ?? Object.keys(DRILLS);
-const unknown = only.filter((name) => !(name in DRILLS));
+const only = values.only?.split(',') ?? ALL_DRILLS;
+const unknown = only.filter((name) => !ALL_DRILLS.includes(name));
 if (!(scale > 0 && scale <= 1) || unknown.length) {
-  console.error(
-    `usage: node bench/drill.ts [--only=${Object.keys(DRILLS).join(',')}] [--scale=0<s≤1] [--write]`,
-  );
+  console.error(`usage: node bench/drill.ts [--only=${ALL_DRILLS.join(',')}] [--scale=0<s≤1] [--write]`);
   process.exit(2);
 }
 
@@ -57,26 +68,31 @@ const log = (line: string) => console.log(`  ${line}`);
 const startedAt = new Date();
 const loadAtStart = Math.round((loadavg()[0] ?? 0) * 100) / 100;
 const started = performance.now();
-console.log(
-  `drills: starting the stack (${Object.entries(DRILL_SETTINGS)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(' ')})`,
-);
-const stack = await startStack({ backup: true, env: DRILL_SETTINGS });
+const sharedStack = !only.every((name) => name in OWN_STACK_DRILLS);
+if (sharedStack)
+  console.log(
+    `drills: starting the stack (${Object.entries(DRILL_SETTINGS)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')})`,
+  );
+const stack = sharedStack ? await startStack({ backup: true, env: DRILL_SETTINGS }) : undefined;
 // An interrupted run must not leave servers behind on a shared machine.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => void stack.stop().finally(() => process.exit(130)));
+  process.once(signal, () => void (stack?.stop() ?? Promise.resolve()).finally(() => process.exit(130)));
 }
 const results: DrillResult[] = [];
 let ledger: DrillRun['ledger_at_end'] = null;
 try {
-  for (const name of only) {
-    const drill = DRILLS[name] as Drill;
+  for (const name of ALL_DRILLS.filter((n) => only.includes(n))) {
     console.log(`drill ${name}:`);
     const t0 = performance.now();
     let result: DrillResult;
     try {
-      result = { ...(await drill({ stack, scale, log })), duration_s: seconds(t0) };
+      const own = OWN_STACK_DRILLS[name];
+      const outcome = own
+        ? await own({ scale, log })
+        : await (DRILLS[name] as Drill)({ stack: stack as Stack, scale, log });
+      result = { ...outcome, duration_s: seconds(t0) };
     } catch (error) {
       // A drill that cannot finish is a failed drill, not a crashed run: the others still run.
       const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
@@ -96,10 +112,10 @@ try {
     console.log(`     lost: ${formatLost(result.lost)}`);
     for (const finding of result.findings) console.log(`     finding: ${finding}`);
   }
-  const budget = await readBudget(stack, stack.adminKey).catch(() => null);
+  const budget = stack ? await readBudget(stack, stack.adminKey).catch(() => null) : null;
   if (budget) ledger = { spent_usd: budget.spent_usd, reserved_usd: budget.reserved_usd };
 } finally {
-  await stack.stop();
+  await stack?.stop();
 }
 
 const run: DrillRun = {
@@ -117,7 +133,7 @@ console.log(
     (ledger ? `${ledger.spent_usd} USD spent, ${ledger.reserved_usd} USD reserved` : 'unreadable'),
 );
 // A partial or shrunken run must not replace the real results.
-if ((scale === 1 && only.length === Object.keys(DRILLS).length) || values.write) {
+if ((scale === 1 && only.length === ALL_DRILLS.length) || values.write) {
   writeResults(run);
   console.log('drills: wrote bench/results/drills.json, bench/results/drills.md and bench/RESULTS.md');
 }

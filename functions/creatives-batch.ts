@@ -8,6 +8,7 @@ import {
   type CreativeValue,
   creativeFields,
   creativeKeyParts,
+  creativeRebill,
   imageWorstCase,
   isRejection,
   moderateCreativeInput,
@@ -247,7 +248,8 @@ async function generateGroup(c: Context<AppEnv>, items: GroupItem[]): Promise<vo
   const variant = items[0]?.entry.variant;
   const task = withVariant(creativeBatchTask(items.map((it) => it.entry.request)), variant);
   const visuals = items.filter((it) => it.entry.request.needs_visual).length;
-  const plan = await planTask(c, 'creatives_batch', task, visuals * (await imageWorstCase(c, task)));
+  const imageNanos = await imageWorstCase(c, task);
+  const plan = await planTask(c, 'creatives_batch', task, visuals * imageNanos);
   const total = () => items.reduce((sum, it) => sum + it.pending.billed, 0);
   const share = (nanos: Nanos) => {
     const each = Math.floor(nanos / items.length);
@@ -262,7 +264,8 @@ async function generateGroup(c: Context<AppEnv>, items: GroupItem[]): Promise<vo
       async (tier) => {
         const tiered = plan.taskFor(tier);
         model = tiered.model ?? '';
-        const copy = await providersFor(c).structured(tiered);
+        const rebill = creativeRebill(tier, plan.attemptNanos, imageNanos);
+        const copy = await providersFor(c, rebill).structured(tiered);
         share(actualCost(prices, copy.model, copy.usage));
         await Promise.all(
           items.map(async (it, i) => {
@@ -273,7 +276,7 @@ async function generateGroup(c: Context<AppEnv>, items: GroupItem[]): Promise<vo
               const bill = (n: Nanos) => {
                 it.pending.billed += n;
               };
-              const value = await approveCreative(c, written, it.entry.request.needs_visual, bill);
+              const value = await approveCreative(c, written, it.entry.request.needs_visual, bill, rebill);
               recordVariantFor(c, variant, { costNanos: it.pending.billed, rejected: false });
               it.settle?.resolve(markDegraded(value, tier.degraded));
             } catch (error) {

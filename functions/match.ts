@@ -7,6 +7,7 @@ import { cosine, embeddingKey, readEmbeddings, writeEmbeddings } from '../lib/em
 import { costOf } from '../lib/pricing';
 import { servedHeaders } from '../lib/providers';
 import { providersFor, spendFor } from '../lib/request-context';
+import type { Held } from '../lib/spend';
 import { loadTokenCounter } from '../lib/tokens';
 import { valid } from '../lib/validate';
 
@@ -78,7 +79,8 @@ async function embedBudgeted(c: Context<AppEnv>, texts: string[], dimensions: nu
   const price = priceOf(prices, c.get('env').OPENAI_EMBEDDING_MODEL);
   const tokens = texts.reduce((sum, t) => sum + Math.ceil(countTextTokens(t) * 1.1) + 8, 0);
   const estimate = costOf(price, { inputTokens: tokens, cachedTokens: 0, outputTokens: 0 });
-  return spendFor(c, { uses: ['embeddings'] }).run(estimate, () => providersFor(c).embed(texts, dimensions), {
+  const embed = (held: Held) => providersFor(c, () => held.rebill(estimate)).embed(texts, dimensions);
+  return spendFor(c, { uses: ['embeddings'] }).run(estimate, embed, {
     value: (r) => costOf(priceOf(prices, r.model), r.value.usage),
   });
 }

@@ -24,6 +24,7 @@ import { modelsFor } from './model-policy';
 import { moderateContent } from './moderation';
 import { estimateImageCost, type Nanos } from './pricing';
 import type { StructuredTask } from './providers';
+import type { RouterDeps } from './providers/router';
 import {
   moderationFor,
   planTask,
@@ -32,6 +33,7 @@ import {
   type ServedBy,
   spendFor,
 } from './request-context';
+import type { Held } from './spend';
 import { loadTokenCounter } from './tokens';
 import { type Variant, variantField, withVariant } from './variants';
 
@@ -86,7 +88,8 @@ export async function produceCreative(
 ): Promise<{ value: CreativeValue; served: ServedBy }> {
   await moderateCreativeInput(c, request);
   const task = withVariant(creativeTask(request), variant);
-  const plan = await planTask(c, policyTask, task, request.needs_visual ? await imageWorstCase(c, task) : 0);
+  const imageNanos = request.needs_visual ? await imageWorstCase(c, task) : 0;
+  const plan = await planTask(c, policyTask, task, imageNanos);
   const { prices } = configOf(c.get('env'));
   // Everything billed so far, settled whether the creative is approved or rejected.
   let billed = 0;
@@ -94,9 +97,10 @@ export async function produceCreative(
     const made = await spendFor(c, { uses: creativeCapabilities(request) }).run(
       plan.estimate,
       async (tier) => {
-        const copy = await providersFor(c).structured(plan.taskFor(tier));
+        const rebill = creativeRebill(tier, plan.attemptNanos, imageNanos);
+        const copy = await providersFor(c, rebill).structured(plan.taskFor(tier));
         billed += actualCost(prices, copy.model, copy.usage);
-        const value = await approveCreative(c, copy.data, request.needs_visual, (n) => (billed += n));
+        const value = await approveCreative(c, copy.data, request.needs_visual, (n) => (billed += n), rebill);
         return {
           value: markDegraded(value, tier.degraded),
           served: { provider: copy.provider, model: copy.model },
@@ -110,6 +114,11 @@ export async function produceCreative(
     if (isRejection(err)) recordVariantFor(c, variant, { costNanos: billed, rejected: true });
     throw err;
   }
+}
+
+/** Room for another attempt after one the provider may have billed: the costliest text call, or one image. */
+export function creativeRebill(held: Held, textNanos: Nanos, imageNanos: Nanos): RouterDeps['rebill'] {
+  return (capability) => held.rebill(capability === 'image' ? imageNanos : textNanos);
 }
 
 /** Whether a generation's output was unusable: rejected by moderation, or invalid after its repair. */
@@ -144,11 +153,12 @@ export async function approveCreative(
   copy: CreativeOutput,
   needsVisual: boolean,
   bill: (nanos: Nanos) => void,
+  rebill?: RouterDeps['rebill'],
 ): Promise<CreativeValue> {
   const text = `${copy.copy}\n${copy.call_to_action}\n${copy.image_prompt}`;
   const { verdict } = await moderateContent(moderationFor(c), { text });
   assertCreativeApproved(verdict, 'copy');
-  const visual = needsVisual ? await produceImage(c, copy.image_prompt, bill) : null;
+  const visual = needsVisual ? await produceImage(c, copy.image_prompt, bill, rebill) : null;
   return {
     ...copy,
     image: visual?.image ?? null,
@@ -164,9 +174,14 @@ export async function approveCreative(
 }
 
 /** Generates, moderates and stores the image; only an approved image gets a durable URL. */
-async function produceImage(c: Context<AppEnv>, prompt: string, bill: (nanos: Nanos) => void) {
+async function produceImage(
+  c: Context<AppEnv>,
+  prompt: string,
+  bill: (nanos: Nanos) => void,
+  rebill: RouterDeps['rebill'],
+) {
   const env = c.get('env');
-  const generated = await providersFor(c).image({ prompt, ...CREATIVE_IMAGE });
+  const generated = await providersFor(c, rebill).image({ prompt, ...CREATIVE_IMAGE });
   bill(actualCost(configOf(env).prices, generated.model, generated.value.usage));
   const dataUrl = `data:image/png;base64,${toBase64(generated.value.bytes)}`;
   const { verdict } = await moderateContent(moderationFor(c), { imageUrls: [dataUrl] });

@@ -117,6 +117,22 @@ export class InvalidModelOutputError extends GatewayError {
     this.usage = init.usage;
   }
 }
+const BILLED = Symbol('mayBeBilled');
+
+/**
+ * Marks `error` as ending a call the provider may still have run and billed (it accepted the request;
+ * we did not get its answer): the budget charges it in full. Returns `error`.
+ */
+export function markMayBeBilled<E extends object>(error: E): E {
+  Object.defineProperty(error, BILLED, { value: true });
+  return error;
+}
+
+/** Whether `err` ended a call the provider may have billed: a timeout, or one marked so. */
+export function mayBeBilled(err: unknown): boolean {
+  return err instanceof UpstreamTimeoutError || (typeof err === 'object' && err !== null && BILLED in err);
+}
+
 export class UpstreamTimeoutError extends GatewayError {
   override readonly status = 504;
   static override readonly defaultCode = 'upstream_timeout';

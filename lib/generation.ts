@@ -37,7 +37,6 @@ export async function generateFor<T>(
   variant?: Variant,
 ): Promise<Generated<T>> {
   const { prices } = configOf(c.get('env'));
-  const providers = providersFor(c);
   const plan = await planTask(c, policyTask, task);
   let model = '';
   const cost = structuredCost(prices, () => model);
@@ -47,7 +46,8 @@ export async function generateFor<T>(
       async (tier) => {
         const tiered = plan.taskFor(tier);
         model = tiered.model ?? '';
-        return { ...(await providers.structured(tiered)), degraded: tier.degraded };
+        const rebill = () => tier.rebill(plan.attemptNanos);
+        return { ...(await providersFor(c, rebill).structured(tiered)), degraded: tier.degraded };
       },
       cost,
     );

@@ -79,8 +79,12 @@ export function breakerFor(c: Context<AppEnv>): Breaker {
 }
 
 /** The provider layer for this request: its settings from env, its bookkeeping in waitUntil. */
-export function providersFor(c: Context<AppEnv>): Providers {
-  const { deps, policy } = routerFor(c);
+/**
+ * The providers as this request calls them; `rebill` (from the reservation the calls run under) lets
+ * a call the provider may have billed be tried again.
+ */
+export function providersFor(c: Context<AppEnv>, rebill?: RouterDeps['rebill']): Providers {
+  const { deps, policy } = routerFor(c, rebill);
   return createProviders(deps, policy);
 }
 
@@ -88,7 +92,10 @@ export function providersFor(c: Context<AppEnv>): Providers {
  * What `callProviders` needs for this request (shared breakers, the upstream guard, metrics) and the
  * configured retry policy; for callers that make their own provider calls (the OpenAI proxy).
  */
-export function routerFor(c: Context<AppEnv>): { deps: RouterDeps; policy: RetryPolicy } {
+export function routerFor(
+  c: Context<AppEnv>,
+  rebill?: RouterDeps['rebill'],
+): { deps: RouterDeps; policy: RetryPolicy } {
   const env = c.get('env');
   const deps = c.get('deps');
   return {
@@ -104,6 +111,7 @@ export function routerFor(c: Context<AppEnv>): { deps: RouterDeps; policy: Retry
       observe: (call) => c.get('metrics')?.upstream(call),
       logPrompts: env.LOG_PROMPTS,
       requestId: c.get('requestId'),
+      ...(rebill ? { rebill } : {}),
     },
     policy: configOf(env).retry,
   };
@@ -343,6 +351,8 @@ export function candidateModels(c: Context<AppEnv>, capability: Capability, prim
 export interface TaskPlan<T> {
   /** Worst cases, tiered when the task may degrade; `extraNanos` (e.g. an image) added to each. */
   estimate: Nanos | TieredEstimate;
+  /** The costliest single text call of the task: the room another attempt after a billed one needs. */
+  attemptNanos: Nanos;
   /** The task on the tier's model. */
   taskFor(tier: { degraded: boolean }): StructuredTask<T>;
 }
@@ -357,12 +367,16 @@ export async function planTask<T>(
   const models = modelsFor(c.get('env'), policyTask);
   const capability = task.capability ?? 'text';
   const planned = { ...task, reasoningEffort: models.reasoningEffort };
-  const worst = async (model: string) =>
-    (await worstCaseStructured(prices, candidateModels(c, capability, model), planned)) + extraNanos;
+  const worst = (model: string) =>
+    worstCaseStructured(prices, candidateModels(c, capability, model), planned);
   const full = await worst(models.model);
   const { degradeTo } = models;
+  const degraded = degradeTo ? await worst(degradeTo) : undefined;
   return {
-    estimate: degradeTo ? { full, degraded: await worst(degradeTo) } : full,
+    estimate: degraded
+      ? { full: full.total + extraNanos, degraded: degraded.total + extraNanos }
+      : full.total + extraNanos,
+    attemptNanos: Math.max(full.attempt, degraded?.attempt ?? 0),
     taskFor: ({ degraded }) => ({ ...planned, model: degraded && degradeTo ? degradeTo : models.model }),
   };
 }

@@ -6,7 +6,7 @@
  */
 import type { BudgetAlert } from './alerts';
 import type { Budget, BudgetScope, Nanos, Reservation, ReserveResult } from './budget';
-import { BudgetExceededError, UpstreamTimeoutError } from './errors';
+import { BudgetExceededError, mayBeBilled } from './errors';
 import type { Logger } from './log';
 import { nanosToUsd } from './pricing';
 
@@ -37,6 +37,19 @@ export interface CostOf<T> {
   error?: (err: unknown) => Nanos;
 }
 
+/** What `work` is told about the reservation it runs under. */
+export interface Held {
+  /** The cheaper tier was reserved (see TieredEstimate). */
+  degraded: boolean;
+  /**
+   * Reserves `amount` more, for another attempt at a call whose last attempt the provider may have
+   * billed (it timed out, dropped or sent an unreadable answer): that attempt is charged `amount`, its
+   * worst case, and the next one needs room of its own. False (and nothing reserved) when it does not
+   * fit: the call must then not be made again.
+   */
+  rebill: (amount: Nanos) => Promise<boolean>;
+}
+
 /** Worst cases of the same work on the configured model and on the cheaper one it may degrade to. */
 export interface TieredEstimate {
   full: Nanos;
@@ -49,11 +62,7 @@ export interface Spender {
    * reserved once the day's gateway spend has passed the alert threshold, or when the full one no
    * longer fits; `work` is told which tier it has.
    */
-  run<T>(
-    estimate: Nanos | TieredEstimate,
-    work: (tier: { degraded: boolean }) => Promise<T>,
-    cost: CostOf<T>,
-  ): Promise<T>;
+  run<T>(estimate: Nanos | TieredEstimate, work: (held: Held) => Promise<T>, cost: CostOf<T>): Promise<T>;
 }
 
 export function createSpender(deps: SpendDeps, options: SpendOptions): Spender {
@@ -84,14 +93,22 @@ export function createSpender(deps: SpendDeps, options: SpendOptions): Spender {
       if (!reserved.ok) {
         throw budgetRefusal(reserved, tiered ? tiered.degraded : full, options.describe, deps.now());
       }
+      // One reservation per attempt the provider may have billed without an answer: each is charged
+      // in full, whatever the call's outcome.
+      const abandoned: Reservation[] = [];
+      const rebill = async (amount: Nanos) => {
+        const more = await deps.budget.reserve(options.scopes, amount);
+        if (more.ok) abandoned.push(more.reservation);
+        return more.ok;
+      };
       let value: Awaited<ReturnType<typeof work>>;
       try {
-        value = await work({ degraded: reserved.degraded });
+        value = await work({ degraded: reserved.degraded, rebill });
       } catch (err) {
-        // A call that timed out or was aborted is generally still run, and billed, by the provider
-        // (reference: production-realities.md): charged at its reservation, never released.
-        const billed =
-          err instanceof UpstreamTimeoutError ? reserved.reservation.amount : (cost.error?.(err) ?? 0);
+        for (const held of abandoned) settle(held, held.amount);
+        // A call that timed out, dropped or was aborted is generally still run, and billed, by the
+        // provider (reference: production-realities.md): charged at its reservation, never released.
+        const billed = mayBeBilled(err) ? reserved.reservation.amount : (cost.error?.(err) ?? 0);
         if (billed > 0) settle(reserved.reservation, billed);
         else {
           deps.log.info('spend settled', {
@@ -102,6 +119,7 @@ export function createSpender(deps: SpendDeps, options: SpendOptions): Spender {
         }
         throw err;
       }
+      for (const held of abandoned) settle(held, held.amount);
       settle(reserved.reservation, cost.value(value));
       return value;
     },

@@ -46,6 +46,9 @@ export interface DrillResult {
 /** A drill module's entry point. */
 export type Drill = (ctx: DrillContext) => Promise<Omit<DrillResult, 'duration_s'>>;
 
+/** A drill that starts (and stops) a stack of its own, with settings the shared one cannot have. */
+export type OwnStackDrill = (ctx: Omit<DrillContext, 'stack'>) => Promise<Omit<DrillResult, 'duration_s'>>;
+
 /** A gateway request with the stack's URL in front. */
 export const gw = (stack: DrillStack, path: string, ask?: Ask): Promise<Reply> =>
   send(`${stack.gatewayUrl}${path}`, ask);

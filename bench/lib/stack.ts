@@ -27,6 +27,8 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Configure a backup provider: a second simulator key on the same simulator. @default false */
   backup?: boolean;
+  /** Gets every line the gateway prints once it is up (its JSON logs, with `LOG_LEVEL: 'info'`). */
+  onGatewayLine?: (line: string) => void;
 }
 
 export interface Stack {
@@ -140,6 +142,7 @@ async function assemble(parts: Parts, scratch: string, options: StackOptions, st
     /commerce-ai-gateway is ready at/,
     120_000,
   );
+  if (options.onGatewayLine) forwardLines(parts.gateway, options.onGatewayLine);
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
   const health = await fetch(`${gatewayUrl}/health`);
   if (health.status !== 200) {
@@ -166,6 +169,17 @@ async function assemble(parts: Parts, scratch: string, options: StackOptions, st
     processes: () => listProcesses(parts),
     stop,
   } satisfies Stack;
+}
+
+/** Calls `onLine` with each whole line `child` prints on stdout from now on. */
+function forwardLines(child: NodeChild, onLine: (line: string) => void): void {
+  let pending = '';
+  child.child.stdout?.on('data', (chunk: Buffer) => {
+    pending += chunk.toString();
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) onLine(line);
+  });
 }
 
 /** The process environment minus every gateway setting, so a developer's exports cannot leak in. */

@@ -21,22 +21,32 @@ export async function worstCaseStructured(
   prices: PriceTable,
   models: string[],
   task: StructuredTask<unknown>,
-): Promise<Nanos> {
+): Promise<StructuredWorstCase> {
   const { estimateInputTokens } = await loadTokenCounter();
   const input = estimateInputTokens({
     instructions: task.instructions,
     input: task.input,
     schema: z.toJSONSchema(task.schema),
   });
-  return Math.max(
-    ...models.map((model) => {
-      const price = priceOf(prices, model);
-      const cap = callCap(task, model);
-      const repair = estimateTextCost(price, input + cap + REPAIR_PROMPT_TOKENS, cap);
-      const larger = estimateTextCost(price, input, callCap(task, model, INCOMPLETE_RETRY_FACTOR));
-      return estimateTextCost(price, input, cap) + Math.max(repair, larger);
-    }),
-  );
+  const perModel = models.map((model) => {
+    const price = priceOf(prices, model);
+    const cap = callCap(task, model);
+    const first = estimateTextCost(price, input, cap);
+    const repair = estimateTextCost(price, input + cap + REPAIR_PROMPT_TOKENS, cap);
+    const larger = estimateTextCost(price, input, callCap(task, model, INCOMPLETE_RETRY_FACTOR));
+    return { total: first + Math.max(repair, larger), attempt: Math.max(first, repair, larger) };
+  });
+  return {
+    total: Math.max(...perModel.map((m) => m.total)),
+    attempt: Math.max(...perModel.map((m) => m.attempt)),
+  };
+}
+
+export interface StructuredWorstCase {
+  /** The whole task: its first call and the one more an unusable answer gets. */
+  total: Nanos;
+  /** The costliest single call of it: what an attempt the provider may have billed is charged. */
+  attempt: Nanos;
 }
 
 /** What a served call cost, priced with the model that served it. */

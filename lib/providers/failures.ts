@@ -17,8 +17,9 @@ export interface Failure {
   /** What the provider asked us to wait, from `retry-after-ms` or `retry-after`. */
   retryAfterMs?: number;
   /**
-   * The provider may still run, and bill, the request: we stopped waiting (a timeout), not it. Another
-   * attempt would be a second bill the reservation does not cover.
+   * The provider may have run, and billed, the request although we have no usable answer: we stopped
+   * waiting (a timeout), the connection broke, or its answer was unreadable or unusable. Another
+   * attempt is a second bill, which needs a reservation of its own.
    */
   mayBeBilled?: true;
 }
@@ -45,7 +46,8 @@ export function classifyFailure(err: unknown, provider: string): Failure {
   if (err instanceof GatewayError) {
     // Our own checks on a provider's answer (no image data, too few embeddings) blame the provider.
     const providerFault = err instanceof UpstreamError;
-    return { error: err, retryable: providerFault, providerFault };
+    // It answered, and that answer is billed.
+    return { error: err, retryable: providerFault, providerFault, ...(providerFault ? BILLED : {}) };
   }
   if (err instanceof APIUserAbortError) {
     return {
@@ -56,18 +58,21 @@ export function classifyFailure(err: unknown, provider: string): Failure {
   }
   if (err instanceof APIConnectionTimeoutError) {
     const error = new UpstreamTimeoutError({ message: `${provider} did not answer in time.`, cause: err });
-    return { error, retryable: true, providerFault: true, mayBeBilled: true };
+    return { error, retryable: true, providerFault: true, ...BILLED };
   }
   if (err instanceof APIConnectionError) {
+    // The request may have been sent before the connection broke (assume the costly case).
     const error = new UpstreamError({ message: `Could not reach ${provider}.`, cause: err });
-    return { error, retryable: true, providerFault: true };
+    return { error, retryable: true, providerFault: true, ...BILLED };
   }
   if (err instanceof APIError && typeof err.status === 'number')
     return classifyStatus(err, err.status, provider);
   // A malformed body (SyntaxError) or a stream cut short: the provider misbehaved; another try can work.
   const error = new UpstreamError({ message: `${provider} returned an unreadable response.`, cause: err });
-  return { error, retryable: true, providerFault: true };
+  return { error, retryable: true, providerFault: true, ...BILLED };
 }
+
+const BILLED = { mayBeBilled: true } as const;
 
 function classifyStatus(err: APIError, status: number, provider: string): Failure {
   const retryAfterMs = retryAfterFrom(err.headers);

@@ -1,6 +1,6 @@
 import type { Breaker } from '../breaker';
 import type { Capability } from '../env';
-import { CircuitOpenError, type GatewayError, RateLimitError } from '../errors';
+import { CircuitOpenError, type GatewayError, markMayBeBilled, RateLimitError } from '../errors';
 import type { Logger } from '../log';
 import { classifyFailure, type Failure } from './failures';
 import { type RetryPolicy, retryDelayMs } from './retry';
@@ -29,6 +29,11 @@ export interface RouterDeps {
   logPrompts?: boolean;
   /** The gateway's request id, sent upstream with every call (see `tagged`). */
   requestId?: string;
+  /**
+   * Reserves room for one more attempt of a `capability` call after one the provider may have billed
+   * (lib/spend.ts `Held.rebill`); false when it does not fit. Unset: such a call is never made again.
+   */
+  rebill?: (capability: Capability) => Promise<boolean>;
 }
 
 /** A logical call as metrics see it: who served (or last failed) it, how long, and at what cost. */
@@ -74,7 +79,8 @@ export type ProviderCall<T> = (target: ProviderTarget, model: string) => Promise
  * Runs one logical call: the providers offering `capability` in order, each behind its shared
  * breaker, with retries and backoff for failures that can succeed. A backup is tried when the
  * primary's breaker is open or its retries are spent on provider faults; a request error (400/404/422)
- * is final wherever it happens, and so is a timed-out paid call (the provider bills it anyway). When no provider can serve, the client gets a 503 with Retry-After.
+ * is final wherever it happens. An attempt the provider may have billed (a timeout, a broken
+ * connection, an unreadable answer) is tried again only once `deps.rebill` has reserved for it. When no provider can serve, the client gets a 503 with Retry-After.
  */
 export async function callProviders<T>(
   deps: RouterDeps,
@@ -122,6 +128,8 @@ async function route<T>(
   const failures: { provider: string; failure: Failure }[] = [];
   let attempts = 0;
   let retries = 0;
+  /** The last attempt may have been billed, with no reservation made after it. */
+  let lastMayBeBilled = false;
 
   for (const [index, configured] of candidates.entries()) {
     const model = (configured === primary && primaryModel) || (configured.models[capability] as string);
@@ -172,10 +180,14 @@ async function route<T>(
           code: failure.error.code,
           breaker: state,
         });
-        // A timed-out paid call still runs, and bills, upstream: its reservation is charged, and another
-        // attempt (here or at a backup) would be a second bill it does not cover. Moderation is free.
-        if (failure.mayBeBilled && capability !== 'moderation') throw failure.error;
         const canRetry = failure.retryable && !permit.probe && state !== 'open' && retry < policy.maxRetries;
+        if (failure.mayBeBilled && capability !== 'moderation') {
+          // The provider may bill this attempt (moderation is free): another one, here or at a backup,
+          // is a second bill, made only once a reservation of its own fits the budget.
+          const another = canRetry || index < candidates.length - 1;
+          if (another && !(await deps.rebill?.(capability))) throw markMayBeBilled(failure.error);
+          lastMayBeBilled = !another;
+        }
         if (!canRetry) {
           failures.push({ provider: target.name, failure });
           break;
@@ -185,7 +197,8 @@ async function route<T>(
       }
     }
   }
-  throw unavailable(candidates.length, refusals, failures);
+  const error = unavailable(candidates.length, refusals, failures);
+  throw lastMayBeBilled ? markMayBeBilled(error) : error;
 }
 
 /** A provider not called: its breaker is open, or the gateway is at its upstream rate limit. */

@@ -23,6 +23,7 @@ import {
   tenantCacheKey,
   wantsFresh,
 } from '../request-context';
+import type { Held } from '../spend';
 import { type CachePolicy, cacheModeOf, proxyCacheKeyParts } from './cache-policy';
 import type { OutputLimits } from './estimate';
 import { errorEvent } from './frames';
@@ -122,13 +123,15 @@ function routerOf(c: Context<AppEnv>, plan: ProxyPlan): ReturnType<typeof router
 async function budgeted<T>(
   c: Context<AppEnv>,
   plan: ProxyPlan,
-  work: () => Promise<T>,
+  work: (rebill?: RouterDeps['rebill']) => Promise<T>,
   usageOf: (value: T) => { model: string; usage: Usage | undefined },
 ): Promise<T> {
   const estimate = await plan.estimate();
   if (estimate === 0) return work();
   const { prices } = configOf(c.get('env'));
-  return spendFor(c, { uses: [plan.capability] }).run(estimate, work, {
+  // One proxied call is the whole estimate: another attempt after a billed one needs as much again.
+  const run = (held: Held) => work(() => held.rebill(estimate));
+  return spendFor(c, { uses: [plan.capability] }).run(estimate, run, {
     value: (value) => {
       const { model, usage } = usageOf(value);
       return usage ? costOf(priceOf(prices, model), usage) : estimate;
@@ -141,9 +144,9 @@ async function callJson(c: Context<AppEnv>, plan: ProxyPlan): Promise<Answer> {
   const served = await budgeted(
     c,
     plan,
-    () =>
+    (rebill) =>
       callProviders(
-        deps,
+        rebill ? { ...deps, rebill } : deps,
         plan.capability,
         policy,
         (target, model) => postJson(target, plan.path, plan.upstream, model),
@@ -226,9 +229,9 @@ async function streamed(
   const done = budgeted(
     c,
     plan,
-    async () => {
+    async (rebill) => {
       const served = await callProviders(
-        deps,
+        rebill ? { ...deps, rebill } : deps,
         plan.capability,
         policy,
         (target, model) => openStream(target, plan.path, plan.upstream, model),

@@ -64,8 +64,8 @@ describe('model policy', () => {
     const prices = createPriceTable();
     const task = opportunitiesTask({ intent: INTENT, context: {} } as never);
     const [full, cheap] = await Promise.all([
-      worstCaseStructured(prices, ['gpt-6-astra'], task),
-      worstCaseStructured(prices, ['gpt-6-luna'], task),
+      worstCaseStructured(prices, ['gpt-6-astra'], task).then((w) => w.total),
+      worstCaseStructured(prices, ['gpt-6-luna'], task).then((w) => w.total),
     ]);
     expect(cheap * 4).toBeLessThan(full);
     // A key budget between the two worst cases.

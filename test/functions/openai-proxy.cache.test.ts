@@ -78,19 +78,36 @@ describe('budget and cache on /openai/v1', () => {
     expect((await simRequests(sim))['/v1/embeddings']).toBe(2);
   });
 
-  it('charges a call that timed out its whole reservation, and never retries it: the provider still bills abandoned work', async () => {
+  it('charges a call that timed out its whole reservation, and retries it only with room for another bill', async () => {
     const { model, PRICING_OVERRIDES } = privateModel();
-    // Retries are on (the default 3): a timed-out call is still made only once.
-    const { raw, sim, spentUsd } = await proxyCaller({ OPENAI_TIMEOUT_SECONDS: '1', PRICING_OVERRIDES });
-    await simConfigure(sim, { faults: [{ kind: 'timeout', endpoint: '/v1/chat/completions' }] });
-    const res = await raw('/chat/completions', { model, messages: fresh(), max_completion_tokens: 1000 });
+    const body = { model, max_completion_tokens: 1000 };
+    // Room for one reservation of this call ($0.0016 of output and a little input), not two.
+    const tight = await proxyCaller(
+      { OPENAI_TIMEOUT_SECONDS: '1', PRICING_OVERRIDES },
+      { daily_budget_usd: 0.0025 },
+    );
+    await simConfigure(tight.sim, { faults: [{ kind: 'timeout', endpoint: '/v1/chat/completions' }] });
+    const res = await tight.raw('/chat/completions', { ...body, messages: fresh() });
     expect(res.status).toBe(504);
-    expect((await simRequests(sim))['/v1/chat/completions']).toBe(1);
-    const spent = await spentUsd();
-    // Nothing is left reserved: the reservation became spend. 1,000 output tokens at $1.60 / 1M, plus input.
-    expect(spent.reserved_usd).toBe(0);
-    expect(spent.spent_usd).toBeGreaterThan(0.0016);
-    expect(spent.spent_usd).toBeLessThan(0.002);
+    expect((await simRequests(tight.sim))['/v1/chat/completions']).toBe(1);
+    const once = await tight.spentUsd();
+    // Nothing is left reserved: the reservation became spend.
+    expect(once.reserved_usd).toBe(0);
+    expect(once.spent_usd).toBeGreaterThan(0.0016);
+    expect(once.spent_usd).toBeLessThan(0.002);
+
+    // With room, each retry reserves again, and each timed-out attempt is charged in full.
+    const roomy = await proxyCaller({ OPENAI_TIMEOUT_SECONDS: '1', PRICING_OVERRIDES });
+    await simConfigure(roomy.sim, {
+      faults: [{ kind: 'timeout', endpoint: '/v1/chat/completions', times: 2 }],
+    });
+    const served = await roomy.raw('/chat/completions', { ...body, messages: fresh() });
+    expect(served.status).toBe(200);
+    expect((await simRequests(roomy.sim))['/v1/chat/completions']).toBe(3);
+    const twice = await roomy.spentUsd();
+    expect(twice.reserved_usd).toBe(0);
+    expect(twice.spent_usd).toBeGreaterThan(2 * once.spent_usd);
+    expect(twice.spent_usd).toBeLessThan(3 * once.spent_usd);
   });
 
   it('never caches images, even when asked', async () => {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { CircuitOpenError, RateLimitError, UpstreamError, UpstreamTimeoutError } from '../../../lib/errors';
+import {
+  CircuitOpenError,
+  mayBeBilled,
+  RateLimitError,
+  UpstreamError,
+  UpstreamTimeoutError,
+} from '../../../lib/errors';
 import { UpstreamRequestError } from '../../../lib/providers/failures';
 import { callProviders } from '../../../lib/providers/router';
 import type { ProviderTarget } from '../../../lib/providers/targets';
@@ -75,10 +81,15 @@ describe('callProviders retries', () => {
     const key = simKey();
     await simConfigure(key, { faults: [{ ...fault, times: 1 }] });
     const target = simTarget(providerName(), key, { timeoutMs: 300 });
-    const { deps, sleeps } = routerHarness([target]);
+    const harness = routerHarness([target]);
+    const { sleeps } = harness;
+    let rebills = 0;
+    const deps = { ...harness.deps, rebill: async () => ++rebills > 0 };
     const served = await callProviders(deps, 'embeddings', FAST_POLICY, embedOnce);
     expect(served).toMatchObject({ attempts: 2, retries: 1 });
     expect(sleeps).toEqual([1000]);
+    // A drop or an unreadable answer may have been billed: the retry needed room of its own. A status was not.
+    expect(rebills).toBe(fault.kind === 'status' ? 0 : 1);
     // And with the fault permanent, the error class is the one the client will see.
     await simConfigure(key, { faults: [fault] });
     const err = await failing(
@@ -87,7 +98,30 @@ describe('callProviders retries', () => {
     expect(err).toBeInstanceOf(ErrorClass);
   });
 
-  it('never retries a timed-out paid call, here or at a backup: the provider bills it anyway', async () => {
+  it('retries a timed-out paid call only once room for another bill is reserved', async () => {
+    const key = simKey();
+    await simConfigure(key, { faults: [{ kind: 'timeout', endpoint: '/v1/embeddings', times: 1 }] });
+    const harness = routerHarness([simTarget(providerName(), key, { timeoutMs: 300 })]);
+    const asked: string[] = [];
+    const deps = {
+      ...harness.deps,
+      rebill: async (capability: string) => {
+        asked.push(capability);
+        return true;
+      },
+    };
+    const served = await callProviders(deps, 'embeddings', FAST_POLICY, embedOnce);
+    expect(served).toMatchObject({ value: 1, attempts: 2, retries: 1 });
+    expect(asked).toEqual(['embeddings']);
+    // Refused room, it is not made again, and the error says the attempt may have been billed.
+    await simConfigure(key, { faults: [{ kind: 'timeout', endpoint: '/v1/embeddings', times: 1 }] });
+    const refused = { ...harness.deps, rebill: async () => false };
+    const err = await failing(callProviders(refused, 'embeddings', FAST_POLICY, embedOnce));
+    expect(err).toBeInstanceOf(UpstreamTimeoutError);
+    expect(mayBeBilled(err)).toBe(true);
+  });
+
+  it('never retries a timed-out paid call, here or at a backup, without room for another bill', async () => {
     const [primaryKey, backupKey] = [simKey(), simKey()];
     await simConfigure(primaryKey, { faults: [{ kind: 'timeout', endpoint: '/v1/embeddings', times: 1 }] });
     const { deps, sleeps } = routerHarness([
@@ -294,10 +328,13 @@ describe('callProviders with a backup', () => {
     await simConfigure(backupKey, { faults: [{ kind: 'drop' }] });
     const [p, b] = [providerName('openai'), providerName('backup')];
     const h = routerHarness([simTarget(p, primaryKey), simTarget(b, backupKey)], { failureThreshold: 10 });
+    const deps = { ...h.deps, rebill: async () => true };
     const err = await failing(
-      callProviders(h.deps, 'embeddings', { ...FAST_POLICY, maxRetries: 1 }, embedOnce),
+      callProviders(deps, 'embeddings', { ...FAST_POLICY, maxRetries: 1 }, embedOnce),
     );
     expect(err).toBeInstanceOf(CircuitOpenError);
+    // The backup's last attempt dropped: it may have been billed.
+    expect(mayBeBilled(err)).toBe(true);
     expect(err).toMatchObject({ status: 503, code: 'provider_unavailable', retryAfter: 4 });
     expect((err as Error).message).toContain(`${p}: upstream_error`);
     expect((err as Error).message).toContain(`${b}: upstream_error`);
