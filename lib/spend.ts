@@ -110,7 +110,7 @@ export async function settleWithAlerts(
     deps.log.error('spend exceeded its reservation', { reserved: reservation.amount, actual });
   for (const threshold of result.crossed) {
     await deps.alert({
-      day: reservation.day,
+      day: result.day,
       level: threshold >= thresholds.limitNanos ? 'limit' : 'threshold',
       thresholdUsd: nanosToUsd(threshold),
       spentUsd: nanosToUsd(result.spentNanos),
