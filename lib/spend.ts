@@ -1,11 +1,12 @@
 /**
  * Spending through the budget: reserve the worst case before any upstream call, then settle what the
  * call actually cost (or release when it cost nothing; a call that timed out is charged its whole
- * reservation). The settle and its alerts run after the response. Fails closed: without a reservation
- * nothing is called.
+ * reservation). Work that may outlive its lease (a stream) keeps it alive while it runs. The settle and
+ * its alerts run after the response. Fails closed: without a reservation nothing is called.
  */
 import type { BudgetAlert } from './alerts';
 import type { Budget, BudgetScope, Nanos, Reservation, ReserveResult } from './budget';
+import { keepLeaseAlive } from './budget/keep-alive';
 import { BudgetExceededError, UpstreamTimeoutError } from './errors';
 import type { Logger } from './log';
 import { nanosToUsd } from './pricing';
@@ -36,6 +37,18 @@ export interface CostOf<T> {
   error?: (err: unknown) => Nanos;
 }
 
+/** What `work` is told about the reservation it runs under. */
+export interface Held {
+  /** The cheaper tier was reserved (see TieredEstimate). */
+  degraded: boolean;
+  /**
+   * Starts renewing the reservation's lease every third of it, for work that may outlive the lease (a
+   * stream); returns the function that stops it. Renewal also stops once `work` settles, however it
+   * ends, so no timer outlives the call.
+   */
+  keepAlive: () => () => void;
+}
+
 /** Worst cases of the same work on the configured model and on the cheaper one it may degrade to. */
 export interface TieredEstimate {
   full: Nanos;
@@ -48,11 +61,7 @@ export interface Spender {
    * reserved once the day's gateway spend has passed the alert threshold, or when the full one no
    * longer fits; `work` is told which tier it has.
    */
-  run<T>(
-    estimate: Nanos | TieredEstimate,
-    work: (tier: { degraded: boolean }) => Promise<T>,
-    cost: CostOf<T>,
-  ): Promise<T>;
+  run<T>(estimate: Nanos | TieredEstimate, work: (held: Held) => Promise<T>, cost: CostOf<T>): Promise<T>;
 }
 
 export function createSpender(deps: SpendDeps, options: SpendOptions): Spender {
@@ -75,10 +84,18 @@ export function createSpender(deps: SpendDeps, options: SpendOptions): Spender {
       if (!reserved.ok) {
         throw budgetRefusal(reserved, tiered ? tiered.degraded : full, options.describe, deps.now());
       }
+      const { reservation } = reserved;
+      let stop: () => void = () => undefined;
+      const keepAlive = () => {
+        stop();
+        stop = keepLeaseAlive(deps.budget, reservation, deps.log);
+        return stop;
+      };
       let value: Awaited<ReturnType<typeof work>>;
       try {
-        value = await work({ degraded: reserved.degraded });
+        value = await work({ degraded: reserved.degraded, keepAlive });
       } catch (err) {
+        stop();
         // A call that timed out or was aborted is generally still run, and billed, by the provider
         // (reference: production-realities.md): charged at its reservation, never released.
         const billed =
@@ -87,6 +104,7 @@ export function createSpender(deps: SpendDeps, options: SpendOptions): Spender {
         else deps.defer(deps.budget.release(reserved.reservation).catch(() => undefined));
         throw err;
       }
+      stop();
       settle(reserved.reservation, cost.value(value));
       return value;
     },
