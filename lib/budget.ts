@@ -6,12 +6,21 @@
  * A reservation fits only when `spent + reserved + amount <= limit` holds for every scope at once, so
  * concurrent callers can never be admitted past the limit together (reference peer-gateways.md §4).
  *
- * Each reserve, settle and release is one Lua script, so one Redis round trip. Money is integer
- * nanodollars. A day is a calendar day in `timeZone`; its keys carry the date, so a new day starts
- * clean whatever the cron does. Reservations hold a lease of `leaseMs`: if an isolate dies before
- * settling, the next reserve on that scope releases the expired lease. A settle that comes after its
- * lease was released (expired, or by `release`) still records the spend, exactly once: money spent is
- * always counted; only the reserved amount is never given back twice.
+ * Each reserve, renew, settle, release and read is one Lua script, so one Redis round trip. Money is
+ * integer nanodollars. A day is a calendar day in `timeZone`; its keys carry the date, so a new day
+ * starts clean whatever the cron does. Reservations hold a lease of `leaseMs`, which a call that runs
+ * longer (a stream) RENEWS while it runs. If an isolate dies before settling, the lease expires and the
+ * next reserve on that scope charges it at its full amount (the provider still bills the work). A settle
+ * that comes after its lease ended (expired, or by `release`) still records the spend, exactly once:
+ * money spent is always counted; only the reserved amount is never given back twice.
+ *
+ * The day boundary (#14): a reservation stays in the keys of the day it was made on, and its lease ends
+ * at the latest when the next day ends. A reserve counts yesterday's live leases against today's limit
+ * too, so a call still open at midnight holds the new day's headroom until it settles; its settle frees
+ * the lease where it was made and lands the spend on the day the call ended (the settle's day). An
+ * expired lease is charged on the day it expired, and a late settle corrects that charge where it
+ * landed. So every nanodollar a day is charged was counted by every reserve on that day while it was
+ * open, and no calendar day can be billed past its limit (overruns of the estimate aside).
  *
  * Fails CLOSED: when Redis is unreachable or answers with an error, every method rejects with
  * `StoreUnavailableError` (503 `store_unavailable`), and no upstream call may be made without a
@@ -33,11 +42,11 @@
  * }
  */
 import { type ArchiveContext, archiveDay, readHistory } from './budget/archive';
-import { createDayClock, shiftDay } from './budget/day';
-import { alertsKey, leasesKey, scopeIndexKey, totalsKey } from './budget/keys';
+import { createDayClock, landingDays, shiftDay } from './budget/day';
+import { alertsKey, dayKeys, leasesKey, scopeIndexKey, totalsKey } from './budget/keys';
 import type { Budget, BudgetDeps, BudgetOptions, ScopeState } from './budget/types';
 import { StoreUnavailableError } from './errors';
-import { BUDGET_READ, BUDGET_RELEASE, BUDGET_RESERVE, BUDGET_SETTLE } from './scripts/budget';
+import { BUDGET_READ, BUDGET_RELEASE, BUDGET_RENEW, BUDGET_RESERVE, BUDGET_SETTLE } from './scripts/budget';
 import { runScript } from './scripts/run';
 
 export { type BudgetDay, budgetDay, createDayClock, shiftDay } from './budget/day';
@@ -101,9 +110,14 @@ export function createBudget(deps: BudgetDeps, options: Partial<BudgetOptions> =
   /** Seconds a day's keys live from `at`: until the day ends plus the retention. */
   const ttlSeconds = (day: string, at: number) =>
     Math.max(60, Math.ceil((clock.startOf(shiftDay(day, 1)) + retentionDays * DAY_MS - at) / 1000));
-  const archive: ArchiveContext = { redis, now, globalScope, keyScopePrefix, ttlSeconds, guarded };
+  const archive: ArchiveContext = { redis, now, globalScope, keyScopePrefix, ttlSeconds, guarded, clock };
+  /** A lease made on `day` ends by the time the next day ends: only today's and yesterday's can be live. */
+  const leaseEnd = (day: string, at: number, lease: number) =>
+    Math.min(at + lease, clock.startOf(shiftDay(day, 2)) - 1);
 
   return {
+    leaseMs,
+
     async reserve(scopes, amount, { leaseMs: lease = leaseMs, fallback } = {}) {
       const names = scopes.map((s) => s.scope);
       checkScopes(names);
@@ -117,10 +131,12 @@ export function createBudget(deps: BudgetDeps, options: Partial<BudgetOptions> =
       const at = now();
       const { day, resetsAt } = clock.at(at);
       const id = newId('bres');
-      const keys = [scopeIndexKey(day), ...names.flatMap((s) => [totalsKey(day, s), leasesKey(day, s)])];
+      const before = shiftDay(day, -1);
+      const keys = [scopeIndexKey(day), ...names.flatMap((s) => [...dayKeys(day, s), ...dayKeys(before, s)])];
       const limits = scopes.flatMap((s) => [s.scope, s.limit]);
       const tiers = fallback ? [fallback.amount, fallback.above] : [-1, -1];
-      const args = [at, at + lease, id, amount, ttlSeconds(day, at), ...tiers, ...limits];
+      const expiry = leaseEnd(day, at, lease);
+      const args = [at, expiry, id, amount, ttlSeconds(day, at), ...tiers, clock.startOf(day), ...limits];
       const [fits, position = 0, spentNanos = 0, reservedNanos = 0] = await guarded(() =>
         runScript<number[]>(redis, BUDGET_RESERVE, keys, args),
       );
@@ -133,37 +149,51 @@ export function createBudget(deps: BudgetDeps, options: Partial<BudgetOptions> =
       return { ok: false, scope, spentNanos, reservedNanos, limitNanos, day, resetsAt };
     },
 
+    async renew({ id, day, amount, scopes }, { leaseMs: lease = leaseMs } = {}) {
+      checkScopes(scopes);
+      checkLeaseMs(lease);
+      const at = now();
+      const keys = scopes.map((s) => leasesKey(day, s));
+      const args = [at, leaseEnd(day, at, lease), id, amount];
+      return (await guarded(() => runScript<number>(redis, BUDGET_RENEW, keys, args))) > 0;
+    },
+
     async settle(reservation, actual, { alertThresholds = [] } = {}) {
       const { id, day, amount, scopes } = reservation;
       checkScopes(scopes);
       checkNanos('actual', actual);
       for (const t of alertThresholds) checkNanos('alert threshold', t);
       const at = now();
+      const days = landingDays(day, clock.at(at).day);
+      const today = days.at(-1) ?? day;
       const keys = [
-        ...scopes.flatMap((s) => [totalsKey(day, s), leasesKey(day, s)]),
-        alertsKey(day, globalScope),
+        scopeIndexKey(today),
+        alertsKey(today, globalScope),
+        ...scopes.flatMap((s) => [leasesKey(day, s), ...days.map((d) => totalsKey(d, s))]),
       ];
       const alerting = scopes.indexOf(globalScope) + 1;
-      const args = [id, amount, actual, ttlSeconds(day, at), at, alerting, ...alertThresholds];
+      const args = [id, amount, actual, ttlSeconds(today, at), at, alerting, days.length];
       const [recorded = 0, spentNanos = 0, ...crossed] = await guarded(() =>
-        runScript<number[]>(redis, BUDGET_SETTLE, keys, args),
+        runScript<number[]>(redis, BUDGET_SETTLE, keys, [...args, ...scopes, ...alertThresholds]),
       );
       const overrun = recorded > 0 && actual > amount;
-      return { spentNanos, crossed, overrun, alreadySettled: recorded === 0 };
+      return { day: today, spentNanos, crossed, overrun, alreadySettled: recorded === 0 };
     },
 
     async release({ id, day, amount, scopes }) {
       checkScopes(scopes);
-      const keys = scopes.flatMap((s) => [totalsKey(day, s), leasesKey(day, s)]);
+      const keys = scopes.flatMap((s) => dayKeys(day, s));
       return (await guarded(() => runScript<number>(redis, BUDGET_RELEASE, keys, [id, amount]))) > 0;
     },
 
     async read(scopes, day) {
       const at = now();
       const which = day ?? clock.at(at).day;
-      const resetsAt = new Date(clock.startOf(shiftDay(which, 1))).toISOString();
-      const keys = scopes.flatMap((s) => [totalsKey(which, s), leasesKey(which, s), alertsKey(which, s)]);
-      const flat = await guarded(() => runScript<number[]>(redis, BUDGET_READ, keys, [at]));
+      const next = clock.startOf(shiftDay(which, 1));
+      const before = shiftDay(which, -1);
+      const keys = scopes.flatMap((s) => [...dayKeys(which, s), alertsKey(which, s), ...dayKeys(before, s)]);
+      const args = [at, clock.startOf(which), next];
+      const flat = await guarded(() => runScript<number[]>(redis, BUDGET_READ, keys, args));
       let i = 0;
       const states = scopes.map((scope): ScopeState => {
         const [spentNanos = 0, reservedNanos = 0, calls = 0, sent = 0] = flat.slice(i, i + 4);
@@ -171,7 +201,7 @@ export function createBudget(deps: BudgetDeps, options: Partial<BudgetOptions> =
         i += 4 + sent;
         return { scope, spentNanos, reservedNanos, calls, alertsSent };
       });
-      return { day: which, resetsAt, scopes: states };
+      return { day: which, resetsAt: new Date(next).toISOString(), scopes: states };
     },
 
     archiveDay: (day) => archiveDay(archive, day),

@@ -188,6 +188,11 @@ const Settings = z.object({
     unset,
     z.string().refine(isTimeZone, 'must be an IANA time zone such as UTC or Europe/Paris').default('UTC'),
   ),
+  /**
+   * How long a budget reservation's lease outlasts the longest its call may take (every attempt at its
+   * capability's timeout) before it is charged as lost. A stream renews its lease while it runs.
+   */
+  BUDGET_LEASE_MARGIN_SECONDS: int(60, 0, 3600),
   /** Slack-compatible incoming webhook for budget alerts. */
   ALERT_WEBHOOK_URL: z.preprocess(unset, z.url({ protocol: /^https?$/ }).optional()),
   UPSTASH_REDIS_REST_URL: url(),

@@ -145,8 +145,8 @@ export function budgetFor(c: Context<AppEnv>, options: SpendOptions = {}): Budge
     { redis, now, newId },
     {
       timeZone: env.BUDGET_TIMEZONE,
-      // A reservation outlives its call, then a margin.
-      leaseMs: longestGenerationMs(env, options.uses) + 60_000,
+      // A reservation outlives its call, then a margin; a stream renews it while it runs (lib/spend.ts).
+      leaseMs: longestGenerationMs(env, options.uses) + env.BUDGET_LEASE_MARGIN_SECONDS * 1000,
       ...(options.globalScope ? { globalScope: options.globalScope } : {}),
     },
   );

@@ -1,11 +1,12 @@
 /**
  * Spending through the budget: reserve the worst case before any upstream call, then settle what the
  * call actually cost (or release when it cost nothing; a call that timed out is charged its whole
- * reservation). The settle and its alerts run after the response. Fails closed: without a reservation
- * nothing is called.
+ * reservation). Work that may outlive its lease (a stream) keeps it alive while it runs. The settle and
+ * its alerts run after the response. Fails closed: without a reservation nothing is called.
  */
 import type { BudgetAlert } from './alerts';
 import type { Budget, BudgetScope, Nanos, Reservation, ReserveResult } from './budget';
+import { keepLeaseAlive } from './budget/keep-alive';
 import { BudgetExceededError, mayBeBilled } from './errors';
 import type { Logger } from './log';
 import { nanosToUsd } from './pricing';
@@ -48,6 +49,12 @@ export interface Held {
    * fit: the call must then not be made again.
    */
   rebill: (amount: Nanos) => Promise<boolean>;
+  /**
+   * Starts renewing the reservation's lease every third of it, for work that may outlive the lease (a
+   * stream); returns the function that stops it. Renewal also stops once `work` settles, however it
+   * ends, so no timer outlives the call.
+   */
+  keepAlive: () => () => void;
 }
 
 /** Worst cases of the same work on the configured model and on the cheaper one it may degrade to. */
@@ -93,6 +100,13 @@ export function createSpender(deps: SpendDeps, options: SpendOptions): Spender {
       if (!reserved.ok) {
         throw budgetRefusal(reserved, tiered ? tiered.degraded : full, options.describe, deps.now());
       }
+      const { reservation } = reserved;
+      let stop: () => void = () => undefined;
+      const keepAlive = () => {
+        stop();
+        stop = keepLeaseAlive(deps.budget, reservation, deps.log);
+        return stop;
+      };
       // One reservation per attempt the provider may have billed without an answer: each is charged
       // in full, whatever the call's outcome.
       const abandoned: Reservation[] = [];
@@ -103,8 +117,9 @@ export function createSpender(deps: SpendDeps, options: SpendOptions): Spender {
       };
       let value: Awaited<ReturnType<typeof work>>;
       try {
-        value = await work({ degraded: reserved.degraded, rebill });
+        value = await work({ degraded: reserved.degraded, rebill, keepAlive });
       } catch (err) {
+        stop();
         for (const held of abandoned) settle(held, held.amount);
         // A call that timed out, dropped or was aborted is generally still run, and billed, by the
         // provider (reference: production-realities.md): charged at its reservation, never released.
@@ -119,6 +134,7 @@ export function createSpender(deps: SpendDeps, options: SpendOptions): Spender {
         }
         throw err;
       }
+      stop();
       for (const held of abandoned) settle(held, held.amount);
       settle(reserved.reservation, cost.value(value));
       return value;
@@ -143,7 +159,7 @@ export async function settleWithAlerts(
     deps.log.error('spend exceeded its reservation', { reserved: reservation.amount, actual });
   for (const threshold of result.crossed) {
     await deps.alert({
-      day: reservation.day,
+      day: result.day,
       level: threshold >= thresholds.limitNanos ? 'limit' : 'threshold',
       thresholdUsd: nanosToUsd(threshold),
       spentUsd: nanosToUsd(result.spentNanos),

@@ -4,8 +4,8 @@
  */
 import { BUDGET_ARCHIVE } from '../scripts/budget';
 import { runScript } from '../scripts/run';
-import { isDay } from './day';
-import { alertsKey, historyKey, leasesKey, scopeIndexKey, totalsKey } from './keys';
+import { type DayClock, isDay, shiftDay } from './day';
+import { alertsKey, dayKeys, historyKey, scopeIndexKey } from './keys';
 import type { BudgetDeps, HistoryDay } from './types';
 
 /** What the archive needs from createBudget. */
@@ -18,33 +18,39 @@ export interface ArchiveContext {
   ttlSeconds: (day: string, at: number) => number;
   /** Turns store failures into StoreUnavailableError. */
   guarded: <T>(run: () => Promise<T>) => Promise<T>;
+  /** The budget's calendar: where a day starts and ends. */
+  clock: DayClock;
 }
 
 /**
- * Releases `day`'s expired leases, sets the retention TTL on its working keys, and writes its totals
- * to the history. Idempotent: running it twice, or days late, stores the same entry (a settle that
- * lands after the run is counted by the next run). Two round trips plus one write.
+ * Charges the leases that expired by the end of `day` (its own, and the day before's carried over into
+ * it) on the day each expired, sets the retention TTL on its working keys, and writes its totals to the
+ * history. Lists the scopes of both days, since a lease carried over charges a scope that may have
+ * reserved nothing on `day`; reports the key scopes that reserved or spent on it. Idempotent: running it
+ * twice, or days late, stores the same entry (a settle that lands after the run is counted by the next
+ * run). Two round trips plus one write.
  */
 export async function archiveDay(ctx: ArchiveContext, day: string): Promise<HistoryDay> {
   if (!isDay(day)) throw new RangeError(`not a YYYY-MM-DD day: ${day}`);
-  const { redis, globalScope, keyScopePrefix } = ctx;
+  const { redis, globalScope, keyScopePrefix, clock } = ctx;
+  const before = shiftDay(day, -1);
   return ctx.guarded(async () => {
     // String(): the SDK turns members that look like JSON (`123`) into numbers.
-    const members = (await redis.smembers(scopeIndexKey(day))).map(String);
+    const members = (await redis.sunion(scopeIndexKey(day), scopeIndexKey(before))).map(String);
     const keyScopes = members.filter((s) => s !== globalScope && s.startsWith(keyScopePrefix)).sort();
     const scopes = [globalScope, ...keyScopes];
     const at = ctx.now();
+    const upto = Math.min(at, clock.startOf(shiftDay(day, 1)) - 1);
     const keys = [
       scopeIndexKey(day),
-      ...scopes.flatMap((s) => [totalsKey(day, s), leasesKey(day, s), alertsKey(day, s)]),
+      ...scopes.flatMap((s) => [...dayKeys(day, s), alertsKey(day, s), ...dayKeys(before, s)]),
     ];
-    const flat = await runScript<number[]>(redis, BUDGET_ARCHIVE, keys, [at, ctx.ttlSeconds(day, at)]);
+    const args = [upto, clock.startOf(day), ctx.ttlSeconds(day, at), ...scopes];
+    const flat = await runScript<number[]>(redis, BUDGET_ARCHIVE, keys, args);
     const entry: HistoryDay = { day, spentNanos: flat[0] ?? 0, calls: flat[1] ?? 0, keys: {} };
     keyScopes.forEach((scope, i) => {
-      entry.keys[scope.slice(keyScopePrefix.length)] = {
-        spentNanos: flat[2 * i + 2] ?? 0,
-        calls: flat[2 * i + 3] ?? 0,
-      };
+      const [spentNanos = 0, calls = 0, onDay = 0] = flat.slice(3 * i + 3, 3 * i + 6);
+      if (onDay === 1) entry.keys[scope.slice(keyScopePrefix.length)] = { spentNanos, calls };
     });
     await redis.hset(historyKey(globalScope), { [day]: JSON.stringify(entry) });
     return entry;

@@ -29,6 +29,17 @@ export function shiftDay(day: string, delta: number): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + delta * DAY_MS).toISOString().slice(0, 10);
 }
 
+/**
+ * The days a settle's spend may land on, for a reservation made on `made` and settled on `today`: the
+ * day it was made, the day after (where an expired lease carried over midnight was charged), and the
+ * settle's own day, the last. One day when both are the same; `today` is never before `made`.
+ */
+export function landingDays(made: string, today: string): string[] {
+  if (today <= made) return [made];
+  const after = shiftDay(made, 1);
+  return today === after ? [made, after] : [made, after, today];
+}
+
 /** Calendar days in one time zone. */
 export interface DayClock {
   /** The budget day `nowMs` (epoch ms) falls in. */

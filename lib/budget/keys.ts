@@ -12,3 +12,5 @@ export const leasesKey = (day: string, scope: string) => redisKey('budget', day,
 export const alertsKey = (day: string, scope: string) => redisKey('budget', day, 'alerts', scope);
 /** Hash day → JSON summary of the finished days of the gateway-wide scope `globalScope`. */
 export const historyKey = (globalScope: string) => redisKey('budget', 'history', globalScope);
+/** A scope's totals hash and leases zset on `day`, the pair the scripts take together. */
+export const dayKeys = (day: string, scope: string) => [totalsKey(day, scope), leasesKey(day, scope)];

@@ -13,7 +13,10 @@ export interface BudgetScope {
 /** What reserve handed out. Pass it back to settle or release unchanged. */
 export interface Reservation {
   id: string;
-  /** The budget day it counts against, even when settled after midnight. */
+  /**
+   * The budget day it was made on. Its lease is kept there; a reserve the next day counts it as carried
+   * over, and its settle lands its spend on the day the settle runs.
+   */
   day: string;
   amount: Nanos;
   scopes: string[];
@@ -49,7 +52,9 @@ export interface ReserveOptions {
 }
 
 export interface SettleResult {
-  /** The day's spend of the global scope after this settle (of the first scope if not global). */
+  /** The budget day the settle ran on: where a live reservation's spend landed, and whose alerts fired. */
+  day: string;
+  /** That day's spend of the global scope after this settle (of the first scope if not global). */
   spentNanos: Nanos;
   /** The alert thresholds this settle crossed first, across all isolates; each fires once a day. */
   crossed: Nanos[];
@@ -62,7 +67,10 @@ export interface SettleResult {
 export interface ScopeState {
   scope: string;
   spentNanos: Nanos;
-  /** Held by live reservations; expired leases are left out even before they are swept. */
+  /**
+   * Held by live reservations: the day's, and those carried over from the day before (still open at its
+   * midnight). Expired leases are left out even before they are swept.
+   */
   reservedNanos: Nanos;
   calls: number;
   /** Alert thresholds sent for this scope on this day, ascending. */
@@ -72,7 +80,10 @@ export interface ScopeState {
 export interface BudgetOptions {
   /** IANA time zone whose calendar days the budget follows. @default 'UTC' */
   timeZone: string;
-  /** How long a reservation holds its amount before anyone may reclaim it. @default 120_000 */
+  /**
+   * How long a reservation holds its amount before it is charged as lost; a renew extends it. A lease
+   * ends at the latest when the day after the one it was made on ends. @default 120_000
+   */
   leaseMs: number;
   /** The gateway-wide scope: the one alerts fire for and the archive reports. @default 'global' */
   globalScope: string;
@@ -83,7 +94,7 @@ export interface BudgetOptions {
 }
 
 export interface BudgetDeps {
-  redis: Pick<Redis, 'evalsha' | 'eval' | 'smembers' | 'hset' | 'hgetall'>;
+  redis: Pick<Redis, 'evalsha' | 'eval' | 'sunion' | 'hset' | 'hgetall'>;
   /** Milliseconds since the epoch; decides the day and lease expiry. */
   now: () => number;
   /** A random id with a type prefix; reservation ids use `bres`. */
@@ -91,9 +102,23 @@ export interface BudgetDeps {
 }
 
 export interface Budget {
-  /** Holds `amount` on every scope if it fits in all of them. Rejects when Redis is unavailable. */
+  /** The lease a reservation holds unless its reserve or renew says otherwise. */
+  readonly leaseMs: number;
+  /**
+   * Holds `amount` on every scope if it fits in all of them, counting the live leases carried over from
+   * yesterday against today's limit. Rejects when Redis is unavailable.
+   */
   reserve(scopes: BudgetScope[], amount: Nanos, options?: ReserveOptions): Promise<ReserveResult>;
-  /** Records the actual cost (see SettleResult). Idempotent per reservation. */
+  /**
+   * Extends a live reservation's lease to `leaseMs` from now on all its scopes, for a call that runs
+   * longer than its lease (a stream). False, changing nothing, once the lease has ended (settled,
+   * released, or expired: an expired lease already counts as spent). One round trip.
+   */
+  renew(reservation: Reservation, options?: { leaseMs?: number }): Promise<boolean>;
+  /**
+   * Records the actual cost on the day the settle runs (see SettleResult), freeing the lease on the day
+   * it was made. Idempotent per reservation.
+   */
   settle(
     reservation: Reservation,
     actual: Nanos,

@@ -11,9 +11,10 @@ import type { Logger } from '../log';
 import { budgetRefusal, settleWithAlerts } from '../spend';
 
 /**
- * The Batch API's 24 h completion window plus two hours for the polls and collection after it. A
- * reservation only weighs on the budget day it was made (later days have their own keys), so a longer
- * lease would hold nothing more; a settle after the lease lapsed is still recorded, exactly once.
+ * The Batch API's 24 h completion window plus two hours for the polls and collection after it. The
+ * reservation weighs on the day it was made and, carried over, on the next; its lease ends at the latest
+ * when that next day ends (lib/budget.ts), so a job submitted late in the evening may be charged in full
+ * then, and its settle corrects the charge, exactly once, on the day it was charged.
  */
 export const BULK_LEASE_MS = 26 * 3_600_000;
 

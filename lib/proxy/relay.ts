@@ -2,8 +2,9 @@
  * The OpenAI-compatible proxy's request path, the same protections as the domain endpoints: admission
  * (key and rate limit, with the cache lookup in the same Redis round trip), the cache with
  * single-flight, a budget reservation of the worst case, the call through retries, breakers and (for
- * Chat Completions) backups, then the settle from the answer's usage. Like lib/request-context.ts it
- * works on Hono's Context: it is the request-scoped glue, not a capability.
+ * Chat Completions) backups, then the settle from the answer's usage. A stream renews its reservation's
+ * lease every third of it while it is open: one Redis round trip per renewal, none per event. Like
+ * lib/request-context.ts it works on Hono's Context: it is the request-scoped glue, not a capability.
  */
 import type { Context } from 'hono';
 import type { AppEnv } from '../app';
@@ -123,14 +124,14 @@ function routerOf(c: Context<AppEnv>, plan: ProxyPlan): ReturnType<typeof router
 async function budgeted<T>(
   c: Context<AppEnv>,
   plan: ProxyPlan,
-  work: (rebill?: RouterDeps['rebill']) => Promise<T>,
+  work: (held: Pick<Held, 'keepAlive'>, rebill?: RouterDeps['rebill']) => Promise<T>,
   usageOf: (value: T) => { model: string; usage: Usage | undefined },
 ): Promise<T> {
   const estimate = await plan.estimate();
-  if (estimate === 0) return work();
+  if (estimate === 0) return work({ keepAlive: () => () => undefined });
   const { prices } = configOf(c.get('env'));
   // One proxied call is the whole estimate: another attempt after a billed one needs as much again.
-  const run = (held: Held) => work(() => held.rebill(estimate));
+  const run = (held: Held) => work(held, () => held.rebill(estimate));
   return spendFor(c, { uses: [plan.capability] }).run(estimate, run, {
     value: (value) => {
       const { model, usage } = usageOf(value);
@@ -144,7 +145,7 @@ async function callJson(c: Context<AppEnv>, plan: ProxyPlan): Promise<Answer> {
   const served = await budgeted(
     c,
     plan,
-    (rebill) =>
+    (_held, rebill) =>
       callProviders(
         rebill ? { ...deps, rebill } : deps,
         plan.capability,
@@ -229,7 +230,7 @@ async function streamed(
   const done = budgeted(
     c,
     plan,
-    async (rebill) => {
+    async ({ keepAlive }, rebill) => {
       const served = await callProviders(
         rebill ? { ...deps, rebill } : deps,
         plan.capability,
@@ -248,7 +249,17 @@ async function streamed(
           : {}),
       });
       opened(c.body(relay.body, 200, { ...SSE_TYPE, 'x-cache': status, ...servedHeaders(served) }));
-      return { outcome: await relay.outcome, provider: served.provider, model: served.model };
+      // The reservation's lease covers the call up to its first bytes; a long answer streams on for
+      // longer (32k tokens at tens a second), and its headroom must not be handed to other calls nor
+      // charged by a sweep meanwhile. So the lease is renewed, on a timer off the per-event path, until
+      // the stream is over: `outcome` settles however it ends (completed, cancelled by the client,
+      // failed upstream or idle), and the spender stops renewing once this work settles too.
+      const stop = keepAlive();
+      try {
+        return { outcome: await relay.outcome, provider: served.provider, model: served.model };
+      } finally {
+        stop();
+      }
     },
     (result) => ({ model: result.model, usage: result.outcome.usage }),
   );

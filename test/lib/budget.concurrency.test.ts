@@ -189,7 +189,7 @@ describe('createBudget alerts', () => {
     expect(firing(16 * E)).toHaveLength(1);
     expect(firing(16 * E)[0]?.spentNanos).toBeGreaterThanOrEqual(16 * E);
     expect(firing(limit)).toEqual([
-      { spentNanos: limit, crossed: [limit], overrun: false, alreadySettled: false },
+      { day: DAY, spentNanos: limit, crossed: [limit], overrun: false, alreadySettled: false },
     ]);
     expect(settles.flatMap((s) => s.crossed)).toHaveLength(2);
 
@@ -204,7 +204,13 @@ describe('createBudget alerts', () => {
     const next = await b.budget.reserve(scopes, limit);
     if (!next.ok) throw new Error('refused');
     const settle = await a.budget.settle(next.reservation, limit, { alertThresholds: thresholds });
-    expect(settle).toEqual({ spentNanos: limit, crossed: thresholds, overrun: false, alreadySettled: false });
+    expect(settle).toEqual({
+      day: '2026-11-28',
+      spentNanos: limit,
+      crossed: thresholds,
+      overrun: false,
+      alreadySettled: false,
+    });
   });
 
   it('alerts only for the global scope, and not from a settle that was a duplicate', async () => {
@@ -215,6 +221,7 @@ describe('createBudget alerts', () => {
     const onlyKey = await budget.reserve([{ scope: key, limit: 10 * E }], 5 * E);
     if (!onlyKey.ok) throw new Error('refused');
     expect(await budget.settle(onlyKey.reservation, 5 * E, { alertThresholds: [E] })).toEqual({
+      day: DAY,
       spentNanos: 5 * E,
       crossed: [],
       overrun: false,
@@ -226,6 +233,12 @@ describe('createBudget alerts', () => {
     const first = await budget.settle(both.reservation, 2 * E, { alertThresholds: [E, 3 * E] });
     expect(first.crossed).toEqual([E]);
     const again = await budget.settle(both.reservation, 2 * E, { alertThresholds: [E, 2 * E] });
-    expect(again).toEqual({ spentNanos: 2 * E, crossed: [], overrun: false, alreadySettled: true });
+    expect(again).toEqual({
+      day: DAY,
+      spentNanos: 2 * E,
+      crossed: [],
+      overrun: false,
+      alreadySettled: true,
+    });
   });
 });

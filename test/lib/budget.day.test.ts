@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { budgetDay, createDayClock, shiftDay } from '../../lib/budget';
-import { isDay } from '../../lib/budget/day';
+import { isDay, landingDays } from '../../lib/budget/day';
 
 const at = (iso: string) => Date.parse(iso);
 const HOUR = 3_600_000;
@@ -94,5 +94,13 @@ describe('day arithmetic', () => {
     expect(new Date(createDayClock('America/Santiago').startOf('2022-09-11')).toISOString()).toBe(
       '2022-09-11T04:00:00.000Z',
     );
+  });
+
+  it("lists the days a settle may land on: the day made, the day after, and the settle's own", () => {
+    expect(landingDays('2026-11-27', '2026-11-27')).toEqual(['2026-11-27']);
+    expect(landingDays('2026-11-27', '2026-11-28')).toEqual(['2026-11-27', '2026-11-28']);
+    expect(landingDays('2026-12-31', '2027-01-04')).toEqual(['2026-12-31', '2027-01-01', '2027-01-04']);
+    // A settle whose clock is behind the reserve's lands on the day the reservation was made.
+    expect(landingDays('2026-11-28', '2026-11-27')).toEqual(['2026-11-28']);
   });
 });

@@ -1,8 +1,14 @@
 import type { Redis } from '@upstash/redis/cloudflare';
 import { describe, expect, it } from 'vitest';
 import { type BudgetOptions, createBudget, type Reservation, type ReserveResult } from '../../lib/budget';
-import { alertsKey, leasesKey, scopeIndexKey, totalsKey } from '../../lib/budget/keys';
-import { BUDGET_READ, BUDGET_RELEASE, BUDGET_RESERVE, BUDGET_SETTLE } from '../../lib/scripts/budget';
+import { alertsKey, dayKeys, leasesKey, scopeIndexKey, totalsKey } from '../../lib/budget/keys';
+import {
+  BUDGET_READ,
+  BUDGET_RELEASE,
+  BUDGET_RENEW,
+  BUDGET_RESERVE,
+  BUDGET_SETTLE,
+} from '../../lib/scripts/budget';
 import type { LuaScript } from '../../lib/scripts/run';
 import { bindings } from '../support/env';
 import { countingClient } from '../support/redis';
@@ -10,6 +16,7 @@ import { countingClient } from '../support/redis';
 // The day keys are shared with other test files, so every test names its own scopes.
 const T0 = Date.UTC(2026, 10, 27, 12, 0, 0);
 const DAY = '2026-11-27';
+const BEFORE = '2026-11-26';
 const RESETS_AT = '2026-11-28T00:00:00.000Z';
 const E = 1_000_000;
 
@@ -90,6 +97,7 @@ describe('createBudget scopes', () => {
       reservedNanos: 3 * E,
     });
     expect(await budget.settle(first, 2 * E)).toEqual({
+      day: DAY,
       spentNanos: 2 * E,
       crossed: [],
       overrun: false,
@@ -150,6 +158,7 @@ describe('createBudget leases', () => {
     expect(await raw(redis, globalScope)).toEqual({ spent: 4 * E, reserved: E, calls: null });
     expect(await budget.reserve(scopes, 5 * E + 1)).toMatchObject({ ok: false, spentNanos: 4 * E });
     expect(await budget.settle(lost, 3 * E)).toEqual({
+      day: DAY,
       spentNanos: 3 * E,
       crossed: [],
       overrun: false,
@@ -208,6 +217,7 @@ describe('createBudget leases', () => {
     const r = held(await budget.reserve([{ scope: globalScope, limit: 10 * E }], 2 * E));
     await budget.release(r);
     expect(await budget.settle(r, 3 * E)).toEqual({
+      day: DAY,
       spentNanos: 3 * E,
       crossed: [],
       overrun: true,
@@ -295,35 +305,50 @@ describe('createBudget fallback tier (degrading to a cheaper model)', () => {
 });
 
 describe('createBudget round trips', () => {
-  it('sends one EVALSHA in one HTTP request per reserve, settle, release and read', async () => {
+  it('sends one EVALSHA in one HTTP request per reserve, renew, settle, release and read', async () => {
     const { budget, requests, globalScope, key } = setup();
     const scopes = [
       { scope: globalScope, limit: 10 * E },
       { scope: key('a'), limit: 10 * E },
     ];
     // Warm-up: the first run of each script may meet NOSCRIPT on a fresh Redis and send the source.
-    await budget.settle(held(await budget.reserve(scopes, E)), E);
+    const warm = held(await budget.reserve(scopes, E));
+    await budget.renew(warm);
+    await budget.settle(warm, E);
     await budget.release(held(await budget.reserve(scopes, E)));
     await budget.read([globalScope]);
     requests.length = 0;
 
     const r = held(await budget.reserve(scopes, E));
+    await budget.renew(r);
     await budget.settle(r, E);
     await budget.release(held(await budget.reserve(scopes, E)));
     await budget.read([globalScope, key('a')]);
     const [g, k] = [globalScope, key('a')];
-    const pairs = [totalsKey(DAY, g), leasesKey(DAY, g), totalsKey(DAY, k), leasesKey(DAY, k)];
-    const reserve = evalsha(BUDGET_RESERVE, [scopeIndexKey(DAY), ...pairs], 7 + 4);
+    // Each scope's keys of the day and of the day before, whose leases are carried over.
+    const carried = (s: string) => [...dayKeys(DAY, s), ...dayKeys(BEFORE, s)];
+    const reserve = evalsha(BUDGET_RESERVE, [scopeIndexKey(DAY), ...carried(g), ...carried(k)], 8 + 4);
     expect(requests).toEqual([
       [reserve],
-      [evalsha(BUDGET_SETTLE, [...pairs, alertsKey(DAY, g)], 6)],
+      [evalsha(BUDGET_RENEW, [leasesKey(DAY, g), leasesKey(DAY, k)], 4)],
+      [
+        evalsha(
+          BUDGET_SETTLE,
+          [
+            scopeIndexKey(DAY),
+            alertsKey(DAY, g),
+            ...[g, k].flatMap((s) => [leasesKey(DAY, s), totalsKey(DAY, s)]),
+          ],
+          7 + 2,
+        ),
+      ],
       [reserve],
-      [evalsha(BUDGET_RELEASE, pairs, 2)],
+      [evalsha(BUDGET_RELEASE, [...dayKeys(DAY, g), ...dayKeys(DAY, k)], 2)],
       [
         evalsha(
           BUDGET_READ,
-          [...[g, k].flatMap((s) => [totalsKey(DAY, s), leasesKey(DAY, s), alertsKey(DAY, s)])],
-          1,
+          [g, k].flatMap((s) => [...dayKeys(DAY, s), alertsKey(DAY, s), ...dayKeys(BEFORE, s)]),
+          3,
         ),
       ],
     ]);

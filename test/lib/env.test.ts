@@ -69,6 +69,7 @@ describe('parseEnv', () => {
       ADMIN_API_KEY: undefined,
       KEY_RATE_LIMIT_RPM: 60,
       BUDGET_TIMEZONE: 'UTC',
+      BUDGET_LEASE_MARGIN_SECONDS: 60,
       ALERT_WEBHOOK_URL: undefined,
       PROXY_DEFAULT_MAX_OUTPUT_TOKENS: 4096,
       PROXY_MAX_OUTPUT_TOKENS: 32_768,
