@@ -6,9 +6,9 @@ import { configOf } from '../lib/config';
 import {
   approveCreative,
   type CreativeValue,
+  creativeBilling,
   creativeFields,
   creativeKeyParts,
-  creativeRebill,
   imageWorstCase,
   isRejection,
   moderateCreativeInput,
@@ -264,8 +264,8 @@ async function generateGroup(c: Context<AppEnv>, items: GroupItem[]): Promise<vo
       async (tier) => {
         const tiered = plan.taskFor(tier);
         model = tiered.model ?? '';
-        const rebill = creativeRebill(tier, plan.attemptNanos, imageNanos);
-        const copy = await providersFor(c, rebill).structured(tiered);
+        const billing = creativeBilling(tier, plan.attemptNanos, imageNanos);
+        const copy = await providersFor(c, billing).structured(tiered);
         share(actualCost(prices, copy.model, copy.usage));
         await Promise.all(
           items.map(async (it, i) => {
@@ -276,7 +276,7 @@ async function generateGroup(c: Context<AppEnv>, items: GroupItem[]): Promise<vo
               const bill = (n: Nanos) => {
                 it.pending.billed += n;
               };
-              const value = await approveCreative(c, written, it.entry.request.needs_visual, bill, rebill);
+              const value = await approveCreative(c, written, it.entry.request.needs_visual, bill, billing);
               recordVariantFor(c, variant, { costNanos: it.pending.billed, rejected: false });
               it.settle?.resolve(markDegraded(value, tier.degraded));
             } catch (error) {

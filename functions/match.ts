@@ -6,7 +6,7 @@ import { priceOf } from '../lib/domain/cost';
 import { cosine, embeddingKey, readEmbeddings, writeEmbeddings } from '../lib/embedding-cache';
 import { costOf } from '../lib/pricing';
 import { servedHeaders } from '../lib/providers';
-import { providersFor, spendFor } from '../lib/request-context';
+import { billingFor, providersFor, spendFor } from '../lib/request-context';
 import type { Held } from '../lib/spend';
 import { loadTokenCounter } from '../lib/tokens';
 import { valid } from '../lib/validate';
@@ -79,7 +79,11 @@ async function embedBudgeted(c: Context<AppEnv>, texts: string[], dimensions: nu
   const price = priceOf(prices, c.get('env').OPENAI_EMBEDDING_MODEL);
   const tokens = texts.reduce((sum, t) => sum + Math.ceil(countTextTokens(t) * 1.1) + 8, 0);
   const estimate = costOf(price, { inputTokens: tokens, cachedTokens: 0, outputTokens: 0 });
-  const embed = (held: Held) => providersFor(c, () => held.rebill(estimate)).embed(texts, dimensions);
+  const embed = (held: Held) =>
+    providersFor(
+      c,
+      billingFor(held, () => estimate),
+    ).embed(texts, dimensions);
   return spendFor(c, { uses: ['embeddings'] }).run(estimate, embed, {
     value: (r) => costOf(priceOf(prices, r.model), r.value.usage),
   });

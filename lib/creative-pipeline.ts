@@ -24,8 +24,9 @@ import { modelsFor } from './model-policy';
 import { moderateContent } from './moderation';
 import { estimateImageCost, type Nanos } from './pricing';
 import type { StructuredTask } from './providers';
-import type { RouterDeps } from './providers/router';
+import type { AttemptBilling } from './providers/router';
 import {
+  billingFor,
   moderationFor,
   planTask,
   providersFor,
@@ -97,10 +98,16 @@ export async function produceCreative(
     const made = await spendFor(c, { uses: creativeCapabilities(request) }).run(
       plan.estimate,
       async (tier) => {
-        const rebill = creativeRebill(tier, plan.attemptNanos, imageNanos);
-        const copy = await providersFor(c, rebill).structured(plan.taskFor(tier));
+        const billing = creativeBilling(tier, plan.attemptNanos, imageNanos);
+        const copy = await providersFor(c, billing).structured(plan.taskFor(tier));
         billed += actualCost(prices, copy.model, copy.usage);
-        const value = await approveCreative(c, copy.data, request.needs_visual, (n) => (billed += n), rebill);
+        const value = await approveCreative(
+          c,
+          copy.data,
+          request.needs_visual,
+          (n) => (billed += n),
+          billing,
+        );
         return {
           value: markDegraded(value, tier.degraded),
           served: { provider: copy.provider, model: copy.model },
@@ -116,9 +123,9 @@ export async function produceCreative(
   }
 }
 
-/** Room for another attempt after one the provider may have billed: the costliest text call, or one image. */
-export function creativeRebill(held: Held, textNanos: Nanos, imageNanos: Nanos): RouterDeps['rebill'] {
-  return (capability) => held.rebill(capability === 'image' ? imageNanos : textNanos);
+/** Attempt billing for a creative: an attempt's worst case is the costliest text call, or one image. */
+export function creativeBilling(held: Held, textNanos: Nanos, imageNanos: Nanos): AttemptBilling {
+  return billingFor(held, (capability) => (capability === 'image' ? imageNanos : textNanos));
 }
 
 /** Whether a generation's output was unusable: rejected by moderation, or invalid after its repair. */
@@ -153,12 +160,12 @@ export async function approveCreative(
   copy: CreativeOutput,
   needsVisual: boolean,
   bill: (nanos: Nanos) => void,
-  rebill?: RouterDeps['rebill'],
+  billing?: AttemptBilling,
 ): Promise<CreativeValue> {
   const text = `${copy.copy}\n${copy.call_to_action}\n${copy.image_prompt}`;
   const { verdict } = await moderateContent(moderationFor(c), { text });
   assertCreativeApproved(verdict, 'copy');
-  const visual = needsVisual ? await produceImage(c, copy.image_prompt, bill, rebill) : null;
+  const visual = needsVisual ? await produceImage(c, copy.image_prompt, bill, billing) : null;
   return {
     ...copy,
     image: visual?.image ?? null,
@@ -178,10 +185,10 @@ async function produceImage(
   c: Context<AppEnv>,
   prompt: string,
   bill: (nanos: Nanos) => void,
-  rebill: RouterDeps['rebill'],
+  billing: AttemptBilling | undefined,
 ) {
   const env = c.get('env');
-  const generated = await providersFor(c, rebill).image({ prompt, ...CREATIVE_IMAGE });
+  const generated = await providersFor(c, billing).image({ prompt, ...CREATIVE_IMAGE });
   bill(actualCost(configOf(env).prices, generated.model, generated.value.usage));
   const dataUrl = `data:image/png;base64,${toBase64(generated.value.bytes)}`;
   const { verdict } = await moderateContent(moderationFor(c), { imageUrls: [dataUrl] });

@@ -12,6 +12,7 @@ import { InvalidModelOutputError } from './errors';
 import type { Nanos } from './pricing';
 import type { StructuredTask } from './providers';
 import {
+  billingFor,
   type MaybeDegraded,
   planTask,
   providersFor,
@@ -46,8 +47,8 @@ export async function generateFor<T>(
       async (tier) => {
         const tiered = plan.taskFor(tier);
         model = tiered.model ?? '';
-        const rebill = () => tier.rebill(plan.attemptNanos);
-        return { ...(await providersFor(c, rebill).structured(tiered)), degraded: tier.degraded };
+        const billing = billingFor(tier, () => plan.attemptNanos);
+        return { ...(await providersFor(c, billing).structured(tiered)), degraded: tier.degraded };
       },
       cost,
     );

@@ -27,10 +27,10 @@ import type { ModerationDeps } from './moderation';
 import { type Nanos, usdToNanos } from './pricing';
 import { createProviders, type Providers, type StructuredTask, servedHeaders } from './providers';
 import type { RetryPolicy } from './providers/retry';
-import type { RouterDeps } from './providers/router';
+import type { AttemptBilling, RouterDeps } from './providers/router';
 import type { ProviderTarget } from './providers/targets';
 import { timeoutsOf } from './providers/timeouts';
-import { createSpender, type Spender, type TieredEstimate } from './spend';
+import { createSpender, type Held, type Spender, type TieredEstimate } from './spend';
 import { redisKey } from './store';
 import {
   chooseVariant,
@@ -80,11 +80,11 @@ export function breakerFor(c: Context<AppEnv>): Breaker {
 
 /** The provider layer for this request: its settings from env, its bookkeeping in waitUntil. */
 /**
- * The providers as this request calls them; `rebill` (from the reservation the calls run under) lets
- * a call the provider may have billed be tried again.
+ * The providers as this request calls them; `billing` (from the reservation the calls run under) pays
+ * for attempts the provider may have billed without answering, and lets such a call be tried again.
  */
-export function providersFor(c: Context<AppEnv>, rebill?: RouterDeps['rebill']): Providers {
-  const { deps, policy } = routerFor(c, rebill);
+export function providersFor(c: Context<AppEnv>, billing?: AttemptBilling): Providers {
+  const { deps, policy } = routerFor(c, billing);
   return createProviders(deps, policy);
 }
 
@@ -94,7 +94,7 @@ export function providersFor(c: Context<AppEnv>, rebill?: RouterDeps['rebill']):
  */
 export function routerFor(
   c: Context<AppEnv>,
-  rebill?: RouterDeps['rebill'],
+  billing?: AttemptBilling,
 ): { deps: RouterDeps; policy: RetryPolicy } {
   const env = c.get('env');
   const deps = c.get('deps');
@@ -111,7 +111,7 @@ export function routerFor(
       observe: (call) => c.get('metrics')?.upstream(call),
       logPrompts: env.LOG_PROMPTS,
       requestId: c.get('requestId'),
-      ...(rebill ? { rebill } : {}),
+      ...(billing ? { billing } : {}),
     },
     policy: configOf(env).retry,
   };
@@ -398,4 +398,15 @@ export function recordVariantFor(
   const { redis, now } = c.get('deps');
   const { day } = createDayClock(c.get('env').BUDGET_TIMEZONE).at(now());
   c.executionCtx.waitUntil(recordVariant(redis, day, variant, outcome));
+}
+
+/**
+ * Attempt billing on `held`: another attempt of a `capability` call reserves, and an abandoned one is
+ * charged, `worst(capability)`, the worst case of one such call.
+ */
+export function billingFor(held: Held, worst: (capability: Capability) => Nanos): AttemptBilling {
+  return {
+    retry: (capability) => held.rebill(worst(capability)),
+    abandoned: (capability) => held.charge(worst(capability)),
+  };
 }

@@ -50,6 +50,11 @@ export interface Held {
    */
   rebill: (amount: Nanos) => Promise<boolean>;
   /**
+   * Charges `amount`, the worst case of an attempt the provider may have billed and the call ended on
+   * (nothing more is reserved: the reservation covers it), on top of what the call's cost says.
+   */
+  charge: (amount: Nanos) => void;
+  /**
    * Starts renewing the reservation's lease every third of it, for work that may outlive the lease (a
    * stream); returns the function that stops it. Renewal also stops once `work` settles, however it
    * ends, so no timer outlives the call.
@@ -115,15 +120,21 @@ export function createSpender(deps: SpendDeps, options: SpendOptions): Spender {
         if (more.ok) abandoned.push(more.reservation);
         return more.ok;
       };
+      let charged = 0;
+      const charge = (amount: Nanos) => {
+        charged += amount;
+      };
       let value: Awaited<ReturnType<typeof work>>;
       try {
-        value = await work({ degraded: reserved.degraded, rebill, keepAlive });
+        value = await work({ degraded: reserved.degraded, rebill, charge, keepAlive });
       } catch (err) {
         stop();
         for (const held of abandoned) settle(held, held.amount);
         // A call that timed out, dropped or was aborted is generally still run, and billed, by the
-        // provider (reference: production-realities.md): charged at its reservation, never released.
-        const billed = mayBeBilled(err) ? reserved.reservation.amount : (cost.error?.(err) ?? 0);
+        // provider (reference: production-realities.md): never released. Charged what its work
+        // said that attempt may cost, or, when it said nothing, its whole reservation.
+        const said = (cost.error?.(err) ?? 0) + charged;
+        const billed = mayBeBilled(err) && charged === 0 ? reserved.reservation.amount : said;
         if (billed > 0) settle(reserved.reservation, billed);
         else {
           deps.log.info('spend settled', {
@@ -136,7 +147,7 @@ export function createSpender(deps: SpendDeps, options: SpendOptions): Spender {
       }
       stop();
       for (const held of abandoned) settle(held, held.amount);
-      settle(reserved.reservation, cost.value(value));
+      settle(reserved.reservation, cost.value(value) + charged);
       return value;
     },
   };

@@ -222,7 +222,8 @@ function creative(tag: string, needsVisual: boolean) {
       product_category: 'boots',
       description: `${tag} waterproof boots`,
     },
-    target_audience: 'hikers',
+    // Creatives are cached by category, audience, voice and tone: a distinct audience is a miss.
+    target_audience: `hikers of ${tag}`,
     brand_voice: 'warm and practical',
     needs_visual: needsVisual,
   };
@@ -470,6 +471,7 @@ function judge(input: {
   input.log(
     `invoice: $${figures.invoice_usd} billed, ledger $${figures.ledger_spent_usd}, excess $${figures.excess_usd}`,
   );
+  input.log(`invoice: ${JSON.stringify(figures)}`);
   return {
     name: 'invoice',
     title: 'Invoice: the ledger against what OpenAI would bill',

@@ -30,10 +30,18 @@ export interface RouterDeps {
   /** The gateway's request id, sent upstream with every call (see `tagged`). */
   requestId?: string;
   /**
-   * Reserves room for one more attempt of a `capability` call after one the provider may have billed
-   * (lib/spend.ts `Held.rebill`); false when it does not fit. Unset: such a call is never made again.
+   * How attempts the provider may have billed without answering are paid for (the reservation the call
+   * runs under). Unset: such a call is never made again, and its whole reservation is charged.
    */
-  rebill?: (capability: Capability) => Promise<boolean>;
+  billing?: AttemptBilling;
+}
+
+/** Paying for attempts the provider may have billed without answering (a timeout, a broken connection). */
+export interface AttemptBilling {
+  /** Reserves room for one more attempt of a `capability` call; false when it does not fit. */
+  retry(capability: Capability): Promise<boolean>;
+  /** The call ends on such an attempt: it is charged its worst case. */
+  abandoned(capability: Capability): void;
 }
 
 /** A logical call as metrics see it: who served (or last failed) it, how long, and at what cost. */
@@ -80,7 +88,7 @@ export type ProviderCall<T> = (target: ProviderTarget, model: string) => Promise
  * breaker, with retries and backoff for failures that can succeed. A backup is tried when the
  * primary's breaker is open or its retries are spent on provider faults; a request error (400/404/422)
  * is final wherever it happens. An attempt the provider may have billed (a timeout, a broken
- * connection, an unreadable answer) is tried again only once `deps.rebill` has reserved for it. When no provider can serve, the client gets a 503 with Retry-After.
+ * connection, an unreadable answer) is tried again only once `deps.billing` has reserved for it. When no provider can serve, the client gets a 503 with Retry-After.
  */
 export async function callProviders<T>(
   deps: RouterDeps,
@@ -185,8 +193,11 @@ async function route<T>(
           // The provider may bill this attempt (moderation is free): another one, here or at a backup,
           // is a second bill, made only once a reservation of its own fits the budget.
           const another = canRetry || index < candidates.length - 1;
-          if (another && !(await deps.rebill?.(capability))) throw markMayBeBilled(failure.error);
-          lastMayBeBilled = !another;
+          if (!another || !(await deps.billing?.retry(capability))) {
+            deps.billing?.abandoned(capability);
+            if (another) throw markMayBeBilled(failure.error);
+            lastMayBeBilled = true;
+          }
         }
         if (!canRetry) {
           failures.push({ provider: target.name, failure });

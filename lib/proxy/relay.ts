@@ -15,9 +15,10 @@ import type { Capability } from '../env';
 import { admit, presentedTenant } from '../guards';
 import { costOf, type Nanos } from '../pricing';
 import { servedHeaders, type Usage } from '../providers';
-import { callProviders, type ObservedCall, type RouterDeps } from '../providers/router';
+import { type AttemptBilling, callProviders, type ObservedCall, type RouterDeps } from '../providers/router';
 import {
   admitAndLookUp,
+  billingFor,
   cacheFor,
   routerFor,
   spendFor,
@@ -124,14 +125,18 @@ function routerOf(c: Context<AppEnv>, plan: ProxyPlan): ReturnType<typeof router
 async function budgeted<T>(
   c: Context<AppEnv>,
   plan: ProxyPlan,
-  work: (held: Pick<Held, 'keepAlive'>, rebill?: RouterDeps['rebill']) => Promise<T>,
+  work: (held: Pick<Held, 'keepAlive'>, billing?: AttemptBilling) => Promise<T>,
   usageOf: (value: T) => { model: string; usage: Usage | undefined },
 ): Promise<T> {
   const estimate = await plan.estimate();
   if (estimate === 0) return work({ keepAlive: () => () => undefined });
   const { prices } = configOf(c.get('env'));
   // One proxied call is the whole estimate: another attempt after a billed one needs as much again.
-  const run = (held: Held) => work(held, () => held.rebill(estimate));
+  const run = (held: Held) =>
+    work(
+      held,
+      billingFor(held, () => estimate),
+    );
   return spendFor(c, { uses: [plan.capability] }).run(estimate, run, {
     value: (value) => {
       const { model, usage } = usageOf(value);
@@ -145,9 +150,9 @@ async function callJson(c: Context<AppEnv>, plan: ProxyPlan): Promise<Answer> {
   const served = await budgeted(
     c,
     plan,
-    (_held, rebill) =>
+    (_held, billing) =>
       callProviders(
-        rebill ? { ...deps, rebill } : deps,
+        billing ? { ...deps, billing } : deps,
         plan.capability,
         policy,
         (target, model) => postJson(target, plan.path, plan.upstream, model),
@@ -230,9 +235,9 @@ async function streamed(
   const done = budgeted(
     c,
     plan,
-    async ({ keepAlive }, rebill) => {
+    async ({ keepAlive }, billing) => {
       const served = await callProviders(
-        rebill ? { ...deps, rebill } : deps,
+        billing ? { ...deps, billing } : deps,
         plan.capability,
         policy,
         (target, model) => openStream(target, plan.path, plan.upstream, model),

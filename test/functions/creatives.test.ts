@@ -3,6 +3,7 @@ import type { Creative } from '../../lib/domain/creatives';
 import { CreativeOutput } from '../../lib/domain/creatives';
 import type { ErrorBody } from '../../lib/errors';
 import { callGateway, freshCaller } from '../support/gateway';
+import { bearer } from '../support/keys';
 import { simConfigure, simRequests } from '../support/providers';
 
 const REQUEST = {
@@ -93,6 +94,45 @@ describe('POST /v1/creatives', () => {
     expect(timedOut.status).toBe(504);
     expect((await timedOut.json<ErrorBody>()).error.code).toBe('upstream_timeout');
     expect((await simRequests(hasty.sim))['/v1/images/generations']).toBe(1);
+  });
+
+  it('charges a creative whose copy timed out for its copy attempts, never for the image it did not make', async () => {
+    const { post, sim, key, env } = await setup({ OPENAI_TIMEOUT_SECONDS: '1' });
+    await simConfigure(sim, { faults: [{ kind: 'timeout', endpoint: '/v1/responses', times: 2 }] });
+    const res = await post({
+      ...REQUEST,
+      target_audience: `hikers ${crypto.randomUUID()}`,
+      needs_visual: true,
+    });
+    // Each timed-out attempt reserved again before the next; the third made the creative.
+    expect(res.status).toBe(200);
+    expect(await simRequests(sim)).toMatchObject({ '/v1/responses': 3, '/v1/images/generations': 1 });
+    const failing = await setup({ OPENAI_TIMEOUT_SECONDS: '1', OPENAI_MAX_RETRIES: '0' });
+    await simConfigure(failing.sim, { faults: [{ kind: 'timeout', endpoint: '/v1/responses' }] });
+    const timedOut = await failing.post({
+      ...REQUEST,
+      target_audience: `hikers ${crypto.randomUUID()}`,
+      needs_visual: true,
+    });
+    expect(timedOut.status).toBe(504);
+    const budgetOf = async (caller: { key: string; env: Cloudflare.Env }) =>
+      (
+        await (
+          await callGateway('/v1/budget', { headers: bearer(caller.key) }, caller.env)
+        ).json<{
+          key: { spent_usd: number; reserved_usd: number };
+        }>()
+      ).key;
+    const served = await budgetOf({ key, env });
+    const charged = await budgetOf(failing);
+    expect(charged.reserved_usd).toBe(0);
+    expect(served.reserved_usd).toBe(0);
+    // One abandoned copy attempt: its worst case (a few thousand gpt-6-luna tokens), a fraction of the
+    // medium image ($0.03) its reservation also held.
+    expect(charged.spent_usd).toBeGreaterThan(0.001);
+    expect(charged.spent_usd).toBeLessThan(0.01);
+    // The served one paid its image and two abandoned copy attempts on top.
+    expect(served.spent_usd).toBeGreaterThan(0.03 + 2 * charged.spent_usd);
   });
 
   it('generates no image when needs_visual is false', async () => {

@@ -2,22 +2,10 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { bindings } from '../support/env';
 import { callGateway, freshCaller } from '../support/gateway';
 import { ADMIN_KEY, adminAuth, bearer } from '../support/keys';
+import { captureLogs } from '../support/logs';
 import { simConfigure } from '../support/providers';
 
 afterEach(() => vi.restoreAllMocks());
-
-/** Every line the Worker logs while `run` goes, parsed (each must be one JSON object). */
-async function captureLogs(run: () => Promise<void>): Promise<Record<string, unknown>[]> {
-  const lines: string[] = [];
-  for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
-    vi.spyOn(console, method).mockImplementation(
-      (...args: unknown[]) => void lines.push(args.map(String).join(' ')),
-    );
-  }
-  await run();
-  vi.restoreAllMocks();
-  return lines.map((line) => JSON.parse(line) as Record<string, unknown>);
-}
 
 const INTENT = { intent: 'Waterproof hiking boots for a rainy autumn trip' };
 const CREATIVE = {

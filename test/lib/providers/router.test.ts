@@ -84,7 +84,8 @@ describe('callProviders retries', () => {
     const harness = routerHarness([target]);
     const { sleeps } = harness;
     let rebills = 0;
-    const deps = { ...harness.deps, rebill: async () => ++rebills > 0 };
+    const billing = { retry: async () => ++rebills > 0, abandoned: () => undefined };
+    const deps = { ...harness.deps, billing };
     const served = await callProviders(deps, 'embeddings', FAST_POLICY, embedOnce);
     expect(served).toMatchObject({ attempts: 2, retries: 1 });
     expect(sleeps).toEqual([1000]);
@@ -103,22 +104,30 @@ describe('callProviders retries', () => {
     await simConfigure(key, { faults: [{ kind: 'timeout', endpoint: '/v1/embeddings', times: 1 }] });
     const harness = routerHarness([simTarget(providerName(), key, { timeoutMs: 300 })]);
     const asked: string[] = [];
-    const deps = {
-      ...harness.deps,
-      rebill: async (capability: string) => {
+    const told: string[] = [];
+    const billing = (room: boolean) => ({
+      retry: async (capability: string) => {
         asked.push(capability);
-        return true;
+        return room;
       },
-    };
-    const served = await callProviders(deps, 'embeddings', FAST_POLICY, embedOnce);
+      abandoned: (capability: string) => void told.push(capability),
+    });
+    const served = await callProviders(
+      { ...harness.deps, billing: billing(true) },
+      'embeddings',
+      FAST_POLICY,
+      embedOnce,
+    );
     expect(served).toMatchObject({ value: 1, attempts: 2, retries: 1 });
     expect(asked).toEqual(['embeddings']);
-    // Refused room, it is not made again, and the error says the attempt may have been billed.
+    expect(told).toEqual([]);
+    // Refused room, it is not made again: the attempt is abandoned (charged), and the error says so.
     await simConfigure(key, { faults: [{ kind: 'timeout', endpoint: '/v1/embeddings', times: 1 }] });
-    const refused = { ...harness.deps, rebill: async () => false };
+    const refused = { ...harness.deps, billing: billing(false) };
     const err = await failing(callProviders(refused, 'embeddings', FAST_POLICY, embedOnce));
     expect(err).toBeInstanceOf(UpstreamTimeoutError);
     expect(mayBeBilled(err)).toBe(true);
+    expect(told).toEqual(['embeddings']);
   });
 
   it('never retries a timed-out paid call, here or at a backup, without room for another bill', async () => {
@@ -328,7 +337,7 @@ describe('callProviders with a backup', () => {
     await simConfigure(backupKey, { faults: [{ kind: 'drop' }] });
     const [p, b] = [providerName('openai'), providerName('backup')];
     const h = routerHarness([simTarget(p, primaryKey), simTarget(b, backupKey)], { failureThreshold: 10 });
-    const deps = { ...h.deps, rebill: async () => true };
+    const deps = { ...h.deps, billing: { retry: async () => true, abandoned: () => undefined } };
     const err = await failing(
       callProviders(deps, 'embeddings', { ...FAST_POLICY, maxRetries: 1 }, embedOnce),
     );
