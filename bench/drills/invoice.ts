@@ -52,6 +52,8 @@ interface SpendLine {
 interface Outcome {
   kind: string;
   status: number;
+  /** The error's code, for a failure. */
+  code?: string;
   requestId: string | null;
   cut?: boolean;
   /** Response headers said a backup or a retry served it (for images: none may be retried). */
@@ -253,6 +255,15 @@ async function call(
       await reader.read();
       await reader.cancel();
       controller.abort();
+    } else if (res.status !== 200) {
+      const code = ((await res.json().catch(() => ({}))) as { error?: { code?: string } }).error?.code;
+      return {
+        kind,
+        status: res.status,
+        requestId,
+        ...(code ? { code } : {}),
+        ms: performance.now() - started,
+      };
     } else {
       await res.arrayBuffer();
     }
@@ -363,10 +374,12 @@ function judge(input: {
 
   const images = outcomes.filter((o) => o.kind === 'creative+image');
   const imagesServed = images.filter((o) => o.status === 200).length;
-  const imagesFailed = images.filter((o) => o.status !== 200 && o.status !== 429).length;
-  const abandonedImages = invoice.lines.filter(
-    (l) => l.endpoint === '/v1/images/generations' && l.abandoned,
-  ).length;
+  // An image that was asked for and did not come back (a copy that timed out with no room left to
+  // retry, or the budget, are not image failures).
+  const imageLines = invoice.lines.filter((l) => l.endpoint === '/v1/images/generations');
+  const imageAsked = new Set(imageLines.map((l) => l.request_id));
+  const imagesFailed = images.filter((o) => o.status !== 200 && imageAsked.has(o.requestId)).length;
+  const abandonedImages = imageLines.filter((l) => l.abandoned).length;
   const streams = outcomes.filter((o) => o.kind.endsWith('-stream'));
   const cutShare = streams.length ? streams.filter((o) => o.cut).length / streams.length : 0;
   const textLines = invoice.lines.filter(
@@ -441,7 +454,8 @@ function judge(input: {
   const byKind: Record<string, Record<string, number>> = {};
   for (const o of outcomes) {
     const kind = byKind[o.kind] ?? {};
-    kind[String(o.status)] = (kind[String(o.status)] ?? 0) + 1;
+    const label = o.code ? `${o.status} ${o.code}` : String(o.status);
+    kind[label] = (kind[label] ?? 0) + 1;
     byKind[o.kind] = kind;
   }
   const figures = {

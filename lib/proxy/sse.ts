@@ -182,6 +182,21 @@ export function relaySse(
     return out;
   };
 
+  /**
+   * The next chunk within `ms`. The upstream allows one pending read at a time (workerd enforces it): a
+   * read a timeout gave up on stays the pending one, and the next call waits on it rather than
+   * starting another.
+   */
+  let pendingRead: Promise<ReadableStreamReadResult<Uint8Array>> | undefined;
+  const read = async (ms: number) => {
+    pendingRead ??= reader.read();
+    const next = await readWithin(pendingRead, ms);
+    pendingRead = undefined;
+    return next;
+  };
+  /** The relay's read in flight, settled however it ends. */
+  let pulling: Promise<void> | undefined;
+
   /** Reads the rest of the upstream, unforwarded, until its terminal event or `ms` have passed. */
   const drain = async (ms: number) => {
     const deadline = Date.now() + ms;
@@ -189,7 +204,7 @@ export function relaySse(
       while (!ended) {
         const left = deadline - Date.now();
         if (left <= 0) break;
-        const next = await readWithin(reader, Math.min(left, options.idleTimeoutMs));
+        const next = await read(Math.min(left, options.idleTimeoutMs));
         take(next.done ? decoder.decode() : decoder.decode(next.value, { stream: true }));
         if (next.done) break;
       }
@@ -217,7 +232,12 @@ export function relaySse(
       while (!ended) {
         let next: ReadableStreamReadResult<Uint8Array>;
         try {
-          next = await readWithin(reader, options.idleTimeoutMs);
+          const reading = read(options.idleTimeoutMs);
+          pulling = reading.then(
+            () => undefined,
+            () => undefined,
+          );
+          next = await reading;
         } catch (err) {
           if (!cancelled) fail(controller, toStreamError(err, options.idleTimeoutMs));
           return;
@@ -250,6 +270,9 @@ export function relaySse(
     },
     async cancel(reason) {
       cancelled = true;
+      // A read the relay started is still the stream's one pending read: let it land (and be
+      // inspected) before the drain reads on.
+      await pulling;
       if (options.drainMs && !ended) await drain(options.drainMs);
       reader.cancel(reason).catch(() => undefined);
       finish();
@@ -262,7 +285,7 @@ class IdleTimeout extends Error {}
 
 /** The next read, or IdleTimeout when nothing arrives for `ms`. */
 async function readWithin(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
+  read: Promise<ReadableStreamReadResult<Uint8Array>>,
   ms: number,
 ): Promise<ReadableStreamReadResult<Uint8Array>> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -270,7 +293,7 @@ async function readWithin(
     timer = setTimeout(() => reject(new IdleTimeout()), ms);
   });
   try {
-    return await Promise.race([reader.read(), idle]);
+    return await Promise.race([read, idle]);
   } finally {
     clearTimeout(timer);
   }

@@ -37,7 +37,7 @@ interface KeyFigures {
 }
 
 /** The gateway on a slow-streaming simulator account, counting the lease renewals its Redis clients send. */
-async function streamingGateway() {
+async function streamingGateway(overrides: Record<string, string> = {}) {
   const isolate = newIsolateState();
   const counted = { renewals: 0 };
   const app = createGateway((env) => {
@@ -53,7 +53,7 @@ async function streamingGateway() {
   });
   const sim = simKey();
   await simConfigure(sim, { stream_interval_ms: 120 });
-  const env = envWith({ OPENAI_API_KEY: sim, ...SHORT_LEASE });
+  const env = envWith({ OPENAI_API_KEY: sim, ...SHORT_LEASE, ...overrides });
   const { key, id } = await createTestKey({ rpm: 1000 });
   const pending: Promise<void>[] = [];
   const request = async (path: string, json?: unknown) => {
@@ -143,7 +143,8 @@ describe('a stream longer than its budget lease', () => {
   });
 
   it('stops renewing when the client cancels it, and its reservation is settled in full', async () => {
-    const gateway = await streamingGateway();
+    // Not read on after the client left (PROXY_DRAIN_SECONDS=0): the usage never arrives.
+    const gateway = await streamingGateway({ PROXY_DRAIN_SECONDS: '0' });
     const res = await gateway.request('/openai/v1/chat/completions', chat);
     const reserved = (await gateway.figures()).reserved_usd;
     const reader = (res.body as ReadableStream<Uint8Array>).getReader();

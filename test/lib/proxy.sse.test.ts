@@ -164,3 +164,62 @@ describe('errorEvent', () => {
     });
   });
 });
+
+describe('relaySse when the client goes away', () => {
+  /**
+   * An upstream reader as workerd's: one pending read at a time (a second throws), each chunk arriving
+   * `gapMs` after it is asked for.
+   */
+  function strictReader(chunks: string[], gapMs: number): ReadableStreamDefaultReader<Uint8Array> {
+    let i = 0;
+    let pending = false;
+    return {
+      read() {
+        if (pending)
+          throw new TypeError('This ReadableStream only supports a single pending read request at a time.');
+        pending = true;
+        return new Promise((resolve) =>
+          setTimeout(() => {
+            pending = false;
+            resolve(
+              i < chunks.length
+                ? { done: false, value: encoder.encode(chunks[i++] as string) }
+                : { done: true, value: undefined },
+            );
+          }, gapMs),
+        );
+      },
+      cancel: async () => undefined,
+      releaseLock: () => undefined,
+      closed: Promise.resolve(undefined),
+    } as ReadableStreamDefaultReader<Uint8Array>;
+  }
+
+  it('reads on, unforwarded, to the terminal event for the usage, waiting for the read in flight', async () => {
+    const rest = [chunk(' there'), chunk('!'), USAGE, 'data: [DONE]\n\n'];
+    const { body, outcome } = relaySse(
+      strictReader(rest, 5),
+      encoder.encode(chunk('Hi')),
+      options({ drainMs: 1000 }),
+    );
+    const client = body.getReader();
+    expect((await client.read()).done).toBe(false);
+    // The relay is now waiting on the upstream: cancelling must not start a second read.
+    const pull = client.read();
+    await client.cancel();
+    await pull;
+    expect(await outcome).toMatchObject({
+      ended: true,
+      usage: { inputTokens: 9, outputTokens: 2 },
+    });
+  });
+
+  it('cuts the upstream at once without a drain, and reports no usage', async () => {
+    const rest = [chunk(' there'), USAGE, 'data: [DONE]\n\n'];
+    const { body, outcome } = relaySse(strictReader(rest, 5), encoder.encode(chunk('Hi')), options());
+    const client = body.getReader();
+    await client.read();
+    await client.cancel();
+    expect(await outcome).not.toHaveProperty('usage');
+  });
+});
