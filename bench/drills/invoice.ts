@@ -21,8 +21,6 @@ import { gw, type OwnStackDrill, readBudget, sleep, steady } from './harness.ts'
 /** Small enough that the traffic below reaches it: images alone would cost about three times this. */
 const DAILY_BUDGET_USD = 0.4;
 const RATE_PER_SEC = 3;
-/** Share of streams the client cuts after their first bytes. */
-const CUT_SHARE = 0.3;
 
 /** One line of `GET /_sim/invoice`. */
 interface InvoiceLine {
@@ -96,8 +94,8 @@ async function run(stack: RunStack, scale: number, log: (line: string) => void, 
     batch: { duration_ms: 20_000 },
     faults: [
       // ≥ 5 % of text calls time out at the default 30 s (the simulator runs, and bills, them anyway).
-      { kind: 'timeout', rate: 0.07, endpoint: '/v1/responses' },
-      { kind: 'timeout', rate: 0.07, endpoint: '/v1/chat/completions' },
+      { kind: 'timeout', rate: 0.08, endpoint: '/v1/responses' },
+      { kind: 'timeout', rate: 0.08, endpoint: '/v1/chat/completions' },
       // About 10 % injected faults on the text endpoints: 429 without retry headers, 500s, drops.
       { kind: 'status', status: 429, rate: 0.04, endpoint: '/v1/responses' },
       { kind: 'status', status: 500, rate: 0.04, endpoint: '/v1/responses' },
@@ -184,7 +182,8 @@ function oneOf(stack: RunStack, key: string, runId: string, i: number): Promise<
         });
   }
   const stream = slot >= 15;
-  const cut = stream && (i * 7) % 10 < CUT_SHARE * 10;
+  // Every third round of twenty requests cuts its streams.
+  const cut = stream && Math.floor(i / 20) % 3 === 0;
   if (slot % 2 === 0) {
     return call(
       stack,

@@ -132,16 +132,26 @@ async function assemble(parts: Parts, scratch: string, options: StackOptions, st
     ...(simKeys.backup ? backupSettings(simulatorUrl, simKeys.backup) : {}),
     ...options.env,
   };
-  const gatewayPort = await freePort();
   const varsFile = join(scratch, 'dev.vars');
   writeFileSync(varsFile, devVars(settings), { mode: 0o600 });
   // dev/start.ts configures nothing it finds set, so it only runs `wrangler dev` with these settings.
-  parts.gateway = await startNode(
-    'dev/start.ts',
-    { ...baseEnv, PORT: String(gatewayPort), DEV_VARS_FILE: varsFile, WRANGLER_SEND_METRICS: 'false' },
-    /commerce-ai-gateway is ready at/,
-    120_000,
-  );
+  // A free port can be taken by another process before wrangler binds it (two stacks starting at
+  // once): that one failure is met with another port.
+  let gatewayPort = 0;
+  for (let attempt = 1; ; attempt++) {
+    gatewayPort = await freePort();
+    try {
+      parts.gateway = await startNode(
+        'dev/start.ts',
+        { ...baseEnv, PORT: String(gatewayPort), DEV_VARS_FILE: varsFile, WRANGLER_SEND_METRICS: 'false' },
+        /commerce-ai-gateway is ready at/,
+        120_000,
+      );
+      break;
+    } catch (error) {
+      if (attempt >= 3 || !/Address already in use/.test(String(error))) throw error;
+    }
+  }
   if (options.onGatewayLine) forwardLines(parts.gateway, options.onGatewayLine);
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
   const health = await fetch(`${gatewayUrl}/health`);
