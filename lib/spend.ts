@@ -78,13 +78,17 @@ export interface Spender {
 }
 
 export function createSpender(deps: SpendDeps, options: SpendOptions): Spender {
-  const settle = (reservation: Reservation, actual: Nanos) => {
+  /**
+   * `estimated`: some of `actual` is a worst case (an attempt the gateway could not see to its end),
+   * not usage the provider reported.
+   */
+  const settle = (reservation: Reservation, actual: Nanos, estimated: boolean) => {
     // One line per reservation, with the request id every upstream call of it sent: what the ledger
     // records can be matched to the provider's bill.
     deps.log.info('spend settled', {
       reserved_usd: nanosToUsd(reservation.amount),
       cost_usd: nanosToUsd(actual),
-      at_reservation: actual === reservation.amount,
+      estimated,
     });
     deps.defer(
       settleWithAlerts(deps, options, reservation, actual).catch((err: unknown) =>
@@ -129,13 +133,14 @@ export function createSpender(deps: SpendDeps, options: SpendOptions): Spender {
         value = await work({ degraded: reserved.degraded, rebill, charge, keepAlive });
       } catch (err) {
         stop();
-        for (const held of abandoned) settle(held, held.amount);
+        for (const held of abandoned) settle(held, held.amount, true);
         // A call that timed out, dropped or was aborted is generally still run, and billed, by the
         // provider (reference: production-realities.md): never released. Charged what its work
         // said that attempt may cost, or, when it said nothing, its whole reservation.
         const said = (cost.error?.(err) ?? 0) + charged;
-        const billed = mayBeBilled(err) && charged === 0 ? reserved.reservation.amount : said;
-        if (billed > 0) settle(reserved.reservation, billed);
+        const whole = mayBeBilled(err) && charged === 0;
+        const billed = whole ? reserved.reservation.amount : said;
+        if (billed > 0) settle(reserved.reservation, billed, whole || charged > 0);
         else {
           deps.log.info('spend settled', {
             reserved_usd: nanosToUsd(reserved.reservation.amount),
@@ -146,8 +151,10 @@ export function createSpender(deps: SpendDeps, options: SpendOptions): Spender {
         throw err;
       }
       stop();
-      for (const held of abandoned) settle(held, held.amount);
-      settle(reserved.reservation, cost.value(value) + charged);
+      for (const held of abandoned) settle(held, held.amount, true);
+      // A value without usage (a stream cut past its drain) is priced at the reservation.
+      const actual = cost.value(value) + charged;
+      settle(reserved.reservation, actual, charged > 0 || actual === reserved.reservation.amount);
       return value;
     },
   };

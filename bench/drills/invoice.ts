@@ -43,7 +43,8 @@ interface SpendLine {
   request_id: string;
   cost_usd: number;
   reserved_usd: number;
-  at_reservation?: boolean;
+  /** Part of the cost is a worst case: a call the gateway could not see to its end. */
+  estimated?: boolean;
 }
 
 /** What one request of the mix did, as its client saw it. */
@@ -317,7 +318,7 @@ function judge(input: {
   for (const line of spendLines) {
     const entry = ledgerBy.get(line.request_id) ?? { cost: 0, atReservation: false };
     entry.cost += line.cost_usd;
-    entry.atReservation ||= line.at_reservation === true;
+    entry.atReservation ||= line.estimated === true;
     ledgerBy.set(line.request_id, entry);
   }
   const billedBy = new Map<string, { usd: number; abandoned: boolean }>();

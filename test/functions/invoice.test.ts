@@ -90,7 +90,7 @@ describe("the ledger against the provider's invoice", () => {
       // Read to its end, even when the client went away: the provider's line is not an abandoned one.
       expect(billed[0]?.abandoned).toBe(false);
       expect(settled).toHaveLength(1);
-      expect(settled[0]?.at_reservation).toBe(false);
+      expect(settled[0]?.estimated).toBe(false);
       expect(Math.abs(ledgerUsd - billUsd)).toBeLessThanOrEqual(AGREE(billUsd));
     }
   });

@@ -79,7 +79,7 @@ describe('structured logs', () => {
     const settled = lines.filter((l) => l.msg === 'spend settled' && l.request_id === miss?.request_id);
     expect(settled).toHaveLength(1);
     expect(settled[0]?.cost_usd).toBeCloseTo(miss?.cost_usd as number, 9);
-    expect(settled[0]).toMatchObject({ at_reservation: false, reserved_usd: expect.any(Number) });
+    expect(settled[0]).toMatchObject({ estimated: false, reserved_usd: expect.any(Number) });
     expect(settled[0]?.reserved_usd).toBeGreaterThan(settled[0]?.cost_usd as number);
     expect(requests.find((r) => r.route === '/v1/opportunities' && r.cache === 'HIT')).not.toHaveProperty(
       'cost_usd',
