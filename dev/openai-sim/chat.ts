@@ -43,7 +43,7 @@ function handleChat(body: Json, ctx: RouteContext): RouteResult {
     'max_completion_tokens',
   );
   const n = parsePositiveInt(body.n, 'n') ?? 1;
-  const effort = parseEffort(body.reasoning_effort, 'reasoning_effort');
+  const effort = parseEffort(body.reasoning_effort, 'reasoning_effort', model);
   const serviceTier = servedTier(body.service_tier);
   const prompt = promptText(body.messages);
   const seed = hashOf(model, prompt.systemText, prompt.userText, format);

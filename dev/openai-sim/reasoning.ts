@@ -1,4 +1,4 @@
-import { invalidParam } from './errors.ts';
+import { invalidParam, SimHttpError } from './errors.ts';
 import { createRng, type Rng } from './rng.ts';
 
 /** `reasoning.effort` (Responses) / `reasoning_effort` (Chat) values, as the SDK's ReasoningEffort lists them. */
@@ -37,9 +37,18 @@ export function isReasoningModel(model: string): boolean {
   return REASONING_MODEL.test(model);
 }
 
-/** The effort a request asks for (undefined when omitted or null); 400 for a value the API does not know. */
-export function parseEffort(value: unknown, param: string): ReasoningEffort | undefined {
+/**
+ * The effort a request asks for (undefined when omitted or null); 400 for a value the API does not know,
+ * and, as the real API answers, `unsupported_parameter` for any effort on a model that does not reason.
+ */
+export function parseEffort(value: unknown, param: string, model: string): ReasoningEffort | undefined {
   if (value === undefined || value === null) return undefined;
+  if (!isReasoningModel(model)) {
+    throw new SimHttpError(400, `Unsupported parameter: '${param}' is not supported with this model.`, {
+      param,
+      code: 'unsupported_parameter',
+    });
+  }
   if (!REASONING_EFFORTS.includes(value as ReasoningEffort)) {
     throw invalidParam(
       param,

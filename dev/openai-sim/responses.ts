@@ -34,6 +34,7 @@ function handleResponses(body: Record<string, unknown>, ctx: RouteContext): Rout
   const effort = parseEffort(
     isRecord(body.reasoning) ? body.reasoning.effort : undefined,
     'reasoning.effort',
+    model,
   );
   const serviceTier = servedTier(body.service_tier);
   const prompt = promptText(body.input, body.instructions);

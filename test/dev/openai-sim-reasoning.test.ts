@@ -85,8 +85,22 @@ describe('reasoning token distribution', () => {
     const high = (await reasoningOf('gpt-6.1-sol', 'high')) as number;
     expect(Math.abs(high - (low as number) * 16)).toBeLessThanOrEqual(8);
     expect(await reasoningOf('gpt-6.1-sol', 'none')).toBe(0);
-    expect(await reasoningOf('gpt-4.1', 'high')).toBe(0);
+    expect(await reasoningOf('gpt-4.1')).toBe(0);
     expect(await reasoningOf('gpt-4o-mini')).toBe(0);
+  });
+
+  it('rejects an effort for a model that does not reason, as OpenAI does', async () => {
+    const { client } = await realistic();
+    await expect(
+      client.responses.create({ model: 'gpt-4.1', input: 'x', reasoning: { effort: 'low' } }),
+    ).rejects.toMatchObject({ status: 400, param: 'reasoning.effort', code: 'unsupported_parameter' });
+    await expect(
+      client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'x' }],
+        reasoning_effort: 'low',
+      }),
+    ).rejects.toMatchObject({ status: 400, param: 'reasoning_effort', code: 'unsupported_parameter' });
   });
 
   it('rejects an unknown effort as OpenAI does', async () => {
