@@ -170,6 +170,11 @@ const Settings = z.object({
   // --- bulk jobs (lib/bulk) ---
   /** Most requests one bulk job (`POST /v1/batches`) takes. */
   BULK_MAX_ITEMS: int(1000, 1, 50_000),
+  /**
+   * Share of a bulk job's items (at least one) whose answer, cut off at its cap, is asked again once at
+   * twice the cap: the job's reservation holds that many retries at the standard price.
+   */
+  BULK_RETRY_PERCENT: int(5, 0, 100),
   /** Most items one bulk poll (cron run) collects across jobs, to stay inside Workers' subrequest limits. */
   BULK_COLLECT_PER_RUN: int(200, 1, 1000),
   /** Most running bulk jobs one poll looks at, the longest-waiting first. */

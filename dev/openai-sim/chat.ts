@@ -55,7 +55,7 @@ function handleChat(body: Json, ctx: RouteContext): RouteResult {
       maxOutputTokens,
       contentFault: ctx.contentFault,
       variant,
-      reasoningTokens: reasoningFor(ctx.realistic, model, effort, `${seed}:${variant}`),
+      reasoningTokens: reasoningFor(ctx, model, effort, `${seed}:${variant}`),
     }),
   );
   const promptTokens = completions[0]?.inputTokens ?? 0;

@@ -81,6 +81,11 @@ export interface SimConfig {
   profile?: SimProfile;
   /** Multiplies every delay of the realistic profile (and its prompt-cache lifetime), e.g. 0.01. @default 1 */
   time_scale?: number;
+  /**
+   * Realistic profile: every call to a reasoning model reasons exactly this many tokens, whatever its
+   * effort, in place of the drawn distribution; for tests that need a known cut-off. @default drawn
+   */
+  reasoning_tokens?: number;
 }
 
 /** One of SIM_PROFILES. */
@@ -127,6 +132,7 @@ const CONFIG_KEYS = new Set([
   'clock_offset_ms',
   'profile',
   'time_scale',
+  'reasoning_tokens',
 ]);
 const FAULT_KEYS = new Set(['kind', 'rate', 'endpoint', 'status', 'code', 'retry_after_s', 'times']);
 
@@ -162,6 +168,13 @@ export function parseSimConfig(input: unknown): ParseResult<SimConfig> {
     const scale = parseTimeScale(input.time_scale);
     if (!scale.ok) return scale;
     config.time_scale = scale.value;
+  }
+  if (input.reasoning_tokens !== undefined) {
+    const tokens = input.reasoning_tokens;
+    if (typeof tokens !== 'number' || !Number.isSafeInteger(tokens) || tokens < 0) {
+      return fail('reasoning_tokens must be a non-negative integer');
+    }
+    config.reasoning_tokens = tokens;
   }
   if (input.faults !== undefined) {
     const faults = parseFaults(input.faults);

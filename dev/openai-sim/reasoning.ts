@@ -91,15 +91,17 @@ export function splitOutputCap(reasoningTokens: number, cap: number | undefined)
 }
 
 /**
- * Reasoning tokens a request spends: a draw for its effort (DEFAULT_EFFORT when omitted) seeded by `seed`, so
- * the same request always reasons as long; 0 on the instant profile and for models that do not reason.
+ * Reasoning tokens a request spends: the config's fixed `reasoning_tokens`, else a draw for its effort
+ * (DEFAULT_EFFORT when omitted) seeded by `seed`, so the same request always reasons as long; 0 on the
+ * instant profile and for models that do not reason.
  */
 export function reasoningFor(
-  realistic: boolean,
+  ctx: { realistic: boolean; config: { reasoning_tokens?: number } },
   model: string,
   effort: ReasoningEffort | undefined,
   seed: string,
 ): number {
-  if (!realistic || !isReasoningModel(model)) return 0;
+  if (!ctx.realistic || !isReasoningModel(model)) return 0;
+  if (ctx.config.reasoning_tokens !== undefined) return ctx.config.reasoning_tokens;
   return drawReasoningTokens(effort ?? DEFAULT_EFFORT, createRng(`reasoning:${seed}`));
 }

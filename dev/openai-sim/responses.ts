@@ -45,7 +45,7 @@ function handleResponses(body: Record<string, unknown>, ctx: RouteContext): Rout
     format,
     maxOutputTokens,
     contentFault: ctx.contentFault,
-    reasoningTokens: reasoningFor(ctx.realistic, model, effort, seed),
+    reasoningTokens: reasoningFor(ctx, model, effort, seed),
   });
   const cache = ctx.promptCache(
     hashOf(model, body.prompt_cache_key ?? null, body.instructions, body.input, body.text, body.tools),

@@ -1,7 +1,7 @@
 /**
  * Turns a chunk of a finished batch's lines into results, the way the single endpoint treats one answer:
  * the output is validated with the task's zod schema (no repair call in bulk: an invalid output is an
- * item error), the client's text and, for creatives, the generated copy go through all three moderation
+ * item error; an answer cut off at its cap may be asked again once with twice the cap, see poll.ts), the client's text and, for creatives, the generated copy go through all three moderation
  * layers, and only a validated, approved value is cached (with the single endpoint's key and value, so a
  * later single call is a hit) and returned.
  */
@@ -44,6 +44,8 @@ export async function collectChunk(
   lines: Map<string, LineOutcome>,
   missing: ItemError,
   moderate: (texts: string[]) => Promise<Verdict[]>,
+  /** Asks a line cut off at its cap again with a larger one; undefined when it may not (no room). */
+  retry?: (index: number, line: LineOutcome) => Promise<LineOutcome | undefined>,
 ): Promise<CollectedChunk> {
   const chunk: CollectedChunk = {
     results: [],
@@ -61,12 +63,14 @@ export async function collectChunk(
   const texts: string[] = [];
   const candidates: Candidate[] = [];
   for (const { index, item } of items) {
-    const line = lines.get(String(index));
+    let line = lines.get(String(index));
     if (!line) {
       fail(index, missing);
       continue;
     }
     chunk.usage = addUsage(chunk.usage, line.usage);
+    // The retry's own cost (standard price) is counted by `retry`, not in the batch's usage.
+    if ('capped' in line && line.capped && retry) line = (await retry(index, line)) ?? line;
     const output = 'error' in line ? line : validate(task, line.text);
     if ('error' in output) {
       fail(index, output.error);

@@ -4,13 +4,14 @@
  */
 import { z } from 'zod';
 import { costOf, estimateTextCost, type ModelPrice, type Nanos } from '../pricing';
-import { callCap, type StructuredTask, type Usage } from '../providers';
+import { callCap, INCOMPLETE_RETRY_FACTOR, type StructuredTask, type Usage } from '../providers';
 import { loadTokenCounter, SAFETY_MARGIN_PERCENT } from '../tokens';
 
 /**
  * The most `tasks` can cost as one batch on `model`: each item's input estimate plus every allowed output
- * token (reasoning included), at the batch price. No repair share, since a bulk item gets exactly one call. The instructions and schema
- * are the same for every item of a task, so they are counted once per task (tokenising them per item
+ * token (reasoning included), at the batch price, plus `retrySlots` retries at twice the cap (standard
+ * price) for answers cut off at it; no repair share. The instructions and schema are the same for every
+ * item of a task, so they are counted once per task (tokenising them per item
  * would cost seconds of CPU for a large job); only each item's own input is counted per item, with the
  * same proportional margin `estimateInputTokens` applies. Splitting the margin can only round up.
  */
@@ -18,10 +19,12 @@ export async function bulkWorstCase(
   price: ModelPrice,
   model: string,
   tasks: StructuredTask<unknown>[],
+  retrySlots = 0,
 ): Promise<Nanos> {
   const { countTextTokens, estimateInputTokens } = await loadTokenCounter();
   const shared = new Map<string, number>();
   let total = 0;
+  let costliestRetry = 0;
   for (const task of tasks) {
     const schema = () => z.toJSONSchema(task.schema);
     let input: number;
@@ -39,8 +42,13 @@ export async function bulkWorstCase(
       input = estimateInputTokens({ instructions: task.instructions, input: task.input, schema: schema() });
     }
     total += estimateTextCost(price, input, callCap(task, model), 'batch');
+    if (retrySlots > 0) {
+      const retry = estimateTextCost(price, input, callCap(task, model, INCOMPLETE_RETRY_FACTOR));
+      costliestRetry = Math.max(costliestRetry, retry);
+    }
   }
-  return total;
+  // The retries of answers cut off at their cap, made one by one at the standard price.
+  return total + retrySlots * costliestRetry;
 }
 
 /** What a batch's usage cost at the batch price, rounded up to a whole nano once for the whole job. */

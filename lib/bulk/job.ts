@@ -88,6 +88,9 @@ const Collect = z.object({
   errored: Count,
   /** Tokens of every line collected (billed, whether or not its output was usable). */
   usage: Usage,
+  /** Answers cut off at their cap that were asked again, and what those calls cost (standard price). */
+  retried: Count.default(0),
+  retry_nanos: Count.default(0),
 });
 export type CollectState = z.infer<typeof Collect>;
 

@@ -12,7 +12,10 @@ import { type ItemError, itemErrorOf } from './errors';
 import type { BatchEnd } from './job';
 
 /** One item's line: the text to validate, or why there is none; `usage` is what the line billed. */
-export type LineOutcome = { text: string; usage: Usage } | { error: ItemError; usage: Usage };
+export type LineOutcome =
+  | { text: string; usage: Usage }
+  /** `capped`: the output cap ended it (reasoning counts against the cap): a larger one may not. */
+  | { error: ItemError; usage: Usage; capped?: true };
 
 interface BatchLine {
   custom_id?: unknown;
@@ -55,15 +58,17 @@ function outcomeOf(line: BatchLine): LineOutcome {
 }
 
 /** The output text of a Responses body, as lib/providers/structured.ts reads a synchronous answer. */
-function fromResponse(body: Response): LineOutcome {
+export function fromResponse(body: Response): LineOutcome {
   const usage = usageOf(body?.usage);
   const parts = (body?.output ?? []).flatMap((item) => (item.type === 'message' ? item.content : []));
   const refusal = parts.find((p) => p.type === 'refusal');
   if (refusal) return { error: invalidOutput(`the model refused (${refusal.refusal})`), usage };
   if (body?.status === 'incomplete') {
+    const reason = body.incomplete_details?.reason ?? 'incomplete';
     return {
-      error: invalidOutput(`the answer was cut off (${body.incomplete_details?.reason ?? 'incomplete'})`),
+      error: invalidOutput(`the answer was cut off (${reason})`),
       usage,
+      ...(reason === 'max_output_tokens' ? { capped: true as const } : {}),
     };
   }
   return { text: parts.map((p) => (p.type === 'output_text' ? p.text : '')).join(''), usage };

@@ -24,6 +24,7 @@ import {
 } from './job';
 import type { JobStore } from './jobs';
 import { missingError, readLines } from './lines';
+import { createCutOffRetry } from './retry';
 import { TASKS } from './tasks';
 
 /** Items moderated and written together: a few moderation calls and well under 1 MB of Redis writes. */
@@ -132,12 +133,25 @@ async function collect(deps: PollDeps, record: JobRecord, end: BatchEnd, budget:
     ]);
     const lines = readLines(output, errors);
     const missing = missingError(end);
+    const price = deps.price(job.model);
+    const cutOff =
+      price && job.reservation && job.input_file_id && record.progress
+        ? createCutOffRetry({
+            respond: (body) => deps.client.responses.create(body),
+            price,
+            reservedNanos: job.reservation.amount,
+            batchUsage: record.progress.usage,
+            retried: state.retried,
+            retryNanos: state.retry_nanos,
+            inputFile: () => download(deps, job.input_file_id),
+          })
+        : undefined;
     while (state.cursor < job.total && used < budget) {
       const from = state.cursor;
       const to = Math.min(job.total, from + CHUNK_ITEMS, from + budget - used);
       const stored = await deps.store.items(job.id, from, to);
       const items = stored.flatMap((item, i) => (item ? [{ index: from + i, item }] : []));
-      const chunk = await collectChunk(TASKS[job.task], items, lines, missing, deps.moderate);
+      const chunk = await collectChunk(TASKS[job.task], items, lines, missing, deps.moderate, cutOff?.retry);
       await Promise.all(chunk.writes.flatMap(([key, value]) => (key ? [deps.cache.set(key, value)] : [])));
       state = {
         cursor: to,
@@ -145,6 +159,7 @@ async function collect(deps: PollDeps, record: JobRecord, end: BatchEnd, budget:
         rejected: state.rejected + chunk.rejected,
         errored: state.errored + chunk.errored,
         usage: addUsage(state.usage, chunk.usage),
+        ...(cutOff?.state() ?? { retried: state.retried, retry_nanos: state.retry_nanos }),
       };
       await deps.store.saveCollected(job.id, chunk.results, state);
       used += to - from;
@@ -164,7 +179,9 @@ async function finish(deps: PollDeps, record: JobRecord, status: FinalBatchStatu
       job: job.id,
       model: job.model,
     });
-  const nanos = price ? batchCost(price, collect.usage) : (job.reservation?.amount ?? 0);
+  const nanos = price
+    ? batchCost(price, collect.usage) + collect.retry_nanos
+    : (job.reservation?.amount ?? 0);
   if (job.reservation) await deps.settle(job.reservation, nanos);
   await deps.store.finish(job.id, status, { nanos, finished_at: new Date(deps.now()).toISOString() });
   deps.log.info('bulk job finished', { job: job.id, status, nanos, approved: collect.approved });

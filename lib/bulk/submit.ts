@@ -67,7 +67,10 @@ export async function submitJob(deps: SubmitDeps, request: SubmitRequest): Promi
   const entries = await prepare(deps, task, { model, reasoningEffort }, accepted);
   for (const { index, item } of entries) job.items.set(index, item);
   const tasks = entries.map((e) => e.task);
-  const reservation = await deps.reserve(await bulkWorstCase(priceOf(prices, model), model, tasks));
+  const retrySlots = retrySlotsFor(tasks.length, deps.env.BULK_RETRY_PERCENT);
+  const reservation = await deps.reserve(
+    await bulkWorstCase(priceOf(prices, model), model, tasks, retrySlots),
+  );
   const lines = entries.map(({ index, task: line }): [number, StructuredTask<unknown>] => [index, line]);
   const batch = await startBatch(
     deps,
@@ -118,7 +121,15 @@ function newJob(
     status: 'validating',
     items: new Map(),
     results: refused,
-    collect: { cursor: 0, approved: 0, rejected: refused.length, errored: 0, usage: ZERO_USAGE },
+    collect: {
+      cursor: 0,
+      approved: 0,
+      rejected: refused.length,
+      errored: 0,
+      usage: ZERO_USAGE,
+      retried: 0,
+      retry_nanos: 0,
+    },
   };
 }
 
@@ -177,4 +188,9 @@ function recordOf(job: NewJob): JobRecord {
     collect: job.collect,
     ...(job.settled ? { settled: job.settled } : {}),
   };
+}
+
+/** How many cut-off answers of `items` get a retry: `percent` of them, at least one (none at 0 %). */
+export function retrySlotsFor(items: number, percent: number): number {
+  return percent > 0 ? Math.max(1, Math.ceil((items * percent) / 100)) : 0;
 }

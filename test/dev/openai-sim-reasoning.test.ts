@@ -103,6 +103,27 @@ describe('reasoning token distribution', () => {
     ).rejects.toMatchObject({ status: 400, param: 'reasoning_effort', code: 'unsupported_parameter' });
   });
 
+  it('reasons exactly the configured reasoning_tokens when a test fixes them, and cuts off at the cap', async () => {
+    const { client } = await scopedClient({
+      profile: 'realistic',
+      time_scale: 0.0001,
+      reasoning_tokens: 3000,
+    });
+    const ask = (cap: number) =>
+      client.responses.create({
+        model: 'gpt-6-luna',
+        input: 'Name a boot',
+        max_output_tokens: cap,
+        reasoning: { effort: 'low' },
+      });
+    const roomy = await ask(5000);
+    expect(roomy.usage?.output_tokens_details.reasoning_tokens).toBe(3000);
+    expect(roomy.status).toBe('completed');
+    const cut = await ask(2500);
+    expect(cut).toMatchObject({ status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' } });
+    expect(cut.usage?.output_tokens).toBe(2500);
+  });
+
   it('rejects an unknown effort as OpenAI does', async () => {
     const { client } = await realistic();
     await expect(

@@ -105,7 +105,8 @@ afterEach(async () => {
 
 describe('POST /v1/batches', () => {
   it('submits one batch (one upload, one batch create, no generation) and reserves the worst case at half price', async () => {
-    const { post, sim, key, env } = await setup();
+    // No retries of cut-off answers reserved: the first calls alone (bulk.requests.test.ts adds them).
+    const { post, sim, key, env } = await setup({ BULK_RETRY_PERCENT: '0' });
     const res = await post({ task: 'opportunities', items: ITEMS, metadata: { campaign: 'autumn' } });
     expect(res.status).toBe(202);
     const body = await res.json<JobBody>();
@@ -320,6 +321,32 @@ describe('the bulk poll (cron)', () => {
     const figures = await keyBudget(env, key);
     expect(nanos(figures.spent_usd)).toBe(billed);
     expect(figures.reserved_usd).toBe(0);
+  });
+
+  it('asks an answer cut off at its cap again once, at twice the cap, within the retries its reservation holds', async () => {
+    // Room for one retry (1 % of two items, at least one).
+    const { post, sim, key, env } = await setup({ BULK_RETRY_PERCENT: '1' });
+    // Every reasoning call thinks 2,500 tokens: past a line's cap (1,200 + 1,024), within twice it.
+    await simConfigure(sim, { profile: 'realistic', time_scale: 0.0001, reasoning_tokens: 2500 });
+    const run = crypto.randomUUID();
+    const items = [{ intent: `boots for a wet ${run}` }, { intent: `tents for a windy ${run}` }];
+    const { id } = await (await post({ task: 'opportunities', items })).json<JobBody>();
+    const done = await finished(env, key, id);
+    expect(done).toMatchObject({ status: 'completed', counts: { completed: 2, approved: 1, errored: 1 } });
+    const [retried, cut] = done.results ?? [];
+    expect(retried?.ok).toBe(true);
+    expect(OpportunitiesOutput.safeParse(retried).success).toBe(true);
+    expect(cut).toMatchObject({ ok: false, error: { code: 'invalid_model_output' } });
+    expect(JSON.stringify(cut)).toContain('cut off (max_output_tokens)');
+    // One direct call, at twice the line's cap.
+    expect((await simRequests(sim))['/v1/responses']).toBe(1);
+    // Settled at what the provider billed: both batch lines at half price, the retry at the standard one.
+    const invoice = (await (await fetch(`${bindings.SIMULATOR_URL}/_sim/invoice?key=${sim}`)).json()) as {
+      total_usd: number;
+    };
+    expect(invoice.total_usd).toBeGreaterThan(0);
+    expect(Math.abs(done.cost.spent_usd - invoice.total_usd)).toBeLessThanOrEqual(invoice.total_usd * 0.01);
+    expect((await keyBudget(env, key)).reserved_usd).toBe(0);
   });
 
   it('collects bulk creatives text-only; copy failing brand safety is creative_rejected and never cached', async () => {

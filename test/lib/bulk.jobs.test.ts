@@ -45,7 +45,15 @@ function newJob(items: number, text = (i: number) => `intent ${i}`): NewJob {
         error: { type: 'invalid_request_error', code: 'content_policy_violation', message: 'no' },
       },
     ],
-    collect: { cursor: 0, approved: 0, rejected: 1, errored: 0, usage: ZERO_USAGE },
+    collect: {
+      cursor: 0,
+      approved: 0,
+      rejected: 1,
+      errored: 0,
+      usage: ZERO_USAGE,
+      retried: 0,
+      retry_nanos: 0,
+    },
   };
 }
 

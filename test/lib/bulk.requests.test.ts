@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { batchCost, bulkWorstCase } from '../../lib/bulk/cost';
 import { inputFile, requestLine } from '../../lib/bulk/jsonl';
+import { retrySlotsFor } from '../../lib/bulk/submit';
 import { creativeTask } from '../../lib/domain/creatives';
 import { opportunitiesTask } from '../../lib/domain/opportunities';
 import { costOf, createPriceTable, estimateTextCost, type ModelPrice } from '../../lib/pricing';
@@ -89,6 +90,28 @@ describe('bulk cost', () => {
     const slack = tasks.length * (Math.ceil(PRICE.inputPerMillion * 1000) + 1);
     expect(reserved).toBeLessThanOrEqual(Math.ceil(standard / 2) + slack);
     expect(await bulkWorstCase(PRICE, 'gpt-6-luna', [...tasks, ...tasks])).toBe(2 * reserved);
+    // Each retry slot adds the costliest item's call at twice its cap, at the standard price.
+    const retries = tasks.map((task) =>
+      estimateTextCost(
+        PRICE,
+        estimateInputTokens({
+          instructions: task.instructions,
+          input: task.input,
+          schema: z.toJSONSchema(task.schema),
+        }),
+        2 * (task.maxOutputTokens + REASONING_ALLOWANCE.low),
+      ),
+    );
+    const withRetries = await bulkWorstCase(PRICE, 'gpt-6-luna', tasks, 2);
+    expect(withRetries - reserved).toBeGreaterThanOrEqual(2 * Math.max(...retries));
+    expect(withRetries - reserved).toBeLessThanOrEqual(2 * (Math.max(...retries) + tasks.length * 1000));
+  });
+
+  it('gives cut-off answers retry slots: a percentage of the items, at least one, none at 0 %', () => {
+    expect(retrySlotsFor(2, 1)).toBe(1);
+    expect(retrySlotsFor(1000, 5)).toBe(50);
+    expect(retrySlotsFor(1001, 5)).toBe(51);
+    expect(retrySlotsFor(1000, 0)).toBe(0);
   });
 
   it('settles at exactly half the standard price, rounded up to a nano once for the whole job', () => {

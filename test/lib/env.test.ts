@@ -52,6 +52,7 @@ describe('parseEnv', () => {
       MODEL_POLICY: {},
       PROMPT_VARIANTS: {},
       BULK_MAX_ITEMS: 1000,
+      BULK_RETRY_PERCENT: 5,
       BULK_COLLECT_PER_RUN: 200,
       BULK_POLL_JOBS_PER_RUN: 50,
       BULK_RESULTS_TTL_SECONDS: 604_800,
