@@ -6,7 +6,7 @@
 import type { Context } from 'hono';
 import type { AppEnv } from './app';
 import { configOf } from './config';
-import { actualCost, priceOf } from './domain/cost';
+import { type AttemptNanos, actualCost, priceOf } from './domain/cost';
 import {
   CREATIVE_IMAGE,
   CREATIVES_PROMPT_VERSION,
@@ -123,9 +123,9 @@ export async function produceCreative(
   }
 }
 
-/** Attempt billing for a creative: an attempt's worst case is the costliest text call, or one image. */
-export function creativeBilling(held: Held, textNanos: Nanos, imageNanos: Nanos): AttemptBilling {
-  return billingFor(held, (capability) => (capability === 'image' ? imageNanos : textNanos));
+/** Attempt billing for a creative: an attempt's worst case is its text call's, or one image's. */
+export function creativeBilling(held: Held, text: AttemptNanos, imageNanos: Nanos): AttemptBilling {
+  return billingFor(held, (capability, call) => (capability === 'image' ? imageNanos : text[call]));
 }
 
 /** Whether a generation's output was unusable: rejected by moderation, or invalid after its repair. */

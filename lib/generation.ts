@@ -47,7 +47,7 @@ export async function generateFor<T>(
       async (tier) => {
         const tiered = plan.taskFor(tier);
         model = tiered.model ?? '';
-        const billing = billingFor(tier, () => plan.attemptNanos);
+        const billing = billingFor(tier, (_capability, call) => plan.attemptNanos[call]);
         return { ...(await providersFor(c, billing).structured(tiered)), degraded: tier.degraded };
       },
       cost,

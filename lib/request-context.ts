@@ -18,7 +18,7 @@ import {
   createCache,
 } from './cache';
 import { configOf } from './config';
-import { worstCaseStructured } from './domain/cost';
+import { type AttemptNanos, worstCaseStructured } from './domain/cost';
 import type { Capability, Env, Task } from './env';
 import { admit, presentedTenant } from './guards';
 import { hashKey } from './keys';
@@ -27,7 +27,7 @@ import type { ModerationDeps } from './moderation';
 import { type Nanos, usdToNanos } from './pricing';
 import { createProviders, type Providers, type StructuredTask, servedHeaders } from './providers';
 import type { RetryPolicy } from './providers/retry';
-import type { AttemptBilling, RouterDeps } from './providers/router';
+import type { AttemptBilling, RouterDeps, StructuredCall } from './providers/router';
 import type { ProviderTarget } from './providers/targets';
 import { timeoutsOf } from './providers/timeouts';
 import { createSpender, type Held, type Spender, type TieredEstimate } from './spend';
@@ -351,8 +351,8 @@ export function candidateModels(c: Context<AppEnv>, capability: Capability, prim
 export interface TaskPlan<T> {
   /** Worst cases, tiered when the task may degrade; `extraNanos` (e.g. an image) added to each. */
   estimate: Nanos | TieredEstimate;
-  /** The costliest single text call of the task: the room another attempt after a billed one needs. */
-  attemptNanos: Nanos;
+  /** Each text call's worst case: the room another attempt after a billed one needs, and its charge. */
+  attemptNanos: AttemptNanos;
   /** The task on the tier's model. */
   taskFor(tier: { degraded: boolean }): StructuredTask<T>;
 }
@@ -376,7 +376,10 @@ export async function planTask<T>(
     estimate: degraded
       ? { full: full.total + extraNanos, degraded: degraded.total + extraNanos }
       : full.total + extraNanos,
-    attemptNanos: Math.max(full.attempt, degraded?.attempt ?? 0),
+    attemptNanos: {
+      first: Math.max(full.attempt.first, degraded?.attempt.first ?? 0),
+      second: Math.max(full.attempt.second, degraded?.attempt.second ?? 0),
+    },
     taskFor: ({ degraded }) => ({ ...planned, model: degraded && degradeTo ? degradeTo : models.model }),
   };
 }
@@ -402,11 +405,17 @@ export function recordVariantFor(
 
 /**
  * Attempt billing on `held`: another attempt of a `capability` call reserves, and an abandoned one is
- * charged, `worst(capability)`, the worst case of one such call.
+ * charged, `worst(capability, call)`, the worst case of one such call (a structured task's `first` call
+ * or the `second` it may get).
  */
-export function billingFor(held: Held, worst: (capability: Capability) => Nanos): AttemptBilling {
+export function billingFor(
+  held: Held,
+  worst: (capability: Capability, call: StructuredCall) => Nanos,
+  call: StructuredCall = 'first',
+): AttemptBilling {
   return {
-    retry: (capability) => held.rebill(worst(capability)),
-    abandoned: (capability) => held.charge(worst(capability)),
+    retry: (capability) => held.rebill(worst(capability, call)),
+    abandoned: (capability) => held.charge(worst(capability, call)),
+    forCall: (next) => billingFor(held, worst, next),
   };
 }

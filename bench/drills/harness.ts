@@ -196,3 +196,8 @@ const WORDS = [
   'rain jacket',
   'kitchen knives',
 ];
+
+/** A run tag the profanity filter cannot read as a word (hex does: "a55", "fa6"). */
+export function cleanTag(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => 'bdgjmpqvwxz'[b % 11]).join('');
+}

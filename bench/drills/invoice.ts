@@ -14,9 +14,8 @@
  *
  * It runs its own stack (its own budget, the gateway's logs at `info`), not the other drills' one.
  */
-import { randomBytes } from 'node:crypto';
 import { startStack } from '../lib/stack.ts';
-import { gw, type OwnStackDrill, readBudget, sleep, steady } from './harness.ts';
+import { cleanTag, gw, type OwnStackDrill, readBudget, sleep, steady } from './harness.ts';
 
 /** Small enough that the traffic below reaches it: images alone would cost about three times this. */
 const DAILY_BUDGET_USD = 0.4;
@@ -107,7 +106,7 @@ async function run(stack: RunStack, scale: number, log: (line: string) => void, 
     ],
   });
   const key = await stack.createKey({ rpm: 1_000_000 });
-  const runId = randomBytes(4).toString('hex');
+  const runId = cleanTag();
 
   // A bulk job first, so its batch runs while the rest of the traffic does.
   const bulk = await gw(stack, '/v1/batches', {

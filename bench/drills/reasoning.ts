@@ -5,9 +5,8 @@
  * complete with a usable answer, none lost to an answer cut off at its cap. Reports how many needed the
  * retry with a larger cap. Runs its own stack, with the simulator's clock sped up 50×.
  */
-import { randomBytes } from 'node:crypto';
 import { startStack } from '../lib/stack.ts';
-import { gw, type OwnStackDrill, readMetrics } from './harness.ts';
+import { cleanTag, gw, type OwnStackDrill, readMetrics } from './harness.ts';
 
 export const REASONING_TARGET = 0.99;
 const PER_TASK = 300;
@@ -23,7 +22,7 @@ export const reasoningDrill: OwnStackDrill = async ({ scale, log }) => {
     const sim = stack.simKeys.primary;
     await stack.simConfigure(sim, { profile: 'realistic', time_scale: TIME_SCALE });
     const key = await stack.createKey({ rpm: 1_000_000 });
-    const run = randomBytes(4).toString('hex');
+    const run = cleanTag();
     const perTask = Math.max(20, Math.round(PER_TASK * scale));
     const tasks: Record<string, (i: number) => { path: string; body: unknown }> = {
       opportunities: (i) => ({

@@ -34,19 +34,29 @@ export async function worstCaseStructured(
     const first = estimateTextCost(price, input, cap);
     const repair = estimateTextCost(price, input + cap + REPAIR_PROMPT_TOKENS, cap);
     const larger = estimateTextCost(price, input, callCap(task, model, INCOMPLETE_RETRY_FACTOR));
-    return { total: first + Math.max(repair, larger), attempt: Math.max(first, repair, larger) };
+    const second = Math.max(repair, larger);
+    return { total: first + second, attempt: { first, second } };
   });
   return {
     total: Math.max(...perModel.map((m) => m.total)),
-    attempt: Math.max(...perModel.map((m) => m.attempt)),
+    attempt: {
+      first: Math.max(...perModel.map((m) => m.attempt.first)),
+      second: Math.max(...perModel.map((m) => m.attempt.second)),
+    },
   };
+}
+
+/** The worst case of a structured task's first call, and of the one more call it may get. */
+export interface AttemptNanos {
+  first: Nanos;
+  second: Nanos;
 }
 
 export interface StructuredWorstCase {
   /** The whole task: its first call and the one more an unusable answer gets. */
   total: Nanos;
-  /** The costliest single call of it: what an attempt the provider may have billed is charged. */
-  attempt: Nanos;
+  /** Each call's worst case: what an attempt of it the provider may have billed is charged. */
+  attempt: AttemptNanos;
 }
 
 /** What a served call cost, priced with the model that served it. */

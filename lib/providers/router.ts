@@ -42,7 +42,12 @@ export interface AttemptBilling {
   retry(capability: Capability): Promise<boolean>;
   /** The call ends on such an attempt: it is charged its worst case. */
   abandoned(capability: Capability): void;
+  /** The same for one call of a structured task, whose calls differ in worst case. */
+  forCall?(call: StructuredCall): AttemptBilling;
 }
+
+/** A structured task's first call, or the one more (a repair, a larger cap) an unusable answer gets. */
+export type StructuredCall = 'first' | 'second';
 
 /** A logical call as metrics see it: who served (or last failed) it, how long, and at what cost. */
 export interface ObservedCall {

@@ -81,8 +81,10 @@ export async function generateStructured<T>(
   let retries = 0;
   for (let repairs = 0; ; repairs++) {
     const call: CallShape = { effort, capFactor };
+    // An attempt of this call the provider may have billed is charged this call's own worst case.
+    const billing = deps.billing?.forCall?.(repairs > 0 ? 'second' : 'first') ?? deps.billing;
     const served = await callProviders(
-      deps,
+      billing ? { ...deps, billing } : deps,
       task.capability ?? 'text',
       policy,
       (target, model) =>

@@ -17,6 +17,7 @@ import { bindings } from '../support/env';
 import { callGateway, freshCaller } from '../support/gateway';
 import { bearer, createTestKey } from '../support/keys';
 import { simConfigure, simRequests } from '../support/providers';
+import { uniqueWord } from '../support/unique';
 
 const ITEMS = [
   { intent: 'Waterproof hiking boots for a rainy autumn trip' },
@@ -328,7 +329,7 @@ describe('the bulk poll (cron)', () => {
     const { post, sim, key, env } = await setup({ BULK_RETRY_PERCENT: '1' });
     // Every reasoning call thinks 2,500 tokens: past a line's cap (1,200 + 1,024), within twice it.
     await simConfigure(sim, { profile: 'realistic', time_scale: 0.0001, reasoning_tokens: 2500 });
-    const run = crypto.randomUUID();
+    const run = uniqueWord();
     const items = [{ intent: `boots for a wet ${run}` }, { intent: `tents for a windy ${run}` }];
     const { id } = await (await post({ task: 'opportunities', items })).json<JobBody>();
     const done = await finished(env, key, id);

@@ -4,6 +4,7 @@ import { requestContext } from '../support/after-response';
 import { envWith } from '../support/env';
 import { bearer, createTestKey } from '../support/keys';
 import { simKey, simRequests } from '../support/providers';
+import { uniqueWord } from '../support/unique';
 
 // A client that sends the same request again as soon as it has read the first answer must get a HIT
 // (for /v1/match: no text embedded again): the entry is written before the answer leaves the gateway,
@@ -45,9 +46,8 @@ async function caller() {
   return { sim, twice, pair };
 }
 
-/** Text no other request sends, from letters that spell no word the profanity filter knows. */
-const round = (i: number) =>
-  `${i} ${Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => 'bdgjmpqvwxz'[b % 11]).join('')}`;
+/** Text no other request sends. */
+const round = (i: number) => `${i} ${uniqueWord()}`;
 
 describe('back-to-back identical requests', () => {
   it(`proxy JSON: the second is a HIT with the same body, ${ROUNDS} times`, async () => {

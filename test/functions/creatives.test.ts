@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { worstCaseStructured } from '../../lib/domain/cost';
 import type { Creative } from '../../lib/domain/creatives';
-import { CreativeOutput } from '../../lib/domain/creatives';
+import { CreativeOutput, creativeTask } from '../../lib/domain/creatives';
 import type { ErrorBody } from '../../lib/errors';
+import { createPriceTable, usdToNanos as nanos } from '../../lib/pricing';
 import { callGateway, freshCaller } from '../support/gateway';
 import { bearer } from '../support/keys';
 import { simConfigure, simRequests } from '../support/providers';
+import { uniqueWord } from '../support/unique';
 
 const REQUEST = {
   opportunity: {
@@ -101,7 +104,7 @@ describe('POST /v1/creatives', () => {
     await simConfigure(sim, { faults: [{ kind: 'timeout', endpoint: '/v1/responses', times: 2 }] });
     const res = await post({
       ...REQUEST,
-      target_audience: `hikers ${crypto.randomUUID()}`,
+      target_audience: `hikers ${uniqueWord()}`,
       needs_visual: true,
     });
     // Each timed-out attempt reserved again before the next; the third made the creative.
@@ -111,7 +114,7 @@ describe('POST /v1/creatives', () => {
     await simConfigure(failing.sim, { faults: [{ kind: 'timeout', endpoint: '/v1/responses' }] });
     const timedOut = await failing.post({
       ...REQUEST,
-      target_audience: `hikers ${crypto.randomUUID()}`,
+      target_audience: `hikers ${uniqueWord()}`,
       needs_visual: true,
     });
     expect(timedOut.status).toBe(504);
@@ -127,9 +130,17 @@ describe('POST /v1/creatives', () => {
     const charged = await budgetOf(failing);
     expect(charged.reserved_usd).toBe(0);
     expect(served.reserved_usd).toBe(0);
-    // One abandoned copy attempt: its worst case (a few thousand gpt-6-luna tokens), a fraction of the
+    // One abandoned copy attempt, charged exactly the worst case of a first copy call: a fraction of the
     // medium image ($0.03) its reservation also held.
-    expect(charged.spent_usd).toBeGreaterThan(0.001);
+    const request = { ...REQUEST, target_audience: 'x', needs_visual: true };
+    const worst = await worstCaseStructured(createPriceTable(), ['gpt-6-luna'], {
+      ...creativeTask(request as Parameters<typeof creativeTask>[0]),
+      reasoningEffort: 'low',
+    });
+    expect(nanos(charged.spent_usd)).toBeGreaterThan(0);
+    expect(Math.abs(nanos(charged.spent_usd) - worst.attempt.first)).toBeLessThanOrEqual(
+      worst.attempt.first * 0.02,
+    );
     expect(charged.spent_usd).toBeLessThan(0.01);
     // The served one paid its image and two abandoned copy attempts on top.
     expect(served.spent_usd).toBeGreaterThan(0.03 + 2 * charged.spent_usd);

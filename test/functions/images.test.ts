@@ -9,6 +9,7 @@ import { storeImage } from '../../lib/image-store';
 import { generateImage } from '../../lib/providers/images';
 import { envWith } from '../support/env';
 import { FAST_POLICY, simHarness } from '../support/providers';
+import { uniqueWord } from '../support/unique';
 
 /** The gateway with only the images route, unprotected as it will be in production. */
 function imagesApp() {
@@ -27,7 +28,7 @@ async function request(path: string, init: RequestInit = {}, env = envWith({})) 
 /** A real PNG from the simulator, stored as the gateway stores generated images. */
 async function storedPng() {
   const h = simHarness();
-  const prompt = `red boots ${crypto.randomUUID()}`;
+  const prompt = `red boots ${uniqueWord()}`;
   const { bytes, size } = (await generateImage(h.deps, FAST_POLICY, { prompt, quality: 'low' })).value;
   const stored = await storeImage(env.IMAGES, bytes, { model: 'gpt-image-2.5-flare', size, prompt });
   await h.settle();

@@ -3,6 +3,7 @@ import { bindings } from '../support/env';
 import { freshCaller } from '../support/gateway';
 import { captureLogs } from '../support/logs';
 import { simConfigure } from '../support/providers';
+import { uniqueWord } from '../support/unique';
 import { proxyCaller, sseEvents, warmTokenizer } from './openai-proxy.support';
 
 warmTokenizer();
@@ -42,7 +43,7 @@ describe("the ledger against the provider's invoice", () => {
     const { post, sim } = await freshCaller('/v1/opportunities');
     let requestId = '';
     const logs = await captureLogs(async () => {
-      const res = await post({ intent: `Trail boots for a muddy spring ${crypto.randomUUID()}` });
+      const res = await post({ intent: `Trail boots for a muddy spring ${uniqueWord()}` });
       expect(res.status).toBe(200);
       requestId = res.headers.get('x-request-id') ?? '';
     });
@@ -61,7 +62,7 @@ describe("the ledger against the provider's invoice", () => {
     await simConfigure(sim, { profile: 'realistic', time_scale: 0.001 });
     const body = {
       model: 'gpt-6-luna',
-      input: `Write a blurb for a rain jacket ${crypto.randomUUID()}`,
+      input: `Write a blurb for a rain jacket ${uniqueWord()}`,
       max_output_tokens: 4000,
       reasoning: { effort: 'medium' },
     };

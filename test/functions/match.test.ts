@@ -4,6 +4,7 @@ import { envWith } from '../support/env';
 import { callGateway } from '../support/gateway';
 import { bearer, createTestKey } from '../support/keys';
 import { simKey, simRequests } from '../support/providers';
+import { uniqueWord } from '../support/unique';
 
 interface MatchBody {
   ranked: { id: string; score: number }[];
@@ -13,7 +14,7 @@ interface MatchBody {
 }
 
 /** Texts unique to one test run, so the shared embedding cache starts cold for them. */
-const fresh = (text: string) => `${text} ${crypto.randomUUID()}`;
+const fresh = (text: string) => `${text} ${uniqueWord()}`;
 
 async function setup(overrides: Record<string, unknown> = {}) {
   const [{ key }, sim] = [await createTestKey({ rpm: 1000 }), simKey()];

@@ -8,6 +8,7 @@ import { bindings, envWith } from '../support/env';
 import { callGateway, freshCaller } from '../support/gateway';
 import { adminAuth, bearer, createTestKey } from '../support/keys';
 import { simConfigure, simKey, simRequests } from '../support/providers';
+import { uniqueWord } from '../support/unique';
 
 const INTENT = 'Waterproof hiking boots for a rainy autumn trip in Scotland';
 
@@ -112,7 +113,7 @@ describe('model policy', () => {
 describe('prompt variants', () => {
   /** Variant names of their own, because the daily counters are shared by every test. */
   const variants = () => {
-    const tag = crypto.randomUUID().slice(0, 8);
+    const tag = uniqueWord(8);
     const names = { control: `control-${tag}`, gifts: `gifts-${tag}` };
     const config = {
       opportunities: [

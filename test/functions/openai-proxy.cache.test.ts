@@ -4,12 +4,13 @@ import { chatUsage } from '../../lib/proxy/usage';
 import { callGateway } from '../support/gateway';
 import { bearer, createTestKey } from '../support/keys';
 import { simConfigure, simRequests } from '../support/providers';
+import { uniqueWord } from '../support/unique';
 import { privateModel, proxyCaller, warmTokenizer } from './openai-proxy.support';
 
 warmTokenizer();
 
 /** A prompt no other test sends, so the shared cache starts cold for it. */
-const fresh = () => [{ role: 'user', content: `Suggest trail shoes, order ${crypto.randomUUID()}` }];
+const fresh = () => [{ role: 'user', content: `Suggest trail shoes, order ${uniqueWord()}` }];
 
 describe('budget and cache on /openai/v1', () => {
   it('settles exactly what the answer usage says, and a cache hit costs nothing', async () => {
@@ -69,7 +70,7 @@ describe('budget and cache on /openai/v1', () => {
 
   it('caches embeddings by default, and skips the read on cache-control: no-cache', async () => {
     const { raw, sim } = await proxyCaller();
-    const body = { model: 'text-embedding-3-small', input: `boots ${crypto.randomUUID()}` };
+    const body = { model: 'text-embedding-3-small', input: `boots ${uniqueWord()}` };
     expect((await raw('/embeddings', body)).headers.get('x-cache')).toBe('MISS');
     expect((await raw('/embeddings', body)).headers.get('x-cache')).toBe('HIT');
     expect((await raw('/embeddings', body, { 'cache-control': 'no-cache' })).headers.get('x-cache')).toBe(
@@ -125,7 +126,7 @@ describe('budget and cache on /openai/v1', () => {
     const { raw, sim } = await proxyCaller();
     const body = {
       model: 'gpt-6-luna',
-      input: `Describe boots ${crypto.randomUUID()}`,
+      input: `Describe boots ${uniqueWord()}`,
       temperature: 0,
       stream: true,
     };
