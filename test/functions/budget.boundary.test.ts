@@ -1,11 +1,11 @@
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { createGateway } from '../../functions/index';
 import { createBudget } from '../../lib/budget';
 import { createDeps, newIsolateState } from '../../lib/deps';
 import { parseEnv } from '../../lib/env';
 import { bindings, envWith } from '../support/env';
-import { bearer, createTestKey } from '../support/keys';
+import { appCaller } from '../support/gateway';
+import { createTestKey } from '../support/keys';
 import { simKey, simRequests } from '../support/providers';
 import { dataOf, warmTokenizer } from './openai-proxy.support';
 
@@ -27,22 +27,9 @@ function gatewayAt(clock: { ms: number }) {
   const isolate = newIsolateState();
   const app = createGateway((env) => ({ ...createDeps(env, isolate), now: () => clock.ms }));
   const env = envWith({ OPENAI_API_KEY: simKey() });
-  const pending: Promise<void>[] = [];
-  const request = async (path: string, key: string, json?: unknown) => {
-    const ctx = createExecutionContext();
-    const init = json
-      ? {
-          method: 'POST',
-          headers: { ...bearer(key), 'content-type': 'application/json' },
-          body: JSON.stringify(json),
-        }
-      : { headers: bearer(key) };
-    const res = await app.request(path, init, env, ctx);
-    pending.push(waitOnExecutionContext(ctx));
-    return res;
-  };
+  const { request, settled } = appCaller(app, env);
   const budget = async (key: string) => (await request('/v1/budget', key)).json<BudgetBody>();
-  return { request, budget, env, settled: () => Promise.all(pending.splice(0)) };
+  return { request, budget, env, settled };
 }
 
 const chat = (maxTokens: number, stream = false) => ({

@@ -1,4 +1,3 @@
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { createGateway } from '../../functions/index';
 import { createBudget } from '../../lib/budget';
@@ -7,7 +6,8 @@ import { createDeps, newIsolateState } from '../../lib/deps';
 import { parseEnv } from '../../lib/env';
 import { BUDGET_RENEW } from '../../lib/scripts/budget';
 import { envWith } from '../support/env';
-import { bearer, createTestKey } from '../support/keys';
+import { appCaller } from '../support/gateway';
+import { createTestKey } from '../support/keys';
 import { simConfigure, simKey } from '../support/providers';
 import { warmTokenizer } from './openai-proxy.support';
 
@@ -55,25 +55,13 @@ async function streamingGateway(overrides: Record<string, string> = {}) {
   await simConfigure(sim, { stream_interval_ms: 120 });
   const env = envWith({ OPENAI_API_KEY: sim, ...SHORT_LEASE, ...overrides });
   const { key, id } = await createTestKey({ rpm: 1000 });
-  const pending: Promise<void>[] = [];
-  const request = async (path: string, json?: unknown) => {
-    const ctx = createExecutionContext();
-    const init = json
-      ? {
-          method: 'POST',
-          headers: { ...bearer(key), 'content-type': 'application/json' },
-          body: JSON.stringify(json),
-        }
-      : { headers: bearer(key) };
-    const res = await app.request(path, init, env, ctx);
-    pending.push(waitOnExecutionContext(ctx));
-    return res;
-  };
+  const caller = appCaller(app, env);
+  const request = (path: string, json?: unknown) => caller.request(path, key, json);
   /** The key's figures today, without waiting for any request's after-response work. */
   const figures = async () =>
     (await (await request('/v1/budget')).json<{ day: string; key: KeyFigures }>()).key;
   const ledger = createBudget(createDeps(parseEnv(env)));
-  return { request, figures, ledger, counted, id, settled: () => Promise.all(pending.splice(0)) };
+  return { request, figures, ledger, counted, id, settled: caller.settled };
 }
 
 /** The key's leases and `ended:` marks of today and yesterday (a run may straddle midnight). */

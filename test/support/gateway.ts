@@ -1,3 +1,4 @@
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import worker from '../../functions/index';
 import { afterResponse, requestContext } from './after-response';
 import { envWith } from './env';
@@ -32,4 +33,36 @@ export async function freshCaller(path: string, overrides: Record<string, unknow
   const post = (json: unknown, headers: Record<string, string> = {}) =>
     callGateway(path, { json, headers: { ...bearer(key), ...headers } }, env);
   return { key, sim, env, post };
+}
+
+/**
+ * `request(path, key, json?)` against `app` (a gateway built with its own deps, e.g. a test clock):
+ * a POST of `json`, or a GET without it. Each request's after-response work is kept for `settled()`.
+ */
+export function appCaller(
+  app: {
+    request: (
+      path: string,
+      init: RequestInit,
+      env: Cloudflare.Env,
+      ctx: ExecutionContext,
+    ) => Response | Promise<Response>;
+  },
+  env: Cloudflare.Env,
+) {
+  const pending: Promise<void>[] = [];
+  const request = async (path: string, key: string, json?: unknown) => {
+    const ctx = createExecutionContext();
+    const init = json
+      ? {
+          method: 'POST',
+          headers: { ...bearer(key), 'content-type': 'application/json' },
+          body: JSON.stringify(json),
+        }
+      : { headers: bearer(key) };
+    const res = await app.request(path, init, env, ctx);
+    pending.push(waitOnExecutionContext(ctx));
+    return res;
+  };
+  return { request, settled: () => Promise.all(pending.splice(0)) };
 }
