@@ -62,13 +62,15 @@ export interface Breaker {
    */
   acquire(name: string, options?: { probeLeaseMs?: number }): Promise<BreakerPermit>;
   /**
-   * Reports how that call went; `permit` is what acquire returned. Returns the state after (without
-   * Redis, the permit's state). Never rejects.
+   * Reports how that call went; `permit` is what acquire returned. `release` reports no outcome (the
+   * call was not made, or ended without the provider answering): a probe gives its lease up without
+   * closing or re-opening the breaker. Returns the state after (without Redis, the permit's state).
+   * Never rejects.
    */
   record(
     name: string,
     permit: BreakerPermit & { allowed: true },
-    outcome: 'success' | 'failure',
+    outcome: 'success' | 'failure' | 'release',
   ): Promise<BreakerState>;
   /** Current state, for /health and metrics (read-only). Rejects when Redis cannot be reached. */
   inspect(name: string): Promise<{ state: BreakerState; failures: number; retryAfterSeconds: number }>;
@@ -145,6 +147,8 @@ export function createBreaker(deps: BreakerDeps, options: Partial<BreakerOptions
       // Nothing to reset: a healthy breaker stays as it is. Failures recorded since acquire by other
       // calls are not reset by this success; that only errs toward opening, and saves a round trip.
       if (outcome === 'success' && permit.state === 'closed' && permit.failures === 0) return 'closed';
+      // Only a probe holds anything to give back.
+      if (outcome === 'release' && !permit.probe) return permit.state;
       try {
         const [code] = await runScript<[number, number]>(
           redis,

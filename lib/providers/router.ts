@@ -2,7 +2,7 @@ import type { Breaker } from '../breaker';
 import type { Capability } from '../env';
 import { CircuitOpenError, type GatewayError, markMayBeBilled, RateLimitError } from '../errors';
 import type { Logger } from '../log';
-import { classifyFailure, type Failure } from './failures';
+import { classifyFailure, type Failure, UpstreamRequestError } from './failures';
 import { type RetryPolicy, retryDelayMs } from './retry';
 import { type ProviderTarget, tagged, targetFor } from './targets';
 import { probeLeaseMs } from './timeouts';
@@ -164,8 +164,9 @@ async function route<T>(
     for (let retry = 0; ; retry++) {
       const wait = retry === 0 ? firstWait : await deps.admit?.(target);
       if (wait !== undefined) {
-        // Our own account-wide limit: nothing is wrong with the provider, so no breaker failure.
-        deps.defer(deps.breaker.record(breakerName, permit, 'success'));
+        // Our own account-wide limit: no call was made, so no verdict on the provider either way (a
+        // probe gives its lease up; it must not close the breaker).
+        deps.defer(deps.breaker.record(breakerName, permit, 'release'));
         refusals.push({
           provider: target.name,
           retryAfterSeconds: Math.max(1, Math.ceil(wait / 1000)),
@@ -181,8 +182,10 @@ async function route<T>(
       } catch (err) {
         const failure = classifyFailure(err, target.name);
         if (!failure.providerFault) {
-          // The provider answered; the request (or our handling of it) is at fault, not its health.
-          deps.defer(deps.breaker.record(breakerName, permit, 'success'));
+          // The request (or our handling of it) is at fault, not the provider's health: an answer it
+          // gave (a 400) shows it up; a call that ended without one (aborted) shows nothing.
+          const answered = failure.error instanceof UpstreamRequestError;
+          deps.defer(deps.breaker.record(breakerName, permit, answered ? 'success' : 'release'));
           throw failure.error;
         }
         const state = await deps.breaker.record(breakerName, permit, 'failure');

@@ -26,10 +26,14 @@ return {2, 1, failures, 0}`,
   sha1: 'a93df2ae9da17b665ccdd0dc85a4ae0d4f995545',
 };
 
-/** Reports one call's outcome; only the live probe's report closes or re-opens a half-open breaker. */
+/**
+ * Reports one call's outcome; only the live probe's report closes or re-opens a half-open breaker. A
+ * `release` says nothing of the provider's health (no call was made, or it ended without an answer):
+ * the probe's lease is given up, so the next caller probes, and nothing else changes.
+ */
 export const BREAKER_RECORD: LuaScript = {
   name: 'breaker-record',
-  source: `-- KEYS[1]: the breaker hash. ARGV: now (ms), 'success' or 'failure', probe id ('' if none),
+  source: `-- KEYS[1]: the breaker hash. ARGV: now (ms), 'success', 'failure' or 'release', probe id ('' if none),
 -- failure threshold, open window (ms), idle TTL (s). Returns {state, failures} after the report.
 local key = KEYS[1]
 local now = tonumber(ARGV[1])
@@ -37,6 +41,12 @@ local h = redis.call('HMGET', key, 'state', 'failures', 'open_until', 'probe')
 local failures = tonumber(h[2]) or 0
 local open = h[1] == 'open'
 local probe = open and ARGV[3] ~= '' and h[4] == ARGV[3]
+if ARGV[2] == 'release' then
+  if probe then redis.call('HDEL', key, 'probe', 'probe_until') end
+  if not open then return {0, failures} end
+  if now < (tonumber(h[3]) or 0) then return {1, failures} end
+  return {2, failures}
+end
 if ARGV[2] == 'success' then
   if probe or not open then
     redis.call('DEL', key)
@@ -57,5 +67,5 @@ redis.call('EXPIRE', key, ARGV[6])
 if not open then return {0, failures} end
 if now < (tonumber(h[3]) or 0) then return {1, failures} end
 return {2, failures}`,
-  sha1: 'd83409518bea5f163b51698ed2406f7747b637b1',
+  sha1: '32ec901e4ebfa891a6a5304b090dcfba72ae5af4',
 };

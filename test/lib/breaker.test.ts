@@ -153,6 +153,32 @@ describe('createBreaker: half-open', () => {
     expect(await failCalls(breaker, name, 2)).toBe('closed');
   });
 
+  it('neither closes nor re-opens when the probe is released, and lets the next caller probe at once', async () => {
+    const ctx = setup();
+    const { breaker, name } = ctx;
+    await tripToHalfOpen(ctx);
+    const probe = allowed(await breaker.acquire(name));
+    expect(probe.probe).toBe(true);
+    // While it holds the lease, nobody else probes.
+    expect(await breaker.acquire(name)).toMatchObject({ allowed: false });
+    expect(await breaker.record(name, probe, 'release')).toBe('half_open');
+    expect(await breaker.inspect(name)).toMatchObject({
+      state: 'half_open',
+      failures: OPTIONS.failureThreshold,
+    });
+    const next = allowed(await breaker.acquire(name));
+    expect(next.probe).toBe(true);
+    // A stale release of the first probe gives up nothing that is not its own.
+    expect(await breaker.record(name, probe, 'release')).toBe('half_open');
+    expect(await breaker.acquire(name)).toMatchObject({ allowed: false });
+    // On a closed breaker a release changes nothing: the failure count stands.
+    const closed = setup();
+    await failCalls(closed.breaker, closed.name, 2);
+    const permit = allowed(await closed.breaker.acquire(closed.name));
+    expect(await closed.breaker.record(closed.name, permit, 'release')).toBe('closed');
+    expect(await failCalls(closed.breaker, closed.name, 1)).toBe('open');
+  });
+
   it('re-opens for a fresh openSeconds when the probe fails', async () => {
     const ctx = setup();
     const { breaker, clock, name } = ctx;

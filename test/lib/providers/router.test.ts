@@ -276,6 +276,29 @@ describe('callProviders with the circuit breaker', () => {
     expect(err).toMatchObject({ code: 'provider_unavailable', retryAfter: 5 });
   });
 
+  it("never closes a half-open breaker for a probe the gateway's own rate limit held back", async () => {
+    const key = simKey();
+    await simConfigure(key, { faults: [{ kind: 'status', status: 500, times: 1 }] });
+    const name = providerName();
+    const h = routerHarness([simTarget(name, key)], { failureThreshold: 1, openSeconds: 5 });
+    await failing(callProviders(h.deps, 'embeddings', FAST_POLICY, embedOnce));
+    h.clock.now += 6_000;
+    // The probe is granted, then our own upstream limit refuses the call: no verdict on the provider.
+    const limited = { ...h.deps, admit: async () => 1_000 };
+    const err = await failing(callProviders(limited, 'embeddings', FAST_POLICY, embedOnce));
+    expect(err).toMatchObject({ code: 'upstream_capacity' });
+    await h.settle();
+    const breakerName = `${name}:text-embedding-3-small`;
+    expect(await h.deps.breaker.inspect(breakerName)).toMatchObject({
+      state: 'half_open',
+      retryAfterSeconds: 0,
+    });
+    // The next caller probes at once, and its success closes the breaker.
+    await callProviders(h.deps, 'embeddings', FAST_POLICY, embedOnce);
+    await h.settle();
+    expect(await h.deps.breaker.inspect(breakerName)).toMatchObject({ state: 'closed' });
+  });
+
   it('does not count a client error (400) toward the breaker', async () => {
     const key = simKey();
     await simConfigure(key, { faults: [{ kind: 'status', status: 400 }] });
