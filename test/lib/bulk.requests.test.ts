@@ -69,20 +69,22 @@ describe('the batch input file', () => {
   });
 });
 
+/** One call of `task` at the standard price: its exact input estimate and `outputTokens`. */
+const costAt = (task: (typeof tasks)[number], outputTokens: number) =>
+  estimateTextCost(
+    PRICE,
+    estimateInputTokens({
+      instructions: task.instructions,
+      input: task.input,
+      schema: z.toJSONSchema(task.schema),
+    }),
+    outputTokens,
+  );
+
 describe('bulk cost', () => {
   it('reserves the first call only, at half the standard price, never below the exact estimate', async () => {
-    const exact = tasks.map((task) =>
-      estimateTextCost(
-        PRICE,
-        estimateInputTokens({
-          instructions: task.instructions,
-          input: task.input,
-          schema: z.toJSONSchema(task.schema),
-        }),
-        // gpt-6-luna reasons: the cap is the answer's plus the default effort's allowance.
-        task.maxOutputTokens + REASONING_ALLOWANCE.low,
-      ),
-    );
+    // gpt-6-luna reasons: the cap is the answer's plus the default effort's allowance.
+    const exact = tasks.map((task) => costAt(task, task.maxOutputTokens + REASONING_ALLOWANCE.low));
     const standard = exact.reduce((a, b) => a + b, 0);
     const reserved = await bulkWorstCase(PRICE, 'gpt-6-luna', tasks);
     expect(reserved).toBeGreaterThanOrEqual(Math.floor(standard / 2));
@@ -91,17 +93,7 @@ describe('bulk cost', () => {
     expect(reserved).toBeLessThanOrEqual(Math.ceil(standard / 2) + slack);
     expect(await bulkWorstCase(PRICE, 'gpt-6-luna', [...tasks, ...tasks])).toBe(2 * reserved);
     // Each retry slot adds the costliest item's call at twice its cap, at the standard price.
-    const retries = tasks.map((task) =>
-      estimateTextCost(
-        PRICE,
-        estimateInputTokens({
-          instructions: task.instructions,
-          input: task.input,
-          schema: z.toJSONSchema(task.schema),
-        }),
-        2 * (task.maxOutputTokens + REASONING_ALLOWANCE.low),
-      ),
-    );
+    const retries = tasks.map((task) => costAt(task, 2 * (task.maxOutputTokens + REASONING_ALLOWANCE.low)));
     const withRetries = await bulkWorstCase(PRICE, 'gpt-6-luna', tasks, 2);
     expect(withRetries - reserved).toBeGreaterThanOrEqual(2 * Math.max(...retries));
     expect(withRetries - reserved).toBeLessThanOrEqual(2 * (Math.max(...retries) + tasks.length * 1000));
