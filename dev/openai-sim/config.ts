@@ -1,3 +1,8 @@
+import { parseAccountBudget, parseRateLimits, type SimRateLimits } from './account-config.ts';
+import { fail, isRecord, type ParseResult } from './parse-result.ts';
+
+export { isRecord, type ParseResult };
+
 /** Endpoints a fault's `endpoint` may name, and the keys of `/_sim/stats` `requests`. */
 export const SIM_ENDPOINTS = [
   '/v1/responses',
@@ -86,6 +91,18 @@ export interface SimConfig {
    * effort, in place of the drawn distribution; for tests that need a known cut-off. @default drawn
    */
   reasoning_tokens?: number;
+  /**
+   * Requests and tokens per minute by model (`*` for every other model), per API key, e.g.
+   * `{ "gpt-6-luna": { "rpm": 20 } }`; a field left out keeps its default (DEFAULT_RATE_LIMIT: 10,000 RPM,
+   * 4,000,000 TPM). Enforced on the realistic profile, and on any profile whose config sets this; the minute
+   * is scaled by `time_scale`. Over a limit: 429 `rate_limit_exceeded` (see admission.ts). @default defaults
+   */
+  rate_limits?: SimRateLimits;
+  /**
+   * Once the key's invoice total reaches this many dollars, every billable call is a 429
+   * `insufficient_quota` until the key's invoice is reset. @default unlimited
+   */
+  account_budget_usd?: number;
 }
 
 /** One of SIM_PROFILES. */
@@ -120,9 +137,6 @@ export interface SimBatchConfig {
   outcome?: (typeof BATCH_OUTCOMES)[number];
 }
 
-/** A validation outcome: the value, or a message for the 400. */
-export type ParseResult<T> = { ok: true; value: T } | { ok: false; message: string };
-
 const CONFIG_KEYS = new Set([
   'latency_ms',
   'stream_interval_ms',
@@ -133,6 +147,8 @@ const CONFIG_KEYS = new Set([
   'profile',
   'time_scale',
   'reasoning_tokens',
+  'rate_limits',
+  'account_budget_usd',
 ]);
 const FAULT_KEYS = new Set(['kind', 'rate', 'endpoint', 'status', 'code', 'retry_after_s', 'times']);
 
@@ -175,6 +191,16 @@ export function parseSimConfig(input: unknown): ParseResult<SimConfig> {
       return fail('reasoning_tokens must be a non-negative integer');
     }
     config.reasoning_tokens = tokens;
+  }
+  if (input.rate_limits !== undefined) {
+    const limits = parseRateLimits(input.rate_limits);
+    if (!limits.ok) return limits;
+    config.rate_limits = limits.value;
+  }
+  if (input.account_budget_usd !== undefined) {
+    const budget = parseAccountBudget(input.account_budget_usd);
+    if (!budget.ok) return budget;
+    config.account_budget_usd = budget.value;
   }
   if (input.faults !== undefined) {
     const faults = parseFaults(input.faults);
@@ -353,13 +379,4 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): SimConfig {
     config.time_scale = scale.value;
   }
   return config;
-}
-
-/** A plain JSON object (not null, not an array). */
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function fail(message: string): { ok: false; message: string } {
-  return { ok: false, message };
 }

@@ -9,16 +9,18 @@ import type { SimState } from './state.ts';
  * optional `?key=<api key>` that scopes it to requests made with that bearer key:
  * - `POST /_sim/config` replaces the config (`{ latency_ms? (ms, or endpoint → ms), faults?,
  *   moderation?: { flagged_terms?, flag_images? }, batch?: { duration_ms?, outcome? }, clock_offset_ms?,
- *   profile? ('instant' | 'realistic'), time_scale? }`;
- *   see SimConfig);
+ *   profile? ('instant' | 'realistic'), time_scale?, reasoning_tokens?, rate_limits?: { <model> | '*':
+ *   { rpm?, tpm? } }, account_budget_usd? }`; see SimConfig). Replacing it keeps the key's rate-limit usage;
+ *   a reset forgets it;
  * - `GET /_sim/config` shows it (the scoped config, or null when the key has none), with `remaining` uses on
  *   each fault that has `times`;
  * - `GET /_sim/stats` returns `{ requests, faults, models }` counts;
  * - `GET /_sim/invoice` returns what OpenAI would bill (`{ total_usd, requests, abandoned, by_model, lines,
  *   lines_dropped }`, see invoice.ts): for a key, that key's requests; otherwise every request;
- * - `POST /_sim/reset` clears config, stats, invoice and cached prompts: for a key, that key's; otherwise the
- *   global config goes back to the run config, global stats and invoice are cleared and the prompt cache is
- *   emptied, while scoped configs, stats and invoices stay.
+ * - `POST /_sim/reset` clears config, stats, invoice, cached prompts and rate-limit usage: for a key, that
+ *   key's (so a spent account has its quota again); otherwise the global config goes back to the run config,
+ *   global stats and invoice are cleared and the prompt cache and every key's rate-limit usage are emptied,
+ *   while scoped configs, stats and invoices stay.
  */
 export async function handleControl(
   req: IncomingMessage,

@@ -64,8 +64,7 @@ function handleImages(body: Record<string, unknown>, ctx: RouteContext): RouteRe
     b64_json: renderImage(hashOf(model, body.prompt, size, index), width, height, render),
   }));
   const textTokens = estimateTokens(body.prompt);
-  const scale = (width * height) / (1024 * 1024);
-  const imageTokens = Math.max(1, Math.round((OUTPUT_TOKENS[quality] ?? 1056) * scale)) * (n as number);
+  const imageTokens = imageOutputTokens(quality, width, height) * (n as number);
   const usage = {
     input_tokens: textTokens,
     input_tokens_details: { image_tokens: 0, text_tokens: textTokens },
@@ -79,6 +78,12 @@ function handleImages(body: Record<string, unknown>, ctx: RouteContext): RouteRe
     work: { kind: 'image', seed: hashOf(model, body.prompt, size, quality), quality, width, height },
   };
   return { kind: 'json', body: response, tokens: usage.total_tokens, meter };
+}
+
+/** Output tokens of one image: the quality's figure at 1024×1024, scaled by area. */
+export function imageOutputTokens(quality: string, width: number, height: number): number {
+  const scale = (width * height) / (1024 * 1024);
+  return Math.max(1, Math.round((OUTPUT_TOKENS[quality] ?? 1056) * scale));
 }
 
 /** One image as base64 PNG: small stripes (instant) or full-size grain (realistic); see image-pixels.ts. */

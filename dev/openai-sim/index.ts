@@ -63,6 +63,21 @@
  * `malformed` faults; `status` faults and rejected requests are not billed. `GET /_sim/invoice` shows it,
  * `?key=` scoped like the stats. Lines carry the request's `x-client-request-id` as `request_id`.
  *
+ * Each API key is an account (admission.ts), checked before anything is generated:
+ * - rate limits per key and model (config `rate_limits: { "<model>" | "*": { rpm?, tpm? } }`, defaults 10,000
+ *   RPM and 4,000,000 TPM), enforced on the realistic profile and on any profile whose config sets them. Capacity
+ *   comes back continuously over a minute × `time_scale` (on the key's clock, so `clock_offset_ms` moves it). A
+ *   request counts 1 request and its input estimate plus its output cap in tokens (requested-tokens.ts). Over a
+ *   limit: 429 `rate_limit_exceeded` with OpenAI's message ("Rate limit reached for <model> in organization
+ *   org-… on requests per min (RPM): Limit 20, Used 20, Requested 1. Please try again in 3s. …", `type`
+ *   `requests` or `tokens`), `x-ratelimit-reset-*` naming when the request fits, and `retry-after` /
+ *   `retry-after-ms` on about half of them (picked by the request's content). Every model call carries
+ *   `x-ratelimit-*` headers from the same limiter;
+ * - quota: once the key's invoice reaches the config's `account_budget_usd`, every billable call (moderation
+ *   is free) is a 429 `insufficient_quota`, without `retry-after`.
+ * A refused call is answered at once, is not billed, generates nothing and is counted in `/_sim/stats` faults
+ * as `rate_limit_exceeded` or `insufficient_quota`; it does not count against the limits.
+ *
  * A fault with `times: n` applies to the next n requests it matches (and wins its `rate` roll), then is spent
  * and skipped; it stays listed in `GET /_sim/config` with `remaining: 0`. Each config scope counts its own
  * uses, and replacing or resetting a config restarts the count. A `status`, `timeout`, `drop` or `malformed`
@@ -81,6 +96,8 @@
  * { "faults": [{ "kind": "schema_violation", "times": 1 }] }
  * // The first three chat calls get a 503, then the API recovers:
  * { "faults": [{ "kind": "status", "status": 503, "times": 3, "endpoint": "/v1/chat/completions" }] }
+ * // 20 requests a minute for gpt-6-luna, 1,000 tokens a minute for every other model, $1 of credit:
+ * { "rate_limits": { "gpt-6-luna": { "rpm": 20 }, "*": { "tpm": 1000 } }, "account_budget_usd": 1 }
  */
 import type { AddressInfo } from 'node:net';
 import { configFromEnv, parseSimConfig, type SimConfig } from './config.ts';

@@ -15,6 +15,8 @@ export interface Invoice {
   add(charge: Charge): void;
   /** The ledger of `key`, or the global one (every key). */
   view(key?: string): InvoiceView;
+  /** The total of `key`'s ledger in pico-dollars, without building a view (admission checks it per call). */
+  totalPico(key: string): bigint;
   /** Clears the ledger of `key`, or the global one (keyed ledgers stay, as with stats). */
   reset(key?: string): void;
 }
@@ -82,7 +84,8 @@ export interface InvoiceLine extends BilledTokens {
 /** Lines kept per ledger; older ones drop out of `lines` (not out of the totals). */
 export const MAX_LINES = 10_000;
 
-const PICO_PER_USD = 1e12;
+/** Pico-dollars (10⁻¹² USD) per dollar: the invoice's unit. */
+export const PICO_PER_USD = 1e12;
 
 /** A model's totals while they add up: money in pico-dollars. */
 type RunningTotals = Omit<ModelTotals, 'usd'> & { pico: bigint };
@@ -112,6 +115,7 @@ export function createInvoice(): Invoice {
       for (const ledger of [global, keyed]) record(ledger, line, pico);
     },
     view: (key) => viewOf(key === undefined ? global : (byKey.get(key) ?? emptyLedger())),
+    totalPico: (key) => byKey.get(key)?.totalPico ?? 0n,
     reset(key) {
       if (key === undefined) global = emptyLedger();
       else byKey.delete(key);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { admit } from './admission.ts';
 import {
   isRecord,
   namedLatency,
@@ -32,8 +33,8 @@ export interface ApiDeps {
   /** Files and batches. */
   storage: SimStorage;
   routes: readonly SimRoute[];
-  /** Response headers common to every answer (request id, processing time, rate limits). */
-  headers(apiKey: string, tokens: number): Record<string, string>;
+  /** Response headers computed when an answer goes (processing time). */
+  headers(): Record<string, string>;
   /** Aborted when the server closes or the client goes away; cuts latency waits short. */
   signal: AbortSignal;
   /** Told which fault (if any) this request got, for logging. */
@@ -50,8 +51,9 @@ const MISSING_KEY_MESSAGE =
   'using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).';
 
 /**
- * One `/v1/*` request: auth, routing, body, fault choice, stats, then the answer or the fault. A `status`
- * fault (or a rejected request) answers after the configured latency and is not billed. Anything else is
+ * One `/v1/*` request: auth, routing, body, admission (quota and rate limits, see admission.ts), fault
+ * choice, stats, then the answer or the fault. A refused account gets its 429 at once; a `status` fault (or a
+ * rejected request) answers after the configured latency; neither is billed. Anything else is
  * generated at once and billed (see invoice.ts), whatever happens to the client: delivery follows the
  * schedule (explicit latency, the realistic profile, or at once), a `timeout` fault never answers and is
  * billed when the client gives up.
@@ -70,13 +72,27 @@ export async function handleApi(
   if (!route) throw new SimHttpError(404, `Invalid URL (${req.method} ${url.pathname})`);
   const body = await readRequestBody(req, route);
   const config = deps.state.configFor(apiKey);
+  const model = typeof body.model === 'string' ? body.model : route.defaultModel;
+  const nowMs = () => Date.now() + (config.clock_offset_ms ?? 0);
+  const admission = admit(
+    { apiKey, endpoint: route.endpoint, model: model ?? '', body, config, nowMs: nowMs() },
+    deps.state,
+  );
+  // Set on the response, so the answer carries them whatever it turns out to be (a 400 included).
+  for (const [name, value] of Object.entries(admission.headers)) res.setHeader(name, value);
+  if (admission.refusal) {
+    const { code, body: refusal, headers } = admission.refusal;
+    deps.state.record({ apiKey, endpoint: route.endpoint, model, fault: code });
+    deps.onFault(code);
+    sendJson(res, 429, refusal, { ...deps.headers(), ...headers });
+    return;
+  }
   const supports = (kind: SimFaultKind) =>
     !CONTENT_FAULTS.includes(kind) || !!route.supportsFault?.(kind, body);
   const candidates = [...headerFaults(req), ...(config.faults ?? [])].filter(deps.state.hasUsesLeft);
   const fault = pickFault(candidates, route.endpoint, supports);
   // No await between picking and counting, so concurrent requests cannot both take a fault's last use.
   if (fault) deps.state.useFault(fault);
-  const model = typeof body.model === 'string' ? body.model : route.defaultModel;
   deps.state.record({ apiKey, endpoint: route.endpoint, model, fault: fault?.kind });
   if (fault) deps.onFault(fault.kind);
 
@@ -85,7 +101,7 @@ export async function handleApi(
   if (fault?.kind === 'status') {
     await sleep(latency ?? 0, undefined, { signal: deps.signal });
     const answer = statusFaultResponse(fault);
-    sendJson(res, answer.status, answer.body, { ...deps.headers(apiKey, 0), ...answer.headers });
+    sendJson(res, answer.status, answer.body, { ...deps.headers(), ...answer.headers });
     return;
   }
   const ctx = routeContext(config, fault, apiKey, deps, url.searchParams);
@@ -102,7 +118,7 @@ export async function handleApi(
     endpoint: route.endpoint,
     requestId: headerValue(req, 'x-client-request-id') ?? null,
     fault: fault && TRANSPORT_FAULTS.includes(fault.kind) ? (fault.kind as Charge['fault']) : null,
-    nowMs: () => Date.now() + (config.clock_offset_ms ?? 0),
+    nowMs,
   });
   if (fault?.kind === 'timeout') {
     // The answer never comes, but the work was done: billed once the client (or the server) gives up.
@@ -111,7 +127,7 @@ export async function handleApi(
   }
   const schedule = scheduleFor(result, config, latency);
   const outcome = await deliver(res, result, {
-    headers: () => deps.headers(apiKey, result.tokens),
+    headers: deps.headers,
     fault: fault?.kind,
     schedule,
     startedAt,

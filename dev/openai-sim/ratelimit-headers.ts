@@ -1,47 +1,37 @@
-/** Simulated per-key request limit per minute, in the range of a mid-tier OpenAI organisation. */
-export const REQUEST_LIMIT = 10_000;
-/** Simulated per-key token limit per minute. */
-export const TOKEN_LIMIT = 2_000_000;
-const WINDOW_MS = 60_000;
-
-interface Window {
-  startedAt: number;
-  requests: number;
-  tokens: number;
-}
+import type { LimitDecision, LimitView } from './rate-limiter.ts';
 
 /**
- * Produces OpenAI's `x-ratelimit-*` headers from a per-key one-minute window. The simulator never
- * enforces these limits (use a `status` 429 fault for that); the headers only have to look and move like
- * the real ones.
+ * OpenAI's `x-ratelimit-*` headers for one decision of the rate limiter (rate-limiter.ts), so they move
+ * with the limits it enforces. On an admitted request each reset is the time until all capacity is back,
+ * as OpenAI's are (at 500 RPM with one request used: `120ms`). On a refused one it is the time until this
+ * request fits on that dimension (`0ms` where it already does): a client that waits the larger of the two
+ * is admitted. A request larger than the token limit never fits; its tokens reset is the time to full.
  */
-export function createRateLimitHeaders(now: () => number = Date.now) {
-  const windows = new Map<string, Window>();
-  return function rateLimitHeaders(apiKey: string, tokens: number): Record<string, string> {
-    const time = now();
-    let window = windows.get(apiKey);
-    if (!window || time - window.startedAt >= WINDOW_MS) {
-      window = { startedAt: time, requests: 0, tokens: 0 };
-      windows.set(apiKey, window);
-    }
-    window.requests += 1;
-    window.tokens += tokens;
-    const resetIn = formatDuration(window.startedAt + WINDOW_MS - time);
-    return {
-      'x-ratelimit-limit-requests': String(REQUEST_LIMIT),
-      'x-ratelimit-limit-tokens': String(TOKEN_LIMIT),
-      'x-ratelimit-remaining-requests': String(Math.max(0, REQUEST_LIMIT - window.requests)),
-      'x-ratelimit-remaining-tokens': String(Math.max(0, TOKEN_LIMIT - window.tokens)),
-      'x-ratelimit-reset-requests': resetIn,
-      'x-ratelimit-reset-tokens': resetIn,
-    };
+export function rateLimitHeaders(decision: LimitDecision): Record<string, string> {
+  const resetOf = (view: LimitView) =>
+    formatDuration(decision.allowed || !Number.isFinite(view.waitMs) ? view.resetMs : view.waitMs);
+  return {
+    'x-ratelimit-limit-requests': String(decision.requests.limit),
+    'x-ratelimit-limit-tokens': String(decision.tokens.limit),
+    'x-ratelimit-remaining-requests': String(remaining(decision.requests)),
+    'x-ratelimit-remaining-tokens': String(remaining(decision.tokens)),
+    'x-ratelimit-reset-requests': resetOf(decision.requests),
+    'x-ratelimit-reset-tokens': resetOf(decision.tokens),
   };
 }
 
-/** OpenAI's duration style: '20ms', '1.5s', '6m0s'. */
+function remaining(view: LimitView): number {
+  return Math.max(0, Math.floor(view.limit - view.used + 1e-6));
+}
+
+/**
+ * OpenAI's duration style: '20ms', '1.5s', '6m0s'. Rounded up to the millisecond, so that waiting the named
+ * time is always enough.
+ */
 export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
-  const minutes = Math.floor(ms / 60_000);
-  const seconds = Number(((ms % 60_000) / 1000).toFixed(3));
+  const whole = Math.max(0, Math.ceil(ms));
+  if (whole < 1000) return `${whole}ms`;
+  const minutes = Math.floor(whole / 60_000);
+  const seconds = (whole % 60_000) / 1000;
   return minutes > 0 ? `${minutes}m${seconds}s` : `${seconds}s`;
 }

@@ -6,12 +6,11 @@ import { handleControl } from './control.ts';
 import { embeddingsRoute } from './embeddings.ts';
 import { errorBody, SimHttpError } from './errors.ts';
 import { createFileRoute, deleteFileRoute, fileContentRoute, retrieveFileRoute } from './files.ts';
-import { bearerToken, sendJson } from './http.ts';
+import { sendJson } from './http.ts';
 import { imagesRoute } from './images.ts';
 import { modelsRoute } from './models.ts';
 import { moderationsRoute } from './moderations.ts';
 import { handleApi } from './pipeline.ts';
-import { createRateLimitHeaders } from './ratelimit-headers.ts';
 import { responsesRoute } from './responses.ts';
 import type { SimRoute } from './routes.ts';
 import type { SimState } from './state.ts';
@@ -45,7 +44,6 @@ export interface SimServer {
 /** The HTTP server: `/_sim/*` goes to the control API, `/v1/*` through the request pipeline. */
 export function createSimServer(state: SimState, log?: (line: string) => void): SimServer {
   const closing = new AbortController();
-  const rateLimitHeaders = createRateLimitHeaders();
   const storage = createSimStorage();
   const server = createServer((req, res) => {
     void handleRequest(req, res);
@@ -56,13 +54,11 @@ export function createSimServer(state: SimState, log?: (line: string) => void): 
     const url = new URL(req.url ?? '/', 'http://sim.local');
     const requestAbort = new AbortController();
     res.on('close', () => requestAbort.abort());
-    let apiKey = '';
     let faultKind = '';
     res.setHeader('x-request-id', `req_${randomBytes(16).toString('hex')}`);
     res.setHeader('openai-version', '2020-10-01');
-    const headers = (key: string, tokens: number) => ({
+    const headers = () => ({
       'openai-processing-ms': String(Math.round(performance.now() - startedAt)),
-      ...rateLimitHeaders(key, tokens),
     });
     if (log) {
       res.on('close', () => {
@@ -74,11 +70,10 @@ export function createSimServer(state: SimState, log?: (line: string) => void): 
     try {
       if (url.pathname.startsWith('/_sim/')) {
         const answer = await handleControl(req, url, state);
-        return sendJson(res, answer.status, answer.body, headers('', 0));
+        return sendJson(res, answer.status, answer.body, headers());
       }
       if (!url.pathname.startsWith('/v1/'))
         throw new SimHttpError(404, `Invalid URL (${req.method} ${url.pathname})`);
-      apiKey = bearerToken(req) ?? '';
       await handleApi(req, res, url, {
         state,
         storage,
@@ -91,7 +86,7 @@ export function createSimServer(state: SimState, log?: (line: string) => void): 
       });
     } catch (error) {
       if (closing.signal.aborted) return;
-      renderError(res, error, headers(apiKey, 0), log);
+      renderError(res, error, headers(), log);
     }
   }
 

@@ -1,6 +1,7 @@
 import type { SimConfig, SimFault, SimFaultKind } from './config.ts';
 import { createInvoice, type Invoice } from './invoice.ts';
 import { createPromptCache, type PromptCache } from './prompt-cache.ts';
+import { createRateLimiter, type RateLimiter } from './rate-limiter.ts';
 
 /** The body of `GET /_sim/stats`. */
 export interface SimStats {
@@ -14,13 +15,14 @@ export interface RequestRecord {
   apiKey: string;
   endpoint: string;
   model?: string;
-  fault?: SimFaultKind;
+  /** The fault it got, or the 429 its account got instead of an answer (counted with the faults). */
+  fault?: SimFaultKind | 'rate_limit_exceeded' | 'insufficient_quota';
 }
 
 /**
  * Mutable simulator state: the global config (starting as the run config), per-API-key configs, the uses left
- * of faults with `times`, stats and the invoice kept both globally and per key, and the prompt cache (per
- * key). Scoping lets parallel tests inject faults without touching each other.
+ * of faults with `times`, stats and the invoice kept both globally and per key, and the prompt cache and
+ * rate-limit usage (per key). Scoping lets parallel tests inject faults without touching each other.
  */
 export interface SimState {
   /** The config a request with this key runs under: its scoped config, else the global one. */
@@ -32,9 +34,9 @@ export interface SimState {
   getConfig(key?: string): SimConfig | undefined;
   setConfig(config: SimConfig, key?: string): void;
   /**
-   * Without a key: global config back to the run config, global stats and invoice cleared and the whole prompt
-   * cache emptied; scoped configs, stats and invoices stay. With a key: that key's config, stats, invoice
-   * and cached prompts.
+   * Without a key: global config back to the run config, global stats and invoice cleared, the whole prompt
+   * cache emptied and every key's rate-limit usage forgotten; scoped configs, stats and invoices stay. With a
+   * key: that key's config, stats, invoice, cached prompts and rate-limit usage.
    */
   reset(key?: string): void;
   stats(key?: string): SimStats;
@@ -47,6 +49,8 @@ export interface SimState {
   invoice: Invoice;
   /** Prompts cached by the realistic profile. */
   promptCache: PromptCache;
+  /** Requests and tokens per key and model, against the config's rate limits. */
+  limiter: RateLimiter;
 }
 
 /** State for one simulator instance, starting from its run config. */
@@ -61,6 +65,7 @@ export function createSimState(runConfig: SimConfig): SimState {
   const left = (fault: SimFault) => usesLeft.get(fault) ?? fault.times;
   const invoice = createInvoice();
   const promptCache = createPromptCache();
+  const limiter = createRateLimiter();
 
   return {
     configFor: (apiKey) => scopedConfigs.get(apiKey) ?? globalConfig,
@@ -79,6 +84,7 @@ export function createSimState(runConfig: SimConfig): SimState {
     reset(key) {
       invoice.reset(key);
       promptCache.clear(key);
+      limiter.clear(key);
       if (key === undefined) {
         globalConfig = structuredClone(runConfig);
         globalStats = emptyStats();
@@ -107,6 +113,7 @@ export function createSimState(runConfig: SimConfig): SimState {
     },
     invoice,
     promptCache,
+    limiter,
   };
 }
 
