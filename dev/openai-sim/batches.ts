@@ -71,7 +71,7 @@ export const createBatchRoute: SimRoute = {
       final: null,
     };
     ctx.storage.batches.set(batch.id, batch);
-    return { kind: 'json', body: batchObject(batch, ctx, 'validating'), tokens: 0 };
+    return { kind: 'json', body: batchObject(batch, ctx, 'validating') };
   },
 };
 
@@ -83,7 +83,6 @@ export const retrieveBatchRoute: SimRoute = {
   handle: (_body, ctx, path) => ({
     kind: 'json',
     body: batchObject(findBatch(ctx, oneBatch.idOf(path)), ctx),
-    tokens: 0,
   }),
 };
 
@@ -101,13 +100,13 @@ export const cancelBatchRoute: SimRoute = {
     const batch = findBatch(ctx, cancelPath.idOf(path));
     if (hasEnded(batch, ctx)) {
       const status = batch.final?.status;
-      if (status === 'cancelled') return { kind: 'json', body: batchObject(batch, ctx), tokens: 0 };
+      if (status === 'cancelled') return { kind: 'json', body: batchObject(batch, ctx) };
       throw new SimHttpError(409, `Cannot cancel a batch with status '${status}'.`, {
         code: 'invalid_state',
       });
     }
     batch.cancellingMs = ctx.nowMs;
-    return { kind: 'json', body: batchObject(batch, ctx, 'cancelling'), tokens: 0 };
+    return { kind: 'json', body: batchObject(batch, ctx, 'cancelling') };
   },
 };
 
@@ -135,7 +134,6 @@ export const listBatchesRoute: SimRoute = {
         last_id: data.at(-1)?.id ?? null,
         has_more: start + limit < newestFirst.length,
       },
-      tokens: 0,
     };
   },
 };

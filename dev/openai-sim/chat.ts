@@ -88,7 +88,6 @@ function handleChat(body: Json, ctx: RouteContext): RouteResult {
     service_tier: serviceTier,
     system_fingerprint: `fp_${hashOf(model).slice(0, 10)}`,
   };
-  const tokens = usage.total_tokens;
   const meter: Meter = {
     usage: {
       model,
@@ -112,7 +111,7 @@ function handleChat(body: Json, ctx: RouteContext): RouteResult {
   if (body.stream === true) {
     const includeUsage = isRecord(body.stream_options) && body.stream_options.include_usage === true;
     const { frames, frameTokens } = chunkFrames(base, completions, includeUsage ? usage : undefined);
-    return { kind: 'sse', frames, tokens, meter: { ...meter, frameTokens } };
+    return { kind: 'sse', frames, meter: { ...meter, frameTokens } };
   }
   const choices = completions.map((completion, index) => ({
     index,
@@ -120,7 +119,7 @@ function handleChat(body: Json, ctx: RouteContext): RouteResult {
     logprobs: null,
     finish_reason: completion.truncated ? 'length' : 'stop',
   }));
-  return { kind: 'json', body: { ...base, object: 'chat.completion', choices, usage }, tokens, meter };
+  return { kind: 'json', body: { ...base, object: 'chat.completion', choices, usage }, meter };
 }
 
 function sum<T>(items: readonly T[], of: (item: T) => number): number {

@@ -49,7 +49,7 @@ function handleEmbeddings(body: Record<string, unknown>): RouteResult {
     usage: usageOf(model, { inputTokens: promptTokens }),
     work: { kind: 'embedding', seed: hashOf(model, inputs.length, promptTokens), inputTokens: promptTokens },
   };
-  return { kind: 'json', body: { object: 'list', data, model, usage }, tokens: promptTokens, meter };
+  return { kind: 'json', body: { object: 'list', data, model, usage }, meter };
 }
 
 /** Each input as text: strings as they are, token arrays as their JSON. */

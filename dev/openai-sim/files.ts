@@ -32,7 +32,7 @@ export const createFileRoute: SimRoute = {
         throw invalidParam('file', 'File is too large for the Batch API (at most 200 MB).');
     }
     const stored = storeFile(ctx, { filename: file.filename, purpose: body.purpose, data: file.data });
-    return { kind: 'json', body: fileObject(stored), tokens: 0 };
+    return { kind: 'json', body: fileObject(stored) };
   },
 };
 
@@ -44,7 +44,6 @@ export const retrieveFileRoute: SimRoute = {
   handle: (_body, ctx, path) => ({
     kind: 'json',
     body: fileObject(findFile(ctx, oneFile.idOf(path))),
-    tokens: 0,
   }),
 };
 
@@ -56,7 +55,7 @@ export const deleteFileRoute: SimRoute = {
   handle(_body, ctx, path): RouteResult {
     const { id } = findFile(ctx, oneFile.idOf(path));
     ctx.storage.files.delete(id);
-    return { kind: 'json', body: { id, object: 'file', deleted: true }, tokens: 0 };
+    return { kind: 'json', body: { id, object: 'file', deleted: true } };
   },
 };
 
@@ -69,7 +68,6 @@ export const fileContentRoute: SimRoute = {
     kind: 'bytes',
     body: findFile(ctx, fileContent.idOf(path)).data,
     contentType: 'application/octet-stream',
-    tokens: 0,
   }),
 };
 

@@ -77,7 +77,7 @@ function handleImages(body: Record<string, unknown>, ctx: RouteContext): RouteRe
     usage: usageOf(model, { inputTokens: textTokens, outputTokens: imageTokens, images: n as number }),
     work: { kind: 'image', seed: hashOf(model, body.prompt, size, quality), quality, width, height },
   };
-  return { kind: 'json', body: response, tokens: usage.total_tokens, meter };
+  return { kind: 'json', body: response, meter };
 }
 
 /** Output tokens of one image: the quality's figure at 1024×1024, scaled by area. */

@@ -33,7 +33,7 @@ export const modelsRoute: SimRoute = {
   matches: (path) => path === '/v1/models' || path.startsWith('/v1/models/'),
   handle(_body, _ctx, path): RouteResult {
     if (path === '/v1/models')
-      return { kind: 'json', body: { object: 'list', data: LISTED_MODELS.map(modelObject) }, tokens: 0 };
+      return { kind: 'json', body: { object: 'list', data: LISTED_MODELS.map(modelObject) } };
     const id = decodeURIComponent(path.slice('/v1/models/'.length));
     if (!LISTED_MODELS.includes(id)) {
       throw new SimHttpError(404, `The model '${id}' does not exist or you do not have access to it.`, {
@@ -41,6 +41,6 @@ export const modelsRoute: SimRoute = {
         code: 'model_not_found',
       });
     }
-    return { kind: 'json', body: modelObject(id), tokens: 0 };
+    return { kind: 'json', body: modelObject(id) };
   },
 };

@@ -44,7 +44,7 @@ function handleModerations(body: Record<string, unknown>, ctx: RouteContext): Ro
     usage: usageOf(model, { inputTokens: tokens }),
     work: { kind: 'moderation', seed: hashOf(model, tokens, images), images },
   };
-  return { kind: 'json', body: { id: ctx.newId('modr-'), model, results }, tokens, meter };
+  return { kind: 'json', body: { id: ctx.newId('modr-'), model, results }, meter };
 }
 
 function parseInputs(input: unknown): ModerationInput[] {

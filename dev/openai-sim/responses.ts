@@ -53,7 +53,6 @@ function handleResponses(body: Record<string, unknown>, ctx: RouteContext): Rout
   );
   const reasoning = { effort: ctx.realistic && isReasoningModel(model) ? (effort ?? DEFAULT_EFFORT) : null };
   const response = buildResponse(body, format, completion, ctx, { cache, serviceTier, ...reasoning });
-  const tokens = completion.inputTokens + completion.outputTokens;
   const meter: Meter = {
     usage: {
       model,
@@ -70,9 +69,9 @@ function handleResponses(body: Record<string, unknown>, ctx: RouteContext): Rout
   };
   if (body.stream === true) {
     const { frames, frameTokens } = responseStreamFrames(response);
-    return { kind: 'sse', frames, tokens, meter: { ...meter, frameTokens } };
+    return { kind: 'sse', frames, meter: { ...meter, frameTokens } };
   }
-  return { kind: 'json', body: response, tokens, meter };
+  return { kind: 'json', body: response, meter };
 }
 
 function parseMaxOutputTokens(value: unknown): number | undefined {

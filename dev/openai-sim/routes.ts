@@ -41,13 +41,13 @@ export interface RouteContext {
 }
 
 /**
- * A handler's answer: a JSON body, pre-rendered SSE frames, or raw bytes (file content). `tokens` feeds the
- * rate-limit headers; `meter` (model calls only) is what the answer is billed and how long it takes.
+ * A handler's answer: a JSON body, pre-rendered SSE frames, or raw bytes (file content). `meter` (model calls
+ * only) is what the answer is billed and how long it takes.
  */
 export type RouteResult =
-  | { kind: 'json'; body: unknown; tokens: number; meter?: Meter }
-  | { kind: 'sse'; frames: string[]; tokens: number; meter?: Meter }
-  | { kind: 'bytes'; body: Buffer; contentType: string; tokens: number };
+  | { kind: 'json'; body: unknown; meter?: Meter }
+  | { kind: 'sse'; frames: string[]; meter?: Meter }
+  | { kind: 'bytes'; body: Buffer; contentType: string };
 
 /** One endpoint: how to match it and how to answer it. */
 export interface SimRoute {
