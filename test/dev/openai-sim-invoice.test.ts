@@ -38,7 +38,8 @@ describe('prices', () => {
   });
 
   it('bills reasoning, cache writes and cache reads, at 2× for priority and 0.5× for flex', async () => {
-    const { key, client } = await scopedClient({ profile: 'realistic', time_scale: 0.0001 });
+    // At 0.001 the cached prompt lives 300 ms, not the 30 ms a cold first call could outlast.
+    const { key, client } = await scopedClient({ profile: 'realistic', time_scale: 0.001 });
     const call = (service_tier: 'priority' | 'flex' | 'fast') =>
       client.chat.completions.create({
         model: 'gpt-6-luna',
