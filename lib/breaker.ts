@@ -2,7 +2,8 @@
  * A circuit breaker per provider and model whose state lives in one Redis hash, so every isolate sees
  * the same trips. Closed → open after `failureThreshold` consecutive failures; open refuses calls for
  * `openSeconds`; then half-open lets exactly one probe through (atomically, across isolates) under a
- * lease of `probeLeaseMs`. The probe's success closes the breaker; its failure opens it again.
+ * lease of `probeLeaseMs`. The probe's success closes the breaker; its failure opens it again. A 429
+ * rate_limit_exceeded is no failure: it makes every caller wait as long as the provider said (`throttle`).
  *
  * Each `acquire` and `record` is one script run, so one Redis round trip; a success on a healthy
  * breaker costs none. Time is the caller's `now()`, sent to the script, so tests can drive it. Keys
@@ -52,7 +53,13 @@ export type BreakerPermit =
       /** Set when `probe`: the lease this call holds. Pass the permit back to `record` unchanged. */
       probeId?: string;
     }
-  | { allowed: false; state: 'open' | 'half_open'; retryAfterSeconds: number };
+  | {
+      allowed: false;
+      state: BreakerState;
+      retryAfterSeconds: number;
+      /** Refused because the provider rate-limited this account (it is up; wait), not because it is down. */
+      throttled?: true;
+    };
 
 export interface Breaker {
   /**
@@ -64,13 +71,15 @@ export interface Breaker {
   /**
    * Reports how that call went; `permit` is what acquire returned. `release` reports no outcome (the
    * call was not made, or ended without the provider answering): a probe gives its lease up without
-   * closing or re-opening the breaker. Returns the state after (without Redis, the permit's state).
-   * Never rejects.
+   * closing or re-opening the breaker. `throttle` is a release that also refuses every caller of `name`
+   * for `waitMs` (the provider's 429 rate_limit_exceeded: it is up, this account must wait). Returns the
+   * state after (without Redis, the permit's state). Never rejects.
    */
   record(
     name: string,
     permit: BreakerPermit & { allowed: true },
-    outcome: 'success' | 'failure' | 'release',
+    outcome: 'success' | 'failure' | 'release' | 'throttle',
+    waitMs?: number,
   ): Promise<BreakerState>;
   /** Current state, for /health and metrics (read-only). Rejects when Redis cannot be reached. */
   inspect(name: string): Promise<{ state: BreakerState; failures: number; retryAfterSeconds: number }>;
@@ -121,19 +130,13 @@ export function createBreaker(deps: BreakerDeps, options: Partial<BreakerOptions
     async acquire(name, { probeLeaseMs: lease = probeLeaseMs } = {}) {
       const probeId = crypto.randomUUID();
       try {
-        const [code, allowed, failures, waitMs] = await runScript<[number, number, number, number]>(
-          redis,
-          BREAKER_ACQUIRE,
-          [redisKey('breaker', name)],
-          [now(), probeId, lease, ttlSeconds],
-        );
+        const [code, allowed, failures, waitMs, throttled] = await runScript<
+          [number, number, number, number, number]
+        >(redis, BREAKER_ACQUIRE, [redisKey('breaker', name)], [now(), probeId, lease, ttlSeconds]);
         const state = STATES[code] ?? 'closed';
         if (!allowed) {
-          return {
-            allowed: false,
-            state: state as 'open' | 'half_open',
-            retryAfterSeconds: toSeconds(waitMs),
-          };
+          const refusal = { allowed: false as const, state, retryAfterSeconds: toSeconds(waitMs) };
+          return throttled ? { ...refusal, throttled: true } : refusal;
         }
         if (state === 'half_open') return { allowed: true, probe: true, state, failures, probeId };
         return { allowed: true, probe: false, state, failures };
@@ -143,7 +146,7 @@ export function createBreaker(deps: BreakerDeps, options: Partial<BreakerOptions
       }
     },
 
-    async record(name, permit, outcome) {
+    async record(name, permit, outcome, waitMs = 0) {
       // Nothing to reset: a healthy breaker stays as it is. Failures recorded since acquire by other
       // calls are not reset by this success; that only errs toward opening, and saves a round trip.
       if (outcome === 'success' && permit.state === 'closed' && permit.failures === 0) return 'closed';
@@ -154,7 +157,15 @@ export function createBreaker(deps: BreakerDeps, options: Partial<BreakerOptions
           redis,
           BREAKER_RECORD,
           [redisKey('breaker', name)],
-          [now(), outcome, permit.probe ? (permit.probeId ?? '') : '', failureThreshold, openMs, ttlSeconds],
+          [
+            now(),
+            outcome,
+            permit.probe ? (permit.probeId ?? '') : '',
+            failureThreshold,
+            openMs,
+            ttlSeconds,
+            Math.max(0, Math.round(waitMs)),
+          ],
         );
         return STATES[code] ?? 'closed';
       } catch (error) {

@@ -1,5 +1,6 @@
 import type { SimFault, SimFaultKind } from './config.ts';
 import { errorBody, type OpenAIErrorBody } from './errors.ts';
+import { formatDuration } from './ratelimit-headers.ts';
 
 /** Faults that change the generated content rather than the transport; only some endpoints support them. */
 export const CONTENT_FAULTS: readonly SimFaultKind[] = ['schema_violation', 'refusal'];
@@ -37,6 +38,12 @@ export function statusFaultResponse(fault: SimFault): StatusFaultResponse {
     headers['retry-after-ms'] = String(Math.round(fault.retry_after_s * 1000));
   }
   const { message, type, code } = describeStatus(status, fault.code);
+  if (status === 429 && code === 'rate_limit_exceeded') {
+    // Like a real rate-limit 429: the request limit is spent until the reset its headers name (the
+    // retry-after when one is sent, else a second), whether or not retry-after is there.
+    headers['x-ratelimit-remaining-requests'] = '0';
+    headers['x-ratelimit-reset-requests'] = formatDuration((fault.retry_after_s ?? 1) * 1000);
+  }
   return { status, headers, body: errorBody(`${message} (simulated fault)`, type, null, code) };
 }
 

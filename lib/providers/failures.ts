@@ -6,6 +6,7 @@ import {
   UpstreamError,
   UpstreamTimeoutError,
 } from '../errors';
+import { providerWaitFrom, retryAfterFrom } from './wait-headers';
 
 /** How one failed provider call should be handled, and what the client sees if it is the last. */
 export interface Failure {
@@ -14,8 +15,16 @@ export interface Failure {
   retryable: boolean;
   /** The provider is unhealthy or unusable for us: counts toward its breaker, and a backup may serve. */
   providerFault: boolean;
-  /** What the provider asked us to wait, from `retry-after-ms` or `retry-after`. */
+  /**
+   * What the provider asked us to wait: `retry-after-ms` or `retry-after`, and for a 429 without them
+   * the `x-ratelimit-reset-*` headers.
+   */
   retryAfterMs?: number;
+  /**
+   * A 429 rate_limit_exceeded: the provider is up and this account is over its limit, so it is no
+   * verdict on the provider's health (no breaker failure), and every caller should wait `retryAfterMs`.
+   */
+  throttled?: true;
   /**
    * The provider may have run, and billed, the request although we have no usable answer: we stopped
    * waiting (a timeout), the connection broke, or its answer was unreadable or unusable. Another
@@ -87,19 +96,27 @@ function classifyStatus(err: APIError, status: number, provider: string): Failur
     );
     return { error, retryable: false, providerFault: false };
   }
-  if (status === 429 && err.code === 'insufficient_quota') {
+  if (status === 429 && (err.code === 'insufficient_quota' || err.type === 'insufficient_quota')) {
+    // Billing, not load: every retry fails the same way, so it is an outage (a backup may serve).
     const error = new CircuitOpenError({ message: `${provider} quota is exhausted.`, cause: err });
     return { error, retryable: false, providerFault: true };
   }
   if (status === 429) {
-    const retryAfter = retryAfterMs === undefined ? undefined : Math.ceil(retryAfterMs / 1000);
+    const waitMs = providerWaitFrom(err.headers);
+    const retryAfter = waitMs === undefined ? undefined : Math.max(1, Math.ceil(waitMs / 1000));
     const error = new RateLimitError({
       message: `${provider} is rate limiting the gateway; retry later.`,
       code: 'upstream_rate_limited',
       ...(retryAfter === undefined ? {} : { retryAfter }),
       cause: err,
     });
-    return { error, retryable: true, providerFault: true, ...withWait };
+    return {
+      error,
+      retryable: true,
+      providerFault: true,
+      throttled: true,
+      ...(waitMs === undefined ? {} : { retryAfterMs: waitMs }),
+    };
   }
   if (status === 401 || status === 403) {
     // The failing credential is ours, not the client's.
@@ -112,18 +129,6 @@ function classifyStatus(err: APIError, status: number, provider: string): Failur
   const retryable = status === 408 || status === 409 || status >= 500;
   const error = new UpstreamError({ message: `${provider} failed with status ${status}.`, cause: err });
   return { error, retryable, providerFault: retryable, ...withWait };
-}
-
-/** `retry-after-ms`, else `retry-after` in seconds or as an HTTP date. */
-export function retryAfterFrom(headers: Headers | undefined): number | undefined {
-  const ms = Number(headers?.get('retry-after-ms') ?? Number.NaN);
-  if (Number.isFinite(ms) && ms >= 0) return ms;
-  const raw = headers?.get('retry-after');
-  if (!raw) return undefined;
-  const seconds = Number(raw);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(raw);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
 /** The SDK prefixes messages with the status ("400 Invalid schema"); the body shape already says it. */

@@ -9,9 +9,11 @@ export interface RetryPolicy {
 }
 
 /**
- * The wait before retry number `retry` (0 for the first retry). A provider's own `retry-after`
- * wins, capped; otherwise exponential backoff with up to 25 % jitter downwards, so isolates that
- * failed together do not all come back at the same instant.
+ * The wait before retry number `retry` (0 for the first retry). A provider's own wait wins, never
+ * shortened (a retry before its reset is refused again) but jittered up to 10 % later; otherwise
+ * exponential backoff with up to 25 % jitter downwards, so isolates that failed together do not all
+ * come back at the same instant. Both stay within `maxDelayMs`, or the provider's wait if it is longer
+ * (callers do not retry past `maxDelayMs`).
  */
 export function retryDelayMs(
   retry: number,
@@ -19,7 +21,11 @@ export function retryDelayMs(
   retryAfterMs: number | undefined,
   random: () => number,
 ): number {
-  if (retryAfterMs !== undefined) return Math.min(retryAfterMs, policy.maxDelayMs);
+  if (retryAfterMs !== undefined) {
+    return Math.round(
+      Math.min(retryAfterMs * (1 + random() * 0.1), Math.max(retryAfterMs, policy.maxDelayMs)),
+    );
+  }
   const backoff = Math.min(policy.baseDelayMs * 2 ** retry, policy.maxDelayMs);
   return Math.round(backoff * (1 - random() * 0.25));
 }

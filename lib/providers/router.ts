@@ -1,4 +1,4 @@
-import type { Breaker } from '../breaker';
+import type { Breaker, BreakerPermit, BreakerState } from '../breaker';
 import type { Capability } from '../env';
 import { CircuitOpenError, type GatewayError, markMayBeBilled, RateLimitError } from '../errors';
 import type { Logger } from '../log';
@@ -158,7 +158,8 @@ async function route<T>(
       deps.admit?.(target),
     ]);
     if (!permit.allowed) {
-      refusals.push({ provider: target.name, retryAfterSeconds: permit.retryAfterSeconds });
+      const reason = permit.throttled ? 'throttled' : 'circuit';
+      refusals.push({ provider: target.name, retryAfterSeconds: permit.retryAfterSeconds, reason });
       continue;
     }
     for (let retry = 0; ; retry++) {
@@ -170,7 +171,7 @@ async function route<T>(
         refusals.push({
           provider: target.name,
           retryAfterSeconds: Math.max(1, Math.ceil(wait / 1000)),
-          capacity: true,
+          reason: 'capacity',
         });
         break;
       }
@@ -188,7 +189,9 @@ async function route<T>(
           deps.defer(deps.breaker.record(breakerName, permit, answered ? 'success' : 'release'));
           throw failure.error;
         }
-        const state = await deps.breaker.record(breakerName, permit, 'failure');
+        const state = failure.throttled
+          ? await throttled(deps, breakerName, permit, failure.retryAfterMs)
+          : await deps.breaker.record(breakerName, permit, 'failure');
         deps.log.warn('provider call failed', {
           provider: target.name,
           model,
@@ -196,7 +199,14 @@ async function route<T>(
           code: failure.error.code,
           breaker: state,
         });
-        const canRetry = failure.retryable && !permit.probe && state !== 'open' && retry < policy.maxRetries;
+        // A wait the provider named that is longer than the policy allows is not shortened: the client
+        // gets it as Retry-After instead of a retry sent before the provider's reset.
+        const canRetry =
+          failure.retryable &&
+          !permit.probe &&
+          state !== 'open' &&
+          retry < policy.maxRetries &&
+          (failure.retryAfterMs ?? 0) <= policy.maxDelayMs;
         if (failure.mayBeBilled && capability !== 'moderation') {
           // The provider may bill this attempt (moderation is free): another one, here or at a backup,
           // is a second bill, made only once a reservation of its own fits the budget.
@@ -220,12 +230,35 @@ async function route<T>(
   throw lastMayBeBilled ? markMayBeBilled(error) : error;
 }
 
-/** A provider not called: its breaker is open, or the gateway is at its upstream rate limit. */
+/**
+ * A provider not called: its breaker is open, the provider rate-limited this account (`throttled`, shared
+ * through the breaker), or the gateway is at its own upstream rate limit (`capacity`).
+ */
 interface Refusal {
   provider: string;
   retryAfterSeconds: number;
-  capacity?: boolean;
+  reason: 'circuit' | 'throttled' | 'capacity';
 }
+
+/**
+ * A 429 rate_limit_exceeded is no breaker failure: a probe gives its lease back, and when the provider
+ * named a wait every isolate's callers wait it out (one round trip, not on the success path).
+ */
+async function throttled(
+  deps: RouterDeps,
+  breakerName: string,
+  permit: BreakerPermit & { allowed: true },
+  waitMs: number | undefined,
+): Promise<BreakerState> {
+  if (!waitMs) return deps.breaker.record(breakerName, permit, 'release');
+  return deps.breaker.record(breakerName, permit, 'throttle', waitMs);
+}
+
+const REFUSED: Record<Refusal['reason'], string> = {
+  circuit: 'circuit open',
+  throttled: 'rate limited by the provider',
+  capacity: 'at the gateway rate limit',
+};
 
 /** The error for a call no provider could serve. */
 function unavailable(
@@ -234,11 +267,16 @@ function unavailable(
   failures: { provider: string; failure: Failure }[],
 ): GatewayError {
   const only = failures[0];
-  if (candidates === 1 && refusals[0]?.capacity) {
+  const refused = refusals[0];
+  if (candidates === 1 && refused && refused.reason !== 'circuit') {
+    const message =
+      refused.reason === 'capacity'
+        ? `The gateway is at its upstream rate limit; retry in ${refused.retryAfterSeconds} s.`
+        : `${refused.provider} is rate limiting the gateway; retry in ${refused.retryAfterSeconds} s.`;
     return new RateLimitError({
-      message: `The gateway is at its upstream rate limit; retry in ${refusals[0].retryAfterSeconds} s.`,
-      code: 'upstream_capacity',
-      retryAfter: refusals[0].retryAfterSeconds,
+      message,
+      code: refused.reason === 'capacity' ? 'upstream_capacity' : 'upstream_rate_limited',
+      retryAfter: refused.retryAfterSeconds,
     });
   }
   // A lone provider that failed keeps its own error (502, 504, 429 …); several, or open breakers, make a 503.
@@ -249,7 +287,7 @@ function unavailable(
   ];
   const retryAfter = waits.length ? Math.max(1, Math.min(...waits)) : 1;
   const detail = [
-    ...refusals.map((r) => `${r.provider}: ${r.capacity ? 'at the gateway rate limit' : 'circuit open'}`),
+    ...refusals.map((r) => `${r.provider}: ${REFUSED[r.reason]}`),
     ...failures.map((f) => `${f.provider}: ${f.failure.error.code}`),
   ].join('; ');
   return new CircuitOpenError({

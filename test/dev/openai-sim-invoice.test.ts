@@ -38,8 +38,9 @@ describe('prices', () => {
   });
 
   it('bills reasoning, cache writes and cache reads, at 2× for priority and 0.5× for flex', async () => {
-    // At 0.001 the cached prompt lives 300 ms, not the 30 ms a cold first call could outlast.
-    const { key, client } = await scopedClient({ profile: 'realistic', time_scale: 0.001 });
+    // The prompt cache lives 5 min × time_scale: at 0.01, 3 s, far longer than the calls take even on a
+    // loaded machine (at 0.0001 it lived 30 ms, and a slow first answer let the second miss it).
+    const { key, client } = await scopedClient({ profile: 'realistic', time_scale: 0.01 });
     const call = (service_tier: 'priority' | 'flex' | 'fast') =>
       client.chat.completions.create({
         model: 'gpt-6-luna',

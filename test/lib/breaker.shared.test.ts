@@ -72,7 +72,7 @@ describe('createBreaker round trips', () => {
     const permit = allowed(await breaker.acquire(name));
     expect(requests).toEqual([[evalsha(BREAKER_ACQUIRE, name, 4)]]);
     expect(await breaker.record(name, permit, 'success')).toBe('closed');
-    expect(requests).toEqual([[evalsha(BREAKER_ACQUIRE, name, 4)], [evalsha(BREAKER_RECORD, name, 6)]]);
+    expect(requests).toEqual([[evalsha(BREAKER_ACQUIRE, name, 4)], [evalsha(BREAKER_RECORD, name, 7)]]);
 
     const healthy = allowed(await breaker.acquire(name));
     expect(await breaker.record(name, healthy, 'success')).toBe('closed');

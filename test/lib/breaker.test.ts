@@ -229,6 +229,56 @@ describe('createBreaker: half-open', () => {
   });
 });
 
+describe('createBreaker: throttled', () => {
+  it('refuses every caller until the wait a throttle named, throttled and with no failure counted', async () => {
+    const { breaker, clock, name } = setup();
+    await failCalls(breaker, name, 2);
+    const permit = allowed(await breaker.acquire(name));
+    expect(await breaker.record(name, permit, 'throttle', 2500)).toBe('closed');
+    expect(await breaker.acquire(name)).toEqual({
+      allowed: false,
+      state: 'closed',
+      retryAfterSeconds: 3,
+      throttled: true,
+    });
+    // A shorter wait reported later does not shorten it.
+    expect(await breaker.record(name, permit, 'throttle', 100)).toBe('closed');
+    clock.ms += 2499;
+    expect(await breaker.acquire(name)).toMatchObject({
+      allowed: false,
+      throttled: true,
+      retryAfterSeconds: 1,
+    });
+    clock.ms += 1;
+    expect(await breaker.acquire(name)).toMatchObject({ allowed: true, state: 'closed', failures: 2 });
+    expect(await breaker.inspect(name)).toMatchObject({ state: 'closed', failures: 2 });
+  });
+
+  it('gives a throttled probe back: half-open again once the wait has passed, with nobody holding the lease', async () => {
+    const ctx = setup();
+    const { breaker, clock, name } = ctx;
+    await tripToHalfOpen(ctx);
+    const probe = allowed(await breaker.acquire(name));
+    expect(probe.probe).toBe(true);
+    expect(await breaker.record(name, probe, 'throttle', 1000)).toBe('half_open');
+    expect(await breaker.acquire(name)).toMatchObject({
+      allowed: false,
+      state: 'half_open',
+      throttled: true,
+    });
+    clock.ms += 1000;
+    expect(await breaker.acquire(name)).toMatchObject({ allowed: true, probe: true, state: 'half_open' });
+  });
+
+  it('refuses as open, not throttled, while the open window lasts', async () => {
+    const { breaker, name } = setup();
+    const permit = allowed(await breaker.acquire(name));
+    await failCalls(breaker, name, OPTIONS.failureThreshold);
+    await breaker.record(name, permit, 'throttle', 120_000);
+    expect(await breaker.acquire(name)).toEqual({ allowed: false, state: 'open', retryAfterSeconds: 60 });
+  });
+});
+
 describe('createBreaker: storage', () => {
   it('treats a missing key as closed and keeps a written key for a day after its last change', async () => {
     const { breaker, name, redis } = setup();

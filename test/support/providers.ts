@@ -74,8 +74,10 @@ export function routerHarness(providers: ProviderTarget[], breakerOptions: Parti
       { redis, now: () => clock.now },
       { failureThreshold: 3, openSeconds: 30, ...breakerOptions },
     ),
+    // Sleeping passes the harness's time, so a wait the provider named has passed when it returns.
     sleep: async (ms) => {
       sleeps.push(ms);
+      clock.now += ms;
     },
     random: () => 0,
     defer: (work) => void deferred.push(work),

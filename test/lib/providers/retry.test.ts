@@ -1,7 +1,8 @@
 import { APIError } from 'openai';
 import { describe, expect, it } from 'vitest';
-import { classifyFailure, retryAfterFrom } from '../../../lib/providers/failures';
+import { classifyFailure } from '../../../lib/providers/failures';
 import { retryDelayMs } from '../../../lib/providers/retry';
+import { parseDuration, rateLimitResetFrom, retryAfterFrom } from '../../../lib/providers/wait-headers';
 
 const policy = { maxRetries: 3, baseDelayMs: 1000, maxDelayMs: 20_000 };
 
@@ -18,9 +19,12 @@ describe('retryDelayMs', () => {
     expect(retryDelayMs(2, policy, undefined, () => 0.5)).toBe(3500);
   });
 
-  it('takes the provider retry-after over backoff, capped at maxDelayMs', () => {
-    expect(retryDelayMs(2, policy, 250, () => 0.5)).toBe(250);
-    expect(retryDelayMs(0, policy, 90_000, () => 0)).toBe(20_000);
+  it('takes the provider wait over backoff, never shorter, up to 10 % later within maxDelayMs', () => {
+    expect(retryDelayMs(2, policy, 250, () => 0)).toBe(250);
+    expect(retryDelayMs(2, policy, 250, () => 0.5)).toBe(263);
+    expect(retryDelayMs(0, policy, 19_000, () => 0.999)).toBe(20_000);
+    // Longer than the policy allows: not shortened (the router does not retry it at all).
+    expect(retryDelayMs(0, policy, 90_000, () => 0.5)).toBe(90_000);
   });
 });
 
@@ -34,6 +38,31 @@ describe('retryAfterFrom', () => {
     expect(fromDate).toBeLessThanOrEqual(10_000);
     expect(retryAfterFrom(new Headers({ 'retry-after': 'soon' }))).toBeUndefined();
     expect(retryAfterFrom(undefined)).toBeUndefined();
+  });
+});
+
+describe('rateLimitResetFrom', () => {
+  it('reads OpenAI durations', () => {
+    expect(['6m0s', '1.5s', '20ms', '1h2m3s', '0s', '2m30.5s', '1s20ms'].map(parseDuration)).toEqual([
+      360_000, 1500, 20, 3_723_000, 0, 150_500, 1020,
+    ]);
+    for (const bad of ['', 'soon', '5', '-1s', '1d', 'ms']) expect(parseDuration(bad)).toBeUndefined();
+  });
+
+  it('takes the reset of the exhausted limit, the longest of both when neither reads 0', () => {
+    const headers = (requests: string, tokens: string) =>
+      new Headers({
+        'x-ratelimit-remaining-requests': requests,
+        'x-ratelimit-remaining-tokens': tokens,
+        'x-ratelimit-reset-requests': '20ms',
+        'x-ratelimit-reset-tokens': '6m0s',
+      });
+    expect(rateLimitResetFrom(headers('0', '90000'))).toBe(20);
+    expect(rateLimitResetFrom(headers('12', '0'))).toBe(360_000);
+    expect(rateLimitResetFrom(headers('0', '0'))).toBe(360_000);
+    expect(rateLimitResetFrom(headers('12', '400'))).toBe(360_000);
+    expect(rateLimitResetFrom(new Headers({ 'x-ratelimit-reset-requests': '3s' }))).toBe(3000);
+    expect(rateLimitResetFrom(new Headers())).toBeUndefined();
   });
 });
 
@@ -69,6 +98,42 @@ describe('classifyFailure', () => {
     expect(failure.error.status).toBe(502);
     expect(failure.error.message).not.toContain('sk-abc');
     expect(failure).toMatchObject({ retryable: false, providerFault: true });
+  });
+
+  it('treats a 429 rate_limit_exceeded as throttling: no breaker verdict, wait from retry-after or the reset headers', () => {
+    const limited = (headers: Record<string, string>) =>
+      classifyFailure(
+        apiError(429, { message: 'Rate limit reached', code: 'rate_limit_exceeded' }, headers),
+        'openai',
+      );
+    expect(
+      limited({ 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1.5s' }),
+    ).toMatchObject({
+      retryable: true,
+      throttled: true,
+      retryAfterMs: 1500,
+      error: { status: 429, code: 'upstream_rate_limited', retryAfter: 2 },
+    });
+    // retry-after, when sent, wins over the reset headers.
+    expect(limited({ 'retry-after-ms': '40', 'x-ratelimit-reset-requests': '6m0s' })).toMatchObject({
+      retryAfterMs: 40,
+    });
+    const bare = limited({});
+    expect(bare).toMatchObject({ retryable: true, throttled: true });
+    expect(bare.retryAfterMs).toBeUndefined();
+  });
+
+  it('treats a 429 insufficient_quota as an outage: no retry, the breaker counts it, a backup may serve', () => {
+    const failure = classifyFailure(
+      apiError(429, {
+        message: 'You exceeded your current quota',
+        type: 'insufficient_quota',
+        code: 'insufficient_quota',
+      }),
+      'openai',
+    );
+    expect(failure).toMatchObject({ retryable: false, providerFault: true, error: { status: 503 } });
+    expect(failure.throttled).toBeUndefined();
   });
 
   it('reads retry-after from a 429 and a 503', () => {

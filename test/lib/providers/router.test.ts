@@ -53,12 +53,16 @@ describe('callProviders retries', () => {
     expect(sleeps).toEqual([1500, 1500]);
   });
 
-  it('caps a long retry-after at maxDelayMs', async () => {
+  it('never retries before a wait the provider named: one past maxDelayMs goes to the client as Retry-After', async () => {
     const key = simKey();
     await simConfigure(key, { faults: [{ kind: 'status', status: 429, retry_after_s: 120, times: 1 }] });
     const { deps, sleeps } = routerHarness([simTarget(providerName(), key)]);
-    await callProviders(deps, 'embeddings', { ...FAST_POLICY, maxDelayMs: 5000 }, embedOnce);
-    expect(sleeps).toEqual([5000]);
+    const err = await failing(
+      callProviders(deps, 'embeddings', { ...FAST_POLICY, maxDelayMs: 5000 }, embedOnce),
+    );
+    expect(err).toMatchObject({ status: 429, code: 'upstream_rate_limited', retryAfter: 120 });
+    expect(sleeps).toEqual([]);
+    expect((await simRequests(key))['/v1/embeddings']).toBe(1);
   });
 
   it('answers a 429 that outlasts the retries with 429 upstream_rate_limited and Retry-After', async () => {
@@ -297,6 +301,66 @@ describe('callProviders with the circuit breaker', () => {
     await callProviders(h.deps, 'embeddings', FAST_POLICY, embedOnce);
     await h.settle();
     expect(await h.deps.breaker.inspect(breakerName)).toMatchObject({ state: 'closed' });
+  });
+
+  it('never opens for 429 rate_limit_exceeded, however many: the provider is up, the account is busy', async () => {
+    const key = simKey();
+    await simConfigure(key, { faults: [{ kind: 'status', status: 429 }] });
+    const name = providerName();
+    const h = routerHarness([simTarget(name, key)], { failureThreshold: 2 });
+    for (let i = 0; i < 4; i++) {
+      const err = await failing(
+        callProviders(h.deps, 'embeddings', { ...FAST_POLICY, maxRetries: 1 }, embedOnce),
+      );
+      // Each 429 names a 1 s reset (x-ratelimit-reset-requests, no retry-after): waited before the retry.
+      expect(err).toMatchObject({ status: 429, code: 'upstream_rate_limited', retryAfter: 1 });
+      h.clock.now += 1000;
+    }
+    expect(h.sleeps.every((ms) => ms >= 1000)).toBe(true);
+    await h.settle();
+    expect((await simRequests(key))['/v1/embeddings']).toBe(8);
+    expect(await h.deps.breaker.inspect(`${name}:text-embedding-3-small`)).toMatchObject({
+      state: 'closed',
+      failures: 0,
+    });
+  });
+
+  it("shares a 429's wait with every isolate: until it passes they are refused 429 with no upstream call", async () => {
+    const key = simKey();
+    const name = providerName();
+    await simConfigure(key, { faults: [{ kind: 'status', status: 429, retry_after_s: 30, times: 1 }] });
+    const a = routerHarness([simTarget(name, key)]);
+    const b = routerHarness([simTarget(name, key)]);
+    const first = await failing(callProviders(a.deps, 'embeddings', FAST_POLICY, embedOnce));
+    expect(first).toMatchObject({ status: 429, code: 'upstream_rate_limited', retryAfter: 30 });
+    await a.settle();
+    const held = await failing(callProviders(b.deps, 'embeddings', FAST_POLICY, embedOnce));
+    expect(held).toBeInstanceOf(RateLimitError);
+    expect(held).toMatchObject({ code: 'upstream_rate_limited' });
+    expect((held as RateLimitError).retryAfter).toBeGreaterThanOrEqual(29);
+    expect((await simRequests(key))['/v1/embeddings']).toBe(1);
+    b.clock.now += 30_000;
+    await expect(callProviders(b.deps, 'embeddings', FAST_POLICY, embedOnce)).resolves.toMatchObject({
+      value: 1,
+    });
+  });
+
+  it('gives a half-open probe that met a 429 back, without opening or closing the breaker', async () => {
+    const key = simKey();
+    const name = providerName();
+    await simConfigure(key, { faults: [{ kind: 'status', status: 500, times: 1 }] });
+    const h = routerHarness([simTarget(name, key)], { failureThreshold: 1, openSeconds: 5 });
+    await failing(callProviders(h.deps, 'embeddings', FAST_POLICY, embedOnce));
+    h.clock.now += 6_000;
+    await simConfigure(key, { faults: [{ kind: 'status', status: 429, times: 1 }] });
+    expect(await failing(callProviders(h.deps, 'embeddings', FAST_POLICY, embedOnce))).toMatchObject({
+      code: 'upstream_rate_limited',
+    });
+    await h.settle();
+    expect(await h.deps.breaker.inspect(`${name}:text-embedding-3-small`)).toMatchObject({
+      state: 'half_open',
+      retryAfterSeconds: 0,
+    });
   });
 
   it('does not count a client error (400) toward the breaker', async () => {
