@@ -1,3 +1,4 @@
+import { ALERT_TIMEOUT_MS } from '../lib/alerts';
 import { createApp, type MakeDeps } from '../lib/app';
 import { createBudget } from '../lib/budget';
 import { rolloverBudget } from '../lib/budget/rollover';
@@ -101,7 +102,7 @@ export const CRON_JOBS: Record<string, CronJob> = {
   '*/10 * * * *': pollBulkJobs,
   // Every five minutes: the monitoring targets over the last MONITOR_WINDOW_MINUTES.
   '*/5 * * * *': async ({ env, deps, log }) => {
-    const sent = await monitor({ ...deps, log }, env);
+    const sent = await monitor({ ...deps, log, fetch: deps.connections.fetch(ALERT_TIMEOUT_MS) }, env);
     log.info('monitoring checked', { alerts: sent.map((b) => b.name) });
   },
   // Hourly, so the budget day boundary is covered in any BUDGET_TIMEZONE; archiving is idempotent.

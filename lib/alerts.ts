@@ -10,10 +10,14 @@ export interface BudgetAlert {
   limitUsd: number;
 }
 
+/** How long a webhook may take to answer; an alert never holds its request's connections longer. */
+export const ALERT_TIMEOUT_MS = 10_000;
+
 export interface AlertDeps {
   log: Pick<Logger, 'warn' | 'error'>;
   /** Slack-compatible incoming webhook; alerts only go to the log without one. */
   webhookUrl?: string;
+  /** The invocation's pooled fetch; without one, the global fetch with ALERT_TIMEOUT_MS. */
   fetch?: typeof fetch;
 }
 
@@ -46,6 +50,7 @@ export async function sendAlert(
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ text, alert: kind, ...fields }),
+      ...(deps.fetch ? {} : { signal: AbortSignal.timeout(ALERT_TIMEOUT_MS) }),
     });
     if (!res.ok) deps.log.error(`${kind} alert webhook failed`, { status: res.status });
   } catch (err) {

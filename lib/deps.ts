@@ -1,10 +1,13 @@
 import { Redis } from '@upstash/redis/cloudflare';
+import { type ConnectionPool, createConnectionPool } from './connections';
 import type { Env } from './env';
 import { createProviderTargets, type ProviderTarget } from './providers/targets';
 
 /** What request handlers use to reach the outside world; tests build their own. */
 export interface Deps {
   redis: Redis;
+  /** This invocation's outbound connections (Workers' six): Redis, providers and webhooks share them. */
+  connections: ConnectionPool;
   /** The primary provider (OpenAI) first, then the configured backups. */
   providers: ProviderTarget[];
   /** Milliseconds since the epoch. In Workers it only advances across I/O. */
@@ -40,18 +43,23 @@ export const newIsolateState = (): IsolateState => ({
  * across requests would resolve one request's promises in another's context (reference §1.9).
  */
 export function createDeps(env: Env, isolate: IsolateState = newIsolateState()): Deps {
+  const connections = createConnectionPool();
+  const redis = new Redis({
+    url: env.UPSTASH_REDIS_REST_URL,
+    token: env.UPSTASH_REDIS_REST_TOKEN,
+    // The function form gives each request a fresh signal; a static one fails silently when it fires.
+    // It is called once the request has a connection slot, so the timeout counts no time queued.
+    signal: () => AbortSignal.timeout(env.REDIS_TIMEOUT_MS),
+    // `retry: false` still makes two attempts; 0 retries means exactly one, and callers decide.
+    retry: { retries: 0 },
+    enableTelemetry: false,
+  });
+  redis.use((req, next) => connections.run(() => next(req)));
   return {
-    redis: new Redis({
-      url: env.UPSTASH_REDIS_REST_URL,
-      token: env.UPSTASH_REDIS_REST_TOKEN,
-      // The function form gives each request a fresh signal; a static one fails silently when it fires.
-      signal: () => AbortSignal.timeout(env.REDIS_TIMEOUT_MS),
-      // `retry: false` still makes two attempts; 0 retries means exactly one, and callers decide.
-      retry: { retries: 0 },
-      enableTelemetry: false,
-    }),
+    redis,
+    connections,
     // The gateway owns retries and per-attempt timeouts; the SDK's own are 2 retries and 10 minutes.
-    providers: createProviderTargets(env),
+    providers: createProviderTargets(env, connections),
     now: () => Date.now(),
     newId: (prefix) => `${prefix}_${crypto.randomUUID().replaceAll('-', '')}`,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

@@ -5,7 +5,7 @@
  */
 import { Ratelimit } from '@upstash/ratelimit';
 import type { Context } from 'hono';
-import { sendBudgetAlert } from './alerts';
+import { ALERT_TIMEOUT_MS, sendBudgetAlert } from './alerts';
 import type { AppEnv } from './app';
 import { type Breaker, createBreaker } from './breaker';
 import { type Budget, type BudgetScope, createBudget, createDayClock } from './budget';
@@ -171,7 +171,11 @@ export function spendFor(c: Context<AppEnv>, options: SpendOptions = {}): Spende
       log,
       alert: (alert) =>
         sendBudgetAlert(
-          { log, ...(env.ALERT_WEBHOOK_URL ? { webhookUrl: env.ALERT_WEBHOOK_URL } : {}) },
+          {
+            log,
+            fetch: c.get('deps').connections.fetch(ALERT_TIMEOUT_MS),
+            ...(env.ALERT_WEBHOOK_URL ? { webhookUrl: env.ALERT_WEBHOOK_URL } : {}),
+          },
           alert,
         ),
     },

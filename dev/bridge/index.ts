@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createConnectionLog } from '../connection-log.ts';
 import type { Backend } from './backend.ts';
 import { createEmbeddedBackend } from './embedded-backend.ts';
 import { type BridgeStats, createExecutor } from './executor.ts';
@@ -72,6 +73,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     executor: createExecutor(backend, stats),
     stats,
     mode: backend.mode,
+    connections: createConnectionLog(),
     log,
   });
   const server = createServer((req, res) => void handler(req, res));

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ConnectionLog } from '../connection-log.ts';
 import { BadRequestError, parseBatch, parseSingle } from './commands.ts';
 import { renderError, renderOutcome, renderOutcomes } from './encoding.ts';
 import type { BridgeStats, Executor } from './executor.ts';
@@ -10,6 +11,8 @@ export interface HandlerOptions {
   stats: BridgeStats;
   /** Shown by the `GET /` health check. */
   mode: string;
+  /** Every Upstash request's interval, for `GET /_bridge/connections`. */
+  connections: ConnectionLog;
   log: (line: string) => void;
 }
 
@@ -20,7 +23,8 @@ const WRONGPASS = 'WRONGPASS invalid or missing auth token';
 
 /**
  * The HTTP side of the bridge: routes `POST /`, `/pipeline` and `/multi-exec` (bearer auth, JSON bodies,
- * Upstash replies), `GET /` health and the open `/_bridge/stats` and `/_bridge/reset` control endpoints.
+ * Upstash replies), `GET /` health and the open `/_bridge/stats`, `/_bridge/connections` (each Upstash
+ * request's [arrival, headers] interval in epoch ms) and `/_bridge/reset` control endpoints.
  * Every response is JSON and carries an `upstash-sync-token` (a counter: one Redis is always in sync).
  */
 export function createRequestHandler(options: HandlerOptions) {
@@ -33,10 +37,15 @@ export function createRequestHandler(options: HandlerOptions) {
       if (method !== 'GET') return methodNotAllowed('GET');
       return json(200, JSON.stringify(options.stats));
     }
+    if (path === '/_bridge/connections') {
+      if (method !== 'GET') return methodNotAllowed('GET');
+      return json(200, JSON.stringify({ intervals: options.connections.intervals() }));
+    }
     if (path === '/_bridge/reset') {
       if (method !== 'POST') return methodNotAllowed('POST');
       options.stats.requests = 0;
       options.stats.commands = 0;
+      options.connections.reset();
       return json(200, '{"ok":true}');
     }
     if (!UPSTASH_PATHS.has(path)) return json(404, renderError(`ERR no route for ${path}`));
@@ -73,6 +82,7 @@ export function createRequestHandler(options: HandlerOptions) {
 
   return async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://bridge').pathname;
+    if (UPSTASH_PATHS.has(path) && req.method === 'POST') options.connections.track(req, res);
     let reply: Reply;
     try {
       reply = await route(req, path);

@@ -17,6 +17,9 @@ import type { SimState } from './state.ts';
  * - `GET /_sim/stats` returns `{ requests, faults, models }` counts;
  * - `GET /_sim/invoice` returns what OpenAI would bill (`{ total_usd, requests, abandoned, by_model, lines,
  *   lines_dropped }`, see invoice.ts): for a key, that key's requests; otherwise every request;
+ * - `GET /_sim/connections` returns `{ intervals: [[arrived, headers sent], …] }` (epoch ms) for every /v1
+ *   request, so a test can count one gateway invocation's simultaneous connections (answered by the server,
+ *   which keeps the log; a global reset clears it);
  * - `POST /_sim/reset` clears config, stats, invoice, cached prompts and rate-limit usage: for a key, that
  *   key's (so a spent account has its quota again); otherwise the global config goes back to the run config,
  *   global stats and invoice are cleared and the prompt cache and every key's rate-limit usage are emptied,

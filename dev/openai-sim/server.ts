@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createConnectionLog } from '../connection-log.ts';
 import { cancelBatchRoute, createBatchRoute, listBatchesRoute, retrieveBatchRoute } from './batches.ts';
 import { chatRoute } from './chat.ts';
 import { handleControl } from './control.ts';
@@ -45,6 +46,8 @@ export interface SimServer {
 export function createSimServer(state: SimState, log?: (line: string) => void): SimServer {
   const closing = new AbortController();
   const storage = createSimStorage();
+  // Every /v1 request's interval, so a test can count one gateway invocation's simultaneous connections.
+  const connections = createConnectionLog();
   const server = createServer((req, res) => {
     void handleRequest(req, res);
   });
@@ -68,12 +71,17 @@ export function createSimServer(state: SimState, log?: (line: string) => void): 
       });
     }
     try {
+      if (url.pathname === '/_sim/connections' && req.method === 'GET') {
+        return sendJson(res, 200, { intervals: connections.intervals() }, headers());
+      }
       if (url.pathname.startsWith('/_sim/')) {
+        if (url.pathname === '/_sim/reset' && !url.searchParams.has('key')) connections.reset();
         const answer = await handleControl(req, url, state);
         return sendJson(res, answer.status, answer.body, headers());
       }
       if (!url.pathname.startsWith('/v1/'))
         throw new SimHttpError(404, `Invalid URL (${req.method} ${url.pathname})`);
+      connections.track(req, res);
       await handleApi(req, res, url, {
         state,
         storage,

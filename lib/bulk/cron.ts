@@ -3,7 +3,7 @@
  * as lib/request-context.ts does for a request (the provider layer with shared breakers, the budget
  * ledger with its alerts, the cache), with deferred work handed to the cron's `waitUntil`.
  */
-import { sendBudgetAlert } from '../alerts';
+import { ALERT_TIMEOUT_MS, sendBudgetAlert } from '../alerts';
 import { createBreaker } from '../breaker';
 import { createBudget } from '../budget';
 import { createCache } from '../cache';
@@ -37,7 +37,11 @@ export async function pollBulkJobs({ env, deps, log, waitUntil }: CronContext): 
     log,
     alert: (alert: Parameters<typeof sendBudgetAlert>[1]) =>
       sendBudgetAlert(
-        { log, ...(env.ALERT_WEBHOOK_URL ? { webhookUrl: env.ALERT_WEBHOOK_URL } : {}) },
+        {
+          log,
+          fetch: deps.connections.fetch(ALERT_TIMEOUT_MS),
+          ...(env.ALERT_WEBHOOK_URL ? { webhookUrl: env.ALERT_WEBHOOK_URL } : {}),
+        },
         alert,
       ),
   };

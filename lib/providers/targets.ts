@@ -1,4 +1,5 @@
 import OpenAI from 'openai';
+import { type ConnectionPool, QUEUED_CALL_BACKSTOP_MS } from '../connections';
 import type { Capability, Env } from '../env';
 import { timeoutsOf } from './timeouts';
 
@@ -14,18 +15,32 @@ export interface ProviderTarget {
   models: Partial<Record<Capability, string>>;
   /** Per-attempt timeout by capability (ms), replacing the client's own for calls of that capability. */
   timeoutsMs?: Partial<Record<Capability, number>>;
+  /** The invocation's connection pool its calls wait in; their timeouts then start when they are sent. */
+  connections?: ConnectionPool;
+}
+
+/** SDK options for a call with `timeoutMs` per attempt: through `connections` when there is a pool. */
+function clientOptions(timeoutMs: number, connections: ConnectionPool | undefined) {
+  if (!connections) return { timeout: timeoutMs };
+  return { timeout: QUEUED_CALL_BACKSTOP_MS, fetch: connections.fetch(timeoutMs) };
 }
 
 /**
  * The primary (OpenAI) followed by the configured backups, in order. Every client has the SDK's own
  * retries off, so the gateway counts each attempt once, and a per-attempt timeout.
  */
-export function createProviderTargets(env: Env): ProviderTarget[] {
+export function createProviderTargets(env: Env, connections?: ConnectionPool): ProviderTarget[] {
   const timeoutsMs = timeoutsOf(env);
-  const timeout = timeoutsMs.text;
+  const options = clientOptions(timeoutsMs.text, connections);
+  const pooled = connections ? { connections } : {};
   const primary: ProviderTarget = {
     name: 'openai',
-    client: new OpenAI({ apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL, maxRetries: 0, timeout }),
+    client: new OpenAI({
+      apiKey: env.OPENAI_API_KEY,
+      baseURL: env.OPENAI_BASE_URL,
+      maxRetries: 0,
+      ...options,
+    }),
     api: 'responses',
     structuredOutputs: true,
     models: {
@@ -36,15 +51,17 @@ export function createProviderTargets(env: Env): ProviderTarget[] {
       moderation: env.OPENAI_MODERATION_MODEL,
     },
     timeoutsMs,
+    ...pooled,
   };
   const backups = env.backups.map(
     (backup): ProviderTarget => ({
       name: backup.name,
-      client: new OpenAI({ apiKey: backup.apiKey, baseURL: backup.base_url, maxRetries: 0, timeout }),
+      client: new OpenAI({ apiKey: backup.apiKey, baseURL: backup.base_url, maxRetries: 0, ...options }),
       api: 'chat',
       structuredOutputs: backup.structured_outputs,
       models: backup.models,
       timeoutsMs,
+      ...pooled,
     }),
   );
   return [primary, ...backups];
@@ -64,7 +81,8 @@ export function targetFor(
   if (timeoutMs === undefined) return { target };
   const byTimeout = scoped.get(target.client) ?? new Map<number, OpenAI>();
   scoped.set(target.client, byTimeout);
-  const client = byTimeout.get(timeoutMs) ?? target.client.withOptions({ timeout: timeoutMs });
+  const client =
+    byTimeout.get(timeoutMs) ?? target.client.withOptions(clientOptions(timeoutMs, target.connections));
   byTimeout.set(timeoutMs, client);
   return { target: { ...target, client }, timeoutMs };
 }

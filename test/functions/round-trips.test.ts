@@ -22,15 +22,20 @@ function countingGateway() {
       events.push('redis');
       return next(req);
     });
-    // Observe (not replace) the upstream calls: the real simulator still answers them.
-    for (const target of deps.providers) {
-      target.client = target.client.withOptions({
-        fetch: (url, init) => {
+    // Observe (not replace) the upstream calls, which go out through the invocation's connection pool:
+    // the real simulator still answers them.
+    const pool = deps.connections;
+    const observed = {
+      ...pool,
+      fetch: (timeoutMs?: number): typeof fetch => {
+        const send = pool.fetch(timeoutMs);
+        return (url, init) => {
           events.push(`upstream ${new URL(String(url)).pathname}`);
-          return fetch(url, init);
-        },
-      });
-    }
+          return send(url, init);
+        };
+      },
+    };
+    for (const target of deps.providers) target.connections = observed;
     return deps;
   });
   return { app, counter, events };

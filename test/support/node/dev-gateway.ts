@@ -7,6 +7,9 @@ export interface DevGateway {
   url: string;
   /** The admin key dev/start.ts generated for this run. */
   adminKey: string;
+  /** The REST bridge and the OpenAI simulator dev/start.ts started for this gateway alone. */
+  bridgeUrl: string;
+  simulatorUrl: string;
   /** Everything the process printed so far (for a failing test's message). */
   output(): string;
   /** Stops wrangler and everything dev/start.ts started. */
@@ -68,7 +71,14 @@ export async function startDevGateway(
   }
   const adminKey = /admin key \(generated[^:]*: (\S+)/.exec(output)?.[1];
   if (!adminKey) throw new Error(`no generated admin key in dev/start.ts output:\n${output}`);
-  return { url, adminKey, output: () => output, stop: () => stopChild(child) };
+  return {
+    url,
+    adminKey,
+    bridgeUrl: `http://127.0.0.1:${bridgePort}`,
+    simulatorUrl: `http://127.0.0.1:${simPort}`,
+    output: () => output,
+    stop: () => stopChild(child),
+  };
 }
 
 function stopChild(child: ChildProcess): Promise<void> {

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { createConnectionPool } from '../../lib/connections';
+import { bindings } from '../support/env';
+import { simKey } from '../support/providers';
+
+/** GET /v1/models at the simulator, answered after `latencyMs`. */
+const slowModels = (latencyMs: number) =>
+  [
+    `${bindings.SIMULATOR_URL}/v1/models`,
+    { headers: { authorization: `Bearer ${simKey()}`, 'x-sim-latency-ms': String(latencyMs) } },
+  ] as const;
+
+/** A promise and the function that resolves it. */
+function gate() {
+  let open = () => {};
+  const promise = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { promise, open };
+}
+
+describe('createConnectionPool', () => {
+  it('runs at most `limit` calls at once and the rest in arrival order as slots free up', async () => {
+    const pool = createConnectionPool(2);
+    const gates = Array.from({ length: 5 }, gate);
+    const started: number[] = [];
+    const runs = gates.map((g, i) =>
+      pool.run(async () => {
+        started.push(i);
+        await g.promise;
+        return i;
+      }),
+    );
+    await Promise.resolve();
+    expect([pool.active, pool.queued, started]).toEqual([2, 3, [0, 1]]);
+    gates[1]?.open();
+    await runs[1];
+    await Promise.resolve();
+    expect([pool.active, pool.queued, started]).toEqual([2, 2, [0, 1, 2]]);
+    for (const g of gates) g.open();
+    expect(await Promise.all(runs)).toEqual([0, 1, 2, 3, 4]);
+    expect(started).toEqual([0, 1, 2, 3, 4]);
+    expect([pool.active, pool.queued]).toEqual([0, 0]);
+  });
+
+  it("starts a call's timeout when it is sent, not while it waits for a slot", async () => {
+    const pool = createConnectionPool(1);
+    const [slowUrl, slowInit] = slowModels(400);
+    const [url, init] = slowModels(50);
+    const first = pool.fetch()(slowUrl, slowInit);
+    // Queued behind 400 ms, then answered in 50: within its 300 ms once sent, not counted from now.
+    const second = pool.fetch(300)(url, init);
+    expect((await first).status).toBe(200);
+    expect((await second).status).toBe(200);
+  });
+
+  it('aborts a sent call whose headers do not come within its timeout', async () => {
+    const pool = createConnectionPool(1);
+    const [url, init] = slowModels(2000);
+    const err = await pool
+      .fetch(100)(url, init)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(err).toMatchObject({ name: 'TimeoutError' });
+    expect(pool.active).toBe(0);
+  });
+
+  it('takes a call its caller aborts while queued out of the queue, never sending it', async () => {
+    const pool = createConnectionPool(1);
+    const held = gate();
+    const holder = pool.run(() => held.promise);
+    const caller = new AbortController();
+    let sent = false;
+    const queued = pool.run(async () => {
+      sent = true;
+    }, caller.signal);
+    expect(pool.queued).toBe(1);
+    caller.abort(new Error('client went away'));
+    await expect(queued).rejects.toThrow('client went away');
+    expect(pool.queued).toBe(0);
+    held.open();
+    await holder;
+    expect([pool.active, sent]).toEqual([0, false]);
+  });
+});
