@@ -33,6 +33,8 @@ export interface Refusal {
   body: OpenAIErrorBody;
   /** `retry-after` and `retry-after-ms` when this refusal carries them. */
   headers: Record<string, string>;
+  /** The wait the refusal names (its longest `x-ratelimit-reset-*`); Infinity for a quota or a too-large call. */
+  waitMs: number;
 }
 
 /** One model call as admission sees it. */
@@ -72,7 +74,15 @@ export function admit(
   const { config } = request;
   // A spent account is refused before the limiter sees the call, so it counts nothing there.
   if (quotaSpent(request, deps.invoice)) {
-    return { headers: {}, refusal: { code: 'insufficient_quota', body: QUOTA_BODY, headers: {} } };
+    return {
+      headers: {},
+      refusal: {
+        code: 'insufficient_quota',
+        body: QUOTA_BODY,
+        headers: {},
+        waitMs: Number.POSITIVE_INFINITY,
+      },
+    };
   }
   const limits = limitsFor(config.rate_limits, request.model);
   const decision = deps.limiter.take(
@@ -101,7 +111,7 @@ function rateLimitRefusal(request: AdmissionRequest, decision: LimitDecision): R
   const waitMs = Math.max(decision.requests.waitMs, decision.tokens.waitMs);
   const message = rateLimitMessage(request.model, orgOf(request.apiKey), on, decision[on]);
   const body = errorBody(message, on, null, 'rate_limit_exceeded');
-  return { code: 'rate_limit_exceeded', body, headers: retryAfter(request, waitMs) };
+  return { code: 'rate_limit_exceeded', body, headers: retryAfter(request, waitMs), waitMs };
 }
 
 /** OpenAI's wording, e.g. "Rate limit reached for gpt-4o in organization org-… on tokens per min (TPM): …". */

@@ -74,15 +74,22 @@ export async function handleApi(
   const config = deps.state.configFor(apiKey);
   const model = typeof body.model === 'string' ? body.model : route.defaultModel;
   const nowMs = () => Date.now() + (config.clock_offset_ms ?? 0);
+  const arrivedMs = nowMs();
+  const clientRequestId = headerValue(req, 'x-client-request-id');
+  const watched = clientRequestId && { id: clientRequestId, model: model ?? '' };
+  const early =
+    !!watched && deps.state.retryWatch.early(apiKey, watched.id, route.endpoint, watched.model, arrivedMs);
   const admission = admit(
-    { apiKey, endpoint: route.endpoint, model: model ?? '', body, config, nowMs: nowMs() },
+    { apiKey, endpoint: route.endpoint, model: model ?? '', body, config, nowMs: arrivedMs },
     deps.state,
   );
   // Set on the response, so the answer carries them whatever it turns out to be (a 400 included).
   for (const [name, value] of Object.entries(admission.headers)) res.setHeader(name, value);
   if (admission.refusal) {
-    const { code, body: refusal, headers } = admission.refusal;
-    deps.state.record({ apiKey, endpoint: route.endpoint, model, fault: code });
+    const { code, body: refusal, headers, waitMs } = admission.refusal;
+    if (watched)
+      deps.state.retryWatch.refused(apiKey, watched.id, route.endpoint, watched.model, arrivedMs, waitMs);
+    deps.state.record({ apiKey, endpoint: route.endpoint, model, fault: code, early });
     deps.onFault(code);
     sendJson(res, 429, refusal, { ...deps.headers(), ...headers });
     return;
@@ -93,7 +100,7 @@ export async function handleApi(
   const fault = pickFault(candidates, route.endpoint, supports);
   // No await between picking and counting, so concurrent requests cannot both take a fault's last use.
   if (fault) deps.state.useFault(fault);
-  deps.state.record({ apiKey, endpoint: route.endpoint, model, fault: fault?.kind });
+  deps.state.record({ apiKey, endpoint: route.endpoint, model, fault: fault?.kind, early });
   if (fault) deps.onFault(fault.kind);
 
   const startedAt = performance.now();

@@ -2,12 +2,15 @@ import type { SimConfig, SimFault, SimFaultKind } from './config.ts';
 import { createInvoice, type Invoice } from './invoice.ts';
 import { createPromptCache, type PromptCache } from './prompt-cache.ts';
 import { createRateLimiter, type RateLimiter } from './rate-limiter.ts';
+import { createRetryWatch, type RetryWatch } from './retry-watch.ts';
 
 /** The body of `GET /_sim/stats`. */
 export interface SimStats {
   requests: Record<string, number>;
   faults: Record<string, number>;
   models: Record<string, number>;
+  /** Calls that retried a rate-limited call before the wait its 429 named (see retry-watch.ts). */
+  early_retries: number;
 }
 
 /** One request as the stats see it. */
@@ -17,6 +20,8 @@ export interface RequestRecord {
   model?: string;
   /** The fault it got, or the 429 its account got instead of an answer (counted with the faults). */
   fault?: SimFaultKind | 'rate_limit_exceeded' | 'insufficient_quota';
+  /** It retried a rate-limited call before the wait that call's 429 named. */
+  early?: boolean;
 }
 
 /**
@@ -51,6 +56,8 @@ export interface SimState {
   promptCache: PromptCache;
   /** Requests and tokens per key and model, against the config's rate limits. */
   limiter: RateLimiter;
+  /** Rate-limited calls and the earliest their retries may come. */
+  retryWatch: RetryWatch;
 }
 
 /** State for one simulator instance, starting from its run config. */
@@ -66,6 +73,7 @@ export function createSimState(runConfig: SimConfig): SimState {
   const invoice = createInvoice();
   const promptCache = createPromptCache();
   const limiter = createRateLimiter();
+  const retryWatch = createRetryWatch();
 
   return {
     configFor: (apiKey) => scopedConfigs.get(apiKey) ?? globalConfig,
@@ -85,6 +93,7 @@ export function createSimState(runConfig: SimConfig): SimState {
       invoice.reset(key);
       promptCache.clear(key);
       limiter.clear(key);
+      retryWatch.clear(key);
       if (key === undefined) {
         globalConfig = structuredClone(runConfig);
         globalStats = emptyStats();
@@ -104,6 +113,7 @@ export function createSimState(runConfig: SimConfig): SimState {
         increment(stats.requests, entry.endpoint);
         if (entry.model) increment(stats.models, entry.model);
         if (entry.fault) increment(stats.faults, entry.fault);
+        if (entry.early) stats.early_retries += 1;
       }
     },
     hasUsesLeft: (fault) => (left(fault) ?? 1) > 0,
@@ -114,11 +124,12 @@ export function createSimState(runConfig: SimConfig): SimState {
     invoice,
     promptCache,
     limiter,
+    retryWatch,
   };
 }
 
 function emptyStats(): SimStats {
-  return { requests: {}, faults: {}, models: {} };
+  return { requests: {}, faults: {}, models: {}, early_retries: 0 };
 }
 
 function increment(counts: Record<string, number>, key: string): void {

@@ -253,6 +253,7 @@ describe('control API', () => {
       requests: { '/v1/responses': 2, '/v1/embeddings': 1 },
       faults: { status: 1 },
       models: { 'gpt-4.1': 1, 'gpt-4.1-mini': 1, 'text-embedding-3-small': 1 },
+      early_retries: 0,
     });
     const global = await control('/_sim/stats');
     expect(global.json.requests?.['/v1/responses']).toBe(3);
@@ -268,6 +269,7 @@ describe('control API', () => {
       requests: {},
       faults: {},
       models: {},
+      early_retries: 0,
     });
     await expect(ask(a.client)).resolves.toMatchObject({ status: 'completed' });
     await expect(ask(b.client)).rejects.toBeInstanceOf(OpenAI.InternalServerError);

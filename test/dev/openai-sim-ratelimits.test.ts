@@ -144,6 +144,30 @@ describe('requests per minute', () => {
     expect(await at(resetMs)).toBe(429);
   });
 
+  it('counts a retry of a refused call (same x-client-request-id) before its named reset as early, one after as not', async () => {
+    const config: SimConfig = { rate_limits: { '*': { rpm: 2 } } };
+    const { key, send } = await account(config);
+    const tagged = (id: string) => ({ headers: { 'x-client-request-id': id } });
+    await send(luna(), tagged('req_a'));
+    await send(luna(), tagged('req_b'));
+    const refused = await send(luna(), tagged('req_c'));
+    const resetMs = durationMs(header(refused, 'x-ratelimit-reset-requests'));
+    const earlyRetries = async () =>
+      ((await (await fetch(`${url()}/_sim/stats?key=${key}`)).json()) as { early_retries: number })
+        .early_retries;
+    const at = async (offsetMs: number, id: string) => {
+      await control(`/_sim/config?key=${key}`, { ...config, clock_offset_ms: offsetMs });
+      return (await send(luna(), tagged(id))).status;
+    };
+    // Another request's call is no retry, whenever it comes.
+    expect(await at(1000, 'req_d')).toBe(429);
+    expect(await earlyRetries()).toBe(0);
+    expect(await at(resetMs - 5000, 'req_c')).toBe(429);
+    expect(await earlyRetries()).toBe(1);
+    expect(await at(resetMs + 60_000, 'req_c')).toBe(200);
+    expect(await earlyRetries()).toBe(1);
+  });
+
   it('scales the minute by time_scale on the realistic profile and answers the 429 without its latency', async () => {
     const { send } = await account({
       profile: 'realistic',

@@ -392,6 +392,26 @@ describe('callProviders with a backup', () => {
     expect((await simRequests(backupKey))['/v1/embeddings']).toBe(1);
   });
 
+  it('treats a spent account (429 insufficient_quota) as an outage: no retry, the backup serves', async () => {
+    const [primaryKey, backupKey] = [simKey(), simKey()];
+    // The simulator's account has no credit: every billable call is a 429 insufficient_quota.
+    await simConfigure(primaryKey, { account_budget_usd: 0 });
+    const backupName = providerName('backup');
+    const h = routerHarness([
+      simTarget(providerName('openai'), primaryKey),
+      simTarget(backupName, backupKey, { api: 'chat', models: { embeddings: 'gemini-embedding-001' } }),
+    ]);
+    const served = await callProviders(h.deps, 'embeddings', FAST_POLICY, embedOnce);
+    expect(served).toMatchObject({ provider: backupName, fallback: true, attempts: 2, retries: 0 });
+    expect(h.sleeps).toEqual([]);
+    expect((await simRequests(primaryKey))['/v1/embeddings']).toBe(1);
+    // Alone, the gateway answers 503: the provider cannot serve, and waiting will not change that.
+    const alone = routerHarness([simTarget(providerName('openai'), primaryKey)]);
+    const err = await failing(callProviders(alone.deps, 'embeddings', FAST_POLICY, embedOnce));
+    expect(err).toMatchObject({ status: 503 });
+    expect((await simRequests(primaryKey))['/v1/embeddings']).toBe(2);
+  });
+
   it('goes straight to the backup while the primary breaker is open', async () => {
     const [primaryKey, backupKey] = [simKey(), simKey()];
     await simConfigure(primaryKey, { faults: [{ kind: 'status', status: 500 }] });
