@@ -14,8 +14,10 @@
  *
  * When the leader throws or returns an uncacheable value, it frees its lease at once (nothing is
  * stored), and the next waiter to poll takes the lease and generates for itself; when a leader dies,
- * the lease expires after `leaseMs` and the same happens. So at most one generation per key runs at a
- * time (unless one outlives its lease), and each caller generates at most once: under a persistent
+ * the lease expires after `leaseMs` and the same happens. A live leader renews its lease every third of
+ * `leaseMs` (one round trip each, only for generations that long), so however long a generation takes
+ * no second one starts beside it, and a dead leader's waiters take over within one lease. So at most
+ * one generation per key runs at a time, and each caller generates at most once: under a persistent
  * upstream failure the waiters retry one after another rather than all at once, and the breaker that
  * wraps `produce` is what makes those retries fail fast. A waiter gives up after `waitMs`.
  *
@@ -41,7 +43,8 @@ import type {
   Produced,
 } from './cache/types';
 import { UpstreamTimeoutError } from './errors';
-import { CACHE_FINISH, CACHE_LOOKUP } from './scripts/cache';
+import { renewLease } from './renew-lease';
+import { CACHE_FINISH, CACHE_LOOKUP, CACHE_RENEW } from './scripts/cache';
 import { runScript } from './scripts/run';
 
 export type { CacheEntry } from './cache/entry';
@@ -84,6 +87,8 @@ export function createCache(deps: CacheDeps, options: Partial<CacheOptions> = {}
   const { ttlSeconds, leaseMs, pollMs, waitMs } = resolveOptions(options);
   const { redis, now, sleep, newId, log } = deps;
   const warn = (msg: string, key: string, error: unknown) => log?.warn(msg, { cache_key: key, error });
+  /** The leases this cache's callers hold, each with the function that stops its renewals. */
+  const renewing = new Map<string, () => void>();
 
   async function lookup<T>(key: string): Promise<CacheLookup<T>> {
     const leaseId = newId('lease');
@@ -95,7 +100,18 @@ export function createCache(deps: CacheDeps, options: Partial<CacheOptions> = {}
         [key, leaseKeyOf(key)],
         [leaseId, leaseMs],
       );
-      if (code === 1) return { kind: 'lead', key, leaseId };
+      if (code === 1) {
+        // From the moment it is granted until it is finished, however long the leader works before and
+        // during its generation, the lease holds while this leader lives (see renewLease).
+        renewing.set(
+          leaseId,
+          renewLease(leaseMs, () => renew(key, leaseId), {
+            failed: (error) => warn('cache lease renewal failed; retried at the next tick', key, error),
+            lost: () => warn('cache lease lost while generating; another caller may generate too', key, null),
+          }),
+        );
+        return { kind: 'lead', key, leaseId };
+      }
       if (code === 2) return { kind: 'wait', key, leaseLeftMs: Math.max(0, Number(payload) || 0) };
       const entry = decodeEntry<T>(payload);
       if (!entry) throw new Error('the cache entry cannot be read');
@@ -108,12 +124,19 @@ export function createCache(deps: CacheDeps, options: Partial<CacheOptions> = {}
 
   /** Stores `entry` (unless '') and frees the lease `leaseId` holds (unless ''); never rejects. */
   async function finish(key: string, leaseId: string, entry: string, ttl = ttlSeconds): Promise<void> {
+    renewing.get(leaseId)?.();
+    renewing.delete(leaseId);
     if (!leaseId && !entry) return;
     try {
       await runScript(redis, CACHE_FINISH, [key, leaseKeyOf(key)], [leaseId, entry, ttl]);
     } catch (error) {
       warn('cache write failed; entry not stored or lease left to expire', key, error);
     }
+  }
+
+  /** Extends the lease `leaseId` holds by `leaseMs`; false when it is no longer this holder's. */
+  async function renew(key: string, leaseId: string): Promise<boolean> {
+    return (await runScript<number>(redis, CACHE_RENEW, [leaseKeyOf(key)], [leaseId, leaseMs])) === 1;
   }
 
   /** The JSON entry for `value`, or '' (logged) when it has none. */

@@ -153,6 +153,11 @@ const Settings = z.object({
   CACHE_SHARED_NAMESPACE: bool(false),
   /** How often a request waiting for an identical one in flight asks Redis for its answer again. */
   CACHE_POLL_MS: int(150, 1, 10_000),
+  /**
+   * A single-flight leader's lease without renewal: renewed every third while it generates, it is how
+   * long identical requests wait before one takes over from a leader that died.
+   */
+  CACHE_LEASE_MS: int(90_000, 100, 3_600_000),
   /** Refuse creatives when the moderation API cannot be reached (the local layers always run). */
   MODERATION_FAIL_CLOSED: bool(true),
   /** JSON: the business-rule and brand-safety lists, replacing the built-in ones (see the README). */

@@ -209,20 +209,27 @@ export function budgetScopes(
 
 /**
  * The response cache with single-flight. Its writes are awaited before the response: a client's next
- * identical request must find the entry (a HIT), not the lease of a request already answered.
+ * identical request must find the entry (a HIT), not the lease of a request already answered. A leader
+ * renews its lease while it generates; waiters wait as long as the slowest generation may take.
  */
 export function cacheFor(c: Context<AppEnv>, uses: readonly Capability[] = TEXT): Cache {
   const { redis, now, sleep, newId } = c.get('deps');
   const env = c.get('env');
+  const longest = longestGenerationMs(env, uses);
+  const leaseMs = Math.min(env.CACHE_LEASE_MS, longest);
   return createCache(
     { redis, now, sleep, newId, log: c.get('log') },
     {
       ttlSeconds: env.CACHE_TTL_SECONDS,
-      leaseMs: longestGenerationMs(env, uses),
+      leaseMs,
       pollMs: env.CACHE_POLL_MS,
+      waitMs: Math.max(longest, leaseMs + env.CACHE_POLL_MS) + SINGLE_FLIGHT_WAIT_MARGIN_MS,
     },
   );
 }
+
+/** Time a waiter allows beyond the slowest generation, for the leader's own writes. */
+const SINGLE_FLIGHT_WAIT_MARGIN_MS = 5_000;
 
 const TEXT: readonly Capability[] = ['text'];
 

@@ -13,17 +13,16 @@ export interface CacheOptions {
   /** How long an entry lives. @default 86_400 */
   ttlSeconds: number;
   /**
-   * How long a leader may generate before another caller may take over. Longer than the slowest
-   * generation (provider timeout × attempts), or a slow leader gets a second, parallel generation.
-   * @default 60_000
+   * How long a leader's lease lasts without renewal: a live leader renews it every third of this, so
+   * it bounds only how long the waiters of a dead leader wait before one takes over. @default 60_000
    */
   leaseMs: number;
   /** How often a waiting caller asks Redis again. @default 150 */
   pollMs: number;
   /**
-   * The longest a caller waits for another's generation before failing with UpstreamTimeoutError. At
-   * least `leaseMs + pollMs`, so a waiter always outlives a dead leader's lease and can take over.
-   * @default leaseMs + 5_000
+   * The longest a caller waits for another's generation before failing with UpstreamTimeoutError: the
+   * slowest generation, since a live leader's lease is renewed. At least `leaseMs + pollMs`, so a waiter
+   * always outlives a dead leader's lease and can take over. @default leaseMs + 5_000
    */
   waitMs: number;
 }

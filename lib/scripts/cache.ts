@@ -40,3 +40,18 @@ end
 return {stored, released}`,
   sha1: 'b921f1f74d558803a44531edb549b90e6f49c09b',
 };
+
+/**
+ * A leader still at work extends its lease, if it still holds it: a lease that expired and was taken
+ * by another caller is not taken back.
+ */
+export const CACHE_RENEW: LuaScript = {
+  name: 'cache-renew',
+  source: `-- KEYS[1]: the lease. ARGV: lease id, lease (ms). Returns 1 when renewed, 0 when not this holder's.
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0`,
+  sha1: 'd0f721a493b636dee8523a1044c13206598b2e76',
+};

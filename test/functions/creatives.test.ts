@@ -8,6 +8,7 @@ import { callGateway, freshCaller } from '../support/gateway';
 import { bearer } from '../support/keys';
 import { simConfigure, simRequests } from '../support/providers';
 import { uniqueWord } from '../support/unique';
+import { warmTokenizer } from './openai-proxy.support';
 
 const REQUEST = {
   opportunity: {
@@ -22,6 +23,9 @@ const REQUEST = {
 
 /** A caller of POST /v1/creatives with its own client key and simulator account. */
 const setup = (overrides?: Record<string, unknown>) => freshCaller('/v1/creatives', overrides);
+
+// Loading the tokenizer takes the isolate's CPU for a second or more, once: not inside a timed test.
+warmTokenizer();
 
 describe('POST /v1/creatives', () => {
   it('returns moderated copy and a durable image served by the gateway', async () => {
@@ -97,6 +101,20 @@ describe('POST /v1/creatives', () => {
     expect(timedOut.status).toBe(504);
     expect((await timedOut.json<ErrorBody>()).error.code).toBe('upstream_timeout');
     expect((await simRequests(hasty.sim))['/v1/images/generations']).toBe(1);
+  });
+
+  it('generates a creative whose image outlasts the single-flight lease once, while 20 identical requests wait', async () => {
+    // Scaled down: a lease of 1.5 s (renewed every 0.5 s while the leader works) and an image of 4.5 s,
+    // as a 90 s lease and a 270 s image would be; without renewal, a waiter takes over and generates.
+    const { post, sim } = await setup({ CACHE_LEASE_MS: '1500', OPENAI_IMAGE_TIMEOUT_SECONDS: '10' });
+    await simConfigure(sim, { latency_ms: { '/v1/images/generations': 4500 } });
+    const request = { ...REQUEST, target_audience: `hikers ${uniqueWord()}`, needs_visual: true };
+    const answers = await Promise.all(Array.from({ length: 21 }, () => post(request)));
+    expect(answers.map((r) => r.status)).toEqual(Array(21).fill(200));
+    const bodies = await Promise.all(answers.map((r) => r.json<Creative>()));
+    expect(new Set(bodies.map((b) => b.image?.id)).size).toBe(1);
+    expect(bodies.map((b) => b.cache.status).sort()).toEqual([...Array(20).fill('COALESCED'), 'MISS']);
+    expect(await simRequests(sim)).toMatchObject({ '/v1/responses': 1, '/v1/images/generations': 1 });
   });
 
   it('charges a creative whose copy timed out for its copy attempts, never for the image it did not make', async () => {

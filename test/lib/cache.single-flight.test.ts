@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CacheResult, Produced } from '../../lib/cache';
 import { leaseKeyOf } from '../../lib/cache/key';
 import { UpstreamTimeoutError } from '../../lib/errors';
+import { CACHE_RENEW } from '../../lib/scripts/cache';
 import { cacheIsolate as isolate, testCacheKey as testKey } from '../support/cache';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -49,12 +50,13 @@ describe('createCache single-flight across isolates', () => {
     const [a, b] = [isolate(options), isolate(options)];
     const key = await testKey();
     const leaderStarted = deferred<void>();
-    // Isolate A takes the lease and never finishes (its produce never settles).
+    // Isolate A takes the lease and dies: it never finishes, and never renews its lease again.
     void a.cache.getOrProduce(key, () => {
       leaderStarted.resolve();
       return new Promise<Produced<string>>(() => {});
     });
     await leaderStarted.promise;
+    a.cut(true);
     const started = Date.now();
     let generations = 0;
     const produce = async (): Promise<Produced<string>> => {
@@ -71,6 +73,31 @@ describe('createCache single-flight across isolates', () => {
     expect(elapsed).toBeLessThan(3_000);
   });
 
+  it('keeps a live leader’s lease however long it generates: 20 waiters, one generation, renewed on the way', async () => {
+    // A lease of 300 ms and a generation of 1.5 s (a creative whose image takes 150 s, at 1/100).
+    const options = { leaseMs: 300, pollMs: 25, waitMs: 5_000 };
+    const [a, b] = [isolate(options), isolate(options)];
+    const key = await testKey();
+    const leaderStarted = deferred<void>();
+    let generations = 0;
+    const produce = async (): Promise<Produced<string>> => {
+      generations++;
+      leaderStarted.resolve();
+      await pause(1_500);
+      return { value: 'slow creative', cacheable: true };
+    };
+    const leader = a.cache.getOrProduce(key, produce);
+    await leaderStarted.promise;
+    const waiters = await Promise.all(Array.from({ length: 20 }, () => b.cache.getOrProduce(key, produce)));
+    expect(await leader).toMatchObject({ value: 'slow creative', status: 'MISS' });
+    expect(generations).toBe(1);
+    expect(statuses(waiters)).toEqual({ COALESCED: 20 });
+    const renewals = a.requests.flat().filter((cmd) => (cmd as unknown[])[1] === CACHE_RENEW.sha1);
+    expect(renewals.length).toBeGreaterThanOrEqual(3);
+    // The renewals stopped with the generation: the lease is gone, the entry stored.
+    expect(await b.redis.exists(leaseKeyOf(key))).toBe(0);
+  });
+
   it('keeps a leader that outlived its lease from freeing its successor’s lease', async () => {
     const options = { leaseMs: 300, pollMs: 25, waitMs: 5_000 };
     const a = isolate(options);
@@ -83,6 +110,8 @@ describe('createCache single-flight across isolates', () => {
       return late.promise;
     });
     await leaderStarted.promise;
+    // A loses Redis for longer than its lease: its renewals fail and the lease expires.
+    a.cut(true);
     const successorStarted = deferred<void>();
     const successorDone = deferred<Produced<string>>();
     const successor = b.cache.getOrProduce(key, () => {
@@ -90,6 +119,7 @@ describe('createCache single-flight across isolates', () => {
       return successorDone.promise;
     });
     await successorStarted.promise;
+    a.cut(false);
     const lease = await b.redis.get<string>(leaseKeyOf(key));
     expect(lease).toMatch(/^lease_/);
 

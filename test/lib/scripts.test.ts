@@ -8,7 +8,7 @@ import {
   BUDGET_RESERVE,
   BUDGET_SETTLE,
 } from '../../lib/scripts/budget';
-import { CACHE_FINISH, CACHE_LOOKUP } from '../../lib/scripts/cache';
+import { CACHE_FINISH, CACHE_LOOKUP, CACHE_RENEW } from '../../lib/scripts/cache';
 import { KEY_LOOKUP } from '../../lib/scripts/keys';
 import { METRICS_ADD } from '../../lib/scripts/metrics';
 import type { LuaScript } from '../../lib/scripts/run';
@@ -26,6 +26,7 @@ const SCRIPTS: LuaScript[] = [
   BUDGET_ARCHIVE,
   CACHE_LOOKUP,
   CACHE_FINISH,
+  CACHE_RENEW,
   METRICS_ADD,
 ];
 

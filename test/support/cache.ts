@@ -10,12 +10,17 @@ export const testCacheKey = () =>
     fields: { category: 'shoes' },
   });
 
-/** A cache over its own counting Redis client, as one isolate. */
+/**
+ * A cache over its own counting Redis client, as one isolate. `cut(true)` makes Redis unreachable from
+ * it (every request fails) until `cut(false)`: an isolate that died, or lost its network, mid-work.
+ */
 export function cacheIsolate(
   options: Partial<CacheOptions>,
   { url, log }: { url?: string; log?: CacheDeps['log'] } = {},
 ) {
   const client = countingClient(url);
+  let unreachable = false;
+  client.redis.use((req, next) => (unreachable ? Promise.reject(new Error('Redis unreachable')) : next(req)));
   const deps: CacheDeps = {
     redis: client.redis,
     now: () => Date.now(),
@@ -23,5 +28,8 @@ export function cacheIsolate(
     newId: (prefix) => `${prefix}_${crypto.randomUUID()}`,
     log,
   };
-  return { cache: createCache(deps, options), ...client };
+  const cut = (down: boolean) => {
+    unreachable = down;
+  };
+  return { cache: createCache(deps, options), cut, ...client };
 }
