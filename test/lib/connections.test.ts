@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createConnectionPool } from '../../lib/connections';
+import { createConnectionPool, WORKERS_CONNECTION_LIMIT } from '../../lib/connections';
+import { createDeps } from '../../lib/deps';
+import { parseEnv } from '../../lib/env';
 import { bindings } from '../support/env';
 import { simKey } from '../support/providers';
 
@@ -65,6 +67,23 @@ describe('createConnectionPool', () => {
       );
     expect(err).toMatchObject({ name: 'TimeoutError' });
     expect(pool.active).toBe(0);
+  });
+
+  it("queues a request's Redis calls behind its six connections, their timeout counted from sending", async () => {
+    const deps = createDeps(parseEnv({ ...bindings, REDIS_TIMEOUT_MS: '200' }));
+    const held = gate();
+    const holders = Array.from({ length: WORKERS_CONNECTION_LIMIT }, () =>
+      deps.connections.run(() => held.promise),
+    );
+    const key = `test:connections:${crypto.randomUUID()}`;
+    const write = deps.redis.set(key, 'queued', { ex: 60 });
+    // Queued for twice its timeout: had the timer started at the call, it would have failed by now.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(deps.connections.queued).toBe(1);
+    held.open();
+    await Promise.all(holders);
+    expect(await write).toBe('OK');
+    expect(await deps.redis.get(key)).toBe('queued');
   });
 
   it('takes a call its caller aborts while queued out of the queue, never sending it', async () => {
