@@ -21,6 +21,9 @@ const bool = (fallback: boolean) =>
 const num = (fallback: number, min: number, max: number) =>
   z.preprocess(unset, z.coerce.number().min(min).max(max).default(fallback));
 
+/** The most BULK_MAX_ITEMS may be set to. */
+export const BULK_ITEMS_LIMIT = 50_000;
+
 const CAPABILITIES = ['text', 'vision', 'image', 'embeddings', 'moderation'] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
@@ -169,7 +172,7 @@ const Settings = z.object({
   PROMPT_VARIANTS: z.preprocess(unset, json(PromptVariantsSpec).default({})),
   // --- bulk jobs (lib/bulk) ---
   /** Most requests one bulk job (`POST /v1/batches`) takes. */
-  BULK_MAX_ITEMS: int(1000, 1, 50_000),
+  BULK_MAX_ITEMS: int(1000, 1, BULK_ITEMS_LIMIT),
   /**
    * Share of a bulk job's items (at least one) whose answer, cut off at its cap, is asked again once at
    * twice the cap: the job's reservation holds that many retries at the standard price.

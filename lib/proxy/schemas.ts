@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { allowOnly, refused, refuseUnpricedParts, ServiceTier, Tool } from './allow-list';
+import { IMAGE_EDGE, IMAGE_PIXELS, IMAGES_PER_REQUEST } from './image-limits';
 
 /** Bounds on what one proxied request may carry (the body itself is bounded by MAX_BODY_BYTES). */
 export const PROXY_LIMITS = {
@@ -17,14 +18,14 @@ export const PROXY_LIMITS = {
   /** Chat choices per request: each multiplies the output the budget must reserve. */
   choices: 8,
   /** Images per request (OpenAI's own limit). */
-  images: 10,
+  images: IMAGES_PER_REQUEST,
   /** Characters of an image prompt (OpenAI's own limit). */
   imagePromptChars: 32_000,
   /** Inputs of one embeddings or moderations request (OpenAI's embeddings limit). */
   inputs: 2048,
   /** Largest image edge, and largest pixel count (3840×2160), of a generated image. */
-  imageEdge: 3840,
-  imagePixels: 3840 * 2160,
+  imageEdge: IMAGE_EDGE,
+  imagePixels: IMAGE_PIXELS,
 } as const;
 
 const Model = z.string().trim().min(1).max(256);
