@@ -15,6 +15,7 @@
  *   polls (`/__scheduled`) until the job is final (collection: the output file, moderation, results).
  *
  * Options: `--only=image|bulk`, `--n=`, `--size=`, `--items=` (defaults: the limits in the code),
+ * `--repeat=` (image requests one after another in one measurement: what is left behind adds up),
  * `--polls=` (most cron runs; a partial collection still shows a run's peak), `--label=before|after`,
  * `--write` (bench/results/memory-<label>.json, the section of bench/RESULTS.md).
  */
@@ -23,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { BULK_ITEMS_LIMIT } from '../lib/env.ts';
 import { IMAGE_PIXELS_PER_REQUEST, IMAGES_PER_REQUEST } from '../lib/proxy/image-limits.ts';
 import { writeMemorySection } from './lib/memory-report.ts';
-import { mb, sampleRss, steadyRss } from './lib/rss.ts';
+import { mb, rssBytes, sampleRss, steadyRss } from './lib/rss.ts';
 import { type Stack, startStack } from './lib/stack.ts';
 
 const { values } = parseArgs({
@@ -33,6 +34,7 @@ const { values } = parseArgs({
     size: { type: 'string' },
     items: { type: 'string' },
     polls: { type: 'string', default: '100' },
+    repeat: { type: 'string', default: '1' },
     label: { type: 'string', default: 'after' },
     write: { type: 'boolean' },
   },
@@ -76,17 +78,20 @@ async function measured<T>(stack: Stack, work: () => Promise<T>) {
   const pids = workerd(stack);
   if (!pids.length) throw new Error('no workerd process found under wrangler dev');
   const baseline = await steadyRss(pids);
+  const before = Object.fromEntries(pids.map((pid) => [pid, rssBytes(pid)]));
   const sampler = sampleRss(pids);
   const started = performance.now();
   const result = await work();
   const seconds = Math.round((performance.now() - started) / 100) / 10;
-  const { peakBytes } = sampler.stop();
+  const { peakBytes, peakByPid } = sampler.stop();
   return {
     result,
     figures: {
       baseline_mb: mb(baseline),
       peak_mb: mb(peakBytes),
       added_mb: mb(peakBytes - baseline),
+      // workerd runs the gateway and, under wrangler dev, a proxy in front of it: which one grew.
+      added_by_process_mb: pids.map((pid) => mb((peakByPid[pid] ?? 0) - (before[pid] ?? 0))),
       seconds,
     },
   };
@@ -96,6 +101,7 @@ async function imagePhase(): Promise<PhaseResult> {
   const largest = largestImage();
   const n = Number(values.n ?? largest.n);
   const size = values.size ?? largest.size;
+  const repeat = Number(values.repeat);
   const stack = await startStack({ env: { OPENAI_IMAGE_TIMEOUT_SECONDS: '300' } });
   try {
     await stack.simConfigure(stack.simKeys.primary, { profile: 'realistic', time_scale: TIME_SCALE });
@@ -108,9 +114,12 @@ async function imagePhase(): Promise<PhaseResult> {
     await warm.arrayBuffer();
     log(`image: n=${n} size=${size}`);
     const { result, figures } = await measured(stack, async () => {
-      const res = await ask({ prompt: 'a leather hiking boot on a mossy rock', n, size });
-      const bytes = new Uint8Array(await res.arrayBuffer());
-      return { status: res.status, bytes };
+      let last = { status: 0, bytes: new Uint8Array() };
+      for (let i = 0; i < repeat; i++) {
+        const res = await ask({ prompt: `a leather hiking boot on a mossy rock ${i}`, n, size });
+        last = { status: res.status, bytes: new Uint8Array(await res.arrayBuffer()) };
+      }
+      return last;
     });
     const text = new TextDecoder().decode(result.bytes);
     if (result.status !== 200)
@@ -118,7 +127,7 @@ async function imagePhase(): Promise<PhaseResult> {
     const body = JSON.parse(text) as { data: { b64_json: string }[]; usage?: { output_tokens?: number } };
     if (body.data.length !== n || !body.usage?.output_tokens) throw new Error('incomplete image answer');
     const phase: PhaseResult = {
-      what: `image: n=${n} × ${size}, quality low, realistic profile`,
+      what: `image: n=${n} × ${size}${repeat > 1 ? `, ${repeat} requests in a row` : ''}, quality low, realistic profile`,
       n,
       size,
       pixels:

@@ -20,23 +20,32 @@ export function rssBytes(pid: number): number {
 export const totalRss = (pids: number[]): number => pids.reduce((sum, pid) => sum + rssBytes(pid), 0);
 
 export interface RssSampler {
-  /** Stops sampling; the highest total seen since the start, and how many samples were taken. */
-  stop(): { peakBytes: number; samples: number };
+  /** Stops sampling; the highest total seen since the start, and each process's own peak. */
+  stop(): { peakBytes: number; peakByPid: Record<number, number>; samples: number };
 }
 
 /** Samples the summed RSS of `pids` every `intervalMs` until stopped. */
 export function sampleRss(pids: number[], intervalMs = 5): RssSampler {
-  let peakBytes = totalRss(pids);
-  let samples = 1;
-  const timer = setInterval(() => {
-    peakBytes = Math.max(peakBytes, totalRss(pids));
+  let peakBytes = 0;
+  const peakByPid: Record<number, number> = {};
+  let samples = 0;
+  const sample = () => {
+    let total = 0;
+    for (const pid of pids) {
+      const rss = rssBytes(pid);
+      total += rss;
+      peakByPid[pid] = Math.max(peakByPid[pid] ?? 0, rss);
+    }
+    peakBytes = Math.max(peakBytes, total);
     samples += 1;
-  }, intervalMs);
+  };
+  sample();
+  const timer = setInterval(sample, intervalMs);
   return {
     stop() {
       clearInterval(timer);
-      peakBytes = Math.max(peakBytes, totalRss(pids));
-      return { peakBytes, samples: samples + 1 };
+      sample();
+      return { peakBytes, peakByPid, samples };
     },
   };
 }

@@ -7,7 +7,14 @@
  */
 import { z } from 'zod';
 import { allowOnly, refused, refuseUnpricedParts, ServiceTier, Tool } from './allow-list';
-import { IMAGE_EDGE, IMAGE_PIXELS, IMAGES_PER_REQUEST } from './image-limits';
+import {
+  AUTO_IMAGE_SIZE,
+  IMAGE_EDGE,
+  IMAGE_PIXELS,
+  IMAGE_PIXELS_PER_REQUEST,
+  IMAGES_PER_REQUEST,
+  requestPixels,
+} from './image-limits';
 
 /** Bounds on what one proxied request may carry (the body itself is bounded by MAX_BODY_BYTES). */
 export const PROXY_LIMITS = {
@@ -192,5 +199,16 @@ export const ImagesRequest = allowOnly({
   stream: z
     .literal(false, { error: 'is not supported through the gateway: partial images are not relayed' })
     .nullish(),
+}).superRefine((request, ctx) => {
+  // Checked before any spend: an answer's size grows with its pixels (lib/proxy/image-limits.ts).
+  const size = request.size ?? 'auto';
+  const pixels = requestPixels(request.n ?? 1, size);
+  if (pixels > IMAGE_PIXELS_PER_REQUEST) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['n'],
+      message: `n × size must come to at most ${IMAGE_PIXELS_PER_REQUEST.toLocaleString('en-US')} pixels through the gateway (10 × 1024x1024, 6 × 1536x1024 or 1 × 3840x2160; 'auto' counts as ${AUTO_IMAGE_SIZE}); this request asks for ${request.n ?? 1} × ${size} = ${pixels.toLocaleString('en-US')}`,
+    });
+  }
 });
 export type ImagesRequest = z.output<typeof ImagesRequest>;
