@@ -15,7 +15,7 @@
  *   polls (`/__scheduled`) until the job is final (collection: the output file, moderation, results).
  *
  * Options: `--only=image|bulk`, `--n=`, `--size=`, `--items=` (defaults: the limits in the code),
- * `--repeat=` (image requests one after another in one measurement: what is left behind adds up),
+ * `--intent-chars=` (bulk intents padded to this length), `--repeat=` (image requests one after another in one measurement: what is left behind adds up),
  * `--polls=` (most cron runs; a partial collection still shows a run's peak), `--label=before|after`,
  * `--write` (bench/results/memory-<label>.json, the section of bench/RESULTS.md).
  */
@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { BULK_ITEMS_LIMIT } from '../lib/env.ts';
 import { IMAGE_PIXELS_PER_REQUEST, IMAGES_PER_REQUEST } from '../lib/proxy/image-limits.ts';
 import { writeMemorySection } from './lib/memory-report.ts';
-import { mb, rssBytes, sampleRss, steadyRss } from './lib/rss.ts';
+import { mb, rssBytes, sampleRss, steadyRss, totalRss } from './lib/rss.ts';
 import { type Stack, startStack } from './lib/stack.ts';
 
 const { values } = parseArgs({
@@ -35,6 +35,7 @@ const { values } = parseArgs({
     items: { type: 'string' },
     polls: { type: 'string', default: '100' },
     repeat: { type: 'string', default: '1' },
+    'intent-chars': { type: 'string' },
     label: { type: 'string', default: 'after' },
     write: { type: 'boolean' },
   },
@@ -146,15 +147,23 @@ async function imagePhase(): Promise<PhaseResult> {
   }
 }
 
-/** A realistic bulk item (an intent and a little context), distinct per index. */
-const bulkItem = (i: number) => ({
-  intent: `Waterproof trail shoes, model ${i}, for wet autumn hikes in the hills`,
-  context: { locale: 'en-GB', price_band: 'mid' },
-});
+/**
+ * A bulk item (an intent and a little context), distinct per index; `--intent-chars` pads the intent
+ * (at most 2,000) to see how the request body's size weighs.
+ */
+const bulkItem = (i: number) => {
+  const intent = `Waterproof trail shoes, model ${i}, for wet autumn hikes in the hills`;
+  const chars = Number(values['intent-chars'] ?? 0);
+  return {
+    intent: chars > intent.length ? `${intent} ${'and dry socks '.repeat(chars)}`.slice(0, chars) : intent,
+    context: { locale: 'en-GB', price_band: 'mid' },
+  };
+};
 
 async function bulkPhase(): Promise<PhaseResult[]> {
   const items = Number(values.items ?? BULK_ITEMS_LIMIT);
   const maxPolls = Number(values.polls);
+  const long = values['intent-chars'] ? ` of ${values['intent-chars']}-character intents` : '';
   const stack = await startStack({
     env: {
       BULK_MAX_ITEMS: String(items),
@@ -188,15 +197,19 @@ async function bulkPhase(): Promise<PhaseResult[]> {
       });
       return (await res.json()) as { status: string; counts: Record<string, number> };
     };
+    /** Polls until the job is final (or `limit` runs); what each run added over its own start. */
     const collect = async (id: string, limit: number) => {
-      let polls = 0;
+      const pids = workerd(stack);
+      const perRun: number[] = [];
       let job = await status(id);
-      while (!['completed', 'failed', 'expired', 'cancelled'].includes(job.status) && polls < limit) {
+      while (!['completed', 'failed', 'expired', 'cancelled'].includes(job.status) && perRun.length < limit) {
+        const start = totalRss(pids);
+        const sampler = sampleRss(pids);
         await pollOnce();
-        polls += 1;
+        perRun.push(mb(sampler.stop().peakBytes - start));
         job = await status(id);
       }
-      return { polls, job };
+      return { polls: perRun.length, perRun, job };
     };
     // Warm-up: a small job through submission and collection.
     await collect(await submit(3), 10);
@@ -207,18 +220,19 @@ async function bulkPhase(): Promise<PhaseResult[]> {
       items: Array.from({ length: items }, (_, i) => bulkItem(i)),
     }).length;
     const submission: PhaseResult = {
-      what: `bulk submission: ${items} items (POST /v1/batches, ${mb(bodyBytes)} MB body)`,
+      what: `bulk submission: ${items} items${long} (POST /v1/batches, ${mb(bodyBytes)} MB body)`,
       items,
       body_mb: mb(bodyBytes),
       ...submitted.figures,
     };
     log(`bulk: ${JSON.stringify(submission)}`);
     const collected = await measured(stack, () => collect(submitted.result, maxPolls));
-    const { job, polls } = collected.result;
+    const { job, polls, perRun } = collected.result;
     const collection: PhaseResult = {
-      what: `bulk collection: ${items} items, ${polls} cron runs${job.status === 'completed' ? '' : ` (stopped at ${job.status})`}`,
+      what: `bulk collection: ${items} items${long}, ${polls} cron runs${job.status === 'completed' ? '' : ` (stopped at ${job.status})`}, at most ${Math.max(...perRun)} MB added by one run`,
       items,
       polls,
+      added_per_run_mb: perRun,
       final_status: job.status,
       counts: job.counts,
       ...collected.figures,
