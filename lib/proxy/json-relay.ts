@@ -65,7 +65,7 @@ export function relayJson(
     }
   };
 
-  const pump = async (): Promise<unknown> => {
+  const pump = async (): Promise<void> => {
     // The buffer `first` was read into, when it is a whole one (openJson's), else a new one.
     let buffer =
       first.buffer.byteLength >= RELAY_CHUNK_BYTES
