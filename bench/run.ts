@@ -14,6 +14,7 @@ import { benchBundle } from './bundle.ts';
 import { benchCostReplay, type ReplayOptions } from './cost-replay.ts';
 import { withDrillsSection } from './drills/report.ts';
 import { describeMachine } from './lib/machine.ts';
+import { withMemorySection } from './lib/memory-report.ts';
 import { type RunningPortkey, startPortkey } from './lib/portkey.ts';
 import { REPO_ROOT } from './lib/processes.ts';
 import { type BenchResults, renderReport } from './lib/report.ts';
@@ -98,7 +99,7 @@ writeFileSync(
   `${JSON.stringify(results, null, 2)}\n`,
 );
 const report = join(outDir, quick ? 'bench-quick.md' : 'RESULTS.md');
-// The drills (npm run drill) keep their own section of the report.
-writeFileSync(report, withDrillsSection(renderReport(results)));
+// The drills (npm run drill) and the memory figures (npm run bench:memory) keep their own sections.
+writeFileSync(report, withDrillsSection(withMemorySection(renderReport(results))));
 log(`wrote ${report} in ${Math.round(results.totalSeconds)} s`);
 process.exit(results.errors.length ? 1 : 0);

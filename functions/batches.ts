@@ -1,11 +1,12 @@
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import type { AppEnv } from '../lib/app';
 import { cancelJob } from '../lib/bulk/cancel';
 import { bulkFor } from '../lib/bulk/context';
 import { submitJob } from '../lib/bulk/submit';
 import { BULK_TASKS } from '../lib/bulk/tasks';
-import { InvalidRequestError, NotFoundError } from '../lib/errors';
+import { InvalidRequestError, NotFoundError, RequestTooLargeError } from '../lib/errors';
 import { valid } from '../lib/validate';
 
 /** The client's metadata, echoed on the job and sent with the batch (which adds `gateway_job`). */
@@ -29,6 +30,23 @@ export const Page = z.object({
 const noStore = { 'cache-control': 'no-store' };
 
 /**
+ * The most a job's request body may be, whatever MAX_BODY_BYTES allows. Submitting holds the body's
+ * items several times over while it validates, keys, prices and uploads them (measured: about 11 times
+ * the body for long intents, plus ~4.5 KB an item; bench/RESULTS.md, "Memory"), and a Worker isolate
+ * has 128 MB: with this and BULK_MAX_ITEMS ≤ 10,000, one submission stays under about 50 MB.
+ */
+export const BULK_MAX_BODY_BYTES = 4 * 1_048_576;
+
+const bulkBodyLimit = bodyLimit({
+  maxSize: BULK_MAX_BODY_BYTES,
+  onError: () => {
+    throw new RequestTooLargeError({
+      message: `A bulk job's body may be at most ${BULK_MAX_BODY_BYTES} bytes; split the items into several jobs.`,
+    });
+  },
+});
+
+/**
  * Bulk jobs on OpenAI's Batch API (half the price, up to 24 h): `POST /v1/batches` validates every item,
  * screens it with the local moderation layers, reserves the worst case at the batch price and submits
  * one batch; a cron (lib/bulk/poll.ts) follows it, then validates, moderates and caches each result, so
@@ -37,7 +55,7 @@ const noStore = { 'cache-control': 'no-store' };
  * submitting key's only: another key gets 404.
  */
 export const batches = new Hono<AppEnv>()
-  .post('/v1/batches', valid('json', BulkRequest), async (c) => {
+  .post('/v1/batches', bulkBodyLimit, valid('json', BulkRequest), async (c) => {
     const body = c.req.valid('json');
     const max = c.get('env').BULK_MAX_ITEMS;
     if (body.items.length > max) {

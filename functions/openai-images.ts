@@ -11,9 +11,10 @@ import { valid } from '../lib/validate';
 
 /**
  * `POST /openai/v1/images/generations`, passed through by the primary; never cached (base64 images do
- * not belong in Redis). A request without a model gets OPENAI_IMAGE_MODEL (OpenAI's own default is a
- * retired model the gateway cannot price); without a size or quality the reservation assumes the
- * dearest the model may pick.
+ * not belong in Redis) and relayed as it arrives, its usage read on the way, so the isolate never holds
+ * a whole answer; `n` × pixels is capped in the schema (lib/proxy/image-limits.ts). A request without a
+ * model gets OPENAI_IMAGE_MODEL (OpenAI's own default is a retired model the gateway cannot price);
+ * without a size or quality the reservation assumes the dearest the model may pick.
  */
 export const imagesGenerations = new Hono<AppEnv>().post(
   '/openai/v1/images/generations',
@@ -35,6 +36,8 @@ export const imagesGenerations = new Hono<AppEnv>().post(
       },
       usage: imagesUsage,
       cache: 'never',
+      // Megabytes of base64 per image: relayed as it arrives, never held whole (issue #15).
+      relay: 'json',
     });
   },
 );

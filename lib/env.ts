@@ -21,6 +21,14 @@ const bool = (fallback: boolean) =>
 const num = (fallback: number, min: number, max: number) =>
   z.preprocess(unset, z.coerce.number().min(min).max(max).default(fallback));
 
+/**
+ * The most BULK_MAX_ITEMS may be set to (OpenAI takes 50,000 per batch). A 10,000-item job adds about
+ * 45 MB to the Worker to submit and at most ~30 MB per collecting run (bench/RESULTS.md, "Memory"), and
+ * at the largest BULK_COLLECT_PER_RUN (1,000 per run, a run every 10 minutes) it is collected within
+ * the two hours its reservation's lease gives it after the 24 h window (lib/bulk/ledger.ts).
+ */
+export const BULK_ITEMS_LIMIT = 10_000;
+
 const CAPABILITIES = ['text', 'vision', 'image', 'embeddings', 'moderation'] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
@@ -174,7 +182,7 @@ const Settings = z.object({
   PROMPT_VARIANTS: z.preprocess(unset, json(PromptVariantsSpec).default({})),
   // --- bulk jobs (lib/bulk) ---
   /** Most requests one bulk job (`POST /v1/batches`) takes. */
-  BULK_MAX_ITEMS: int(1000, 1, 50_000),
+  BULK_MAX_ITEMS: int(1000, 1, BULK_ITEMS_LIMIT),
   /**
    * Share of a bulk job's items (at least one) whose answer, cut off at its cap, is asked again once at
    * twice the cap: the job's reservation holds that many retries at the standard price.

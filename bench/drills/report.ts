@@ -76,13 +76,17 @@ export function withDrillsSection(markdown: string): string {
   return existsSync(drills) ? spliceSection(markdown, readFileSync(drills, 'utf8')) : markdown;
 }
 
-/** `document` with the drills region replaced by `section` (appended, with markers, when absent). */
-export function spliceSection(document: string, section: string): string {
-  const region = `${START_MARKER}\n${section.trimEnd()}\n${END_MARKER}`;
-  const start = document.indexOf(START_MARKER);
-  const end = document.indexOf(END_MARKER);
+/**
+ * `document` with the region between `<!-- name:start -->` and `<!-- name:end -->` (the drills' by
+ * default) replaced by `section`; appended, with its markers, when absent.
+ */
+export function spliceSection(document: string, section: string, name = 'drills'): string {
+  const [open, close] = [`<!-- ${name}:start -->`, `<!-- ${name}:end -->`];
+  const region = `${open}\n${section.trimEnd()}\n${close}`;
+  const start = document.indexOf(open);
+  const end = document.indexOf(close);
   if (start >= 0 && end > start) {
-    return document.slice(0, start) + region + document.slice(end + END_MARKER.length);
+    return document.slice(0, start) + region + document.slice(end + close.length);
   }
   const base = document.trimEnd();
   return `${base ? `${base}\n\n` : '# Benchmark results\n\n'}${region}\n`;

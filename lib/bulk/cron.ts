@@ -11,10 +11,11 @@ import { configOf } from '../config';
 import { usdToNanos } from '../pricing';
 import type { RouterDeps } from '../providers/router';
 import type { CronContext } from '../scheduled';
-import { createJobStore } from './jobs';
+import { createJobStore, RUNNING_TTL_SECONDS } from './jobs';
 import { settleJob } from './ledger';
 import { moderateTexts } from './moderate';
 import { pollJobs } from './poll';
+import { createStagedLines } from './staged-lines';
 
 /** A job's lock outlives one run's work on it (a chunk's moderation calls may each retry with backoff). */
 const LOCK_MS = 10 * 60_000;
@@ -54,6 +55,7 @@ export async function pollBulkJobs({ env, deps, log, waitUntil }: CronContext): 
   const result = await pollJobs(
     {
       store: createJobStore(redis, { resultsTtlSeconds: env.BULK_RESULTS_TTL_SECONDS, now }),
+      lines: createStagedLines(redis, { ttlSeconds: RUNNING_TTL_SECONDS }),
       client: primary.client,
       moderate: (texts) =>
         moderateTexts(

@@ -91,6 +91,8 @@ const Collect = z.object({
   /** Answers cut off at their cap that were asked again, and what those calls cost (standard price). */
   retried: Count.default(0),
   retry_nanos: Count.default(0),
+  /** The batch's files were read into the job's staged lines (lib/bulk/stage.ts). */
+  staged: z.boolean().default(false),
 });
 export type CollectState = z.infer<typeof Collect>;
 

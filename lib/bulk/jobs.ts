@@ -29,7 +29,7 @@ const resultsKey = (id: string) => redisKey('bulk', 'results', id);
 const lockKey = (id: string) => redisKey('bulk', 'lock', id);
 
 /** A running job's keys outlive the Batch API's 24 h window and its collection by this much. */
-const RUNNING_TTL_SECONDS = 3 * 86_400;
+export const RUNNING_TTL_SECONDS = 3 * 86_400;
 
 export type JobsRedis = Pick<
   Redis,

@@ -56,22 +56,23 @@ export function requestLine(
 }
 
 /**
- * The input file: one newline-terminated line per `[index, task]`. Converting a zod schema to JSON Schema
- * costs far more than the rest of a line, so each distinct schema is converted once. The Blob keeps the
- * lines as parts rather than one joined string, which keeps a large job's peak memory near the file's size.
+ * The input file's lines: one newline-terminated line per `[index, task]`, generated as they are read
+ * (the upload streams them: lib/bulk/upload.ts). Converting a zod schema to JSON Schema costs far more
+ * than the rest of a line, so each distinct schema is converted once.
  */
-export function inputFile(model: string, items: Iterable<[number, StructuredTask<unknown>]>): Blob {
+export function* inputLines(
+  model: string,
+  items: Iterable<[number, StructuredTask<unknown>]>,
+): Generator<string> {
   const formats = new Map<unknown, TextFormat>();
-  const parts: string[] = [];
   for (const [index, task] of items) {
     let format = formats.get(task.schema);
     if (!format) {
       format = zodTextFormat(task.schema, task.name);
       formats.set(task.schema, format);
     }
-    parts.push(`${JSON.stringify(requestLine(model, index, task, format))}\n`);
+    yield `${JSON.stringify(requestLine(model, index, task, format))}\n`;
   }
-  return new Blob(parts, { type: 'application/jsonl' });
 }
 
 function toContent(input: string | PromptPart[]): ResponseInputContent[] {

@@ -1,6 +1,6 @@
 /**
- * Reads a finished batch's output and error files. Lines come in any order, so they are matched on
- * `custom_id`. A 200 line yields the model's text (or the reason it has none: a refusal, a cut-off);
+ * Reads the lines of a finished batch's output and error files. Lines come in any order, so they are
+ * matched on `custom_id`. A 200 line yields the model's text (or the reason it has none: a refusal, a cut-off);
  * anything else becomes a per-item error. Like lib/providers/failures.ts, a provider's message is passed
  * on only for request errors (4xx), never for its own failures.
  */
@@ -23,16 +23,10 @@ interface BatchLine {
   error?: { code?: string; message?: string } | null;
 }
 
-/** Every line of the output and error files (JSONL text), by custom_id. Unreadable lines are skipped. */
-export function readLines(...files: string[]): Map<string, LineOutcome> {
-  const outcomes = new Map<string, LineOutcome>();
-  for (const file of files) {
-    for (const raw of file.split('\n')) {
-      const line = parse(raw);
-      if (line && typeof line.custom_id === 'string') outcomes.set(line.custom_id, outcomeOf(line));
-    }
-  }
-  return outcomes;
+/** One line of the output or error file (JSONL): its custom_id and outcome; null for an unreadable line. */
+export function readLine(raw: string): [string, LineOutcome] | null {
+  const line = parse(raw);
+  return line && typeof line.custom_id === 'string' ? [line.custom_id, outcomeOf(line)] : null;
 }
 
 function parse(raw: string): BatchLine | null {

@@ -1,9 +1,11 @@
 /**
  * The bulk poll, run by a cron: for each running job (least recently polled first), retrieve its batch
- * and record its progress; once OpenAI reports a final status, collect the results in chunks, at most
- * `itemsPerRun` items per run across all jobs so one run stays inside Workers' subrequest limits; once
- * every item is collected, settle the cost and mark the job final. Each job is worked on under a lock,
- * so overlapping runs never collect it twice; every step is safe to repeat after a crash.
+ * and record its progress; once OpenAI reports a final status, stage its output and error files once
+ * (read line by line as they download, never held whole: lib/bulk/stage.ts), then collect the results
+ * in chunks from the staged lines, at most `itemsPerRun` items per run across all jobs so one run stays
+ * inside Workers' subrequest limits; once every item is collected, settle the cost and mark the job
+ * final. Each job is worked on under a lock, so overlapping runs never collect it twice; every step is
+ * safe to repeat after a crash.
  */
 import type OpenAI from 'openai';
 import type { Batch } from 'openai/resources/batches';
@@ -14,7 +16,7 @@ import type { Verdict } from '../moderation';
 import type { ModelPrice } from '../pricing';
 import { addUsage } from '../providers/usage';
 import { collectChunk } from './collect';
-import { batchCost } from './cost';
+import { download, finish } from './finish';
 import {
   ACTIVE_STATUSES,
   type BatchEnd,
@@ -23,8 +25,10 @@ import {
   type JobRecord,
 } from './job';
 import type { JobStore } from './jobs';
-import { missingError, readLines } from './lines';
+import { type LineOutcome, missingError } from './lines';
 import { createCutOffRetry } from './retry';
+import { stageLines } from './stage';
+import type { StagedLines } from './staged-lines';
 import { TASKS } from './tasks';
 
 /** Items moderated and written together: a few moderation calls and well under 1 MB of Redis writes. */
@@ -32,6 +36,7 @@ const CHUNK_ITEMS = 50;
 
 export interface PollDeps {
   store: JobStore;
+  lines: StagedLines;
   client: OpenAI;
   moderate: (texts: string[]) => Promise<Verdict[]>;
   cache: Pick<Cache, 'set'>;
@@ -125,35 +130,23 @@ async function collect(deps: PollDeps, record: JobRecord, end: BatchEnd, budget:
   let state = record.collect;
   let used = 0;
   if (state.cursor < job.total && budget > 0) {
-    // Downloaded again by each run a collection spans: keeping them between runs would need storage
-    // the size of the output, and a run only reads the lines of its own chunks.
-    const [output, errors] = await Promise.all([
-      download(deps, end.output_file_id),
-      download(deps, end.error_file_id),
-    ]);
-    const lines = readLines(output, errors);
+    if (!state.staged) {
+      // Once per job: every later run reads only its own chunks' lines from Redis.
+      await stageLines({ lines: deps.lines, download: (id) => download(deps, id) }, job.id, job.total, end);
+      state = { ...state, staged: true };
+      await deps.store.saveCollected(job.id, [], state);
+    }
     const missing = missingError(end);
-    const price = deps.price(job.model);
-    const cutOff =
-      price && job.reservation && job.input_file_id && record.progress
-        ? createCutOffRetry({
-            respond: (body) => deps.client.responses.create(body),
-            price,
-            reservedNanos: job.reservation.amount,
-            batchUsage: record.progress.usage,
-            retried: state.retried,
-            retryNanos: state.retry_nanos,
-            inputFile: () => download(deps, job.input_file_id),
-          })
-        : undefined;
-    while (state.cursor < job.total && used < budget) {
+    const window = { from: state.cursor, to: Math.min(job.total, state.cursor + budget) };
+    const cutOff = cutOffRetryFor(deps, record, state, window);
+    while (state.cursor < window.to) {
       const from = state.cursor;
-      const to = Math.min(job.total, from + CHUNK_ITEMS, from + budget - used);
-      const stored = await deps.store.items(job.id, from, to);
-      const items = stored.flatMap((item, i) => (item ? [{ index: from + i, item }] : []));
+      const to = Math.min(window.to, from + CHUNK_ITEMS);
+      const { items, lines } = await readChunk(deps, job.id, from, to);
       const chunk = await collectChunk(TASKS[job.task], items, lines, missing, deps.moderate, cutOff?.retry);
       await Promise.all(chunk.writes.flatMap(([key, value]) => (key ? [deps.cache.set(key, value)] : [])));
       state = {
+        ...state,
         cursor: to,
         approved: state.approved + chunk.approved,
         rejected: state.rejected + chunk.rejected,
@@ -170,38 +163,39 @@ async function collect(deps: PollDeps, record: JobRecord, end: BatchEnd, budget:
   return used;
 }
 
-/** Settles what every collected line billed (released when nothing), then marks the job final. */
-async function finish(deps: PollDeps, record: JobRecord, status: FinalBatchStatus): Promise<void> {
-  const { job, collect } = record;
-  const price = deps.price(job.model);
-  if (!price)
-    deps.log.error('bulk job model has no price; settling its reservation', {
-      job: job.id,
-      model: job.model,
-    });
-  const nanos = price
-    ? batchCost(price, collect.usage) + collect.retry_nanos
-    : (job.reservation?.amount ?? 0);
-  if (job.reservation) await deps.settle(job.reservation, nanos);
-  await deps.store.finish(job.id, status, { nanos, finished_at: new Date(deps.now()).toISOString() });
-  deps.log.info('bulk job finished', { job: job.id, status, nanos, approved: collect.approved });
-  // The results are kept in Redis; the files at OpenAI are no longer needed.
-  const files = [job.input_file_id, record.batch?.output_file_id, record.batch?.error_file_id];
-  await Promise.all(
-    files.flatMap((id) =>
-      id
-        ? [
-            deps.client.files
-              .delete(id)
-              .catch((err) => deps.log.warn('bulk file not deleted', { file: id, cause: err })),
-          ]
-        : [],
+/** The submitted items of indexes `[from, to)` and their staged lines, in one round trip. */
+async function readChunk(deps: PollDeps, id: string, from: number, to: number) {
+  // Issued together: one auto-pipelined request.
+  const [stored, staged] = await Promise.all([deps.store.items(id, from, to), deps.lines.read(id, from, to)]);
+  return {
+    items: stored.flatMap((item, i) => (item ? [{ index: from + i, item }] : [])),
+    lines: new Map(
+      staged.flatMap((line, i): [string, LineOutcome][] => (line ? [[String(from + i), line]] : [])),
     ),
-  );
+  };
 }
 
-async function download(deps: PollDeps, fileId: string | null): Promise<string> {
-  return fileId ? (await deps.client.files.content(fileId)).text() : '';
+/** The retries of cut-off answers this run may make, for the items of `window`; none without a price or reservation. */
+function cutOffRetryFor(
+  deps: PollDeps,
+  record: JobRecord,
+  state: JobRecord['collect'],
+  window: { from: number; to: number },
+) {
+  const { job } = record;
+  const price = deps.price(job.model);
+  if (!price || !job.reservation || !job.input_file_id || !record.progress) return undefined;
+  const inputFileId = job.input_file_id;
+  return createCutOffRetry({
+    respond: (body) => deps.client.responses.create(body),
+    price,
+    reservedNanos: job.reservation.amount,
+    batchUsage: record.progress.usage,
+    retried: state.retried,
+    retryNanos: state.retry_nanos,
+    inputFile: () => download(deps, inputFileId),
+    window,
+  });
 }
 
 function isFinal(status: Batch['status']): status is FinalBatchStatus {

@@ -1,7 +1,8 @@
 /**
  * Answers of a finished batch cut off at their output cap (reasoning counts against it), asked again once
  * with INCOMPLETE_RETRY_FACTOR times the cap, as a single structured call is: each a direct call at the
- * standard price that replays the item's own request from the job's input file. A retry is made only
+ * standard price that replays the item's own request from the job's input file (read as it downloads,
+ * keeping only the requests of the run's own items). A retry is made only
  * while the job's reservation has room for its worst case after the whole batch's cost: the reservation
  * holds `BULK_RETRY_PERCENT` of the items' retries (lib/bulk/cost.ts).
  */
@@ -12,6 +13,7 @@ import { costOf, estimateTextCost, type ModelPrice } from '../pricing';
 import { INCOMPLETE_RETRY_FACTOR, type Usage } from '../providers';
 import { batchCost } from './cost';
 import { fromResponse, type LineOutcome } from './lines';
+import { linesOf } from './stream-lines';
 
 export interface CutOffRetryDeps {
   /** Makes the call (the job's OpenAI client). */
@@ -24,8 +26,10 @@ export interface CutOffRetryDeps {
   /** Retries made by earlier runs of this collection, and what they cost. */
   retried: number;
   retryNanos: Nanos;
-  /** The job's input file (JSONL), read once, on the first retry. */
-  inputFile: () => Promise<string>;
+  /** The job's input file (JSONL) as it downloads, read on the first retry. */
+  inputFile: () => Promise<ReadableStream<Uint8Array>>;
+  /** The item indexes `[from, to)` this run collects: only their requests are kept. */
+  window: { from: number; to: number };
 }
 
 export interface CutOffRetry {
@@ -45,7 +49,7 @@ export function createCutOffRetry(deps: CutOffRetryDeps): CutOffRetry {
   });
   return {
     async retry(index, line) {
-      requests ??= readRequests(await deps.inputFile());
+      requests ??= await readRequests(linesOf(await deps.inputFile()), deps.window);
       const body = requests.get(String(index));
       const cap = (body?.max_output_tokens ?? 0) * INCOMPLETE_RETRY_FACTOR;
       if (!body || cap === 0) return undefined;
@@ -66,14 +70,24 @@ export function createCutOffRetry(deps: CutOffRetryDeps): CutOffRetry {
   };
 }
 
-/** The request of each line of an input file, by custom_id. */
-function readRequests(file: string): Map<string, ResponseCreateParamsNonStreaming> {
+/**
+ * The requests of items `[from, to)` in an input file, by custom_id. The file is read as it downloads and
+ * only those lines are kept; it lists items in index order (lib/bulk/jsonl.ts), so the download stops
+ * once past `to`.
+ */
+async function readRequests(
+  lines: AsyncIterable<string>,
+  { from, to }: { from: number; to: number },
+): Promise<Map<string, ResponseCreateParamsNonStreaming>> {
   const requests = new Map<string, ResponseCreateParamsNonStreaming>();
-  for (const raw of file.split('\n')) {
+  for await (const raw of lines) {
     if (!raw.trim()) continue;
     try {
       const line = JSON.parse(raw) as { custom_id?: unknown; body?: ResponseCreateParamsNonStreaming };
-      if (typeof line.custom_id === 'string' && line.body) requests.set(line.custom_id, line.body);
+      const index = Number(line.custom_id);
+      if (index >= to) break;
+      if (index >= from && typeof line.custom_id === 'string' && line.body)
+        requests.set(line.custom_id, line.body);
     } catch {
       // not a line we wrote
     }

@@ -21,8 +21,9 @@ import { bulkWorstCase } from './cost';
 import { screenItems, validateItems } from './items';
 import type { JobRecord, StoredItem } from './job';
 import type { JobStore, NewJob } from './jobs';
-import { BULK_ENDPOINT, inputFile } from './jsonl';
+import { BULK_ENDPOINT, inputLines } from './jsonl';
 import { type AnyBulkTask, type BulkTaskName, TASKS } from './tasks';
+import { uploadInputFile } from './upload';
 
 export interface SubmitDeps {
   env: Env;
@@ -129,6 +130,7 @@ function newJob(
       usage: ZERO_USAGE,
       retried: 0,
       retry_nanos: 0,
+      staged: false,
     },
   };
 }
@@ -145,16 +147,23 @@ async function prepare(
   accepted: { index: number; request: unknown }[],
 ) {
   const cacheable = model === modelsFor(deps.env, task.single).model;
-  return Promise.all(
-    accepted.map(async ({ index, request }) => {
-      const variant = deps.variant(task.single, task.variantUnit(request));
-      const key = cacheable ? await deps.cacheKey(task.cacheParts(request, deps.env, variant)) : '';
-      const item: StoredItem = { key, text: task.inputText(request) };
-      const structured = { ...withVariant(task.structured(request), variant), reasoningEffort };
-      return { index, task: structured, item };
-    }),
-  );
+  const one = async ({ index, request }: { index: number; request: unknown }) => {
+    const variant = deps.variant(task.single, task.variantUnit(request));
+    const key = cacheable ? await deps.cacheKey(task.cacheParts(request, deps.env, variant)) : '';
+    const item: StoredItem = { key, text: task.inputText(request) };
+    const structured = { ...withVariant(task.structured(request), variant), reasoningEffort };
+    return { index, task: structured, item };
+  };
+  // A slice at a time: ten thousand key hashes in flight at once keep all their buffers alive together.
+  const prepared: Awaited<ReturnType<typeof one>>[] = [];
+  for (let start = 0; start < accepted.length; start += PREPARE_SLICE) {
+    prepared.push(...(await Promise.all(accepted.slice(start, start + PREPARE_SLICE).map(one))));
+  }
+  return prepared;
 }
+
+/** Items whose cache keys are hashed at once. */
+const PREPARE_SLICE = 256;
 
 /** Uploads the input file and creates the batch; on failure releases the reservation and cleans up. */
 async function startBatch(
@@ -165,8 +174,7 @@ async function startBatch(
 ) {
   let fileId: string | undefined;
   try {
-    const file = new File([inputFile(job.model, lines)], `${job.id}.jsonl`, { type: 'application/jsonl' });
-    fileId = (await deps.client.files.create({ file, purpose: 'batch' })).id;
+    fileId = (await uploadInputFile(deps.client, `${job.id}.jsonl`, () => inputLines(job.model, lines))).id;
     return await deps.client.batches.create({
       input_file_id: fileId,
       endpoint: BULK_ENDPOINT,

@@ -3,34 +3,27 @@
  * (key and rate limit, with the cache lookup in the same Redis round trip), the cache with
  * single-flight, a budget reservation of the worst case, the call through retries, breakers and (for
  * Chat Completions) backups, then the settle from the answer's usage. A stream renews its reservation's
- * lease every third of it while it is open: one Redis round trip per renewal, none per event. Like
+ * lease every third of it while it is open: one Redis round trip per renewal, none per event. An answer
+ * too large to hold (`relay: 'json'`, images) is relayed as it arrives, like a stream. Like
  * lib/request-context.ts it works on Hono's Context: it is the request-scoped glue, not a capability.
  */
 import type { Context } from 'hono';
 import type { AppEnv } from '../app';
 import type { CacheLookup, CacheStatus } from '../cache';
-import { configOf } from '../config';
-import { priceOf } from '../domain/cost';
 import type { Capability } from '../env';
 import { admit, presentedTenant } from '../guards';
-import { costOf, type Nanos } from '../pricing';
-import { servedHeaders, type Usage } from '../providers';
-import { type AttemptBilling, callProviders, type ObservedCall, type RouterDeps } from '../providers/router';
-import {
-  admitAndLookUp,
-  billingFor,
-  cacheFor,
-  routerFor,
-  spendFor,
-  tenantCacheKey,
-  wantsFresh,
-} from '../request-context';
-import type { Held } from '../spend';
+import type { Nanos } from '../pricing';
+import { servedHeaders } from '../providers';
+import { callProviders } from '../providers/router';
+import { admitAndLookUp, cacheFor, tenantCacheKey, wantsFresh } from '../request-context';
+import { budgeted, routerOf } from './budgeted';
 import { type CachePolicy, cacheModeOf, proxyCacheKeyParts } from './cache-policy';
 import type { OutputLimits } from './estimate';
 import { errorEvent } from './frames';
+import { relayJson } from './json-relay';
 import { type RelayOutcome, relaySse, type StreamApi } from './sse';
-import { openStream, postJson } from './upstream';
+import { type BodyRelay, type Served, streamed } from './streamed';
+import { openJson, openStream, postJson, type UpstreamBytes, type UpstreamStream } from './upstream';
 import { type UsageReader, usageOfBody } from './usage';
 
 /** One proxied call, as an endpoint plans it. */
@@ -55,6 +48,11 @@ export interface ProxyPlan {
   cache: CachePolicy;
   /** Set for `stream: true`. */
   stream?: { api: StreamApi; dropUsageChunk: boolean };
+  /**
+   * `json`: the answer is relayed as it arrives, never held whole (an image answer is megabytes of
+   * base64; see json-relay.ts); only for a plan that is never cached.
+   */
+  relay?: 'json';
 }
 
 /** A cached answer: the body the client received and who made it. */
@@ -83,7 +81,9 @@ export async function proxy(c: Context<AppEnv>, plan: ProxyPlan): Promise<Respon
   });
   if (mode === 'off') {
     await admit(c, async () => undefined);
-    return plan.stream ? streamed(c, plan, 'BYPASS') : answered(c, await callJson(c, plan), 'BYPASS');
+    if (plan.stream) return streamed(c, plan, 'BYPASS', sseRelay(c, plan));
+    if (plan.relay === 'json') return streamed(c, plan, 'BYPASS', jsonRelay(c, plan));
+    return answered(c, await callJson(c, plan), 'BYPASS');
   }
   const key = await tenantCacheKey(c, await presentedTenant(c), proxyCacheKeyParts(plan.path, plan.body));
   const cache = cacheFor(c, [plan.capability]);
@@ -107,41 +107,6 @@ function answered(c: Context<AppEnv>, answer: Answer, status: CacheStatus): Resp
     ...JSON_TYPE,
     'x-cache': status,
     ...(fresh ? servedHeaders(answer) : {}),
-  });
-}
-
-/** The router for `plan`: every provider offering its capability, or the primary alone. */
-function routerOf(c: Context<AppEnv>, plan: ProxyPlan): ReturnType<typeof routerFor> {
-  const { deps, policy } = routerFor(c);
-  const providers: RouterDeps['providers'] = plan.backups ? deps.providers : deps.providers.slice(0, 1);
-  return { deps: { ...deps, providers }, policy };
-}
-
-/**
- * Reserves the worst case, runs `work`, settles what it cost: from the usage `usageOf` finds, priced
- * with the model that served; without usage, the whole reservation (a stream cut short reports none).
- * A free API (estimate 0) skips the budget.
- */
-async function budgeted<T>(
-  c: Context<AppEnv>,
-  plan: ProxyPlan,
-  work: (held: Pick<Held, 'keepAlive'>, billing?: AttemptBilling) => Promise<T>,
-  usageOf: (value: T) => { model: string; usage: Usage | undefined },
-): Promise<T> {
-  const estimate = await plan.estimate();
-  if (estimate === 0) return work({ keepAlive: () => () => undefined });
-  const { prices } = configOf(c.get('env'));
-  // One proxied call is the whole estimate: another attempt after a billed one needs as much again.
-  const run = (held: Held) =>
-    work(
-      held,
-      billingFor(held, () => estimate),
-    );
-  return spendFor(c, { uses: [plan.capability] }).run(estimate, run, {
-    value: (value) => {
-      const { model, usage } = usageOf(value);
-      return usage ? costOf(priceOf(prices, model), usage) : estimate;
-    },
   });
 }
 
@@ -183,102 +148,57 @@ async function streamedWithCache(
     finished = true;
     await cache.release(first);
   };
-  return streamed(c, plan, writeOnly ? 'BYPASS' : 'MISS', {
-    beforeEnd: async (outcome, served) => {
-      // `recorded` is only there for a stream that completed, within PROXY_CACHE_MAX_BYTES.
-      if (outcome.recorded === undefined) return;
-      finished = true;
-      await cache.store<Answer>(key, { body: outcome.recorded, ...served }, first);
-    },
-    after: release,
-  }).catch(async (err) => {
+  const relay = sseRelay(c, plan, async (outcome, served) => {
+    // `recorded` is only there for a stream that completed, within PROXY_CACHE_MAX_BYTES.
+    if (outcome.recorded === undefined) return;
+    finished = true;
+    await cache.store<Answer>(key, { body: outcome.recorded, ...served }, first);
+  });
+  return streamed(c, plan, writeOnly ? 'BYPASS' : 'MISS', relay, release).catch(async (err) => {
     await release();
     throw err;
   });
 }
 
-type Served = { provider: string; model: string };
-
-/** Work around a stream: `beforeEnd` before its last event is sent, `after` in waitUntil once it is over. */
-interface StreamHooks {
-  beforeEnd?: (outcome: RelayOutcome, served: Served) => Promise<void>;
-  after?: () => Promise<void>;
-}
-
 /**
- * A streamed call: the reservation and the call up to the first upstream bytes happen before the
- * response (so a failure there is an ordinary error response, and a backup may still serve); then the
- * events are relayed as they arrive, and the settle (and `after`) run in waitUntil once it is over.
+ * Server-sent events, relayed one whole event at a time; `beforeEnd` runs before the last event is sent
+ * (the cache write a client's next request must see).
  */
-async function streamed(
+function sseRelay(
   c: Context<AppEnv>,
   plan: ProxyPlan,
-  status: CacheStatus,
-  { beforeEnd, after = async () => undefined }: StreamHooks = {},
-): Promise<Response> {
+  beforeEnd?: (outcome: RelayOutcome, served: Served) => Promise<void>,
+): BodyRelay<UpstreamStream> {
   const stream = plan.stream as NonNullable<ProxyPlan['stream']>;
-  const routed = routerOf(c, plan);
-  const { policy } = routed;
-  // The call is recorded once the stream has ended, with the usage its last events carried.
-  let observed: ObservedCall | undefined;
-  const deps = {
-    ...routed.deps,
-    observe: (call: ObservedCall) => {
-      observed = call;
-    },
-  };
   const env = c.get('env');
-  let opened: (response: Response) => void = () => undefined;
-  const ready = new Promise<Response>((resolve) => {
-    opened = resolve;
-  });
-  const done = budgeted(
-    c,
-    plan,
-    async ({ keepAlive }, billing) => {
-      const served = await callProviders(
-        billing ? { ...deps, billing } : deps,
-        plan.capability,
-        policy,
-        (target, model) => openStream(target, plan.path, plan.upstream, model),
-        { primaryModel: plan.model },
-      );
-      const relay = relaySse(served.value.reader, served.value.first, {
+  return {
+    headers: SSE_TYPE,
+    open: (target, model) => openStream(target, plan.path, plan.upstream, model),
+    relay: (opened, served) =>
+      relaySse(opened.reader, opened.first, {
         ...stream,
         idleTimeoutMs: env.OPENAI_TIMEOUT_SECONDS * 1000,
         drainMs: env.PROXY_DRAIN_SECONDS * 1000,
         recordLimit: env.PROXY_CACHE_MAX_BYTES,
         errorEvent: (error) => errorEvent(stream.api, error, c.get('requestId')),
-        ...(beforeEnd
-          ? { beforeEnd: (outcome) => beforeEnd(outcome, { provider: served.provider, model: served.model }) }
-          : {}),
+        ...(beforeEnd ? { beforeEnd: (outcome) => beforeEnd(outcome, served) } : {}),
+      }),
+  };
+}
+
+/** A JSON answer relayed chunk by chunk as it arrives, its `usage` read on the way. */
+function jsonRelay(c: Context<AppEnv>, plan: ProxyPlan): BodyRelay<UpstreamBytes> {
+  const env = c.get('env');
+  return {
+    headers: JSON_TYPE,
+    open: (target, model) => openJson(target, plan.path, plan.upstream, model),
+    relay: (opened) => {
+      const { body, outcome } = relayJson(opened.reader, opened.first, {
+        field: 'usage',
+        idleTimeoutMs: env.OPENAI_TIMEOUT_SECONDS * 1000,
+        drainMs: env.PROXY_DRAIN_SECONDS * 1000,
       });
-      opened(c.body(relay.body, 200, { ...SSE_TYPE, 'x-cache': status, ...servedHeaders(served) }));
-      // The reservation's lease covers the call up to its first bytes; a long answer streams on for
-      // longer (32k tokens at tens a second), and its headroom must not be handed to other calls nor
-      // charged by a sweep meanwhile. So the lease is renewed, on a timer off the per-event path, until
-      // the stream is over: `outcome` settles however it ends (completed, cancelled by the client,
-      // failed upstream or idle), and the spender stops renewing once this work settles too.
-      const stop = keepAlive();
-      try {
-        return { outcome: await relay.outcome, provider: served.provider, model: served.model };
-      } finally {
-        stop();
-      }
+      return { body, outcome: outcome.then(({ field }) => ({ usage: plan.usage(field) })) };
     },
-    (result) => ({ model: result.model, usage: result.outcome.usage }),
-  );
-  c.executionCtx.waitUntil(done.then(after, after).catch(() => undefined));
-  c.get('metrics')?.hold(
-    done
-      .then(({ outcome }) => {
-        if (observed && outcome.usage) observed = { ...observed, usage: outcome.usage };
-      })
-      .finally(() => {
-        if (observed) routed.deps.observe?.(observed);
-      })
-      .catch(() => undefined),
-  );
-  // Whichever comes first: the stream opened, or the call failed before its first byte.
-  return Promise.race([ready, done.then(() => ready)]);
+  };
 }

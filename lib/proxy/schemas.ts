@@ -7,6 +7,14 @@
  */
 import { z } from 'zod';
 import { allowOnly, refused, refuseUnpricedParts, ServiceTier, Tool } from './allow-list';
+import {
+  AUTO_IMAGE_SIZE,
+  IMAGE_EDGE,
+  IMAGE_PIXELS,
+  IMAGE_PIXELS_PER_REQUEST,
+  IMAGES_PER_REQUEST,
+  requestPixels,
+} from './image-limits';
 
 /** Bounds on what one proxied request may carry (the body itself is bounded by MAX_BODY_BYTES). */
 export const PROXY_LIMITS = {
@@ -17,14 +25,14 @@ export const PROXY_LIMITS = {
   /** Chat choices per request: each multiplies the output the budget must reserve. */
   choices: 8,
   /** Images per request (OpenAI's own limit). */
-  images: 10,
+  images: IMAGES_PER_REQUEST,
   /** Characters of an image prompt (OpenAI's own limit). */
   imagePromptChars: 32_000,
   /** Inputs of one embeddings or moderations request (OpenAI's embeddings limit). */
   inputs: 2048,
   /** Largest image edge, and largest pixel count (3840×2160), of a generated image. */
-  imageEdge: 3840,
-  imagePixels: 3840 * 2160,
+  imageEdge: IMAGE_EDGE,
+  imagePixels: IMAGE_PIXELS,
 } as const;
 
 const Model = z.string().trim().min(1).max(256);
@@ -191,5 +199,16 @@ export const ImagesRequest = allowOnly({
   stream: z
     .literal(false, { error: 'is not supported through the gateway: partial images are not relayed' })
     .nullish(),
+}).superRefine((request, ctx) => {
+  // Checked before any spend: an answer's size grows with its pixels (lib/proxy/image-limits.ts).
+  const size = request.size ?? 'auto';
+  const pixels = requestPixels(request.n ?? 1, size);
+  if (pixels > IMAGE_PIXELS_PER_REQUEST) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['n'],
+      message: `n × size must come to at most ${IMAGE_PIXELS_PER_REQUEST.toLocaleString('en-US')} pixels through the gateway (10 × 1024x1024, 6 × 1536x1024 or 1 × 3840x2160; 'auto' counts as ${AUTO_IMAGE_SIZE}); this request asks for ${request.n ?? 1} × ${size} = ${pixels.toLocaleString('en-US')}`,
+    });
+  }
 });
 export type ImagesRequest = z.output<typeof ImagesRequest>;

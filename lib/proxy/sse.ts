@@ -11,8 +11,9 @@
  * on for up to `drainMs`, forwarding nothing, to learn the usage; a stream longer than that is cut and
  * its reservation stands.
  */
-import { type GatewayError, UpstreamError, UpstreamTimeoutError } from '../errors';
+import { type GatewayError, UpstreamError } from '../errors';
 import type { Usage } from '../providers/usage';
+import { readWithin, toStreamError } from './timed-read';
 import { chatUsage, responsesUsage } from './usage';
 
 export type StreamApi = 'chat' | 'responses';
@@ -279,35 +280,4 @@ export function relaySse(
     },
   });
   return { body, outcome };
-}
-
-class IdleTimeout extends Error {}
-
-/** The next read, or IdleTimeout when nothing arrives for `ms`. */
-async function readWithin(
-  read: Promise<ReadableStreamReadResult<Uint8Array>>,
-  ms: number,
-): Promise<ReadableStreamReadResult<Uint8Array>> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const idle = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new IdleTimeout()), ms);
-  });
-  try {
-    return await Promise.race([read, idle]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function toStreamError(err: unknown, idleTimeoutMs: number): GatewayError {
-  if (err instanceof IdleTimeout) {
-    return new UpstreamTimeoutError({
-      message: `The provider sent nothing for ${Math.round(idleTimeoutMs / 1000)} s; the stream was ended.`,
-    });
-  }
-  return new UpstreamError({
-    message: 'The provider stream broke off before it completed.',
-    code: 'stream_interrupted',
-    cause: err,
-  });
 }

@@ -5,6 +5,7 @@
  */
 import { UpstreamError } from '../errors';
 import type { ProviderTarget } from '../providers/targets';
+import { RELAY_CHUNK_BYTES } from './json-relay';
 
 export interface UpstreamJson {
   /** The body exactly as received. */
@@ -45,3 +46,37 @@ export async function openStream(
   }
   return { reader, first: first.value };
 }
+
+/** An answer opened for relaying with one reused buffer: its reader, and its first bytes (in that buffer). */
+export interface UpstreamBytes {
+  reader: ReadableStreamBYOBReader;
+  first: Uint8Array;
+}
+
+/**
+ * POSTs a request whose JSON answer is relayed as it arrives (lib/proxy/json-relay.ts), and waits for its
+ * first bytes: an answer that does not open as a JSON object throws here (and is retried), while nothing
+ * has reached the client yet.
+ */
+export async function openJson(
+  target: ProviderTarget,
+  path: string,
+  body: Record<string, unknown>,
+  model: string,
+): Promise<UpstreamBytes> {
+  const res = await target.client.post(path, { body: { ...body, model } }).asResponse();
+  const reader = res.body?.getReader({ mode: 'byob' });
+  const first = await reader?.read(new Uint8Array(RELAY_CHUNK_BYTES));
+  if (!reader || !first || first.done) {
+    throw new UpstreamError({ message: `${target.name} closed its answer before sending anything.` });
+  }
+  const start = first.value.findIndex((byte) => !WHITESPACE.has(byte));
+  if (start !== -1 && first.value[start] !== OPEN_BRACE) {
+    reader.cancel().catch(() => undefined);
+    throw new UpstreamError({ message: `${target.name} answered with something other than a JSON object.` });
+  }
+  return { reader, first: first.value };
+}
+
+const WHITESPACE = new Set([0x20, 0x0a, 0x0d, 0x09]);
+const OPEN_BRACE = 0x7b;

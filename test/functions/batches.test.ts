@@ -1,23 +1,30 @@
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
-import OpenAI from 'openai';
 import type { Batch } from 'openai/resources/batches';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import worker from '../../functions/index';
-import { createDeps } from '../../lib/deps';
 import type { Creative } from '../../lib/domain/creatives';
 import { OpportunitiesOutput, opportunitiesTask } from '../../lib/domain/opportunities';
-import { parseEnv } from '../../lib/env';
 import type { ErrorBody } from '../../lib/errors';
 import { costOf, createPriceTable, estimateTextCost, type ModelPrice } from '../../lib/pricing';
 import { REASONING_ALLOWANCE } from '../../lib/providers/reasoning';
-import { redisKey } from '../../lib/store';
 import { loadTokenCounter } from '../../lib/tokens';
 import { bindings } from '../support/env';
-import { callGateway, freshCaller } from '../support/gateway';
+import { callGateway } from '../support/gateway';
 import { bearer, createTestKey } from '../support/keys';
 import { simConfigure, simRequests } from '../support/providers';
 import { uniqueWord } from '../support/unique';
+import {
+  cancel,
+  finished,
+  finishRunningJobs,
+  get,
+  type JobBody,
+  job,
+  keyBudget,
+  nanos,
+  poll,
+  setup,
+  simBatch,
+} from './batches.support';
 
 const ITEMS = [
   { intent: 'Waterproof hiking boots for a rainy autumn trip' },
@@ -38,71 +45,7 @@ const PRICE = createPriceTable().price('gpt-6-luna') as ModelPrice;
 // Loading the tokenizer takes seconds under the test transform; pay it at import, not inside a test.
 const { estimateInputTokens } = await loadTokenCounter();
 
-interface JobBody {
-  id: string;
-  status: string;
-  counts: Record<
-    'total' | 'submitted' | 'completed' | 'failed' | 'approved' | 'rejected' | 'errored',
-    number
-  >;
-  cost: { reserved_usd: number; spent_usd: number; settled: boolean };
-  results?: ({ index: number; ok: boolean; error?: ErrorBody['error'] } & Record<string, unknown>)[];
-  has_more?: boolean;
-  [field: string]: unknown;
-}
-type KeyBudget = { key: { spent_usd: number; reserved_usd: number } };
-
-const setup = (overrides?: Record<string, unknown>) => freshCaller('/v1/batches', overrides);
-const nanos = (usd: number) => Math.round(usd * 1e9);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const get = (env: Cloudflare.Env, key: string, path: string) =>
-  callGateway(path, { headers: bearer(key) }, env);
-const job = async (env: Cloudflare.Env, key: string, id: string, query = '') =>
-  (await get(env, key, `/v1/batches/${id}${query}`)).json<JobBody>();
-const cancel = (env: Cloudflare.Env, key: string, id: string) =>
-  callGateway(`/v1/batches/${id}/cancel`, { method: 'POST', headers: bearer(key) }, env);
-const keyBudget = async (env: Cloudflare.Env, key: string) =>
-  (await (await get(env, key, '/v1/budget')).json<KeyBudget>()).key;
-
-/** One run of the bulk poll, as its cron trigger starts it, with `env`'s settings and simulator account. */
-async function poll(env: Cloudflare.Env = bindings) {
-  const ctx = createExecutionContext();
-  await worker.scheduled(
-    createScheduledController({ cron: '*/10 * * * *', scheduledTime: Date.now() }),
-    env,
-    ctx,
-  );
-  await waitOnExecutionContext(ctx);
-}
-
-/** Polls until the job is final. */
-async function finished(env: Cloudflare.Env, key: string, id: string): Promise<JobBody> {
-  for (let i = 0; i < 30; i++) {
-    await poll(env);
-    const body = await job(env, key, id);
-    if (['completed', 'failed', 'expired', 'cancelled'].includes(body.status)) return body;
-    await sleep(100);
-  }
-  throw new Error(`job ${id} did not finish`);
-}
-
-/** The simulator's batch for a job, found by the `gateway_job` metadata the gateway sends. */
-async function simBatch(sim: string, id: string): Promise<{ batch: Batch; client: OpenAI }> {
-  const client = new OpenAI({ apiKey: sim, baseURL: `${bindings.SIMULATOR_URL}/v1`, maxRetries: 0 });
-  for await (const batch of client.batches.list({ limit: 100 })) {
-    if (batch.metadata?.gateway_job === id) return { batch, client };
-  }
-  throw new Error(`no simulator batch for ${id}`);
-}
-
-// The running set is shared: finish every job before the next test polls with its own simulator account.
-afterEach(async () => {
-  const redis = createDeps(parseEnv(bindings)).redis;
-  for (let i = 0; i < 40 && (await redis.zcard(redisKey('bulk', 'running'))) > 0; i++) {
-    await poll();
-    await sleep(100);
-  }
-});
+afterEach(finishRunningJobs);
 
 describe('POST /v1/batches', () => {
   it('submits one batch (one upload, one batch create, no generation) and reserves the worst case at half price', async () => {
@@ -201,6 +144,21 @@ describe('POST /v1/batches', () => {
     expect(res.status).toBe(400);
     expect((await res.json<ErrorBody>()).error.param).toBe(param);
     expect(await simRequests(sim)).toEqual({});
+  });
+
+  it('refuses a body past 4 MB with 413 request_too_large, whatever MAX_BODY_BYTES allows, at no cost', async () => {
+    const { post, sim, key, env } = await setup({ MAX_BODY_BYTES: String(16 * 1_048_576) });
+    // 2,100 items of 2,000 characters: within BULK_MAX_ITEMS and each item's schema, about 4.2 MB.
+    const items = Array.from({ length: 2100 }, () => ({ intent: 'boots and dry socks '.repeat(100) }));
+    const res = await post({ task: 'opportunities', items });
+    expect(res.status).toBe(413);
+    expect((await res.json<ErrorBody>()).error).toMatchObject({
+      type: 'invalid_request_error',
+      code: 'request_too_large',
+      request_id: expect.stringMatching(/^req_/),
+    });
+    expect(await simRequests(sim)).toEqual({});
+    expect((await keyBudget(env, key)).reserved_usd).toBe(0);
   });
 
   it('refuses with 429 budget_exceeded, uploading nothing, when the key budget cannot cover the job', async () => {
@@ -322,6 +280,40 @@ describe('the bulk poll (cron)', () => {
     const figures = await keyBudget(env, key);
     expect(nanos(figures.spent_usd)).toBe(billed);
     expect(figures.reserved_usd).toBe(0);
+  });
+
+  it('collects a large job over several runs from its output read once, and settles exactly what the batch billed', async () => {
+    // Four runs of 100 items; the output (~1.5 KB a line) spans many reads and staged writes.
+    const { post, sim, key, env } = await setup({ BULK_COLLECT_PER_RUN: '100', BULK_RETRY_PERCENT: '0' });
+    const items = Array.from({ length: 400 }, () => ({
+      intent: `Trail shoes for wet hikes, ${uniqueWord()}`,
+    }));
+    const { id } = await (await post({ task: 'opportunities', items })).json<JobBody>();
+    await poll(env);
+    const partial = await job(env, key, id);
+    expect(partial.status).toBe('collecting');
+    expect(partial.counts.approved + partial.counts.rejected + partial.counts.errored).toBe(100);
+    const done = await finished(env, key, id);
+    expect(done.status).toBe('completed');
+    expect(done.counts.approved + done.counts.rejected + done.counts.errored).toBe(400);
+    expect(done.counts.approved).toBeGreaterThan(390);
+    const results = (await job(env, key, id, '?limit=1000')).results ?? [];
+    expect(results.map((r) => r.index)).toEqual(items.map((_, i) => i));
+    // The output file was downloaded by the first collecting run only; later runs read Redis.
+    expect((await simRequests(sim))['/v1/files/{file_id}/content']).toBe(1);
+
+    const usage = (await simBatch(sim, id)).batch.usage as NonNullable<Batch['usage']>;
+    const billed = costOf(
+      PRICE,
+      {
+        inputTokens: usage.input_tokens,
+        cachedTokens: usage.input_tokens_details.cached_tokens,
+        outputTokens: usage.output_tokens,
+      },
+      'batch',
+    );
+    expect(nanos(done.cost.spent_usd)).toBe(billed);
+    expect(await keyBudget(env, key)).toMatchObject({ spent_usd: done.cost.spent_usd, reserved_usd: 0 });
   });
 
   it('asks an answer cut off at its cap again once, at twice the cap, within the retries its reservation holds', async () => {

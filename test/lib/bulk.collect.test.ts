@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { collectChunk } from '../../lib/bulk/collect';
-import { readLines } from '../../lib/bulk/lines';
+import { type LineOutcome, readLine } from '../../lib/bulk/lines';
 import { TASKS } from '../../lib/bulk/tasks';
 import { withIds } from '../../lib/domain/opportunities';
 import type { Verdict } from '../../lib/moderation';
@@ -88,7 +88,18 @@ const item = (index: number, textValue = `intent ${index}`) => ({
 });
 const MISSING = { type: 'api_error', code: 'batch_expired', message: 'expired' };
 
-describe('readLines', () => {
+/** Every readable line of the files (JSONL text), by custom_id, as staging stores them. */
+const readLines = (...files: string[]) =>
+  new Map(
+    files.flatMap((file) =>
+      file.split('\n').flatMap((raw): [string, LineOutcome][] => {
+        const line = readLine(raw);
+        return line ? [line] : [];
+      }),
+    ),
+  );
+
+describe('readLine', () => {
   it('matches lines on custom_id across the output and error files, whatever their order', () => {
     const lines = readLines(
       [line('2', 200, text({ a: 1 })), 'not json', line('0', 200, text({ b: 2 }))].join('\n'),

@@ -53,6 +53,7 @@ function newJob(items: number, text = (i: number) => `intent ${i}`): NewJob {
       usage: ZERO_USAGE,
       retried: 0,
       retry_nanos: 0,
+      staged: false,
     },
   };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { batchCost, bulkWorstCase } from '../../lib/bulk/cost';
-import { inputFile, requestLine } from '../../lib/bulk/jsonl';
+import { inputLines, requestLine } from '../../lib/bulk/jsonl';
 import { retrySlotsFor } from '../../lib/bulk/submit';
 import { creativeTask } from '../../lib/domain/creatives';
 import { opportunitiesTask } from '../../lib/domain/opportunities';
@@ -44,7 +44,7 @@ describe('the batch input file', () => {
   });
 
   it('holds one newline-terminated line per item, custom_id the item index', async () => {
-    const file = inputFile('gpt-6-luna', [
+    const lines = inputLines('gpt-6-luna', [
       [3, tasks[0] as (typeof tasks)[number]],
       [
         5,
@@ -56,13 +56,10 @@ describe('the batch input file', () => {
         }),
       ],
     ]);
-    const text = await file.text();
-    expect(text.endsWith('\n')).toBe(true);
-    const lines = text
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line));
-    expect(lines.map((l) => [l.custom_id, l.body.text.format.name])).toEqual([
+    const text = [...lines];
+    expect(text.every((line) => line.endsWith('\n') && !line.slice(0, -1).includes('\n'))).toBe(true);
+    const parsed = text.map((line) => JSON.parse(line));
+    expect(parsed.map((l) => [l.custom_id, l.body.text.format.name])).toEqual([
       ['3', 'opportunities'],
       ['5', 'creative'],
     ]);

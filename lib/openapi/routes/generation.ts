@@ -87,7 +87,7 @@ export const GENERATION_ROUTES: RouteDoc[] = [
     operationId: 'createBulkJob',
     summary: "Submit a bulk job to OpenAI's Batch API",
     description:
-      'Half the price, results within 24 hours. Each item is the body of the single endpoint named by `task`, validated and screened by the local moderation layers; the worst case is reserved at the batch price. Results are moderated and cached as they are collected, so a later single call with the same request is a cache hit. At most `BULK_MAX_ITEMS` items.',
+      'Half the price, results within 24 hours. Each item is the body of the single endpoint named by `task`, validated and screened by the local moderation layers; the worst case is reserved at the batch price. Results are moderated and cached as they are collected, so a later single call with the same request is a cache hit. At most `BULK_MAX_ITEMS` items (10,000 at most) in a body of at most 4 MB (413 `request_too_large` past it).',
     tag: 'Generation',
     auth: 'key',
     body: BulkRequest,

@@ -85,7 +85,7 @@ export const OPENAI_ROUTES: RouteDoc[] = [
     '/openai/v1/images/generations',
     'openaiImagesGenerations',
     'Image generation',
-    'Never cached. Without `model`, `OPENAI_IMAGE_MODEL`; without a size or quality the reservation assumes the dearest.',
+    'Never cached; relayed as it arrives, never held. At most 10,485,760 pixels per request (`n` × size, `auto` as 1536x1024), else 400 with `param: n`. Without `model`, `OPENAI_IMAGE_MODEL`; without a size or quality the reservation assumes the dearest.',
     ImagesRequest,
     { prompt: 'A pair of hiking boots on a mossy rock, product photo', size: '1024x1024', quality: 'low' },
   ),

@@ -1,0 +1,50 @@
+/**
+ * What every proxied call runs under: the router for its plan (every provider offering the capability,
+ * or the primary alone) and the budget around it (the worst case reserved, what the answer's usage
+ * says settled). Request-scoped glue on Hono's Context, like relay.ts.
+ */
+import type { Context } from 'hono';
+import type { AppEnv } from '../app';
+import { configOf } from '../config';
+import { priceOf } from '../domain/cost';
+import { costOf } from '../pricing';
+import type { Usage } from '../providers';
+import type { AttemptBilling, RouterDeps } from '../providers/router';
+import { billingFor, routerFor, spendFor } from '../request-context';
+import type { Held } from '../spend';
+import type { ProxyPlan } from './relay';
+
+/** The router for `plan`: every provider offering its capability, or the primary alone. */
+export function routerOf(c: Context<AppEnv>, plan: ProxyPlan): ReturnType<typeof routerFor> {
+  const { deps, policy } = routerFor(c);
+  const providers: RouterDeps['providers'] = plan.backups ? deps.providers : deps.providers.slice(0, 1);
+  return { deps: { ...deps, providers }, policy };
+}
+
+/**
+ * Reserves the worst case, runs `work`, settles what it cost: from the usage `usageOf` finds, priced
+ * with the model that served; without usage, the whole reservation (a stream cut short reports none).
+ * A free API (estimate 0) skips the budget.
+ */
+export async function budgeted<T>(
+  c: Context<AppEnv>,
+  plan: ProxyPlan,
+  work: (held: Pick<Held, 'keepAlive'>, billing?: AttemptBilling) => Promise<T>,
+  usageOf: (value: T) => { model: string; usage: Usage | undefined },
+): Promise<T> {
+  const estimate = await plan.estimate();
+  if (estimate === 0) return work({ keepAlive: () => () => undefined });
+  const { prices } = configOf(c.get('env'));
+  // One proxied call is the whole estimate: another attempt after a billed one needs as much again.
+  const run = (held: Held) =>
+    work(
+      held,
+      billingFor(held, () => estimate),
+    );
+  return spendFor(c, { uses: [plan.capability] }).run(estimate, run, {
+    value: (value) => {
+      const { model, usage } = usageOf(value);
+      return usage ? costOf(priceOf(prices, model), usage) : estimate;
+    },
+  });
+}
