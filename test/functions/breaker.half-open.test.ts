@@ -14,7 +14,7 @@ const OPEN_SECONDS = 0.5;
  * Without it the probe answers in milliseconds and closes the breaker, and later arrivals are rightly
  * served by a closed breaker: those are not probes.
  */
-const PROBE_MS = 1000;
+const PROBE_MS = 2000;
 
 const { redis } = countingClient();
 

@@ -104,10 +104,11 @@ describe('POST /v1/creatives', () => {
   });
 
   it('generates a creative whose image outlasts the single-flight lease once, while 20 identical requests wait', async () => {
-    // Scaled down: a lease of 1.5 s (renewed every 0.5 s while the leader works) and an image of 4.5 s,
-    // as a 90 s lease and a 270 s image would be; without renewal, a waiter takes over and generates.
-    const { post, sim } = await setup({ CACHE_LEASE_MS: '1500', OPENAI_IMAGE_TIMEOUT_SECONDS: '10' });
-    await simConfigure(sim, { latency_ms: { '/v1/images/generations': 4500 } });
+    // Scaled down: a lease of 2.4 s (renewed every 0.8 s while the leader works) and an image of 5 s,
+    // as a 90 s lease and a 190 s image would be; without renewal, a waiter takes over and generates.
+    // (Shorter leases would test how long a busy test runtime stalls an isolate's timers.)
+    const { post, sim } = await setup({ CACHE_LEASE_MS: '2400', OPENAI_IMAGE_TIMEOUT_SECONDS: '10' });
+    await simConfigure(sim, { latency_ms: { '/v1/images/generations': 5000 } });
     const request = { ...REQUEST, target_audience: `hikers ${uniqueWord()}`, needs_visual: true };
     const answers = await Promise.all(Array.from({ length: 21 }, () => post(request)));
     expect(answers.map((r) => r.status)).toEqual(Array(21).fill(200));

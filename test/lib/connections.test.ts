@@ -47,11 +47,11 @@ describe('createConnectionPool', () => {
 
   it("starts a call's timeout when it is sent, not while it waits for a slot", async () => {
     const pool = createConnectionPool(1);
-    const [slowUrl, slowInit] = slowModels(400);
+    const [slowUrl, slowInit] = slowModels(2_000);
     const [url, init] = slowModels(50);
     const first = pool.fetch()(slowUrl, slowInit);
-    // Queued behind 400 ms, then answered in 50: within its 300 ms once sent, not counted from now.
-    const second = pool.fetch(300)(url, init);
+    // Queued behind 2 s, then answered in 50 ms: within its 1 s once sent, not counted from now.
+    const second = pool.fetch(1_000)(url, init);
     expect((await first).status).toBe(200);
     expect((await second).status).toBe(200);
   });
@@ -70,7 +70,7 @@ describe('createConnectionPool', () => {
   });
 
   it("queues a request's Redis calls behind its six connections, their timeout counted from sending", async () => {
-    const deps = createDeps(parseEnv({ ...bindings, REDIS_TIMEOUT_MS: '200' }));
+    const deps = createDeps(parseEnv({ ...bindings, REDIS_TIMEOUT_MS: '1000' }));
     const held = gate();
     const holders = Array.from({ length: WORKERS_CONNECTION_LIMIT }, () =>
       deps.connections.run(() => held.promise),
@@ -78,7 +78,7 @@ describe('createConnectionPool', () => {
     const key = `test:connections:${crypto.randomUUID()}`;
     const write = deps.redis.set(key, 'queued', { ex: 60 });
     // Queued for twice its timeout: had the timer started at the call, it would have failed by now.
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
     expect(deps.connections.queued).toBe(1);
     held.open();
     await Promise.all(holders);
