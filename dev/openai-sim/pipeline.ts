@@ -133,8 +133,11 @@ export async function handleApi(
     return;
   }
   const schedule = scheduleFor(result, config, latency);
+  // The modelled delay of the answer (its last frame), apart from the simulator's own work, so a test can
+  // bound the model without bounding how busy the machine is.
+  const scheduledMs = String(Math.round(schedule.frameAtMs.at(-1) ?? 0));
   const outcome = await deliver(res, result, {
-    headers: deps.headers,
+    headers: () => ({ ...deps.headers(), 'x-sim-scheduled-ms': scheduledMs }),
     fault: fault?.kind,
     schedule,
     startedAt,
