@@ -4,7 +4,7 @@
  */
 import { batchCost } from './cost';
 import type { FinalBatchStatus, JobRecord } from './job';
-import type { PollDeps } from './poll';
+import type { PollDeps } from './poll-deps';
 
 /** Settles what every collected line billed (released when nothing), then marks the job final. */
 export async function finish(

@@ -7,13 +7,7 @@
  * final. Each job is worked on under a lock, so overlapping runs never collect it twice; every step is
  * safe to repeat after a crash.
  */
-import type OpenAI from 'openai';
 import type { Batch } from 'openai/resources/batches';
-import type { Reservation } from '../budget';
-import type { Cache } from '../cache';
-import type { Logger } from '../log';
-import type { Verdict } from '../moderation';
-import type { ModelPrice } from '../pricing';
 import { addUsage } from '../providers/usage';
 import { collectChunk } from './collect';
 import { download, finish } from './finish';
@@ -24,28 +18,16 @@ import {
   type FinalBatchStatus,
   type JobRecord,
 } from './job';
-import type { JobStore } from './jobs';
 import { type LineOutcome, missingError } from './lines';
+import type { PollDeps } from './poll-deps';
 import { createCutOffRetry } from './retry';
 import { stageLines } from './stage';
-import type { StagedLines } from './staged-lines';
 import { TASKS } from './tasks';
+
+export type { PollDeps } from './poll-deps';
 
 /** Items moderated and written together: a few moderation calls and well under 1 MB of Redis writes. */
 const CHUNK_ITEMS = 50;
-
-export interface PollDeps {
-  store: JobStore;
-  lines: StagedLines;
-  client: OpenAI;
-  moderate: (texts: string[]) => Promise<Verdict[]>;
-  cache: Pick<Cache, 'set'>;
-  settle: (reservation: Reservation, nanos: number) => Promise<void>;
-  price: (model: string) => ModelPrice | undefined;
-  now: () => number;
-  newId: (prefix: string) => string;
-  log: Pick<Logger, 'info' | 'warn' | 'error'>;
-}
 
 export interface PollOptions {
   /** Running jobs looked at per run. */

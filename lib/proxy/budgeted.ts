@@ -12,7 +12,7 @@ import type { Usage } from '../providers';
 import type { AttemptBilling, RouterDeps } from '../providers/router';
 import { billingFor, routerFor, spendFor } from '../request-context';
 import type { Held } from '../spend';
-import type { ProxyPlan } from './relay';
+import type { ProxyPlan } from './plan';
 
 /** The router for `plan`: every provider offering its capability, or the primary alone. */
 export function routerOf(c: Context<AppEnv>, plan: ProxyPlan): ReturnType<typeof routerFor> {

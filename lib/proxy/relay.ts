@@ -10,50 +10,20 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../app';
 import type { CacheLookup, CacheStatus } from '../cache';
-import type { Capability } from '../env';
 import { admit, presentedTenant } from '../guards';
-import type { Nanos } from '../pricing';
 import { servedHeaders } from '../providers';
 import { callProviders } from '../providers/router';
 import { admitAndLookUp, cacheFor, tenantCacheKey, wantsFresh } from '../request-context';
 import { budgeted, routerOf } from './budgeted';
-import { type CachePolicy, cacheModeOf, proxyCacheKeyParts } from './cache-policy';
+import { cacheModeOf, proxyCacheKeyParts } from './cache-policy';
 import type { OutputLimits } from './estimate';
 import { errorEvent } from './frames';
 import { relayJson } from './json-relay';
-import { type RelayOutcome, relaySse, type StreamApi } from './sse';
+import type { ProxyPlan } from './plan';
+import { type RelayOutcome, relaySse } from './sse';
 import { type BodyRelay, type Served, streamed } from './streamed';
 import { openJson, openStream, postJson, type UpstreamBytes, type UpstreamStream } from './upstream';
-import { type UsageReader, usageOfBody } from './usage';
-
-/** One proxied call, as an endpoint plans it. */
-export interface ProxyPlan {
-  /** Path under the provider's base URL, e.g. `/chat/completions`. */
-  path: string;
-  capability: Capability;
-  /** Chat Completions may be served by a backup; the other APIs only by the primary (see the README). */
-  backups: boolean;
-  /** The model asked for (the primary's); a backup uses its own. */
-  model: string;
-  /** The request as the client sent it after the gateway's output cap: the cache key. */
-  body: Record<string, unknown>;
-  /** What goes upstream: `body`, plus what the gateway needs (say, usage in a stream). */
-  upstream: Record<string, unknown>;
-  /**
-   * The reservation, the dearest candidate's worst case; 0 for a free API (nothing is reserved).
-   * Computed only after admission and a cache miss: counting a prompt's tokens costs CPU.
-   */
-  estimate: () => Nanos | Promise<Nanos>;
-  usage: UsageReader;
-  cache: CachePolicy;
-  /** Set for `stream: true`. */
-  stream?: { api: StreamApi; dropUsageChunk: boolean };
-  /**
-   * `json`: the answer is relayed as it arrives, never held whole (an image answer is megabytes of
-   * base64; see json-relay.ts); only for a plan that is never cached.
-   */
-  relay?: 'json';
-}
+import { usageOfBody } from './usage';
 
 /** A cached answer: the body the client received and who made it. */
 interface Answer {

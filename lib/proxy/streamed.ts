@@ -11,7 +11,7 @@ import type { CacheStatus } from '../cache';
 import { servedHeaders, type Usage } from '../providers';
 import { callProviders, type ObservedCall, type ProviderCall } from '../providers/router';
 import { budgeted, routerOf } from './budgeted';
-import type { ProxyPlan } from './relay';
+import type { ProxyPlan } from './plan';
 
 /** Who served a call. */
 export type Served = { provider: string; model: string };

@@ -1,0 +1,34 @@
+import type { Capability } from '../env';
+import type { Nanos } from '../pricing';
+import type { CachePolicy } from './cache-policy';
+import type { StreamApi } from './sse';
+import type { UsageReader } from './usage';
+
+/** One proxied call, as an endpoint plans it. */
+export interface ProxyPlan {
+  /** Path under the provider's base URL, e.g. `/chat/completions`. */
+  path: string;
+  capability: Capability;
+  /** Chat Completions may be served by a backup; the other APIs only by the primary (see the README). */
+  backups: boolean;
+  /** The model asked for (the primary's); a backup uses its own. */
+  model: string;
+  /** The request as the client sent it after the gateway's output cap: the cache key. */
+  body: Record<string, unknown>;
+  /** What goes upstream: `body`, plus what the gateway needs (say, usage in a stream). */
+  upstream: Record<string, unknown>;
+  /**
+   * The reservation, the dearest candidate's worst case; 0 for a free API (nothing is reserved).
+   * Computed only after admission and a cache miss: counting a prompt's tokens costs CPU.
+   */
+  estimate: () => Nanos | Promise<Nanos>;
+  usage: UsageReader;
+  cache: CachePolicy;
+  /** Set for `stream: true`. */
+  stream?: { api: StreamApi; dropUsageChunk: boolean };
+  /**
+   * `json`: the answer is relayed as it arrives, never held whole (an image answer is megabytes of
+   * base64; see json-relay.ts); only for a plan that is never cached.
+   */
+  relay?: 'json';
+}
