@@ -102,12 +102,22 @@ export function createCache(deps: CacheDeps, options: Partial<CacheOptions> = {}
       );
       if (code === 1) {
         // From the moment it is granted until it is finished, however long the leader works before and
-        // during its generation, the lease holds while this leader lives (see renewLease).
+        // during its generation, the lease holds while this leader lives (see renewLease); but never
+        // longer than a waiter waits, so a lease its holder forgot to finish still runs out.
+        const until = now() + waitMs;
+        let overdue = false;
+        const renewal = () => {
+          overdue = now() >= until;
+          return overdue ? Promise.resolve(false) : renew(key, leaseId);
+        };
         renewing.set(
           leaseId,
-          renewLease(leaseMs, () => renew(key, leaseId), {
+          renewLease(leaseMs, renewal, {
             failed: (error) => warn('cache lease renewal failed; retried at the next tick', key, error),
-            lost: () => warn('cache lease lost while generating; another caller may generate too', key, null),
+            lost: () =>
+              overdue
+                ? warn('cache lease held longer than any waiter waits; no longer renewed', key, null)
+                : warn('cache lease lost while generating; another caller may generate too', key, null),
           }),
         );
         return { kind: 'lead', key, leaseId };

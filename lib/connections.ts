@@ -7,7 +7,7 @@
  *
  * @example
  * const connections = createConnectionPool();
- * redis.use((req, next) => connections.run(() => next(req)));
+ * redis.use((req, next) => connections.run(() => next(req), null, 'store'));
  * const openai = new OpenAI({ fetch: connections.fetch(30_000), timeout: QUEUED_CALL_BACKSTOP_MS });
  */
 
@@ -21,9 +21,12 @@ export const WORKERS_CONNECTION_LIMIT = 6;
  */
 export const QUEUED_CALL_BACKSTOP_MS = 30 * 60_000;
 
+/** `store`: a Redis call, short and on every path; `upstream`: a provider or webhook call. */
+export type Lane = 'store' | 'upstream';
+
 export interface ConnectionPool {
-  /** Runs `work` (one outbound request, body read included) once a slot is free. */
-  run<T>(work: () => Promise<T>, signal?: AbortSignal | null): Promise<T>;
+  /** Runs `work` (one outbound request, body read included) once a slot of `lane` is free. @default lane 'upstream' */
+  run<T>(work: () => Promise<T>, signal?: AbortSignal | null, lane?: Lane): Promise<T>;
   /**
    * A fetch that waits for a slot, then sends with `timeoutMs` (if given) counted from that moment. The
    * slot is freed when the response headers arrive, as Workers frees it; a timeout aborts the request.
@@ -53,17 +56,24 @@ async function timedFetch(input: Request | string | URL, init: RequestInit | und
   }
 }
 
-/** A pool of `limit` slots, first come first served. */
+/**
+ * A pool of `limit` slots in two lanes. `store` calls (Redis: milliseconds each) go first and may take
+ * any free slot; `upstream` calls (a provider, a webhook: up to minutes until their headers) take at
+ * most `limit - 1`, so one slot is always left for the store. Without that, fifty queued images would
+ * hold every slot for minutes while a lease renewal or a settle waited behind them.
+ */
 export function createConnectionPool(limit = WORKERS_CONNECTION_LIMIT): ConnectionPool {
-  if (!Number.isInteger(limit) || limit < 1)
-    throw new RangeError(`limit must be a positive integer, got ${limit}`);
-  let active = 0;
-  const waiting: { grant: () => void }[] = [];
+  if (!Number.isInteger(limit) || limit < 2)
+    throw new RangeError(`limit must be an integer of at least 2, got ${limit}`);
+  const active: Record<Lane, number> = { store: 0, upstream: 0 };
+  const waiting: Record<Lane, { grant: () => void }[]> = { store: [], upstream: [] };
+  const inUse = () => active.store + active.upstream;
+  const fits = (lane: Lane) => inUse() < limit && (lane === 'store' || active.upstream < limit - 1);
 
-  function acquire(signal?: AbortSignal | null): Promise<void> {
+  function acquire(lane: Lane, signal?: AbortSignal | null): Promise<void> {
     signal?.throwIfAborted();
-    if (active < limit) {
-      active += 1;
+    if (fits(lane) && (lane === 'store' || !waiting.store.length)) {
+      active[lane] += 1;
       return Promise.resolve();
     }
     return new Promise<void>((resolve, reject) => {
@@ -75,27 +85,35 @@ export function createConnectionPool(limit = WORKERS_CONNECTION_LIMIT): Connecti
       };
       // A caller that gives up while queued leaves the queue without ever taking a slot.
       const onAbort = () => {
-        waiting.splice(waiting.indexOf(entry), 1);
+        waiting[lane].splice(waiting[lane].indexOf(entry), 1);
         reject(signal?.reason);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      waiting.push(entry);
+      waiting[lane].push(entry);
     });
   }
 
-  function release(): void {
-    // The slot passes straight to the next caller, so `active` never dips below what is in use.
-    const next = waiting.shift();
-    if (next) next.grant();
-    else active -= 1;
+  function release(lane: Lane): void {
+    active[lane] -= 1;
+    // Hand freed slots on: the store's queue first, then upstream calls while they fit.
+    for (const next of ['store', 'upstream'] as const) {
+      while (waiting[next].length && fits(next)) {
+        active[next] += 1;
+        waiting[next].shift()?.grant();
+      }
+    }
   }
 
-  async function run<T>(work: () => Promise<T>, signal?: AbortSignal | null): Promise<T> {
-    await acquire(signal);
+  async function run<T>(
+    work: () => Promise<T>,
+    signal?: AbortSignal | null,
+    lane: Lane = 'upstream',
+  ): Promise<T> {
+    await acquire(lane, signal);
     try {
       return await work();
     } finally {
-      release();
+      release(lane);
     }
   }
 
@@ -105,10 +123,10 @@ export function createConnectionPool(limit = WORKERS_CONNECTION_LIMIT): Connecti
       return (input, init) => run(() => timedFetch(input, init, timeoutMs), init?.signal);
     },
     get active() {
-      return active;
+      return inUse();
     },
     get queued() {
-      return waiting.length;
+      return waiting.store.length + waiting.upstream.length;
     },
   };
 }

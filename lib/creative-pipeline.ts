@@ -19,7 +19,7 @@ import { assertCreativeApproved, assertInputApproved } from './domain/verdicts';
 import type { Capability, Env } from './env';
 import { CreativeRejectedError, InvalidModelOutputError } from './errors';
 import { markDegraded } from './generation';
-import { imageUrl, storeImage } from './image-store';
+import { imageUrl, pooledBucket, storeImage } from './image-store';
 import { modelsFor } from './model-policy';
 import { moderateContent } from './moderation';
 import { estimateImageCost, type Nanos } from './pricing';
@@ -193,7 +193,9 @@ async function produceImage(
   const dataUrl = `data:image/png;base64,${toBase64(generated.value.bytes)}`;
   const { verdict } = await moderateContent(moderationFor(c), { imageUrls: [dataUrl] });
   assertCreativeApproved(verdict, 'image');
-  const stored = await storeImage(c.env.IMAGES, generated.value.bytes, {
+  const { connections } = c.get('deps');
+  const bucket = pooledBucket(c.env.IMAGES, (work) => connections.run(work));
+  const stored = await storeImage(bucket, generated.value.bytes, {
     model: generated.model,
     size: generated.value.size,
     prompt,

@@ -54,7 +54,7 @@ export function createDeps(env: Env, isolate: IsolateState = newIsolateState()):
     retry: { retries: 0 },
     enableTelemetry: false,
   });
-  redis.use((req, next) => connections.run(() => next(req)));
+  redis.use((req, next) => connections.run(() => next(req), null, 'store'));
   return {
     redis,
     connections,

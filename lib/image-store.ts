@@ -22,6 +22,21 @@ import { GatewayError } from './errors';
 /** The slice of an R2 binding this module uses. */
 export type ImageBucket = Pick<R2Bucket, 'put' | 'get' | 'head'>;
 
+/**
+ * `bucket` with each call made through `run` (the invocation's connection pool): R2 calls count toward
+ * Workers' six connections too, so a batch's fan-out of image writes must queue with the rest.
+ */
+export function pooledBucket(
+  bucket: ImageBucket,
+  run: <T>(work: () => Promise<T>) => Promise<T>,
+): ImageBucket {
+  return {
+    put: (...args: Parameters<R2Bucket['put']>) => run(() => bucket.put(...args)),
+    get: (...args: Parameters<R2Bucket['get']>) => run(() => bucket.get(...args)),
+    head: (...args: Parameters<R2Bucket['head']>) => run(() => bucket.head(...args)),
+  } as ImageBucket;
+}
+
 export type ImageContentType = 'image/png' | 'image/jpeg' | 'image/webp';
 
 export interface ImageMeta {

@@ -22,6 +22,7 @@ import { DEFAULT_FLAGGED_TERMS } from './moderation-terms.ts';
 import { parseMultipart } from './multipart.ts';
 import { isRealistic, timeScaleOf } from './profile.ts';
 import { CACHE_LIFETIME_MS } from './prompt-cache.ts';
+import { hashOf } from './rng.ts';
 import type { RouteContext, RouteResult, SimRoute } from './routes.ts';
 import { scheduleFor } from './schedule.ts';
 import type { SimState } from './state.ts';
@@ -76,7 +77,8 @@ export async function handleApi(
   const nowMs = () => Date.now() + (config.clock_offset_ms ?? 0);
   const arrivedMs = nowMs();
   const clientRequestId = headerValue(req, 'x-client-request-id');
-  const watched = clientRequestId && { id: clientRequestId, model: model ?? '' };
+  // A retry sends the same body again; a request's other calls to the same model (a batch's images) do not.
+  const watched = clientRequestId && { id: `${clientRequestId}:${hashOf(body)}`, model: model ?? '' };
   const early =
     !!watched && deps.state.retryWatch.early(apiKey, watched.id, route.endpoint, watched.model, arrivedMs);
   const admission = admit(

@@ -6,7 +6,7 @@ import {
   UpstreamError,
   UpstreamTimeoutError,
 } from '../errors';
-import { providerWaitFrom, retryAfterFrom } from './wait-headers';
+import { exhaustedLimit, providerWaitFrom, retryAfterFrom } from './wait-headers';
 
 /** How one failed provider call should be handled, and what the client sees if it is the last. */
 export interface Failure {
@@ -25,6 +25,8 @@ export interface Failure {
    * verdict on the provider's health (no breaker failure), and every caller should wait `retryAfterMs`.
    */
   throttled?: true;
+  /** For a 429: how long every caller of this provider and model should wait, when the account is spent. */
+  sharedWaitMs?: number;
   /**
    * The provider may have run, and billed, the request although we have no usable answer: we stopped
    * waiting (a timeout), the connection broke, or its answer was unreadable or unusable. Another
@@ -82,6 +84,8 @@ export function classifyFailure(err: unknown, provider: string): Failure {
 }
 
 const BILLED = { mayBeBilled: true } as const;
+/** What a client is told to wait when the provider's account has no credit left: someone must pay. */
+const QUOTA_RETRY_AFTER_SECONDS = 60;
 
 function classifyStatus(err: APIError, status: number, provider: string): Failure {
   const retryAfterMs = retryAfterFrom(err.headers);
@@ -98,24 +102,40 @@ function classifyStatus(err: APIError, status: number, provider: string): Failur
   }
   if (status === 429 && (err.code === 'insufficient_quota' || err.type === 'insufficient_quota')) {
     // Billing, not load: every retry fails the same way, so it is an outage (a backup may serve).
-    const error = new CircuitOpenError({ message: `${provider} quota is exhausted.`, cause: err });
+    const error = new CircuitOpenError({
+      message: `${provider} quota is exhausted.`,
+      retryAfter: QUOTA_RETRY_AFTER_SECONDS,
+      cause: err,
+    });
     return { error, retryable: false, providerFault: true };
+  }
+  if (status === 429 && /request too large/i.test(err.message)) {
+    // Larger than the account's whole per-minute token limit: no wait will let it through.
+    const error = new RateLimitError({
+      message: `The request is larger than ${provider}'s per-minute token limit for this model; reduce its input or output cap.`,
+      code: 'upstream_request_too_large',
+      cause: err,
+    });
+    return { error, retryable: false, providerFault: true, throttled: true };
   }
   if (status === 429) {
     const waitMs = providerWaitFrom(err.headers);
-    const retryAfter = waitMs === undefined ? undefined : Math.max(1, Math.ceil(waitMs / 1000));
     const error = new RateLimitError({
       message: `${provider} is rate limiting the gateway; retry later.`,
       code: 'upstream_rate_limited',
-      ...(retryAfter === undefined ? {} : { retryAfter }),
+      retryAfter: waitMs === undefined ? 1 : Math.max(1, Math.ceil(waitMs / 1000)),
       cause: err,
     });
+    // Every caller waits only when the account is spent for everyone: a limit read as 0, or the
+    // provider's own retry-after. A large request short of tokens says nothing about small ones.
+    const shared = retryAfterFrom(err.headers) !== undefined || exhaustedLimit(err.headers);
     return {
       error,
       retryable: true,
       providerFault: true,
       throttled: true,
       ...(waitMs === undefined ? {} : { retryAfterMs: waitMs }),
+      ...(waitMs !== undefined && shared ? { sharedWaitMs: waitMs } : {}),
     };
   }
   if (status === 401 || status === 403) {

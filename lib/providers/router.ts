@@ -190,7 +190,7 @@ async function route<T>(
           throw failure.error;
         }
         const state = failure.throttled
-          ? await throttled(deps, breakerName, permit, failure.retryAfterMs)
+          ? await throttled(deps, breakerName, permit, failure.sharedWaitMs, policy.maxDelayMs)
           : await deps.breaker.record(breakerName, permit, 'failure');
         deps.log.warn('provider call failed', {
           provider: target.name,
@@ -241,17 +241,19 @@ interface Refusal {
 }
 
 /**
- * A 429 rate_limit_exceeded is no breaker failure: a probe gives its lease back, and when the provider
- * named a wait every isolate's callers wait it out (one round trip, not on the success path).
+ * A 429 rate_limit_exceeded is no breaker failure: a probe gives its lease back, and when the account is
+ * spent for everyone every isolate's callers wait it out (one round trip, not on the success path), for
+ * at most `maxMs`: a longer wait is then found again by the next caller, not imposed on all for hours.
  */
 async function throttled(
   deps: RouterDeps,
   breakerName: string,
   permit: BreakerPermit & { allowed: true },
-  waitMs: number | undefined,
+  sharedWaitMs: number | undefined,
+  maxMs: number,
 ): Promise<BreakerState> {
-  if (!waitMs) return deps.breaker.record(breakerName, permit, 'release');
-  return deps.breaker.record(breakerName, permit, 'throttle', waitMs);
+  if (!sharedWaitMs) return deps.breaker.record(breakerName, permit, 'release');
+  return deps.breaker.record(breakerName, permit, 'throttle', Math.min(sharedWaitMs, maxMs));
 }
 
 const REFUSED: Record<Refusal['reason'], string> = {

@@ -33,6 +33,11 @@ export function rateLimitResetFrom(headers: Headers | undefined): number | undef
   return Math.max(...(exhausted.length ? exhausted : limits).map((l) => l.reset));
 }
 
+/** Whether a limit (requests or tokens) reads 0 remaining: the account is spent until its reset. */
+export function exhaustedLimit(headers: Headers | undefined): boolean {
+  return LIMITS.some((limit) => headers?.get(`x-ratelimit-remaining-${limit}`)?.trim() === '0');
+}
+
 /** The wait a provider names: `retry-after(-ms)` first, else its rate-limit reset headers. */
 export function providerWaitFrom(headers: Headers | undefined): number | undefined {
   return retryAfterFrom(headers) ?? rateLimitResetFrom(headers);

@@ -9,7 +9,7 @@
  */
 import type { Context } from 'hono';
 import type { AppEnv } from '../app';
-import type { CacheLookup, CacheStatus } from '../cache';
+import type { Cache, CacheLookup, CacheStatus } from '../cache';
 import { admit, presentedTenant } from '../guards';
 import { servedHeaders } from '../providers';
 import { callProviders } from '../providers/router';
@@ -58,7 +58,7 @@ export async function proxy(c: Context<AppEnv>, plan: ProxyPlan): Promise<Respon
   const key = await tenantCacheKey(c, await presentedTenant(c), proxyCacheKeyParts(plan.path, plan.body));
   const cache = cacheFor(c, [plan.capability]);
   const first = await admitAndLookUp<Answer>(c, cache, key, mode === 'write-only');
-  if (plan.stream) return streamedWithCache(c, plan, key, first, mode === 'write-only');
+  if (plan.stream) return streamedWithCache(c, plan, cache, key, first, mode === 'write-only');
   const limit = c.get('env').PROXY_CACHE_MAX_BYTES;
   const result = await cache.getOrProduce<Answer>(
     key,
@@ -105,12 +105,13 @@ async function callJson(c: Context<AppEnv>, plan: ProxyPlan): Promise<Answer> {
 async function streamedWithCache(
   c: Context<AppEnv>,
   plan: ProxyPlan,
+  // The cache that granted `first`'s lease: it alone renews that lease, and stops when it is finished.
+  cache: Cache,
   key: string,
   first: CacheLookup<Answer> | undefined,
   writeOnly: boolean,
 ): Promise<Response> {
   if (first?.kind === 'hit') return c.body(first.value.body, 200, { ...SSE_TYPE, 'x-cache': 'HIT' });
-  const cache = cacheFor(c, [plan.capability]);
   // Identical streams in flight do not wait for each other: waiting would hold back every byte.
   let finished = false;
   const release = async () => {

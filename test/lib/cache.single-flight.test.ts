@@ -100,6 +100,19 @@ describe('createCache single-flight across isolates', () => {
     expect(await b.redis.exists(leaseKeyOf(key))).toBe(0);
   });
 
+  it('stops renewing a lease its holder never finishes once a waiter would have given up, so it runs out', async () => {
+    const a = isolate({ leaseMs: 300, pollMs: 25, waitMs: 600 });
+    const key = await testKey();
+    // Granted, and then forgotten: no getOrProduce, release or store ever finishes it.
+    expect(await a.cache.lookup(key)).toMatchObject({ kind: 'lead' });
+    let gone = false;
+    for (let waited = 0; waited < 5_000 && !gone; waited += 100) {
+      await pause(100);
+      gone = (await a.redis.exists(leaseKeyOf(key))) === 0;
+    }
+    expect(gone).toBe(true);
+  });
+
   it('keeps a leader that outlived its lease from freeing its successor’s lease', async () => {
     const options = { leaseMs: 300, pollMs: 25, waitMs: 5_000 };
     const a = isolate(options);

@@ -22,8 +22,8 @@ function gate() {
 }
 
 describe('createConnectionPool', () => {
-  it('runs at most `limit` calls at once and the rest in arrival order as slots free up', async () => {
-    const pool = createConnectionPool(2);
+  it('runs upstream calls in at most limit - 1 slots, in arrival order, keeping one for the store', async () => {
+    const pool = createConnectionPool(3);
     const gates = Array.from({ length: 5 }, gate);
     const started: number[] = [];
     const runs = gates.map((g, i) =>
@@ -35,6 +35,8 @@ describe('createConnectionPool', () => {
     );
     await Promise.resolve();
     expect([pool.active, pool.queued, started]).toEqual([2, 3, [0, 1]]);
+    // A Redis call goes at once, in the slot upstream calls may not take.
+    expect(await pool.run(async () => 'stored', null, 'store')).toBe('stored');
     gates[1]?.open();
     await runs[1];
     await Promise.resolve();
@@ -45,8 +47,25 @@ describe('createConnectionPool', () => {
     expect([pool.active, pool.queued]).toEqual([0, 0]);
   });
 
+  it('serves queued store calls before queued upstream calls', async () => {
+    const pool = createConnectionPool(2);
+    const held = Array.from({ length: 2 }, gate);
+    const holders = held.map((g, i) => pool.run(() => g.promise, null, i === 0 ? 'upstream' : 'store'));
+    const order: string[] = [];
+    const upstream = pool.run(async () => void order.push('upstream'));
+    const store = pool.run(async () => void order.push('store'), null, 'store');
+    await Promise.resolve();
+    expect(pool.queued).toBe(2);
+    held[1]?.open();
+    await Promise.all([store, holders[1]]);
+    expect(order).toEqual(['store']);
+    held[0]?.open();
+    await Promise.all([upstream, holders[0]]);
+    expect(order).toEqual(['store', 'upstream']);
+  });
+
   it("starts a call's timeout when it is sent, not while it waits for a slot", async () => {
-    const pool = createConnectionPool(1);
+    const pool = createConnectionPool(2);
     const [slowUrl, slowInit] = slowModels(2_000);
     const [url, init] = slowModels(50);
     const first = pool.fetch()(slowUrl, slowInit);
@@ -57,7 +76,7 @@ describe('createConnectionPool', () => {
   });
 
   it('aborts a sent call whose headers do not come within its timeout', async () => {
-    const pool = createConnectionPool(1);
+    const pool = createConnectionPool(2);
     const [url, init] = slowModels(2000);
     const err = await pool
       .fetch(100)(url, init)
@@ -72,8 +91,9 @@ describe('createConnectionPool', () => {
   it("queues a request's Redis calls behind its six connections, their timeout counted from sending", async () => {
     const deps = createDeps(parseEnv({ ...bindings, REDIS_TIMEOUT_MS: '1000' }));
     const held = gate();
-    const holders = Array.from({ length: WORKERS_CONNECTION_LIMIT }, () =>
-      deps.connections.run(() => held.promise),
+    // Five slots taken by upstream calls and the sixth, the store's own, by another Redis call.
+    const holders = Array.from({ length: WORKERS_CONNECTION_LIMIT }, (_, i) =>
+      deps.connections.run(() => held.promise, null, i === 0 ? 'store' : 'upstream'),
     );
     const key = `test:connections:${crypto.randomUUID()}`;
     const write = deps.redis.set(key, 'queued', { ex: 60 });
@@ -87,7 +107,7 @@ describe('createConnectionPool', () => {
   });
 
   it('takes a call its caller aborts while queued out of the queue, never sending it', async () => {
-    const pool = createConnectionPool(1);
+    const pool = createConnectionPool(2);
     const held = gate();
     const holder = pool.run(() => held.promise);
     const caller = new AbortController();

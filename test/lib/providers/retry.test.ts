@@ -118,9 +118,38 @@ describe('classifyFailure', () => {
     expect(limited({ 'retry-after-ms': '40', 'x-ratelimit-reset-requests': '6m0s' })).toMatchObject({
       retryAfterMs: 40,
     });
+    // Every caller shares a wait only when the account is spent for all (a limit at 0, or retry-after).
+    expect(
+      limited({ 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1.5s' }).sharedWaitMs,
+    ).toBe(1500);
+    const shortOfTokens = limited({
+      'x-ratelimit-remaining-requests': '12',
+      'x-ratelimit-remaining-tokens': '300',
+      'x-ratelimit-reset-tokens': '6m0s',
+    });
+    expect(shortOfTokens).toMatchObject({ retryAfterMs: 360_000, throttled: true });
+    expect(shortOfTokens.sharedWaitMs).toBeUndefined();
     const bare = limited({});
-    expect(bare).toMatchObject({ retryable: true, throttled: true });
+    expect(bare).toMatchObject({ retryable: true, throttled: true, error: { retryAfter: 1 } });
     expect(bare.retryAfterMs).toBeUndefined();
+    expect(bare.sharedWaitMs).toBeUndefined();
+  });
+
+  it('never retries a 429 larger than the per-minute token limit itself, nor makes others wait for it', () => {
+    const failure = classifyFailure(
+      apiError(429, {
+        message:
+          'Request too large for gpt-6-luna in organization org-x on tokens per min (TPM): Limit 1000, Requested 2005.',
+        code: 'rate_limit_exceeded',
+      }),
+      'openai',
+    );
+    expect(failure).toMatchObject({
+      retryable: false,
+      throttled: true,
+      error: { status: 429, code: 'upstream_request_too_large' },
+    });
+    expect(failure.sharedWaitMs).toBeUndefined();
   });
 
   it('treats a 429 insufficient_quota as an outage: no retry, the breaker counts it, a backup may serve', () => {
@@ -132,7 +161,11 @@ describe('classifyFailure', () => {
       }),
       'openai',
     );
-    expect(failure).toMatchObject({ retryable: false, providerFault: true, error: { status: 503 } });
+    expect(failure).toMatchObject({
+      retryable: false,
+      providerFault: true,
+      error: { status: 503, retryAfter: 60 },
+    });
     expect(failure.throttled).toBeUndefined();
   });
 
