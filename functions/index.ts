@@ -4,7 +4,7 @@ import { createBudget } from '../lib/budget';
 import { rolloverBudget } from '../lib/budget/rollover';
 import { pollBulkJobs } from '../lib/bulk/cron';
 import { createDeps, type IsolateState, newIsolateState } from '../lib/deps';
-import { protect } from '../lib/guards';
+import { protect, verifyCaller } from '../lib/guards';
 import { monitor } from '../lib/monitoring';
 import { type CronJob, runScheduled } from '../lib/scheduled';
 import { adminKeys } from './admin-keys';
@@ -66,7 +66,12 @@ const UNMETERED: ReadonlySet<string> = new Set([
 
 /** The whole gateway over `makeDeps`: every route behind protection-by-default. Tests pass their own deps. */
 export function createGateway(makeDeps: MakeDeps) {
-  const app = createApp(makeDeps, { unmetered: (path) => UNMETERED.has(path) });
+  const app = createApp(makeDeps, {
+    unmetered: (path) => UNMETERED.has(path),
+    // Public routes have no caller to confirm; /metrics takes its scrape token and checks it itself.
+    verifyCaller: (c) =>
+      isPublic(c.req.path) || c.req.path === '/metrics' ? Promise.resolve() : verifyCaller(c),
+  });
   app.use(protect(isPublic, (path) => ADMITS_ITSELF.has(path)));
   const routes = [
     root,

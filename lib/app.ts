@@ -38,6 +38,11 @@ export type MakeDeps = (env: Env) => Deps;
 export interface AppOptions {
   /** Paths whose requests are not counted in metrics (health checks, the metrics and dashboard pages). */
   unmetered?: (path: string) => boolean;
+  /**
+   * Confirms the caller of a request that failed before it was admitted (throws 401 when it is not a
+   * known key); its client error is reported only to a known caller. Public routes are not asked.
+   */
+  verifyCaller?: (c: Context<AppEnv>) => Promise<void>;
 }
 
 const MISCONFIGURED_MESSAGE = 'The gateway is misconfigured; its operator can see the details in the logs.';
@@ -99,7 +104,7 @@ export function createApp(makeDeps: MakeDeps, options: AppOptions = {}): Hono<Ap
   app.notFound((c) =>
     renderError(c, new NotFoundError({ message: `No route for ${c.req.method} ${c.req.path}.` })),
   );
-  app.onError((err, c) => renderError(c, err));
+  app.onError(async (err, c) => renderError(c, await callerFirst(c, err, options.verifyCaller)));
 
   return app;
 }
@@ -158,6 +163,30 @@ function finishRequest(c: Context<AppEnv>, durationMs: number): void {
     c.executionCtx.waitUntil(written);
   } catch {
     // No execution context (an app driven directly in tests): the write still runs, unawaited.
+  }
+}
+
+const NOT_ABOUT_THE_REQUEST = new Set([401, 403, 429]);
+
+/**
+ * Authentication before any other answer: a client error (a bad body, an unknown model or variant)
+ * raised before the caller was admitted is reported only once its key is known good; an unknown key
+ * gets 401 whatever the body, and learns nothing of the gateway's models or variants.
+ */
+async function callerFirst(
+  c: Context<AppEnv>,
+  err: unknown,
+  verifyCaller: AppOptions['verifyCaller'],
+): Promise<unknown> {
+  const { status } = toGatewayError(err);
+  const admitted = (c.var as { principal?: Principal }).principal !== undefined;
+  if (!verifyCaller || admitted || status < 400 || status >= 500 || NOT_ABOUT_THE_REQUEST.has(status))
+    return err;
+  try {
+    await verifyCaller(c);
+    return err;
+  } catch (authError) {
+    return authError;
   }
 }
 

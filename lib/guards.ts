@@ -117,6 +117,25 @@ export async function admit<T>(c: Context<AppEnv>, extra: () => Promise<T>): Pro
   return result;
 }
 
+/**
+ * Throws 401 unless the request carries the admin key or a live client key: at most one key lookup, no
+ * write. For an error found before admission (a bad body, an unknown model): only a caller known to be
+ * who it says learns what was wrong with its request.
+ */
+export async function verifyCaller(c: Context<AppEnv>): Promise<void> {
+  const presented = bearerOf(c);
+  const env = c.get('env');
+  if (env.ADMIN_API_KEY && (await sameSecret(presented, env.ADMIN_API_KEY))) return;
+  if (!isKeyShaped(presented)) throw new AuthenticationError({ message: 'Invalid or revoked API key.' });
+  const record = await lookupKey(c.get('deps').redis, await hashKey(presented)).catch((err: unknown) => {
+    throw new StoreUnavailableError({
+      message: 'Cannot check the API key right now; retry shortly.',
+      cause: err,
+    });
+  });
+  if (!record) throw new AuthenticationError({ message: 'Invalid or revoked API key.' });
+}
+
 function bearerOf(c: Context<AppEnv>): string {
   const presented = BEARER.exec(c.req.header('authorization') ?? '')?.[1];
   if (!presented) {

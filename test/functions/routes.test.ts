@@ -3,6 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { app, isPublic, PUBLIC_PATHS } from '../../functions/index';
 import { bearer, createTestKey } from '../support/keys';
 
+/** Shaped like a client key, known to no one. */
+const UNKNOWN_KEY = `Bearer cag_${'B'.repeat(43)}`;
+
 /** Every route the app serves, as [method, path with sample params]. */
 const routes = app.routes
   .filter((r) => r.method !== 'ALL')
@@ -19,6 +22,29 @@ describe('route protection', () => {
       const res = await exports.default.fetch(`http://gateway${path}`, { method });
       expect(res.status).toBe(401);
       expect(res.headers.get('x-request-id')).toMatch(/^req_/);
+    },
+  );
+
+  it.each(routes.filter(([, path]) => !isPublic(path) && path !== '/metrics'))(
+    '%s %s answers an unknown, well-formed key with 401 whatever the body, before any other check',
+    async (method, path) => {
+      // A body that fails validation everywhere, a model nobody serves and a variant nobody configured:
+      // none of them may be reported to a caller whose key is not known good.
+      const res = await exports.default.fetch(`http://gateway${path}?minutes=-1`, {
+        method,
+        headers: {
+          authorization: UNKNOWN_KEY,
+          'content-type': 'application/json',
+          'x-gateway-variant': 'zz',
+        },
+        ...(method === 'GET' || method === 'HEAD' ? {} : { body: '{"model":"no-such-model","items":' }),
+      });
+      expect(res.status).toBe(401);
+      if (method !== 'HEAD') {
+        expect(await res.json()).toMatchObject({
+          error: { type: 'authentication_error', code: 'invalid_api_key' },
+        });
+      }
     },
   );
 
