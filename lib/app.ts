@@ -138,7 +138,9 @@ function finishRequest(c: Context<AppEnv>, durationMs: number): void {
         }
       : {}),
   });
-  if (!metrics) return;
+  // A caller nobody could authenticate costs no Redis write: a flood of bad keys must not become one
+  // write each. Its log line above still counts it.
+  if (!metrics || c.res.status === 401) return;
   const env = c.get('env');
   const outcome = {
     endpoint,

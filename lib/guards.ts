@@ -100,8 +100,11 @@ export async function admit<T>(c: Context<AppEnv>, extra: () => Promise<T>): Pro
   const [record, decision, result] =
     known === undefined
       ? await lookup().then(async (r) => {
-          const rpm = r?.rpm ?? env.KEY_RATE_LIMIT_RPM;
-          return Promise.all([r, r ? decide(c, id, rpm) : undefined, extra()] as const);
+          // A key this isolate has not seen is looked up alone first: an unknown one costs that read and
+          // nothing else (no limiter state, no cache lease).
+          if (!r) return [r, undefined, undefined] as const;
+          const rpm = r.rpm ?? env.KEY_RATE_LIMIT_RPM;
+          return Promise.all([r, decide(c, id, rpm), extra()] as const);
         })
       : await Promise.all([lookup(), decide(c, id, known), extra()]);
   if (!record) throw new AuthenticationError({ message: 'Invalid or revoked API key.' });

@@ -2,6 +2,7 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest';
 import { createGateway } from '../../functions/index';
 import { createDeps, newIsolateState } from '../../lib/deps';
+import { KEY_LOOKUP } from '../../lib/scripts/keys';
 import { envWith } from '../support/env';
 import { bearer, createTestKey } from '../support/keys';
 import { simKey } from '../support/providers';
@@ -15,11 +16,15 @@ function countingGateway() {
   const counter = { redis: 0 };
   /** Redis requests and upstream calls in the order they left the gateway. */
   const events: string[] = [];
+  /** Every Redis command sent, as [name, ...args]. */
+  const commands: unknown[][] = [];
   const app = createGateway((env) => {
     const deps = createDeps(env, isolate);
     deps.redis.use((req, next) => {
       counter.redis += 1;
       events.push('redis');
+      const body = req.body as unknown[];
+      commands.push(...((Array.isArray(body[0]) ? body : [body]) as unknown[][]));
       return next(req);
     });
     // Observe (not replace) the upstream calls, which go out through the invocation's connection pool:
@@ -38,7 +43,7 @@ function countingGateway() {
     for (const target of deps.providers) target.connections = observed;
     return deps;
   });
-  return { app, counter, events };
+  return { app, counter, events, commands };
 }
 
 /** Redis round trips before the response (bookkeeping in waitUntil is counted separately). */
@@ -109,6 +114,39 @@ describe('Redis round trips on the critical path', () => {
     expect(moderation).toBeGreaterThan(0);
     expect(gateway.events.slice(0, moderation)).toEqual(['redis', 'redis']);
     expect(gateway.events.slice(moderation + 1, generation)).toEqual(['redis', 'redis']);
+  });
+
+  it('a flood of requests with bad keys writes nothing to Redis: at most one key lookup each, no metrics', async () => {
+    const gateway = countingGateway();
+    const env = envWith({ OPENAI_API_KEY: simKey() });
+    const unknown = `Bearer cag_${'C'.repeat(43)}`;
+    const flood = [
+      ...Array.from({ length: 10 }, () => ({ authorization: unknown, body: '{"intent":' })),
+      ...Array.from({ length: 10 }, () => ({ authorization: unknown, body: '{"intent":"boots"}' })),
+      ...Array.from({ length: 10 }, () => ({ authorization: 'Bearer not-a-key', body: '{}' })),
+      ...Array.from({ length: 10 }, () => ({ authorization: '', body: '{}' })),
+    ];
+    await Promise.all(
+      flood.map(async ({ authorization, body }) => {
+        const ctx = createExecutionContext();
+        const res = await gateway.app.request(
+          '/v1/opportunities',
+          { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body },
+          env,
+          ctx,
+        );
+        expect(res.status).toBe(401);
+        await waitOnExecutionContext(ctx);
+      }),
+    );
+    // Only the unknown key's lookups (a read-only script, sent as source once where Redis lacks it), one
+    // per request that carried it; no metrics, no rate-limit state, nothing else.
+    const lookup = (cmd: unknown[]) =>
+      (cmd[0] === 'evalsha' && cmd[1] === KEY_LOOKUP.sha1) ||
+      (cmd[0] === 'eval' && cmd[1] === KEY_LOOKUP.source);
+    expect(gateway.commands.filter((cmd) => !lookup(cmd))).toEqual([]);
+    expect(gateway.commands.filter((cmd) => cmd[0] === 'evalsha').length).toBeLessThanOrEqual(20);
+    expect(gateway.events.filter((e) => e.startsWith('upstream'))).toEqual([]);
   });
 
   it('any other authenticated request costs one (key lookup and rate limit together)', async () => {
