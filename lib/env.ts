@@ -8,7 +8,18 @@ import { z } from 'zod';
 const unset = (value: unknown) => (value === '' || value === null ? undefined : value);
 const text = (fallback: string) => z.preprocess(unset, z.string().trim().min(1).default(fallback));
 const secret = () => z.preprocess(unset, z.string({ error: 'is required' }).trim().min(1, 'is required'));
-const url = () => z.preprocess(unset, z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }));
+/** Hosts of this machine, where the dev bridge and simulator listen over plain http. */
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+/**
+ * An address the gateway sends secrets or data to: https, so no key or prompt crosses the network in
+ * the clear; plain http only to this machine (local development).
+ */
+const outboundUrl = () =>
+  z.url({ protocol: /^https?$/, error: 'must be an http(s) URL', abort: true }).refine((value) => {
+    const parsed = new URL(value);
+    return parsed.protocol === 'https:' || LOOPBACK.has(parsed.hostname);
+  }, 'must be https (plain http only to localhost)');
+const url = () => z.preprocess(unset, outboundUrl());
 const int = (fallback: number, min: number, max: number) =>
   z.preprocess(unset, z.coerce.number().int().min(min).max(max).default(fallback));
 const bool = (fallback: boolean) =>
@@ -36,7 +47,7 @@ export type Capability = (typeof CAPABILITIES)[number];
 const BackupProviderSpec = z.strictObject({
   /** Lower-case name used in headers, metrics and breaker keys. */
   name: z.string().regex(/^[a-z0-9-]{1,32}$/, 'must be 1-32 lower-case letters, digits or dashes'),
-  base_url: z.url({ protocol: /^https?$/ }),
+  base_url: outboundUrl(),
   /** Name of the secret that holds this provider's key, e.g. GEMINI_API_KEY. */
   api_key_env: z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'must name an environment variable'),
   /** Whether it honours `response_format: json_schema`; without it the schema goes into the prompt. */
@@ -212,7 +223,7 @@ const Settings = z.object({
    */
   BUDGET_LEASE_MARGIN_SECONDS: int(60, 0, 3600),
   /** Slack-compatible incoming webhook for budget alerts. */
-  ALERT_WEBHOOK_URL: z.preprocess(unset, z.url({ protocol: /^https?$/ }).optional()),
+  ALERT_WEBHOOK_URL: z.preprocess(unset, outboundUrl().optional()),
   UPSTASH_REDIS_REST_URL: url(),
   UPSTASH_REDIS_REST_TOKEN: secret(),
   /** Days each minute of metrics is kept. */

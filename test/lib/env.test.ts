@@ -138,6 +138,13 @@ describe('parseEnv', () => {
     ['BUDGET_TIMEZONE', 'Mars/Olympus_Mons'],
     ['ADMIN_API_KEY', 'too-short'],
     ['ALERT_WEBHOOK_URL', 'hooks.slack.example'],
+    ['ALERT_WEBHOOK_URL', 'http://hooks.slack.example/services/x'],
+    ['OPENAI_BASE_URL', 'http://api.openai.com/v1'],
+    ['UPSTASH_REDIS_REST_URL', 'http://eu1.upstash.io'],
+    [
+      'BACKUP_PROVIDERS',
+      JSON.stringify([{ name: 'g', base_url: 'http://x.dev', api_key_env: 'K', models: {} }]),
+    ],
     ['KEY_RATE_LIMIT_RPM', '0'],
     ['CACHE_SHARED_NAMESPACE', 'yes'],
     ['MODERATION_RULES', '{not json'],
