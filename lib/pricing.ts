@@ -31,9 +31,12 @@ export interface PriceTable {
    * table cannot price: callers must refuse to call such a model, since its spend could not be budgeted.
    */
   price(model: string): ModelPrice | undefined;
+  /** The table's own name for `model` (its base for a dated snapshot), or undefined when unpriced. */
+  entryOf(model: string): string | undefined;
 }
 
-const SNAPSHOT_SUFFIX = /-\d{4}-\d{2}-\d{2}$/;
+/** A dated snapshot's suffix: `gpt-4.1-2025-04-14` is `gpt-4.1` as of that day. */
+export const SNAPSHOT_SUFFIX = /-\d{4}-\d{2}-\d{2}$/;
 const NANOS_PER_USD = 1e9;
 const PICOS_PER_NANO = 1000;
 /** Fallback for a 'auto' size: the largest of the standard sizes the model may pick. */
@@ -55,8 +58,17 @@ export function createPriceTable(overrides: Record<string, PriceOverride> = {}):
     else prices.set(model, Object.freeze(merged as ModelPrice));
   }
   if (problems.length) throw new ConfigError(problems);
+  const entryOf = (model: string) => {
+    if (prices.has(model)) return model;
+    const base = model.replace(SNAPSHOT_SUFFIX, '');
+    return prices.has(base) ? base : undefined;
+  };
   return {
-    price: (model) => prices.get(model) ?? prices.get(model.replace(SNAPSHOT_SUFFIX, '')),
+    price: (model) => {
+      const entry = entryOf(model);
+      return entry === undefined ? undefined : prices.get(entry);
+    },
+    entryOf,
   };
 }
 

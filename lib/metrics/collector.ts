@@ -3,7 +3,7 @@
  * script call (see store.ts): the request itself, every upstream call, every moderation verdict.
  */
 import type { Verdict } from '../moderation';
-import { costOf, type PriceTable } from '../pricing';
+import { costOf, type PriceTable, SNAPSHOT_SUFFIX } from '../pricing';
 import type { ObservedCall } from '../providers/router';
 import { bucketOf, field } from './fields';
 
@@ -36,6 +36,10 @@ export interface MetricsCollector {
 }
 
 export function createMetricsCollector(prices: PriceTable): MetricsCollector {
+  // Metric fields never expire, so a label must come from a bounded set: a dated snapshot (any date the
+  // proxy accepts) counts under its base model. Other models are the price table's or configured ones:
+  // the proxy refuses a model it cannot price.
+  const modelLabel = (model: string) => prices.entryOf(model) ?? model.replace(SNAPSHOT_SUFFIX, '');
   const calls: (UpstreamCall & { costNanos: number })[] = [];
   const verdicts: Verdict[] = [];
   const held: Promise<unknown>[] = [];
@@ -72,15 +76,8 @@ export function createMetricsCollector(prices: PriceTable): MetricsCollector {
       add(field('qh', endpoint, bucketOf(request.durationMs)), 1);
       if (request.errorCode) add(field('qe', endpoint, request.errorCode), 1);
       for (const call of calls) {
-        const u = [
-          'u',
-          endpoint,
-          call.capability,
-          call.provider,
-          call.model,
-          call.errorCode ?? 'ok',
-          variant,
-        ];
+        const model = modelLabel(call.model);
+        const u = ['u', endpoint, call.capability, call.provider, model, call.errorCode ?? 'ok', variant];
         add(field(...u, 'n'), 1);
         add(field(...u, 'ms'), call.durationMs);
         add(field(...u, 'in'), call.usage?.inputTokens ?? 0);
@@ -90,7 +87,7 @@ export function createMetricsCollector(prices: PriceTable): MetricsCollector {
         add(field(...u, 'retries'), call.retries);
         add(field(...u, 'fallback'), call.fallback ? 1 : 0);
         add(field(...u, 'repair'), call.repair ? 1 : 0);
-        add(field('uh', endpoint, call.model, bucketOf(call.durationMs)), 1);
+        add(field('uh', endpoint, model, bucketOf(call.durationMs)), 1);
       }
       for (const verdict of verdicts) {
         const outcome = verdict.approved

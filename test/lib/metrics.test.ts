@@ -54,6 +54,19 @@ const approved: Verdict = {
 const rejectedBy = (layer: string): Verdict =>
   ({ ...approved, approved: false, layer }) as unknown as Verdict;
 
+describe('metric labels', () => {
+  it('counts every dated snapshot under its base model, so a client cannot mint labels', () => {
+    const fields = [
+      ...requestCounters([{ model: 'gpt-4.1-mini-2025-04-14', ms: 10 }], {}).keys(),
+      ...requestCounters([{ model: 'gpt-4.1-mini-2031-12-31', ms: 10 }], {}).keys(),
+      ...requestCounters([{ model: 'backup-model-2030-01-01', ms: 10 }], {}).keys(),
+    ].join('\n');
+    expect(fields).not.toMatch(/\d{4}-\d{2}-\d{2}/);
+    expect(fields).toContain('gpt-4.1-mini');
+    expect(fields).toContain('backup-model');
+  });
+});
+
 describe('latency histogram', () => {
   it('puts a duration in the first bucket whose bound it does not exceed', () => {
     expect(bucketOf(0)).toBe(0);
