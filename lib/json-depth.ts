@@ -1,3 +1,5 @@
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-bytes';
+
 /**
  * How deeply a JSON text nests, found without parsing it: objects and arrays opened outside strings. A
  * body nested thousands deep passes JSON.parse, then overflows the stack of whatever walks it (a cache
@@ -22,10 +24,3 @@ export function jsonDepthExceeds(text: string, max: number): boolean {
 
 /** Deeper than any request the gateway or OpenAI accepts needs (OpenAI's structured outputs allow 10). */
 export const MAX_JSON_DEPTH = 64;
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;

@@ -4,6 +4,7 @@
  * so the body reaches the client as the provider sent it, not as the SDK would re-serialise it.
  */
 import { UpstreamError } from '../errors';
+import { isJsonSpace, OPEN_BRACE } from '../json-bytes';
 import type { ProviderTarget } from '../providers/targets';
 import { RELAY_CHUNK_BYTES } from './json-relay';
 
@@ -70,13 +71,10 @@ export async function openJson(
   if (!reader || !first || first.done) {
     throw new UpstreamError({ message: `${target.name} closed its answer before sending anything.` });
   }
-  const start = first.value.findIndex((byte) => !WHITESPACE.has(byte));
+  const start = first.value.findIndex((byte) => !isJsonSpace(byte));
   if (start !== -1 && first.value[start] !== OPEN_BRACE) {
     reader.cancel().catch(() => undefined);
     throw new UpstreamError({ message: `${target.name} answered with something other than a JSON object.` });
   }
   return { reader, first: first.value };
 }
-
-const WHITESPACE = new Set([0x20, 0x0a, 0x0d, 0x09]);
-const OPEN_BRACE = 0x7b;

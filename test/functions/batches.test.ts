@@ -42,6 +42,18 @@ const CREATIVE = {
   tone: 'playful',
 };
 const PRICE = createPriceTable().price('gpt-6-luna') as ModelPrice;
+
+/** What a batch's usage costs at the Batch API's rates. */
+const batchCost = (usage: NonNullable<Batch['usage']>) =>
+  costOf(
+    PRICE,
+    {
+      inputTokens: usage.input_tokens,
+      cachedTokens: usage.input_tokens_details.cached_tokens,
+      outputTokens: usage.output_tokens,
+    },
+    'batch',
+  );
 // Loading the tokenizer takes seconds under the test transform; pay it at import, not inside a test.
 const { estimateInputTokens } = await loadTokenCounter();
 
@@ -265,15 +277,7 @@ describe('the bulk poll (cron)', () => {
 
     const { batch } = await simBatch(sim, id);
     const usage = batch.usage as NonNullable<Batch['usage']>;
-    const billed = costOf(
-      PRICE,
-      {
-        inputTokens: usage.input_tokens,
-        cachedTokens: usage.input_tokens_details.cached_tokens,
-        outputTokens: usage.output_tokens,
-      },
-      'batch',
-    );
+    const billed = batchCost(usage);
     expect(done.cost.settled).toBe(true);
     expect(nanos(done.cost.spent_usd)).toBe(billed);
     expect(billed).toBeLessThan(nanos(done.cost.reserved_usd));
@@ -303,15 +307,7 @@ describe('the bulk poll (cron)', () => {
     expect((await simRequests(sim))['/v1/files/{file_id}/content']).toBe(1);
 
     const usage = (await simBatch(sim, id)).batch.usage as NonNullable<Batch['usage']>;
-    const billed = costOf(
-      PRICE,
-      {
-        inputTokens: usage.input_tokens,
-        cachedTokens: usage.input_tokens_details.cached_tokens,
-        outputTokens: usage.output_tokens,
-      },
-      'batch',
-    );
+    const billed = batchCost(usage);
     expect(nanos(done.cost.spent_usd)).toBe(billed);
     expect(await keyBudget(env, key)).toMatchObject({ spent_usd: done.cost.spent_usd, reserved_usd: 0 });
   });
