@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../lib/app';
 import type { ScopeState } from '../lib/budget';
+import { keyBudgetUsd } from '../lib/key-policy';
 import { listKeys } from '../lib/keys';
 import { nanosToUsd, usdToNanos } from '../lib/pricing';
 import { budgetFor } from '../lib/request-context';
@@ -20,19 +21,38 @@ function figures(state: ScopeState | undefined, limitUsd: number | null) {
 }
 
 /**
- * `GET /v1/budget`: today's gateway budget, the caller's key, the archived history; the admin key
- * also sees every key's figures.
+ * `GET /v1/budget`: with a client key, that key's own day (its limit, spend, reservations, calls) and
+ * history, nothing about the gateway or other keys; with the admin key, the gateway's figures, its
+ * alerts, every key's figures and the gateway's history.
  */
 export const budget = new Hono<AppEnv>().get('/v1/budget', async (c) => {
   const env = c.get('env');
   const principal = c.get('principal');
   const ledger = budgetFor(c);
-  const keys = principal.kind === 'admin' ? await listKeys(c.get('deps').redis) : [];
-  const keyScope = (id: string) => `key:${id}`;
-  const scopes = [
-    'global',
-    ...(principal.kind === 'key' ? [keyScope(principal.id)] : keys.map((k) => keyScope(k.id))),
-  ];
+  const noStore = { 'cache-control': 'no-store' };
+  if (principal.kind === 'key') {
+    const scope = keyScope(principal.id);
+    const [today, history] = await Promise.all([ledger.read([scope]), ledger.history(30)]);
+    const own = figures(today.scopes[0], principal.dailyBudgetUsd);
+    return c.json(
+      {
+        day: today.day,
+        timezone: env.BUDGET_TIMEZONE,
+        scope: 'key' as const,
+        ...own,
+        resets_at: today.resetsAt,
+        key: { id: principal.id, name: principal.name, ...own },
+        history: history.map((d) => {
+          const mine = d.keys[principal.id];
+          return { day: d.day, spent_usd: nanosToUsd(mine?.spentNanos ?? 0), calls: mine?.calls ?? 0 };
+        }),
+      },
+      200,
+      noStore,
+    );
+  }
+  const keys = await listKeys(c.get('deps').redis);
+  const scopes = ['global', ...keys.map((k) => keyScope(k.id))];
   const [today, history] = await Promise.all([ledger.read(scopes), ledger.history(30)]);
   const byScope = new Map(today.scopes.map((s) => [s.scope, s]));
   const global = byScope.get('global');
@@ -40,6 +60,7 @@ export const budget = new Hono<AppEnv>().get('/v1/budget', async (c) => {
     {
       day: today.day,
       timezone: env.BUDGET_TIMEZONE,
+      scope: 'gateway' as const,
       ...figures(global, env.OPENAI_DAILY_BUDGET_USD),
       alert_threshold_usd: env.OPENAI_ALERT_THRESHOLD_USD,
       alerts_sent: (global?.alertsSent ?? []).map((t) => ({
@@ -47,27 +68,18 @@ export const budget = new Hono<AppEnv>().get('/v1/budget', async (c) => {
         threshold_usd: nanosToUsd(t),
       })),
       resets_at: today.resetsAt,
-      key:
-        principal.kind === 'key'
-          ? {
-              id: principal.id,
-              name: principal.name,
-              ...figures(byScope.get(keyScope(principal.id)), principal.dailyBudgetUsd),
-            }
-          : null,
-      ...(principal.kind === 'admin'
-        ? {
-            keys: keys.map((k) => ({
-              id: k.id,
-              name: k.name,
-              revoked: k.revoked_at !== null,
-              ...figures(byScope.get(keyScope(k.id)), k.daily_budget_usd),
-            })),
-          }
-        : {}),
+      key: null,
+      keys: keys.map((k) => ({
+        id: k.id,
+        name: k.name,
+        revoked: k.revoked_at !== null,
+        ...figures(byScope.get(keyScope(k.id)), keyBudgetUsd(k, env)),
+      })),
       history: history.map((d) => ({ day: d.day, spent_usd: nanosToUsd(d.spentNanos), calls: d.calls })),
     },
     200,
-    { 'cache-control': 'no-store' },
+    noStore,
   );
 });
+
+const keyScope = (id: string) => `key:${id}`;

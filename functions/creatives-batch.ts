@@ -259,7 +259,7 @@ async function generateGroup(c: Context<AppEnv>, items: GroupItem[]): Promise<vo
   };
   let model = '';
   try {
-    await spendFor(c, { uses: TEXT_AND_IMAGE }).run(
+    await spendFor(c, { uses: TEXT_AND_IMAGE, units: plan.units + visuals }).run(
       plan.estimate,
       async (tier) => {
         const tiered = plan.taskFor(tier);

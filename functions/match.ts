@@ -1,6 +1,7 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../lib/app';
+import { cacheNamespace } from '../lib/cache';
 import { configOf } from '../lib/config';
 import { priceOf } from '../lib/domain/cost';
 import { cosine, embeddingKey, readEmbeddings, writeEmbeddings } from '../lib/embedding-cache';
@@ -35,7 +36,11 @@ export const match = new Hono<AppEnv>().post('/v1/match', valid('json', MatchReq
   const dimensions = env.EMBEDDING_DIMENSIONS || undefined;
   const cacheDeps = { redis: c.get('deps').redis, log };
   const texts = [intent, ...candidates.map((cand) => cand.text)];
-  const keys = await Promise.all(texts.map((t) => embeddingKey(model, dimensions, t)));
+  const namespace = cacheNamespace({
+    keyId: c.get('principal').id,
+    shared: env.CACHE_SHARED_NAMESPACE ? 'shared' : undefined,
+  });
+  const keys = await Promise.all(texts.map((t) => embeddingKey(namespace, model, dimensions, t)));
   const vectors = await readEmbeddings(cacheDeps, keys);
   let missing = [...new Set(texts.filter((_, i) => !vectors[i]))];
   let served: { provider: string; model: string } | null = null;
@@ -51,7 +56,9 @@ export const match = new Hono<AppEnv>().post('/v1/match', valid('json', MatchReq
     texts.forEach((t, i) => {
       if (fresh.has(t)) vectors[i] = fresh.get(t) as number[];
     });
-    const freshKeys = await Promise.all(missing.map((t) => embeddingKey(embedded.model, dimensions, t)));
+    const freshKeys = await Promise.all(
+      missing.map((t) => embeddingKey(namespace, embedded.model, dimensions, t)),
+    );
     // Written before the answer: the client's next request with these texts must not pay for them again.
     await writeEmbeddings(
       cacheDeps,
@@ -84,7 +91,7 @@ async function embedBudgeted(c: Context<AppEnv>, texts: string[], dimensions: nu
       c,
       billingFor(held, () => estimate),
     ).embed(texts, dimensions);
-  return spendFor(c, { uses: ['embeddings'] }).run(estimate, embed, {
+  return spendFor(c, { uses: ['embeddings'], units: texts.length }).run(estimate, embed, {
     value: (r) => costOf(priceOf(prices, r.model), r.value.usage),
   });
 }

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../lib/app';
 import { configOf } from '../lib/config';
 import { priceOf } from '../lib/domain/cost';
+import { tokenUnits } from '../lib/key-policy';
 import { storeField } from '../lib/proxy/allow-list';
 import { capOutput, promptTokens, worstTextCost } from '../lib/proxy/estimate';
 import { servedModel } from '../lib/proxy/models';
@@ -55,7 +56,8 @@ export const chatCompletions = new Hono<AppEnv>().post(
           request.response_format,
         ]);
         const models = candidateModels(c, capability, request.model).map((m) => priceOf(prices, m));
-        return worstTextCost(models, input, maxOutputTokens * (request.n ?? 1));
+        const output = maxOutputTokens * (request.n ?? 1);
+        return { nanos: worstTextCost(models, input, output), units: tokenUnits(input + output) };
       },
       usage: chatUsage,
       cache: 'sampled',

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../lib/app';
 import { configOf } from '../lib/config';
 import { estimateTextCost } from '../lib/pricing';
-import { embeddingTokens } from '../lib/proxy/estimate';
+import { embeddingInputs, embeddingTokens } from '../lib/proxy/estimate';
 import { servedModel } from '../lib/proxy/models';
 import { proxy } from '../lib/proxy/relay';
 import { EmbeddingsRequest } from '../lib/proxy/schemas';
@@ -28,8 +28,11 @@ export const embeddings = new Hono<AppEnv>().post(
       model: request.model,
       body: request,
       upstream: request,
-      estimate: async () =>
-        estimateTextCost(price, embeddingTokens(await loadTokenCounter(), request.input), 0),
+      // A unit per input: a string, or one array of token ids.
+      estimate: async () => ({
+        nanos: estimateTextCost(price, embeddingTokens(await loadTokenCounter(), request.input), 0),
+        units: embeddingInputs(request.input),
+      }),
       usage: embeddingsUsage,
       cache: 'deterministic',
     });

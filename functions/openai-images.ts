@@ -32,7 +32,9 @@ export const imagesGenerations = new Hono<AppEnv>().post(
       upstream: request,
       estimate: async () => {
         const tokens = promptTokens(await loadTokenCounter(), [request.prompt], []);
-        return imagesCost(price, tokens, request.n ?? 1, request.size ?? 'auto', request.quality ?? 'auto');
+        const n = request.n ?? 1;
+        const nanos = imagesCost(price, tokens, n, request.size ?? 'auto', request.quality ?? 'auto');
+        return { nanos, units: n };
       },
       usage: imagesUsage,
       cache: 'never',

@@ -25,7 +25,7 @@ export const moderations = new Hono<AppEnv>().post(
       model,
       body: request,
       upstream: request,
-      estimate: () => 0,
+      estimate: () => ({ nanos: 0, units: 0 }),
       usage: () => undefined,
       cache: 'deterministic',
     });

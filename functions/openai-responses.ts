@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../lib/app';
 import { configOf } from '../lib/config';
+import { tokenUnits } from '../lib/key-policy';
 import { estimateTextCost } from '../lib/pricing';
 import { storeField } from '../lib/proxy/allow-list';
 import { capOutput, promptTokens } from '../lib/proxy/estimate';
@@ -45,7 +46,10 @@ export const responses = new Hono<AppEnv>().post(
         const input = typeof request.input === 'string' ? [request.input] : request.input;
         const messages = request.instructions ? [request.instructions, ...input] : input;
         const tokens = promptTokens(counter, messages, [request.tools, request.text, request.tool_choice]);
-        return estimateTextCost(price, tokens, maxOutputTokens);
+        return {
+          nanos: estimateTextCost(price, tokens, maxOutputTokens),
+          units: tokenUnits(tokens + maxOutputTokens),
+        };
       },
       usage: responsesUsage,
       cache: 'sampled',

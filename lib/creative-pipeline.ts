@@ -95,7 +95,10 @@ export async function produceCreative(
   // Everything billed so far, settled whether the creative is approved or rejected.
   let billed = 0;
   try {
-    const made = await spendFor(c, { uses: creativeCapabilities(request) }).run(
+    const made = await spendFor(c, {
+      uses: creativeCapabilities(request),
+      units: plan.units + (request.needs_visual ? 1 : 0),
+    }).run(
       plan.estimate,
       async (tier) => {
         const billing = creativeBilling(tier, plan.attemptNanos, imageNanos);

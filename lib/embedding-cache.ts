@@ -1,6 +1,7 @@
 /**
- * Embeddings cached per text, so a catalogue is embedded once: the key is the model, the dimensions
- * and the SHA-256 of the text; the value is the vector as base64 float32 (4 bytes a dimension).
+ * Embeddings cached per text, so a catalogue is embedded once: the key is the tenant's namespace (as
+ * the response cache's: a key's own unless CACHE_SHARED_NAMESPACE, so no key learns what another
+ * embedded), the model, the dimensions and the SHA-256 of the text; the value is the vector as base64 float32 (4 bytes a dimension).
  * Reads are one MGET for any number of texts; writes are one pipeline, before the answer. Fails
  * open: without Redis every text is embedded again.
  */
@@ -16,13 +17,14 @@ export interface EmbeddingCacheDeps {
 const PREFIX = 'f32:';
 
 export async function embeddingKey(
+  namespace: string,
   model: string,
   dimensions: number | undefined,
   text: string,
 ): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
   const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
-  return redisKey('emb', model, dimensions ?? 'default', hex);
+  return redisKey('emb', namespace, model, dimensions ?? 'default', hex);
 }
 
 /** The cached vectors of `keys`, in order; null where a text was never embedded (or Redis failed). */

@@ -212,6 +212,17 @@ const Settings = z.object({
   ADMIN_API_KEY: z.preprocess(unset, z.string().trim().min(16, 'must be at least 16 characters').optional()),
   /** Requests per minute per client key, unless the key has its own. */
   KEY_RATE_LIMIT_RPM: int(60, 1, 1_000_000),
+  /**
+   * Units of work per minute per client key, unless the key has its own `upm`: an item of a batch, an
+   * embedding input, an image, or 1,000 tokens as reserved (input estimate + output cap). Cache hits
+   * count as requests only.
+   */
+  KEY_RATE_LIMIT_UPM: int(2_000, 1, 100_000_000),
+  /**
+   * A client key's daily budget when it names none: this share of OPENAI_DAILY_BUDGET_USD (0.25 = a
+   * quarter). Shares may add up past 1; no key is promised headroom.
+   */
+  KEY_BUDGET_SHARE: num(0.25, 0, 1),
   /** IANA time zone whose calendar day is the budget day. */
   BUDGET_TIMEZONE: z.preprocess(
     unset,

@@ -42,7 +42,7 @@ export async function generateFor<T>(
   let model = '';
   const cost = structuredCost(prices, () => model);
   try {
-    const generated = await spendFor(c, { uses: [task.capability ?? 'text'] }).run(
+    const generated = await spendFor(c, { uses: [task.capability ?? 'text'], units: plan.units }).run(
       plan.estimate,
       async (tier) => {
         const tiered = plan.taskFor(tier);

@@ -7,7 +7,8 @@ import { Ratelimit } from '@upstash/ratelimit';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from './app';
 import { AuthenticationError, PermissionDeniedError, RateLimitError, StoreUnavailableError } from './errors';
-import { hashKey, isKeyShaped, keyIdOf, lookupKey } from './keys';
+import { checkModel, checkScope, type KeyScope, keyBudgetUsd } from './key-policy';
+import { hashKey, isKeyShaped, type KeyRecord, keyIdOf, lookupKey } from './keys';
 import { redisKey } from './store';
 
 /** Who a request acts for. The admin key is a principal too, with the gateway defaults. */
@@ -18,8 +19,20 @@ export interface Principal {
   name: string;
   /** Requests per minute this principal may make. */
   rpm: number;
-  /** Its own daily budget in USD, if it has one. */
+  /** Units of work per minute it may start (see KEY_RATE_LIMIT_UPM). */
+  upm: number;
+  /** A client key's daily budget (its own or its share); null for the admin key (the gateway's only). */
   dailyBudgetUsd: number | null;
+  /** Route scopes it may call; null: every scope. */
+  scopes: readonly KeyScope[] | null;
+  /** Models it may name; null: any. */
+  models: readonly string[] | null;
+}
+
+/** What `admit` checks besides the key and its rate limit. */
+export interface AdmitOptions {
+  /** The model the request names: refused (403) when the key's allow-list does not name it. */
+  model?: string;
 }
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
@@ -76,7 +89,11 @@ export async function presentedTenant(c: Context<AppEnv>): Promise<string> {
  * derives from the key's hash; the key's own rpm is remembered in the isolate from earlier lookups, so
  * a key's first request in an isolate takes two round trips. Sets `principal`; returns `extra`'s result.
  */
-export async function admit<T>(c: Context<AppEnv>, extra: () => Promise<T>): Promise<T> {
+export async function admit<T>(
+  c: Context<AppEnv>,
+  extra: () => Promise<T>,
+  options: AdmitOptions = {},
+): Promise<T> {
   const presented = bearerOf(c);
   const env = c.get('env');
   if (env.ADMIN_API_KEY && (await sameSecret(presented, env.ADMIN_API_KEY))) {
@@ -109,20 +126,31 @@ export async function admit<T>(c: Context<AppEnv>, extra: () => Promise<T>): Pro
       : await Promise.all([lookup(), decide(c, id, known), extra()]);
   if (!record) throw new AuthenticationError({ message: 'Invalid or revoked API key.' });
   keyRpm.set(id, record.rpm ?? env.KEY_RATE_LIMIT_RPM);
-  c.set('principal', {
-    kind: 'key',
-    id: record.id,
-    name: record.name,
-    rpm: record.rpm ?? env.KEY_RATE_LIMIT_RPM,
-    dailyBudgetUsd: record.daily_budget_usd,
-  });
+  const principal = keyPrincipal(c, record);
+  c.set('principal', principal);
+  checkScope(principal, c.req.path);
+  if (options.model !== undefined) checkModel(principal, options.model);
   enforce(c, decision);
   return result;
 }
 
+function keyPrincipal(c: Context<AppEnv>, record: KeyRecord): Principal {
+  const env = c.get('env');
+  return {
+    kind: 'key',
+    id: record.id,
+    name: record.name,
+    rpm: record.rpm ?? env.KEY_RATE_LIMIT_RPM,
+    upm: record.upm ?? env.KEY_RATE_LIMIT_UPM,
+    dailyBudgetUsd: keyBudgetUsd(record, env),
+    scopes: record.scopes,
+    models: record.models,
+  };
+}
+
 /**
- * Throws 401 unless the request carries the admin key or a live client key: at most one key lookup, no
- * write. For an error found before admission (a bad body, an unknown model): only a caller known to be
+ * Throws 401 unless the request carries the admin key or a live client key (403 when the key lacks the
+ * route's scope): at most one key lookup, no write. For an error found before admission (a bad body, an unknown model): only a caller known to be
  * who it says learns what was wrong with its request.
  */
 export async function verifyCaller(c: Context<AppEnv>): Promise<void> {
@@ -137,6 +165,7 @@ export async function verifyCaller(c: Context<AppEnv>): Promise<void> {
     });
   });
   if (!record) throw new AuthenticationError({ message: 'Invalid or revoked API key.' });
+  checkScope(keyPrincipal(c, record), c.req.path);
 }
 
 function bearerOf(c: Context<AppEnv>): string {
@@ -153,7 +182,10 @@ function adminPrincipal(c: Context<AppEnv>): Principal {
     id: 'admin',
     name: 'admin',
     rpm: c.get('env').KEY_RATE_LIMIT_RPM,
+    upm: c.get('env').KEY_RATE_LIMIT_UPM,
     dailyBudgetUsd: null,
+    scopes: null,
+    models: null,
   };
 }
 

@@ -5,6 +5,7 @@
  * nobody is authenticated.
  */
 import { NotFoundError } from './errors';
+import { KEY_SCOPES, type KeyScope } from './key-policy';
 import { KEY_LOOKUP } from './scripts/keys';
 import { runScript } from './scripts/run';
 import { type Redis, redisKey } from './store';
@@ -16,19 +17,36 @@ export interface KeyRecord {
   created_at: string;
   /** Requests per minute for this key; null means the gateway default. */
   rpm: number | null;
-  /** This key's own daily budget; null means only the gateway budget applies. */
+  /** Units of work per minute (see KEY_RATE_LIMIT_UPM); null means the gateway default. */
+  upm: number | null;
+  /** This key's own daily budget in USD; null means its share of the gateway's. */
   daily_budget_usd: number | null;
+  /** Its share of the gateway's daily budget when it has no budget of its own; null means KEY_BUDGET_SHARE. */
+  budget_share: number | null;
+  /** The route scopes it may call; null means every scope (keys made before scopes existed). */
+  scopes: KeyScope[] | null;
+  /** The models it may name; null means any the gateway can price. */
+  models: string[] | null;
   /** ISO time of revocation, or null while the key works. */
   revoked_at: string | null;
 }
 
-export interface NewKey {
-  name: string;
-  rpm?: number | null;
-  daily_budget_usd?: number | null;
-}
+/** What an admin sets on a key: at creation, or changed later. */
+export type KeySettings = Partial<Omit<KeyRecord, 'id' | 'created_at' | 'revoked_at'>>;
+export type NewKey = KeySettings & { name: string };
 
-const FIELDS = ['id', 'name', 'created_at', 'rpm', 'daily_budget_usd', 'revoked_at'] as const;
+const FIELDS = [
+  'id',
+  'name',
+  'created_at',
+  'rpm',
+  'upm',
+  'daily_budget_usd',
+  'budget_share',
+  'scopes',
+  'models',
+  'revoked_at',
+] as const;
 const KEY_PREFIX = 'cag_';
 /** id → key hash, for listing and revoking by id. */
 const INDEX = redisKey('apikeys');
@@ -66,7 +84,11 @@ export async function createKey(
     name: input.name,
     created_at: new Date(now()).toISOString(),
     rpm: input.rpm ?? null,
+    upm: input.upm ?? null,
     daily_budget_usd: input.daily_budget_usd ?? null,
+    budget_share: input.budget_share ?? null,
+    scopes: input.scopes ?? null,
+    models: input.models ?? null,
     revoked_at: null,
   };
   const p = redis.pipeline();
@@ -114,19 +136,48 @@ export async function listKeys(redis: KeysRedis): Promise<KeyRecord[]> {
 
 /** Revokes a key by id; the record stays for the listing, marked with when. */
 export async function revokeKey(redis: KeysRedis, id: string, now: () => number): Promise<KeyRecord> {
-  const hash = await redis.hget<string>(INDEX, id);
-  const record = hash
-    ? fromHash((await redis.hmget<Record<string, unknown>>(recordKey(hash), ...FIELDS)) ?? {})
-    : null;
-  if (!hash || !record) throw new NotFoundError({ message: `No key with id ${id}.`, param: 'id' });
+  const { hash, record } = await recordById(redis, id);
   if (record.revoked_at) return record;
   const revoked_at = new Date(now()).toISOString();
   await redis.hset(recordKey(hash), { revoked_at });
   return { ...record, revoked_at };
 }
 
+/**
+ * Changes a key's settings (a field set to null returns to the default); the secret stays. Takes effect
+ * on the key's next request in every isolate: every request reads the record.
+ */
+export async function updateKey(redis: KeysRedis, id: string, settings: KeySettings): Promise<KeyRecord> {
+  const { hash, record } = await recordById(redis, id);
+  const updated: KeyRecord = { ...record, ...settings };
+  const changed = Object.keys(settings) as (keyof KeySettings)[];
+  if (changed.length) await redis.hset(recordKey(hash), pick(toHash(updated), changed));
+  return updated;
+}
+
+async function recordById(redis: KeysRedis, id: string): Promise<{ hash: string; record: KeyRecord }> {
+  const hash = await redis.hget<string>(INDEX, id);
+  const record = hash
+    ? fromHash((await redis.hmget<Record<string, unknown>>(recordKey(hash), ...FIELDS)) ?? {})
+    : null;
+  if (!hash || !record) throw new NotFoundError({ message: `No key with id ${id}.`, param: 'id' });
+  return { hash, record };
+}
+
+const pick = (hash: Record<string, string>, fields: string[]) =>
+  Object.fromEntries(fields.map((f) => [f, hash[f] ?? '']));
+
+/**
+ * Lists are stored comma-separated: never JSON-shaped, which the SDK would parse on the way back. An
+ * empty list would read back as unset (every scope, any model), so it is refused here.
+ */
 function toHash(record: KeyRecord): Record<string, string> {
-  return Object.fromEntries(FIELDS.map((f) => [f, record[f] === null ? '' : String(record[f])]));
+  const text = (v: KeyRecord[keyof KeyRecord]) => {
+    if (Array.isArray(v) && v.length === 0)
+      throw new RangeError('a key list (scopes, models) cannot be empty');
+    return v === null ? '' : Array.isArray(v) ? v.join(',') : String(v);
+  };
+  return Object.fromEntries(FIELDS.map((f) => [f, text(record[f])]));
 }
 
 /** Values come back through the SDK's JSON deserialisation: numbers as numbers, '' as ''. */
@@ -134,12 +185,20 @@ function fromHash(values: Record<string, unknown>): KeyRecord | null {
   if (!values.id) return null;
   const num = (v: unknown) => (v === '' || v === null || v === undefined ? null : Number(v));
   const str = (v: unknown) => (v === '' || v === null || v === undefined ? null : String(v));
+  const list = (v: unknown) => str(v)?.split(',') ?? null;
+  const scopes = list(values.scopes)?.filter((s): s is KeyScope =>
+    (KEY_SCOPES as readonly string[]).includes(s),
+  );
   return {
     id: String(values.id),
     name: String(values.name ?? ''),
     created_at: String(values.created_at ?? ''),
     rpm: num(values.rpm),
+    upm: num(values.upm),
     daily_budget_usd: num(values.daily_budget_usd),
+    budget_share: num(values.budget_share),
+    scopes: scopes ?? null,
+    models: list(values.models),
     revoked_at: str(values.revoked_at),
   };
 }

@@ -20,7 +20,8 @@ import {
 import { configOf } from './config';
 import { type AttemptNanos, worstCaseStructured } from './domain/cost';
 import type { Capability, Env, Task } from './env';
-import { admit, presentedTenant } from './guards';
+import { type AdmitOptions, admit, presentedTenant } from './guards';
+import { tokenUnits } from './key-policy';
 import { hashKey } from './keys';
 import { modelsFor } from './model-policy';
 import type { ModerationDeps } from './moderation';
@@ -30,8 +31,9 @@ import type { RetryPolicy } from './providers/retry';
 import type { AttemptBilling, RouterDeps, StructuredCall } from './providers/router';
 import type { ProviderTarget } from './providers/targets';
 import { timeoutsOf } from './providers/timeouts';
-import { createSpender, type Held, type Spender, type TieredEstimate } from './spend';
+import { createSpender, type DescribeScope, type Held, type Spender, type TieredEstimate } from './spend';
 import { redisKey } from './store';
+import { takeUnits } from './unit-limit';
 import {
   chooseVariant,
   recordVariant,
@@ -135,6 +137,8 @@ export interface SpendOptions {
   globalScope?: string;
   /** The capabilities the request's generation calls. @default ['text'] */
   uses?: readonly Capability[];
+  /** Units of work the request starts (lib/unit-limit.ts), taken from the key's per-minute units. */
+  units?: number;
 }
 
 /** The budget ledger in the configured time zone. */
@@ -152,7 +156,7 @@ export function budgetFor(c: Context<AppEnv>, options: SpendOptions = {}): Budge
   );
 }
 
-/** No own budget: the key's scope only counts (per-key totals), it never refuses. */
+/** The admin key has no budget of its own: its scope only counts (totals), it never refuses. */
 const UNLIMITED = Number.MAX_SAFE_INTEGER;
 
 /**
@@ -184,15 +188,35 @@ export function spendFor(c: Context<AppEnv>, options: SpendOptions = {}): Spende
       limitNanos: usdToNanos(env.OPENAI_DAILY_BUDGET_USD),
       alertThresholdNanos: usdToNanos(env.OPENAI_ALERT_THRESHOLD_USD),
       describe,
+      ...(options.units ? { gate: () => unitsFor(c, options.units ?? 0) } : {}),
     },
   );
+}
+
+/** Takes the request's units of work from its key's limit; sets `x-ratelimit-*-units`. */
+export async function unitsFor(c: Context<AppEnv>, units: number): Promise<void> {
+  const { redis, now } = c.get('deps');
+  const taken = await takeUnits(
+    {
+      redis,
+      now,
+      timeoutMs: c.get('env').REDIS_TIMEOUT_MS,
+      log: c.get('log'),
+      defer: (work) => c.executionCtx.waitUntil(work),
+    },
+    c.get('principal'),
+    units,
+  );
+  if (!taken) return;
+  c.header('x-ratelimit-limit-units', String(taken.limit));
+  c.header('x-ratelimit-remaining-units', String(taken.remaining));
 }
 
 /** The budgets the caller's spending must fit in (the gateway's, then the key's) and how to name them. */
 export function budgetScopes(
   c: Context<AppEnv>,
   globalScope = 'global',
-): { scopes: BudgetScope[]; describe: (scope: string) => string } {
+): { scopes: BudgetScope[]; describe: DescribeScope } {
   const env = c.get('env');
   const principal = c.get('principal');
   return {
@@ -203,7 +227,10 @@ export function budgetScopes(
         limit: principal.dailyBudgetUsd === null ? UNLIMITED : usdToNanos(principal.dailyBudgetUsd),
       },
     ],
-    describe: (scope) => (scope === globalScope ? 'the gateway' : `key ${principal.id}`),
+    describe: (scope) =>
+      scope === globalScope
+        ? { name: 'the gateway', shown: principal.kind === 'admin' }
+        : { name: `key ${principal.id}`, shown: true },
   };
 }
 
@@ -256,8 +283,9 @@ export async function admitAndLookUp<T>(
   cache: Cache,
   key: string,
   bypass: boolean,
+  options: AdmitOptions = {},
 ): Promise<CacheLookup<T> | undefined> {
-  return (await admitAndLookUpMany<T>(c, cache, [key], bypass))?.[0];
+  return (await admitAndLookUpMany<T>(c, cache, [key], bypass, options))?.[0];
 }
 
 /** `admitAndLookUp` for several keys: every lookup joins the same round trip. */
@@ -266,12 +294,17 @@ export async function admitAndLookUpMany<T>(
   cache: Cache,
   keys: string[],
   bypass: boolean,
+  options: AdmitOptions = {},
 ): Promise<CacheLookup<T>[] | undefined> {
   let looked: Promise<CacheLookup<T>[]> | undefined;
   try {
-    await admit(c, async () => {
-      if (!bypass) looked = Promise.all(keys.map((key) => cache.lookup<T>(key)));
-    });
+    await admit(
+      c,
+      async () => {
+        if (!bypass) looked = Promise.all(keys.map((key) => cache.lookup<T>(key)));
+      },
+      options,
+    );
   } catch (err) {
     if (looked) c.executionCtx.waitUntil(looked.then((all) => Promise.all(all.map((l) => cache.release(l)))));
     throw err;
@@ -366,6 +399,8 @@ export interface TaskPlan<T> {
   attemptNanos: AttemptNanos;
   /** The task on the tier's model. */
   taskFor(tier: { degraded: boolean }): StructuredTask<T>;
+  /** Units of work its text call counts (lib/unit-limit.ts): a thousand tokens as reserved each. */
+  units: number;
 }
 
 export async function planTask<T>(
@@ -392,6 +427,7 @@ export async function planTask<T>(
       second: Math.max(full.attempt.second, degraded?.attempt.second ?? 0),
     },
     taskFor: ({ degraded }) => ({ ...planned, model: degraded && degradeTo ? degradeTo : models.model }),
+    units: tokenUnits(Math.max(full.tokens, degraded?.tokens ?? 0)),
   };
 }
 

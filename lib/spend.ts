@@ -27,8 +27,13 @@ export interface SpendOptions {
   /** The gateway-wide alert thresholds: the alert level, then the whole budget. */
   alertThresholdNanos: Nanos;
   limitNanos: Nanos;
-  /** Names the scopes in a refusal's message. */
-  describe: (scope: string) => string;
+  /** Names the scopes in a refusal's message, and says whose figures it may quote. */
+  describe: DescribeScope;
+  /**
+   * A further admission the work needs (the key's units of work), run alongside the reservation so it
+   * shares its round trip; when it throws, the reservation is released and its error is the refusal.
+   */
+  gate?: () => Promise<unknown>;
 }
 
 export interface CostOf<T> {
@@ -101,11 +106,22 @@ export function createSpender(deps: SpendDeps, options: SpendOptions): Spender {
     async run(estimate, work, cost) {
       const tiered = typeof estimate === 'number' ? undefined : estimate;
       const full = tiered ? tiered.full : (estimate as Nanos);
-      const reserved = await deps.budget.reserve(
-        options.scopes,
-        full,
-        tiered ? { fallback: { amount: tiered.degraded, above: options.alertThresholdNanos } } : {},
-      );
+      const [reserving, gated] = await Promise.allSettled([
+        deps.budget.reserve(
+          options.scopes,
+          full,
+          tiered ? { fallback: { amount: tiered.degraded, above: options.alertThresholdNanos } } : {},
+        ),
+        options.gate?.(),
+      ]);
+      if (gated.status === 'rejected') {
+        if (reserving.status === 'fulfilled' && reserving.value.ok) {
+          deps.defer(deps.budget.release(reserving.value.reservation).catch(() => undefined));
+        }
+        throw gated.reason;
+      }
+      if (reserving.status === 'rejected') throw reserving.reason;
+      const reserved = reserving.value;
       if (!reserved.ok) {
         throw budgetRefusal(reserved, tiered ? tiered.degraded : full, options.describe, deps.now());
       }
@@ -186,21 +202,30 @@ export async function settleWithAlerts(
   }
 }
 
-/** The 429 for a reservation that did not fit, naming the scope, its figures and when it resets. */
+/**
+ * How a refusal names a budget scope; `shown`: its figures are the caller's own (its key's budget, or
+ * any scope for the admin). A client key never learns what the gateway or other keys spend.
+ */
+export type DescribeScope = (scope: string) => { name: string; shown: boolean };
+
+/** The 429 for a reservation that did not fit, naming the scope, its figures if shown and when it resets. */
 export function budgetRefusal(
   refused: Extract<ReserveResult, { ok: false }>,
   amount: Nanos,
-  describe: (scope: string) => string,
+  describe: DescribeScope,
   now: number,
   /** What was refused and how its worst case was priced: `this request` and `this call may cost`. */
   wording: { refused: string; costs: string } = { refused: 'this request', costs: 'this call may cost' },
 ): BudgetExceededError {
+  const { name, shown } = describe(refused.scope);
+  const figures = shown
+    ? `$${usd(refused.spentNanos)} spent and $${usd(refused.reservedNanos)} reserved of ` +
+      `$${usd(refused.limitNanos)}, `
+    : '';
   return new BudgetExceededError({
     message:
-      `The daily budget of ${describe(refused.scope)} cannot cover ${wording.refused}: ` +
-      `$${usd(refused.spentNanos)} spent and $${usd(refused.reservedNanos)} reserved of ` +
-      `$${usd(refused.limitNanos)}, ${wording.costs} up to $${usd(amount)}. ` +
-      `It resets at ${refused.resetsAt}.`,
+      `The daily budget of ${name} cannot cover ${wording.refused}: ` +
+      `${figures}${wording.costs} up to $${usd(amount)}. It resets at ${refused.resetsAt}.`,
     retryAfter: Math.max(1, Math.ceil((Date.parse(refused.resetsAt) - now) / 1000)),
   });
 }

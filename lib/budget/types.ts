@@ -140,6 +140,6 @@ export interface HistoryDay {
   /** Spend and calls of the gateway-wide scope. */
   spentNanos: number;
   calls: number;
-  /** Per API key with its own budget, by key id (the scope name without its prefix). */
+  /** Per API key that reserved or spent that day, by key id (the scope name without its prefix). */
   keys: Record<string, { spentNanos: number; calls: number }>;
 }

@@ -8,7 +8,7 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../app';
 import { configOf } from '../config';
 import type { Usage } from '../providers';
-import { budgetFor, budgetScopes, tenantCacheKey, variantFor } from '../request-context';
+import { budgetFor, budgetScopes, tenantCacheKey, unitsFor, variantFor } from '../request-context';
 import { batchCost } from './cost';
 import type { JobRecord } from './job';
 import { createJobStore } from './jobs';
@@ -45,7 +45,20 @@ export function bulkFor(c: Context<AppEnv>) {
         env,
         store,
         client: primary.client,
-        reserve: (amount) => reserveJob({ budget, now: deps.now }, scopes, amount, describe),
+        reserve: async (amount, units) => {
+          // The units go in the reservation's round trip; a refusal of either gives the other's hold back.
+          const [held, taken] = await Promise.allSettled([
+            reserveJob({ budget, now: deps.now }, scopes, amount, describe),
+            unitsFor(c, units),
+          ]);
+          if (taken.status === 'rejected') {
+            if (held.status === 'fulfilled')
+              c.executionCtx.waitUntil(budget.release(held.value).catch(() => undefined));
+            throw taken.reason;
+          }
+          if (held.status === 'rejected') throw held.reason;
+          return held.value;
+        },
         release: (reservation) => budget.release(reservation),
         cacheKey: (parts) => tenantCacheKey(c, principal.id, parts),
         variant: (task, unit) => variantFor(c, task, unit),

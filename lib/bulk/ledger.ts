@@ -8,7 +8,7 @@
 import type { BudgetAlert } from '../alerts';
 import type { Budget, BudgetScope, Nanos, Reservation } from '../budget';
 import type { Logger } from '../log';
-import { budgetRefusal, settleWithAlerts } from '../spend';
+import { budgetRefusal, type DescribeScope, settleWithAlerts } from '../spend';
 
 /**
  * The Batch API's 24 h completion window plus two hours for the polls and collection after it. The
@@ -39,7 +39,7 @@ export async function reserveJob(
   deps: Pick<LedgerDeps, 'budget' | 'now'>,
   scopes: BudgetScope[],
   amount: Nanos,
-  describe: (scope: string) => string,
+  describe: DescribeScope,
 ): Promise<Reservation> {
   const reserved = await deps.budget.reserve(scopes, amount, { leaseMs: BULK_LEASE_MS });
   if (reserved.ok) return reserved.reservation;

@@ -30,7 +30,8 @@ export interface SubmitDeps {
   store: Pick<JobStore, 'create'>;
   /** The primary provider's SDK client: batches belong to the OpenAI account. */
   client: OpenAI;
-  reserve(amount: Nanos): Promise<Reservation>;
+  /** Holds `amount` for the job and takes its `units` of work (one per item) from the key's limit. */
+  reserve(amount: Nanos, units: number): Promise<Reservation>;
   release(reservation: Reservation): Promise<unknown>;
   /** The caller's cache key for a task's key parts (its tenant namespace). */
   cacheKey(parts: Omit<CacheKeyParts, 'namespace'>): Promise<string>;
@@ -71,6 +72,7 @@ export async function submitJob(deps: SubmitDeps, request: SubmitRequest): Promi
   const retrySlots = retrySlotsFor(tasks.length, deps.env.BULK_RETRY_PERCENT);
   const reservation = await deps.reserve(
     await bulkWorstCase(priceOf(prices, model), model, tasks, retrySlots),
+    tasks.length,
   );
   const lines = entries.map(({ index, task: line }): [number, StructuredTask<unknown>] => [index, line]);
   const batch = await startBatch(

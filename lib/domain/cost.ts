@@ -35,10 +35,11 @@ export async function worstCaseStructured(
     const repair = estimateTextCost(price, input + cap + REPAIR_PROMPT_TOKENS, cap);
     const larger = estimateTextCost(price, input, callCap(task, model, INCOMPLETE_RETRY_FACTOR));
     const second = Math.max(repair, larger);
-    return { total: first + second, attempt: { first, second } };
+    return { total: first + second, attempt: { first, second }, tokens: input + cap };
   });
   return {
     total: Math.max(...perModel.map((m) => m.total)),
+    tokens: Math.max(...perModel.map((m) => m.tokens)),
     attempt: {
       first: Math.max(...perModel.map((m) => m.attempt.first)),
       second: Math.max(...perModel.map((m) => m.attempt.second)),
@@ -57,6 +58,8 @@ export interface StructuredWorstCase {
   total: Nanos;
   /** Each call's worst case: what an attempt of it the provider may have billed is charged. */
   attempt: AttemptNanos;
+  /** The first call's tokens as reserved (input estimate + output cap): what its units of work count. */
+  tokens: number;
 }
 
 /** What a served call cost, priced with the model that served it. */

@@ -11,6 +11,7 @@ import { type Creative, CreativeOutput } from '../domain/creatives';
 import { ImageAnalysis } from '../domain/image-analysis';
 import { OpportunitiesOutput, type OpportunitiesResponse } from '../domain/opportunities';
 import type { ErrorBody } from '../errors';
+import { KEY_SCOPES } from '../key-policy';
 import type { KeyRecord } from '../keys';
 import type { Verdict } from '../moderation';
 import type { MaybeDegraded } from '../request-context';
@@ -58,7 +59,11 @@ export const KeyResponse = z.object({
   name: z.string(),
   created_at: z.iso.datetime(),
   rpm: count.nullable(),
+  upm: count.nullable(),
   daily_budget_usd: usd.nullable(),
+  budget_share: z.number().min(0).max(1).nullable(),
+  scopes: z.array(z.enum(KEY_SCOPES)).nullable(),
+  models: z.array(z.string()).nullable(),
   revoked_at: z.iso.datetime().nullable(),
 }) satisfies z.ZodType<KeyRecord>;
 export const CreatedKeyResponse = KeyResponse.extend({
@@ -89,16 +94,22 @@ const Figures = {
   remaining_usd: usd.nullable(),
   calls: count,
 };
+/** A client key sees its own figures (`scope: key`); the admin key the gateway's, its alerts and every key's. */
 export const BudgetResponse = z.object({
   day: z.string(),
   timezone: z.string(),
+  /** Whose figures the top level holds: the calling key's, or (admin key) the gateway's. */
+  scope: z.enum(['key', 'gateway']),
   ...Figures,
-  alert_threshold_usd: usd,
-  alerts_sent: z.array(z.object({ level: z.enum(['threshold', 'limit']), threshold_usd: usd })),
+  /** Only for the admin key. */
+  alert_threshold_usd: usd.optional(),
+  /** Only for the admin key. */
+  alerts_sent: z.array(z.object({ level: z.enum(['threshold', 'limit']), threshold_usd: usd })).optional(),
   resets_at: z.iso.datetime(),
   key: z.object({ id: z.string(), name: z.string(), ...Figures }).nullable(),
   /** Only for the admin key: every key's figures. */
   keys: z.array(z.object({ id: z.string(), name: z.string(), revoked: z.boolean(), ...Figures })).optional(),
+  /** The caller's own history: the key's, or (admin key) the gateway's. */
   history: z.array(z.object({ day: z.string(), spent_usd: usd, calls: count })),
 });
 

@@ -32,7 +32,7 @@ export async function budgeted<T>(
   work: (held: Pick<Held, 'keepAlive'>, billing?: AttemptBilling) => Promise<T>,
   usageOf: (value: T) => { model: string; usage: Usage | undefined },
 ): Promise<T> {
-  const estimate = await plan.estimate();
+  const { nanos: estimate, units } = await plan.estimate();
   if (estimate === 0) return work({ keepAlive: () => () => undefined });
   const { prices } = configOf(c.get('env'));
   // One proxied call is the whole estimate: another attempt after a billed one needs as much again.
@@ -41,7 +41,7 @@ export async function budgeted<T>(
       held,
       billingFor(held, () => estimate),
     );
-  return spendFor(c, { uses: [plan.capability] }).run(estimate, run, {
+  return spendFor(c, { uses: [plan.capability], units }).run(estimate, run, {
     value: (value) => {
       const { model, usage } = usageOf(value);
       return usage ? costOf(priceOf(prices, model), usage) : estimate;

@@ -81,6 +81,11 @@ export function promptTokens(counter: TokenCounter, messages: readonly unknown[]
   return tokens + margin + images * IMAGE_INPUT_TOKENS;
 }
 
+/** How many inputs an embeddings request carries: each string, or each array of token ids. */
+export function embeddingInputs(input: string | string[] | number[] | number[][]): number {
+  return typeof input === 'string' || typeof input[0] === 'number' ? 1 : input.length;
+}
+
 /** Tokens of embeddings input: strings counted (10 % margin and 8 per input), token arrays as given. */
 export function embeddingTokens(
   counter: TokenCounter,

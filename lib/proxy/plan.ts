@@ -4,6 +4,12 @@ import type { CachePolicy } from './cache-policy';
 import type { StreamApi } from './sse';
 import type { UsageReader } from './usage';
 
+/** What a proxied call may cost, and the units of work it counts. */
+export interface ProxyEstimate {
+  nanos: Nanos;
+  units: number;
+}
+
 /** One proxied call, as an endpoint plans it. */
 export interface ProxyPlan {
   /** Path under the provider's base URL, e.g. `/chat/completions`. */
@@ -18,10 +24,11 @@ export interface ProxyPlan {
   /** What goes upstream: `body`, plus what the gateway needs (say, usage in a stream). */
   upstream: Record<string, unknown>;
   /**
-   * The reservation, the dearest candidate's worst case; 0 for a free API (nothing is reserved).
-   * Computed only after admission and a cache miss: counting a prompt's tokens costs CPU.
+   * The reservation, the dearest candidate's worst case (0 for a free API: nothing is reserved), and
+   * the units of work it counts against the key (lib/unit-limit.ts). Computed only after admission and
+   * a cache miss: counting a prompt's tokens costs CPU.
    */
-  estimate: () => Nanos | Promise<Nanos>;
+  estimate: () => ProxyEstimate | Promise<ProxyEstimate>;
   usage: UsageReader;
   cache: CachePolicy;
   /** Set for `stream: true`. */

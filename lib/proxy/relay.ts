@@ -50,14 +50,14 @@ export async function proxy(c: Context<AppEnv>, plan: ProxyPlan): Promise<Respon
     noCache: wantsFresh(c),
   });
   if (mode === 'off') {
-    await admit(c, async () => undefined);
+    await admit(c, async () => undefined, { model: plan.model });
     if (plan.stream) return streamed(c, plan, 'BYPASS', sseRelay(c, plan));
     if (plan.relay === 'json') return streamed(c, plan, 'BYPASS', jsonRelay(c, plan));
     return answered(c, await callJson(c, plan), 'BYPASS');
   }
   const key = await tenantCacheKey(c, await presentedTenant(c), proxyCacheKeyParts(plan.path, plan.body));
   const cache = cacheFor(c, [plan.capability]);
-  const first = await admitAndLookUp<Answer>(c, cache, key, mode === 'write-only');
+  const first = await admitAndLookUp<Answer>(c, cache, key, mode === 'write-only', { model: plan.model });
   if (plan.stream) return streamedWithCache(c, plan, cache, key, first, mode === 'write-only');
   const limit = c.get('env').PROXY_CACHE_MAX_BYTES;
   const result = await cache.getOrProduce<Answer>(

@@ -79,7 +79,11 @@ describe('GET /admin/keys', () => {
       name: created.name,
       created_at: created.created_at,
       rpm: 7,
+      upm: null,
       daily_budget_usd: null,
+      budget_share: null,
+      scopes: null,
+      models: null,
       revoked_at: null,
     });
     expect(Object.keys(listed ?? {})).not.toContain('key');

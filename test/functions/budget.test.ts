@@ -11,6 +11,7 @@ import { adminAuth, bearer, createTestKey } from '../support/keys';
 interface BudgetBody {
   day: string;
   timezone: string;
+  scope: 'key' | 'gateway';
   limit_usd: number;
   spent_usd: number;
   reserved_usd: number;
@@ -42,19 +43,34 @@ const getBudget = (headers: Record<string, string>) =>
   exports.default.fetch('http://gateway/v1/budget', { headers });
 
 describe('GET /v1/budget', () => {
-  it("shows today's gateway budget and the caller's key figures", async () => {
+  it("shows a client key its own day and history, nothing of the gateway's or other keys'", async () => {
     const { key, id } = await createTestKey({ daily_budget_usd: 2 });
+    const other = await createTestKey();
     await spendOnKey(id, 250_000_000);
+    await spendOnKey(other.id, 900_000_000);
     const res = await getBudget(bearer(key));
     expect(res.status).toBe(200);
-    const body = await res.json<BudgetBody>();
-    expect(body).toMatchObject({ timezone: 'UTC', limit_usd: 100, alert_threshold_usd: 80 });
+    const text = await res.text();
+    const body = JSON.parse(text) as BudgetBody;
+    expect(body).toMatchObject({ timezone: 'UTC', scope: 'key', limit_usd: 2, spent_usd: 0.25, calls: 1 });
+    expect(body.remaining_usd).toBeCloseTo(1.75, 6);
     expect(body.day).toBe(new Date().toISOString().slice(0, 10));
     expect(Date.parse(body.resets_at)).toBe(Date.parse(`${body.day}T00:00:00Z`) + 86_400_000);
-    expect(body.remaining_usd).toBeCloseTo(body.limit_usd - body.spent_usd - body.reserved_usd, 6);
     expect(body.key).toMatchObject({ id, limit_usd: 2, spent_usd: 0.25, remaining_usd: 1.75, calls: 1 });
     expect(body.keys).toBeUndefined();
+    expect(body).not.toHaveProperty('alert_threshold_usd');
+    expect(body).not.toHaveProperty('alerts_sent');
+    // Neither the gateway's limit (100) nor the other key's spend (0.9) appears anywhere.
+    expect(text).not.toMatch(/\b100\b|0\.9\b|global/);
+    expect(text).not.toContain(other.id);
     expect(Array.isArray(body.history)).toBe(true);
+  });
+
+  it("shows the admin the gateway's day, its alerts and thresholds", async () => {
+    const body = await (await getBudget(adminAuth)).json<BudgetBody>();
+    expect(body).toMatchObject({ scope: 'gateway', limit_usd: 100, alert_threshold_usd: 80, key: null });
+    expect(body.remaining_usd).toBeCloseTo(body.limit_usd - body.spent_usd - body.reserved_usd, 6);
+    expect(Array.isArray(body.alerts_sent)).toBe(true);
   });
 
   it('charges a reservation whose settle never came (its isolate died): shown as spent, and it still refuses', async () => {
@@ -75,11 +91,15 @@ describe('GET /v1/budget', () => {
     expect((await res.json<{ error: { code: string } }>()).error.code).toBe('budget_exceeded');
   });
 
-  it('gives a key without its own budget null limits but still its spend', async () => {
-    const { key, id } = await createTestKey();
-    await spendOnKey(id, 1_000);
-    const body = await (await getBudget(bearer(key))).json<BudgetBody>();
-    expect(body.key).toMatchObject({ limit_usd: null, remaining_usd: null, spent_usd: 0.000_001, calls: 1 });
+  it("gives a key without its own budget KEY_BUDGET_SHARE of the gateway's, or its own share", async () => {
+    const plain = await createTestKey();
+    await spendOnKey(plain.id, 1_000);
+    const body = await (await getBudget(bearer(plain.key))).json<BudgetBody>();
+    // The test gateway's budget is $100 and KEY_BUDGET_SHARE defaults to 0.25.
+    expect(body.key).toMatchObject({ limit_usd: 25, spent_usd: 0.000_001, calls: 1 });
+    expect(body.key?.remaining_usd).toBeCloseTo(25 - 0.000_001, 9);
+    const shared = await createTestKey({ budget_share: 0.6 });
+    expect((await (await getBudget(bearer(shared.key))).json<BudgetBody>()).limit_usd).toBe(60);
   });
 
   it("shows the admin every key's figures", async () => {

@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { beforeAll } from 'vitest';
 import worker from '../../functions/index';
+import type { KeySettings } from '../../lib/keys';
 import { loadTokenCounter } from '../../lib/tokens';
 import { afterResponse, requestContext } from '../support/after-response';
 import { envWith } from '../support/env';
@@ -15,10 +16,7 @@ export const BASE_URL = 'http://gateway/openai/v1';
  * POSTs JSON to a proxy path. `settled()` waits for every request's waitUntil work (budget settles,
  * cache writes); call it after reading the bodies, since a stream settles only once it has been read.
  */
-export async function proxyCaller(
-  overrides: Record<string, unknown> = {},
-  keyOptions: { rpm?: number; daily_budget_usd?: number } = {},
-) {
+export async function proxyCaller(overrides: Record<string, unknown> = {}, keyOptions: KeySettings = {}) {
   const [{ key, id }, sim] = [await createTestKey({ rpm: 1000, ...keyOptions }), simKey()];
   const env = envWith({ OPENAI_API_KEY: sim, ...overrides });
   const pending: Promise<void>[] = [];

@@ -43,7 +43,12 @@ function spender(budget: Budget) {
   const log = { info: vi.fn(), warn: vi.fn(), error: vi.fn() };
   const run = createSpender(
     { budget, now: Date.now, defer: () => undefined, log, alert: async () => undefined },
-    { scopes: [{ scope: 'global', limit: 100 }], alertThresholdNanos: 80, limitNanos: 100, describe: String },
+    {
+      scopes: [{ scope: 'global', limit: 100 }],
+      alertThresholdNanos: 80,
+      limitNanos: 100,
+      describe: (name) => ({ name, shown: true }),
+    },
   );
   return { run: run.run.bind(run), log };
 }

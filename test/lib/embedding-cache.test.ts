@@ -18,7 +18,7 @@ describe('the embedding cache', () => {
   it('round-trips float32 vectors through Redis, keyed by model, dimensions and text', async () => {
     const deps = { redis: createDeps(parseEnv(bindings)).redis };
     const text = `boots ${crypto.randomUUID()}`;
-    const [a, b] = await Promise.all([embeddingKey('m', 4, text), embeddingKey('m', 8, text)]);
+    const [a, b] = await Promise.all([embeddingKey('t', 'm', 4, text), embeddingKey('t', 'm', 8, text)]);
     expect(a).not.toBe(b);
     await writeEmbeddings(deps, [{ key: a, vector: [0.5, -0.25, 0.125, 1] }], 60);
     expect(await readEmbeddings(deps, [a, b])).toEqual([[0.5, -0.25, 0.125, 1], null]);

@@ -70,6 +70,8 @@ describe('parseEnv', () => {
       backups: [],
       ADMIN_API_KEY: undefined,
       KEY_RATE_LIMIT_RPM: 60,
+      KEY_RATE_LIMIT_UPM: 2000,
+      KEY_BUDGET_SHARE: 0.25,
       BUDGET_TIMEZONE: 'UTC',
       BUDGET_LEASE_MARGIN_SECONDS: 60,
       ALERT_WEBHOOK_URL: undefined,

@@ -124,7 +124,8 @@ describe('spending through the budget', () => {
 
   it('never spends past the budget with 200 concurrent requests, and leaves nothing reserved', async () => {
     const scope = scopeName();
-    const { key } = await createTestKey({ rpm: 1000 });
+    // The key may spend the whole gateway budget: the gateway's is the one under test.
+    const { key } = await createTestKey({ rpm: 1000, budget_share: 1 });
     // A gateway budget that fits about 40 worst cases.
     const budgetUsd = (ESTIMATE * 40) / 1e9;
     const env = envWith({ OPENAI_API_KEY: simKey(), OPENAI_DAILY_BUDGET_USD: String(budgetUsd) });
@@ -145,7 +146,7 @@ describe('spending through the budget', () => {
     const warnings: string[] = [];
     vi.spyOn(console, 'warn').mockImplementation((line: string) => void warnings.push(line));
     const scope = scopeName();
-    const { key } = await createTestKey({ rpm: 1000 });
+    const { key } = await createTestKey({ rpm: 1000, budget_share: 1 });
     const budgetUsd = (ESTIMATE * 10) / 1e9;
     const env = envWith({
       OPENAI_API_KEY: simKey(),

@@ -1,13 +1,11 @@
 import { exports } from 'cloudflare:workers';
-import type { KeyRecord } from '../../lib/keys';
+import type { KeyRecord, KeySettings } from '../../lib/keys';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789';
 export const adminAuth = { authorization: `Bearer ${ADMIN_KEY}` };
 
 /** Creates a client key through the admin API, as an operator would. */
-export async function createTestKey(
-  body: { name?: string; rpm?: number; daily_budget_usd?: number } = {},
-): Promise<KeyRecord & { key: string }> {
+export async function createTestKey(body: KeySettings = {}): Promise<KeyRecord & { key: string }> {
   const res = await exports.default.fetch('http://gateway/admin/keys', {
     method: 'POST',
     headers: { ...adminAuth, 'content-type': 'application/json' },

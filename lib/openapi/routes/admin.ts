@@ -1,5 +1,5 @@
 /** The operator's routes: keys, reports and metrics. The admin key only. */
-import { KeyId, NewKeyRequest } from '../../../functions/admin-keys';
+import { KeyId, KeyUpdate, NewKeyRequest } from '../../../functions/admin-keys';
 import { ReportQuery } from '../../../functions/admin-variants';
 import { MetricsQuery } from '../../../functions/metrics';
 import type { RouteDoc } from '../document';
@@ -12,11 +12,11 @@ export const ADMIN_ROUTES: RouteDoc[] = [
     operationId: 'createKey',
     summary: 'Create a client key',
     description:
-      'The key is in this response only; Redis keeps its SHA-256. Without `rpm` or `daily_budget_usd` the gateway-wide limits apply.',
+      "The key is in this response only; Redis keeps its SHA-256. Without `rpm` or `upm` the gateway-wide limits apply (`KEY_RATE_LIMIT_RPM`, `KEY_RATE_LIMIT_UPM`); without `daily_budget_usd` or `budget_share`, its daily budget is `KEY_BUDGET_SHARE` of the gateway's. Without `scopes` it may call every route (`domain`, `proxy`, `bulk`); without `models`, any model the gateway can price.",
     tag: 'Admin',
     auth: 'admin',
     body: NewKeyRequest,
-    example: { name: 'storefront', rpm: 600, daily_budget_usd: 5 },
+    example: { name: 'storefront', rpm: 600, upm: 5000, daily_budget_usd: 5, scopes: ['domain'] },
     responses: { 201: { description: 'The new key, with its secret.', schema: CreatedKeyResponse } },
   },
   {
@@ -28,6 +28,21 @@ export const ADMIN_ROUTES: RouteDoc[] = [
     tag: 'Admin',
     auth: 'admin',
     responses: { 200: { description: 'The keys.', schema: KeyListResponse } },
+  },
+  {
+    method: 'patch',
+    path: '/admin/keys/{id}',
+    operationId: 'updateKey',
+    summary: "Change a key's limits, scopes or models",
+    description:
+      'Only the fields sent change; `null` returns a field to its default. Takes effect on the next request in every isolate.',
+    tag: 'Admin',
+    auth: 'admin',
+    params: KeyId,
+    body: KeyUpdate,
+    example: { scopes: ['domain', 'proxy'], models: ['gpt-5-mini'] },
+    responses: { 200: { description: 'The key as it now is.', schema: KeyResponse } },
+    errors: { 404: ['`not_found`: no key has this id.'] },
   },
   {
     method: 'delete',

@@ -84,9 +84,9 @@ export const CLIENT_ROUTES: RouteDoc[] = [
     method: 'get',
     path: '/v1/budget',
     operationId: 'getBudget',
-    summary: "Today's budget, the caller's key and the history",
+    summary: "Today's budget and the history: the caller's own",
     description:
-      "The gateway's daily budget (spent, reserved, remaining, alerts sent), the caller's key figures and up to 30 archived days. With the admin key, `keys` lists every key's figures and `key` is null.",
+      "A client key sees its own day (limit, spent, reserved, remaining, calls) and up to 30 archived days of its own (`scope: key`), nothing of the gateway or other keys. The admin key sees the gateway's budget with its alerts, every key's figures in `keys` and the gateway's history (`scope: gateway`, `key` null).",
     tag: 'Budget',
     auth: 'key',
     responses: { 200: { description: 'The figures, in USD.', schema: BudgetResponse } },
