@@ -145,6 +145,20 @@ describe('budget shares', () => {
   });
 });
 
+describe('budget refusals', () => {
+  it("tell a client key refused by the gateway's budget only that it was, never the gateway's figures", async () => {
+    const { raw, sim } = await proxyCaller({ OPENAI_DAILY_BUDGET_USD: '0.0001' }, { budget_share: 1 });
+    const res = await raw('/chat/completions', chat('gpt-4.1-mini', 2_000));
+    expect(res.status).toBe(429);
+    const { message } = await errorOf(res);
+    expect(message).toMatch(
+      /^The daily budget of the gateway cannot cover this request: this call may cost up to \$[0-9.]+\. It resets at /,
+    );
+    expect(message).not.toMatch(/spent|reserved|0\.0001/);
+    expect(await simRequests(sim)).toEqual({});
+  });
+});
+
 describe('units of work per minute', () => {
   it('counts embedding inputs: over its units a key gets 429 with Retry-After; cache hits take none', async () => {
     const { raw, sim, settled } = await proxyCaller({}, { upm: 5 });
@@ -177,6 +191,18 @@ describe('units of work per minute', () => {
     expect(fits.headers.get('x-ratelimit-remaining-units')).toBe('1');
     expect((await raw('/chat/completions', chat('gpt-4.1-mini', 2_500))).status).toBe(429);
     expect((await simRequests(sim))['/v1/chat/completions']).toBe(1);
+  });
+
+  it("counts a domain generation's tokens as reserved, before any upstream call", async () => {
+    const { key } = await createTestKey({ upm: 1 });
+    const res = await postJson('/v1/opportunities', key, {
+      intent: `Boots for the rain ${crypto.randomUUID()}`,
+    });
+    // An opportunity set reserves its prompt and a cap of more than a thousand tokens.
+    expect(res.status).toBe(413);
+    expect((await errorOf(res)).message).toMatch(
+      /needs [2-9]\d* units of work; this key may start 1 per minute/,
+    );
   });
 
   it('counts a bulk job by its items', async () => {
