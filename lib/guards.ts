@@ -37,8 +37,11 @@ export function requireAdmin(
     const other = options.alsoAccept?.(c.get('env'));
     const accepted = async (secret: string | undefined) => !!secret && (await sameSecret(presented, secret));
     if (!(await accepted(adminKey)) && !(await accepted(other))) {
+      // Only to tell a client key (403) from a wrong one (401); when Redis cannot say, it is not the
+      // admin key either way, so a 401, not a 500.
       const known =
-        isKeyShaped(presented) && (await lookupKey(c.get('deps').redis, await hashKey(presented)));
+        isKeyShaped(presented) &&
+        (await lookupKey(c.get('deps').redis, await hashKey(presented)).catch(() => null));
       if (known) throw new PermissionDeniedError({ message: 'This endpoint needs the admin key.' });
       throw new AuthenticationError({ message: 'Invalid admin key.' });
     }
