@@ -220,6 +220,23 @@ describe('Redis round trips on the critical path', () => {
     expect(gateway.events.filter((e) => e.startsWith('upstream'))).toEqual([]);
   });
 
+  it('a key Redis cannot check costs no metrics write: 503 store_unavailable after the one lookup', async () => {
+    const gateway = countingGateway();
+    const env = envWith({ OPENAI_API_KEY: simKey(), UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:9' });
+    const chat = JSON.stringify(PROXY_BODIES['/openai/v1/chat/completions']);
+    const res = await sendThrough(
+      gateway,
+      env,
+      '/openai/v1/chat/completions',
+      `Bearer cag_${'E'.repeat(43)}`,
+      chat,
+    );
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('store_unavailable');
+    // Tried (and failed): the lookup alone, not a metrics write after it.
+    expect(gateway.commands.filter((cmd) => !isKeyLookup(cmd))).toEqual([]);
+  });
+
   it('any other authenticated request costs one (key lookup and rate limit together)', async () => {
     const gateway = countingGateway();
     const { key } = await createTestKey();
