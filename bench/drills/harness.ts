@@ -10,6 +10,8 @@ export type DrillStack = Pick<
   Stack,
   | 'gatewayUrl'
   | 'simulatorUrl'
+  | 'bridgeUrl'
+  | 'redisUrl'
   | 'adminKey'
   | 'simKeys'
   | 'createKey'

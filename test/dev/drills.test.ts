@@ -1,10 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { Redis as IORedis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { badInputCorpus, CORPUS_ROUTES } from '../../bench/drills/bad-input-corpus.ts';
 import { PROXY_ROUTES } from '../../bench/drills/bad-input-proxy.ts';
 import { ROUTES } from '../../bench/drills/bad-input-routes.ts';
 import { runBudgetRace } from '../../bench/drills/budget-race.ts';
+import { openRedisCounter } from '../../bench/drills/redis-commands.ts';
 import { type Stack, startStack } from '../../bench/lib/stack.ts';
+import { startRedisServer } from '../../dev/bridge/index.ts';
 
 describe('bad-input corpus (bench/drills/bad-input-corpus.ts)', () => {
   const corpus = badInputCorpus({
@@ -55,6 +58,34 @@ describe('bad-input corpus (bench/drills/bad-input-corpus.ts)', () => {
           ),
         ).toBe(true);
       }
+    }
+  });
+});
+
+describe('Redis command counter (bench/drills/redis-commands.ts)', () => {
+  it('counts the commands scripts run, as reads or writes by their flags, and leaves its own out', async () => {
+    const server = await startRedisServer({ log: () => {} });
+    const [counter, other] = [await openRedisCounter(server.url), await openRedisCounter(server.url)];
+    try {
+      const before = await counter.snapshot();
+      await other.snapshot(); // an INFO: neither a read nor a write
+      const client = new IORedis(server.url);
+      await client.eval("return redis.call('HMGET', KEYS[1], 'a')", 1, 'k');
+      await client.eval("return redis.call('HSET', KEYS[1], 'a', 1)", 1, 'k');
+      await client.set('s', '1', 'NX');
+      await client.set('s', '1', 'NX'); // a write that changes nothing
+      client.disconnect();
+      const cost = await counter.diff(before, await counter.snapshot());
+      expect(cost).toMatchObject({ writes: 3, reads: 1, changes: 2 });
+      expect(cost.by_command).toEqual({
+        eval: { calls: 2, kind: 'other' },
+        hmget: { calls: 1, kind: 'read' },
+        hset: { calls: 1, kind: 'write' },
+        set: { calls: 2, kind: 'write' },
+      });
+    } finally {
+      await Promise.all([counter.close(), other.close()]);
+      await server.stop();
     }
   });
 });
