@@ -43,6 +43,8 @@ export interface DrillResult {
   /** Targets missed or anything else a reader must know. */
   findings: string[];
   duration_s: number;
+  /** Set when this drill was rerun alone and merged into an earlier full run (`--merge`). */
+  rerun?: { started_at: string; load_average_at_start: number };
 }
 
 /** A drill module's entry point. */
