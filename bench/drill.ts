@@ -5,7 +5,9 @@
  * section of bench/RESULTS.md.
  *
  * Options: `--only=faults,soak` runs some drills; `--scale=0.1` shrinks loads and durations to validate
- * the drills quickly. Only a full run (every drill, scale 1) writes results, unless `--write`.
+ * the drills quickly. Only a full run (every drill, scale 1) writes results, unless `--write`;
+ * `--only=bad-input --merge` puts a rerun drill's result in place of its own in the committed results,
+ * marked as rerun, and keeps the others.
  */
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -17,7 +19,7 @@ import { invoiceDrill } from './drills/invoice.ts';
 import { primaryDownDrill } from './drills/primary-down.ts';
 import { reasoningDrill } from './drills/reasoning.ts';
 import { redisDownDrill } from './drills/redis-down.ts';
-import { type DrillRun, formatLost, writeResults } from './drills/report.ts';
+import { type DrillRun, formatLost, mergeIntoResults, writeResults } from './drills/report.ts';
 import { soakDrill } from './drills/soak.ts';
 import { type Stack, startStack } from './lib/stack.ts';
 
@@ -54,13 +56,20 @@ export const OWN_STACK_DRILLS: Record<string, OwnStackDrill> = {
 const ALL_DRILLS = [...Object.keys(DRILLS), ...Object.keys(OWN_STACK_DRILLS)];
 
 const { values } = parseArgs({
-  options: { only: { type: 'string' }, scale: { type: 'string', default: '1' }, write: { type: 'boolean' } },
+  options: {
+    only: { type: 'string' },
+    scale: { type: 'string', default: '1' },
+    write: { type: 'boolean' },
+    merge: { type: 'boolean' },
+  },
 });
 const scale = Number(values.scale);
 const only = values.only?.split(',') ?? ALL_DRILLS;
 const unknown = only.filter((name) => !ALL_DRILLS.includes(name));
-if (!(scale > 0 && scale <= 1) || unknown.length) {
-  console.error(`usage: node bench/drill.ts [--only=${ALL_DRILLS.join(',')}] [--scale=0<s≤1] [--write]`);
+if (!(scale > 0 && scale <= 1) || unknown.length || (values.merge && scale !== 1)) {
+  console.error(
+    `usage: node bench/drill.ts [--only=${ALL_DRILLS.join(',')}] [--scale=0<s≤1] [--write | --merge (scale 1)]`,
+  );
   process.exit(2);
 }
 
@@ -133,7 +142,10 @@ console.log(
     (ledger ? `${ledger.spent_usd} USD spent, ${ledger.reserved_usd} USD reserved` : 'unreadable'),
 );
 // A partial or shrunken run must not replace the real results.
-if ((scale === 1 && only.length === ALL_DRILLS.length) || values.write) {
+if (values.merge) {
+  writeResults(mergeIntoResults(run));
+  console.log(`drills: merged ${only.join(', ')} into bench/results/drills.json, drills.md and RESULTS.md`);
+} else if ((scale === 1 && only.length === ALL_DRILLS.length) || values.write) {
   writeResults(run);
   console.log('drills: wrote bench/results/drills.json, bench/results/drills.md and bench/RESULTS.md');
 }

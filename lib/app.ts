@@ -139,8 +139,10 @@ function finishRequest(c: Context<AppEnv>, durationMs: number): void {
       : {}),
   });
   // A caller nobody could authenticate costs no Redis write: a flood of bad keys must not become one
-  // write each. Its log line above still counts it.
-  if (!metrics || c.res.status === 401) return;
+  // write each, nor one whose keys Redis was too slow to check (the write would only add to its load).
+  // Its log line above still counts it.
+  const unchecked = errorCode === 'store_unavailable' && !principal;
+  if (!metrics || c.res.status === 401 || unchecked) return;
   const env = c.get('env');
   const outcome = {
     endpoint,

@@ -50,8 +50,11 @@ export function requireAdmin(
     const other = options.alsoAccept?.(c.get('env'));
     const accepted = async (secret: string | undefined) => !!secret && (await sameSecret(presented, secret));
     if (!(await accepted(adminKey)) && !(await accepted(other))) {
+      // Only to tell a client key (403) from a wrong one (401); when Redis cannot say, it is not the
+      // admin key either way, so a 401, not a 500.
       const known =
-        isKeyShaped(presented) && (await lookupKey(c.get('deps').redis, await hashKey(presented)));
+        isKeyShaped(presented) &&
+        (await lookupKey(c.get('deps').redis, await hashKey(presented)).catch(() => null));
       if (known) throw new PermissionDeniedError({ message: 'This endpoint needs the admin key.' });
       throw new AuthenticationError({ message: 'Invalid admin key.' });
     }
@@ -87,7 +90,10 @@ export async function presentedTenant(c: Context<AppEnv>): Promise<string> {
  * Redis round trip: the key lookup, the limiter's script and `extra`'s command are issued in the same
  * tick, and auto-pipelining carries them in one request. The key id (the limiter's identifier)
  * derives from the key's hash; the key's own rpm is remembered in the isolate from earlier lookups, so
- * a key's first request in an isolate takes two round trips. Sets `principal`; returns `extra`'s result.
+ * a key's first request in an isolate takes two round trips. The price of that one round trip: a key
+ * revoked after this isolate admitted it still adds to its rate limit and takes a cache lease (freed at
+ * once) on the requests that find it revoked, those in flight together; then it is forgotten, and costs
+ * one read a request like any unknown key. Sets `principal`; returns `extra`'s result.
  */
 export async function admit<T>(
   c: Context<AppEnv>,
@@ -124,7 +130,12 @@ export async function admit<T>(
           return Promise.all([r, decide(c, id, rpm), extra()] as const);
         })
       : await Promise.all([lookup(), decide(c, id, known), extra()]);
-  if (!record) throw new AuthenticationError({ message: 'Invalid or revoked API key.' });
+  if (!record) {
+    // Revoked since this isolate admitted it: forgotten, so its next requests are looked up alone and
+    // write nothing (remembered, each would add to its rate limit and take a cache lease).
+    keyRpm.delete(id);
+    throw new AuthenticationError({ message: 'Invalid or revoked API key.' });
+  }
   keyRpm.set(id, record.rpm ?? env.KEY_RATE_LIMIT_RPM);
   const principal = keyPrincipal(c, record);
   c.set('principal', principal);

@@ -1,14 +1,20 @@
 /**
  * The bad-input drill's corpus: requests that are malformed for a reason the gateway must see before it
  * does any work (bad JSON, wrong types, oversize bodies and fields, unicode in constrained fields, missing
- * or garbled keys, injection strings where they break a constraint, bad ids), on every route of the
- * README's Endpoints table plus the bulk routes. Each must get a typed 4xx.
+ * or garbled keys, injection strings where they break a constraint, bad ids, nesting past 64 levels), on
+ * every route of the README's Endpoints table plus the bulk routes and the OpenAI-compatible proxy's
+ * (models it does not serve, `n` past its limit, streams with bad options, fields it cannot price). Each
+ * must get a typed 4xx.
  *
  * An injection string in a free-text field is valid input (a prompt-injection sentence is a legitimate
  * intent), so here it only appears together with a real violation (past the field's length); the drill
  * sends it on its own separately (bad-input.ts) and checks it gets normal handling.
  */
+import { PROXY_ROUTES } from './bad-input-proxy.ts';
 import { INJECTIONS, ROUTES, type RouteSpec, UNICODE } from './bad-input-routes.ts';
+
+/** Every route the corpus covers: the domain API's and the OpenAI-compatible proxy's. */
+export const CORPUS_ROUTES: RouteSpec[] = [...ROUTES, ...PROXY_ROUTES];
 
 /** One malformed request. */
 export interface BadCase {
@@ -52,11 +58,11 @@ export function badInputCorpus(keys: CorpusKeys, maxBodyBytes = 1_048_576): BadC
       ...parts,
     });
   };
-  for (const spec of ROUTES) {
+  for (const spec of CORPUS_ROUTES) {
     const auth = { authorization: `Bearer ${spec.access === 'admin' ? keys.admin : keys.client}` };
     const json = { ...auth, 'content-type': 'application/json' };
     const validBody = spec.body === undefined ? undefined : JSON.stringify(spec.body);
-    const withBody = (body: string, label: string, expect = [400]) =>
+    const withBody = (body: string | Uint8Array, label: string, expect = [400]) =>
       add(spec, `body: ${label}`, { headers: json, body, expect });
     if (spec.access !== 'public' || spec.route === 'GET /v1/images/:id') {
       // A content-addressed image path is public, where a bad key changes nothing: use a malformed id too.
@@ -95,7 +101,14 @@ export function badInputCorpus(keys: CorpusKeys, maxBodyBytes = 1_048_576): BadC
     if (spec.body !== undefined) {
       for (const [label, body] of Object.entries(SYNTAX_ERRORS)) withBody(body, label);
       withBody(`{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}`, 'nested 100,000 deep');
+      withBody(`{"a":${'['.repeat(64)}${']'.repeat(64)}}`, 'nested 65 deep (one past the limit)');
       withBody(`{"x":"${'a'.repeat(maxBodyBytes)}"}`, `over MAX_BODY_BYTES (${maxBodyBytes})`, [413]);
+      // The size limit answers before authentication: it costs nothing, and names only MAX_BODY_BYTES.
+      add(spec, 'auth: unknown key with a body over MAX_BODY_BYTES', {
+        headers: { authorization: `Bearer cag_${'A'.repeat(43)}`, 'content-type': 'application/json' },
+        body: `{"x":"${'a'.repeat(maxBodyBytes)}"}`,
+        expect: [401, 413],
+      });
       add(spec, 'body: JSON as text/plain', {
         headers: { ...auth, 'content-type': 'text/plain' },
         body: validBody,
@@ -112,6 +125,15 @@ export function badInputCorpus(keys: CorpusKeys, maxBodyBytes = 1_048_576): BadC
         })) {
           withBody(JSON.stringify(setPath(spec.body, field, value)), `${field} = ${label}`);
         }
+      }
+      for (const field of spec.lookupFields ?? []) {
+        for (const [label, value] of Object.entries({ ...INJECTIONS, ...UNICODE, number: -1, object: {} })) {
+          withBody(JSON.stringify(setPath(spec.body, field, value)), `${field} = ${label}`, [400, 404]);
+        }
+      }
+      for (const [label, { body, expect }] of Object.entries(spec.cases ?? {})) {
+        const raw = typeof body === 'string' || body instanceof Uint8Array;
+        withBody(raw ? body : JSON.stringify(body), label, expect);
       }
     }
     for (const [label, path] of paramCases(spec))
@@ -142,7 +164,7 @@ function addFieldCases(spec: RouteSpec, field: string, withBody: (body: string, 
 
 /** Methods no route serves on this route's path. */
 function wrongMethods(spec: RouteSpec): string[] {
-  const served = new Set(ROUTES.filter((r) => r.path === spec.path).map((r) => r.method));
+  const served = new Set(CORPUS_ROUTES.filter((r) => r.path === spec.path).map((r) => r.method));
   return ['PUT', 'PATCH', 'GET', 'DELETE'].filter((m) => !served.has(m as RouteSpec['method'])).slice(0, 3);
 }
 
@@ -209,6 +231,12 @@ function paramCases(spec: RouteSpec): [string, string][] {
     ];
   }
   if (spec.route === 'POST /v1/batches/:id/cancel') return withId('/v1/batches/:id/cancel');
+  if (spec.route === 'GET /openai/v1/models/:model') {
+    return [
+      ...withId('/openai/v1/models/:id'),
+      ['id: an unknown dated model', '/openai/v1/models/gpt-x-2026-01-01'],
+    ];
+  }
   const queries: Record<string, string[]> = {
     'GET /v1/metrics': [
       'minutes=0',

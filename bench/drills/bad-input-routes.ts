@@ -1,6 +1,7 @@
 /**
  * What the bad-input drill attacks: every route (README "Endpoints", plus the bulk routes) with a valid
- * body to break and its constrained fields, and the injection and unicode payloads it sends.
+ * body to break and its constrained fields, and the injection and unicode payloads it sends. The
+ * OpenAI-compatible proxy's routes are in bad-input-proxy.ts.
  */
 type Access = 'public' | 'client' | 'admin';
 
@@ -18,6 +19,10 @@ export interface RouteSpec {
   emptyOk?: string[];
   /** Dotted paths of fields with a format or enum (a value outside it is malformed). */
   formatFields?: string[];
+  /** Fields naming something the gateway looks up (a model): a string it does not know is a 404. */
+  lookupFields?: string[];
+  /** Bodies wrong for a reason only this route knows: an object is sent as JSON, a string or bytes as is. */
+  cases?: Record<string, { body: unknown; expect?: number[] }>;
 }
 
 const OPPORTUNITY = { id: 'opp_1', product_category: 'hiking boots', description: 'waterproof boots' };
@@ -30,7 +35,7 @@ const CREATIVE = {
 const NO_KEY_ID = `key_${'0'.repeat(24)}`;
 const NO_BATCH_ID = 'job_does_not_exist';
 
-/** Every route the corpus covers (README "Endpoints", plus the bulk routes). */
+/** Every route of the domain API (README "Endpoints", plus the bulk routes). */
 export const ROUTES: RouteSpec[] = [
   { method: 'GET', route: 'GET /', path: '/', access: 'public' },
   { method: 'GET', route: 'GET /health', path: '/health', access: 'public' },

@@ -1,14 +1,18 @@
 /**
- * Bad input: the malformed corpus (bad-input-corpus.ts) against every route. Each request must get a typed
- * 4xx (`{"error":{type,code,message,request_id}}`), none a 5xx, none may reach the simulator (its stats
- * for the gateway's keys stay unchanged) and none may spend (the ledger stays unchanged). Then valid
- * requests carrying the same injection and unicode payloads in every free-text field must get normal
- * handling: a 200 or a typed 4xx (say a moderation refusal), never a 5xx.
+ * Bad input: the malformed corpus (bad-input-corpus.ts) against every route, the OpenAI-compatible
+ * proxy's included. Each request must get a typed 4xx (`{"error":{type,code,message,request_id}}`), none
+ * a 5xx, none may reach the simulator (its stats for the gateway's keys stay unchanged) and none may spend
+ * (the ledger stays unchanged). Then a flood of unauthenticated requests (unauth-flood.ts) must get 401
+ * each and cost Redis no write, under the same ledger. Last, valid requests carrying the same injection
+ * and unicode payloads in every free-text field must get normal handling: a 200 or a typed 4xx (say a
+ * moderation refusal), never a 5xx.
  */
+import { pool } from '../lib/client.ts';
 import { type BadCase, badInputCorpus, invalidUtf8 } from './bad-input-corpus.ts';
 import { INJECTIONS, UNICODE } from './bad-input-routes.ts';
 import { type Drill, type DrillStack, gw, readBudget, simRequests, sleep } from './harness.ts';
 import { isTypedError, type Reply, send, sendRaw } from './http.ts';
+import { type FloodResult, floodLosses, unauthenticatedFlood } from './unauth-flood.ts';
 
 const round = (usd: number) => Math.round(usd * 1e9) / 1e9;
 
@@ -19,20 +23,6 @@ export function sendCase(stack: DrillStack, c: BadCase): Promise<Reply> {
     return sendRaw(stack.gatewayUrl, { method: c.method, path: c.path, headerLines: c.rawHeaderLines, body });
   }
   return send(`${stack.gatewayUrl}${c.path}`, { method: c.method, headers: c.headers, body: c.body });
-}
-
-/** Runs `work` over `items`, `limit` at a time, keeping input order. */
-export async function pool<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await work(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: limit }, worker));
-  return out;
 }
 
 /** What a malformed case got, judged: `fault` names what is wrong, if anything. */
@@ -46,7 +36,7 @@ function judge(c: BadCase, r: Reply): 'server_error' | 'no_answer' | 'accepted' 
   return null;
 }
 
-export const badInputDrill: Drill = async ({ stack, log }) => {
+export const badInputDrill: Drill = async ({ stack, scale, log }) => {
   const client = await stack.createKey();
   const revoked = await revokedKey(stack);
   const corpus = badInputCorpus({ client, admin: stack.adminKey, revoked });
@@ -55,6 +45,7 @@ export const badInputDrill: Drill = async ({ stack, log }) => {
   );
   const before = await ledger(stack, client);
   const replies = await pool(corpus, 6, (c) => sendCase(stack, c));
+  const flood = await unauthenticatedFlood(stack, { requests: Math.max(200, Math.round(4000 * scale)), log });
   await sleep(1000);
   const after = await ledger(stack, client);
   const slowest = corpus.reduce(
@@ -92,6 +83,7 @@ export const badInputDrill: Drill = async ({ stack, log }) => {
     upstream_calls: after.upstream - before.upstream,
     spend_usd: round(after.spent - before.spent + after.reserved - before.reserved),
     valid_odd_inputs_failed: oddFaults.length,
+    ...floodLosses(flood),
   };
   const findings = Object.entries(faults).map(
     ([fault, list]) =>
@@ -102,6 +94,7 @@ export const badInputDrill: Drill = async ({ stack, log }) => {
       `valid odd inputs answered badly: ${oddFaults.map((o) => `${o.label} → ${o.reply.status}`).join('; ')}`,
     );
   }
+  findings.push(...floodFindings(flood));
   if (unexpected.length) {
     findings.push(
       `${unexpected.length} typed 4xx other than expected (harmless, listed): ${unexpected.slice(0, 8).join('; ')}`,
@@ -115,10 +108,14 @@ export const badInputDrill: Drill = async ({ stack, log }) => {
   }
   return {
     name: 'bad-input',
-    title: `Bad input: ${corpus.length} malformed requests`,
+    title: `Bad input: ${corpus.length} malformed requests, ${flood.requests} unauthenticated`,
     ok: Object.values(lost).every((n) => n === 0),
     verdict:
       `${rejected}/${corpus.length} got a typed 4xx, ${lost.upstream_calls} upstream calls, ${lost.spend_usd} USD spent; ` +
+      `${flood.requests - flood.wrong_count - flood.unchecked}/${flood.requests} unauthenticated got 401 ` +
+      `${flood.unchecked ? `(${flood.unchecked} a 503: Redis too slow to check the key) ` : ''}` +
+      `with ${lost.flood_redis_writes} Redis writes ` +
+      `(key lookups a request: ${floodLookups(flood)}); ` +
       `${odd.length - oddFaults.length}/${odd.length} valid injection-bearing requests handled normally`,
     lost,
     figures: {
@@ -132,10 +129,47 @@ export const badInputDrill: Drill = async ({ stack, log }) => {
         .slice(0, 8),
       valid_odd_inputs: odd.length,
       valid_odd_by_status: oddStatuses,
+      flood,
     },
     findings,
   };
 };
+
+/** "none 0, malformed 0, unknown 1, revoked 1". */
+const floodLookups = (flood: FloodResult) =>
+  Object.entries(flood.phases)
+    .map(([kind, phase]) => `${kind} ${phase.redis.key_lookups_per_request}`)
+    .join(', ');
+
+function floodFindings(flood: FloodResult): string[] {
+  const findings: string[] = [];
+  if (flood.wrong_count) {
+    findings.push(`flood: ${flood.wrong_count} answers other than 401: ${flood.wrong.join('; ')}`);
+  }
+  if (flood.unchecked) {
+    findings.push(
+      `flood: ${flood.unchecked} key lookups outlasted REDIS_TIMEOUT_MS under the flood's load and were ` +
+        'refused closed with 503 store_unavailable (no write); the rest got 401',
+    );
+  }
+  for (const [kind, phase] of Object.entries(flood.phases)) {
+    if (phase.redis.writes) findings.push(`flood: ${kind} keys cost Redis writes: ${commands(phase.redis)}`);
+  }
+  const first = flood.revoked_first_request;
+  if (first.writes) {
+    findings.push(
+      `the first request of a key revoked after this isolate served it (answered ${first.status}) costs ` +
+        `Redis writes: ${commands(first)} (its rate limit and a cache lease, freed at once); it is then ` +
+        "forgotten: the flood's revoked phase shows what the later ones cost",
+    );
+  }
+  return findings;
+}
+
+const commands = (cost: { by_command: Record<string, { calls: number; kind: string }> }) =>
+  Object.entries(cost.by_command)
+    .map(([name, c]) => `${name} × ${c.calls} (${c.kind})`)
+    .join(', ');
 
 async function revokedKey(stack: DrillStack): Promise<string> {
   const created = await gw(stack, '/admin/keys', { key: stack.adminKey, body: { name: 'drill-revoked' } });

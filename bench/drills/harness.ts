@@ -10,6 +10,8 @@ export type DrillStack = Pick<
   Stack,
   | 'gatewayUrl'
   | 'simulatorUrl'
+  | 'bridgeUrl'
+  | 'redisUrl'
   | 'adminKey'
   | 'simKeys'
   | 'createKey'
@@ -41,6 +43,8 @@ export interface DrillResult {
   /** Targets missed or anything else a reader must know. */
   findings: string[];
   duration_s: number;
+  /** Set when this drill was rerun alone and merged into an earlier full run (`--merge`). */
+  rerun?: { started_at: string; load_average_at_start: number };
 }
 
 /** A drill module's entry point. */

@@ -37,7 +37,8 @@ export function renderSection(run: DrillRun): string {
     '| --- | --- | --- | --- |',
     ...run.drills.map(
       (d) =>
-        `| ${d.title} | ${d.ok ? 'pass' : '**FAIL**'} | ${cell(d.verdict)} | ${cell(formatLost(d.lost))} |`,
+        `| ${d.title}${d.rerun ? ` (rerun alone on ${d.rerun.started_at.slice(0, 10)}, load average ${d.rerun.load_average_at_start})` : ''} ` +
+        `| ${d.ok ? 'pass' : '**FAIL**'} | ${cell(d.verdict)} | ${cell(formatLost(d.lost))} |`,
     ),
     '',
   ];
@@ -64,6 +65,19 @@ export function writeResults(run: DrillRun): void {
     RESULTS_MD,
     spliceSection(existsSync(RESULTS_MD) ? readFileSync(RESULTS_MD, 'utf8') : '', section),
   );
+}
+
+/**
+ * The committed run with `run`'s drills in place of its own of the same name (the others kept, so are
+ * the header and the ledger), each marked as rerun: a drill changed alone need not rerun them all.
+ */
+export function mergeIntoResults(run: DrillRun): DrillRun {
+  const committed = JSON.parse(readFileSync(`${RESULTS_DIR}/drills.json`, 'utf8')) as DrillRun;
+  const rerun = { started_at: run.started_at, load_average_at_start: run.machine.load_average_at_start };
+  const fresh = new Map(run.drills.map((d) => [d.name, { ...d, rerun }]));
+  const kept = committed.drills.map((d) => fresh.get(d.name) ?? d);
+  const added = [...fresh.values()].filter((d) => !committed.drills.some((c) => c.name === d.name));
+  return { ...committed, drills: [...kept, ...added] };
 }
 
 /**

@@ -45,7 +45,9 @@ export function total(requests: Record<string, number>, only?: RegExp): number {
 }
 
 /** The bridge's counters: HTTP requests (Redis round trips) and Redis commands. */
-export async function bridgeStats(stack: Stack): Promise<{ requests: number; commands: number }> {
+export async function bridgeStats(
+  stack: Pick<Stack, 'bridgeUrl'>,
+): Promise<{ requests: number; commands: number }> {
   const res = await fetch(`${stack.bridgeUrl}/_bridge/stats`);
   return (await res.json()) as { requests: number; commands: number };
 }

@@ -1,10 +1,12 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { createGateway } from '../../functions/index';
+import type { OPENAI_PROXY_POSTS } from '../../functions/openai-proxy';
 import { createDeps, newIsolateState } from '../../lib/deps';
 import { KEY_LOOKUP } from '../../lib/scripts/keys';
 import { envWith } from '../support/env';
-import { bearer, createTestKey } from '../support/keys';
+import { adminAuth, bearer, createTestKey } from '../support/keys';
 import { simKey } from '../support/providers';
 
 /**
@@ -71,6 +73,40 @@ async function roundTrips(
   return { res, critical };
 }
 
+/** One request through `gateway`, its waitUntil work awaited; a GET when `body` is undefined. */
+async function sendThrough(
+  gateway: ReturnType<typeof countingGateway>,
+  env: Cloudflare.Env,
+  path: string,
+  authorization: string,
+  body?: string,
+) {
+  const ctx = createExecutionContext();
+  const res = await gateway.app.request(
+    path,
+    body === undefined
+      ? { headers: { authorization } }
+      : { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body },
+    env,
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
+/** Only key lookups (a read-only script, sent as source once where Redis lacks it). */
+const isKeyLookup = (cmd: unknown[]) =>
+  (cmd[0] === 'evalsha' && cmd[1] === KEY_LOOKUP.sha1) || (cmd[0] === 'eval' && cmd[1] === KEY_LOOKUP.source);
+
+/** A valid body for each proxy POST route. */
+const PROXY_BODIES: Record<(typeof OPENAI_PROXY_POSTS)[number], unknown> = {
+  '/openai/v1/chat/completions': { model: 'gpt-6-luna', messages: [{ role: 'user', content: 'boots?' }] },
+  '/openai/v1/responses': { model: 'gpt-6-luna', input: 'boots?' },
+  '/openai/v1/embeddings': { model: 'text-embedding-3-large', input: 'boots' },
+  '/openai/v1/moderations': { input: 'boots' },
+  '/openai/v1/images/generations': { prompt: 'boots', size: '1024x1024' },
+};
+
 describe('Redis round trips on the critical path', () => {
   it.each([
     ['/v1/opportunities', { intent: 'trail running shoes for muddy winter routes' }],
@@ -126,27 +162,73 @@ describe('Redis round trips on the critical path', () => {
       ...Array.from({ length: 10 }, () => ({ authorization: 'Bearer not-a-key', body: '{}' })),
       ...Array.from({ length: 10 }, () => ({ authorization: '', body: '{}' })),
     ];
-    await Promise.all(
-      flood.map(async ({ authorization, body }) => {
-        const ctx = createExecutionContext();
-        const res = await gateway.app.request(
-          '/v1/opportunities',
-          { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body },
-          env,
-          ctx,
-        );
-        expect(res.status).toBe(401);
-        await waitOnExecutionContext(ctx);
-      }),
+    const statuses = await Promise.all(
+      flood.map(
+        async ({ authorization, body }) =>
+          (await sendThrough(gateway, env, '/v1/opportunities', authorization, body)).status,
+      ),
     );
-    // Only the unknown key's lookups (a read-only script, sent as source once where Redis lacks it), one
-    // per request that carried it; no metrics, no rate-limit state, nothing else.
-    const lookup = (cmd: unknown[]) =>
-      (cmd[0] === 'evalsha' && cmd[1] === KEY_LOOKUP.sha1) ||
-      (cmd[0] === 'eval' && cmd[1] === KEY_LOOKUP.source);
-    expect(gateway.commands.filter((cmd) => !lookup(cmd))).toEqual([]);
+    expect(new Set(statuses)).toEqual(new Set([401]));
+    // Only the unknown key's lookups, one per request that carried it; no metrics, no rate-limit state.
+    expect(gateway.commands.filter((cmd) => !isKeyLookup(cmd))).toEqual([]);
     expect(gateway.commands.filter((cmd) => cmd[0] === 'evalsha').length).toBeLessThanOrEqual(20);
     expect(gateway.events.filter((e) => e.startsWith('upstream'))).toEqual([]);
+  });
+
+  it('a key revoked after the isolate admitted it writes nothing once found revoked, nor do bad keys on the proxy', async () => {
+    const gateway = countingGateway();
+    const env = envWith({ OPENAI_API_KEY: simKey() });
+    const { key, id } = await createTestKey({ rpm: 1000 });
+    const revoked = `Bearer ${key}`;
+    expect((await sendThrough(gateway, env, '/openai/v1/models', revoked)).status).toBe(200);
+    const revocation = await exports.default.fetch(`http://gateway/admin/keys/${id}`, {
+      method: 'DELETE',
+      headers: adminAuth,
+    });
+    expect(revocation.status).toBe(200);
+    // The request that finds it revoked (its rate limit and cache lease ran beside the lookup).
+    const chat = JSON.stringify(PROXY_BODIES['/openai/v1/chat/completions']);
+    expect((await sendThrough(gateway, env, '/openai/v1/chat/completions', revoked, chat)).status).toBe(401);
+    gateway.commands.length = 0;
+    gateway.events.length = 0;
+
+    const unknown = `Bearer cag_${'D'.repeat(43)}`;
+    const flood: { path: string; authorization: string; body?: string }[] = [
+      ...Object.entries(PROXY_BODIES).flatMap(([path, json]) =>
+        [revoked, unknown, 'Bearer not-a-key', ''].flatMap((authorization) => [
+          { path, authorization, body: JSON.stringify(json) },
+          { path, authorization, body: '{"model":' },
+        ]),
+      ),
+      ...[revoked, unknown, ''].map((authorization) => ({ path: '/openai/v1/models', authorization })),
+    ];
+    const statuses = await Promise.all(
+      flood.map(async (r) => (await sendThrough(gateway, env, r.path, r.authorization, r.body)).status),
+    );
+    expect(new Set(statuses)).toEqual(new Set([401]));
+    expect(gateway.commands.filter((cmd) => !isKeyLookup(cmd))).toEqual([]);
+    const wellFormed = flood.filter((r) => r.authorization === revoked || r.authorization === unknown);
+    expect(gateway.commands.filter((cmd) => cmd[0] === 'evalsha').length).toBeLessThanOrEqual(
+      wellFormed.length,
+    );
+    expect(gateway.events.filter((e) => e.startsWith('upstream'))).toEqual([]);
+  });
+
+  it('a key Redis cannot check costs no metrics write: 503 store_unavailable after the one lookup', async () => {
+    const gateway = countingGateway();
+    const env = envWith({ OPENAI_API_KEY: simKey(), UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:9' });
+    const chat = JSON.stringify(PROXY_BODIES['/openai/v1/chat/completions']);
+    const res = await sendThrough(
+      gateway,
+      env,
+      '/openai/v1/chat/completions',
+      `Bearer cag_${'E'.repeat(43)}`,
+      chat,
+    );
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('store_unavailable');
+    // Tried (and failed): the lookup alone, not a metrics write after it.
+    expect(gateway.commands.filter((cmd) => !isKeyLookup(cmd))).toEqual([]);
   });
 
   it('any other authenticated request costs one (key lookup and rate limit together)', async () => {

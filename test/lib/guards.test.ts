@@ -94,6 +94,17 @@ describe('rate limit per key', () => {
     expect((await res.json<ErrorBody>()).error.code).toBe('store_unavailable');
   });
 
+  it('answers a client key on an admin route with 401, not a 500, when Redis cannot tell it from a wrong one', async () => {
+    const { key } = await createTestKey();
+    const { app } = countingApp();
+    const ctx = createExecutionContext();
+    const env = envWith({ UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:9' });
+    const res = await app.request('/admin/keys', { headers: bearer(key) }, env, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(res.status).toBe(401);
+    expect((await res.json<ErrorBody>()).error.code).toBe('invalid_api_key');
+  });
+
   it('checks key and rate limit in ONE Redis round trip once the isolate knows the key', async () => {
     const { key } = await createTestKey({ rpm: 100 });
     const { app, counter } = countingApp();
