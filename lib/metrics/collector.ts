@@ -3,7 +3,7 @@
  * script call (see store.ts): the request itself, every upstream call, every moderation verdict.
  */
 import type { Verdict } from '../moderation';
-import { costOf, type PriceTable, SNAPSHOT_SUFFIX } from '../pricing';
+import { costOf, type PriceTable } from '../pricing';
 import type { ObservedCall } from '../providers/router';
 import { bucketOf, field } from './fields';
 
@@ -35,11 +35,14 @@ export interface MetricsCollector {
   summary(): { costNanos: number; calls: number; provider?: string; model?: string };
 }
 
+/** The label of every model the price table does not know. */
+export const OTHER_MODEL = 'other';
+
 export function createMetricsCollector(prices: PriceTable): MetricsCollector {
-  // Metric fields never expire, so a label must come from a bounded set: a dated snapshot (any date the
-  // proxy accepts) counts under its base model. Other models are the price table's or configured ones:
-  // the proxy refuses a model it cannot price.
-  const modelLabel = (model: string) => prices.entryOf(model) ?? model.replace(SNAPSHOT_SUFFIX, '');
+  // Metric fields never expire, so a label must come from a bounded set: the price table's entries (a
+  // dated snapshot, any date the proxy accepts, counts under its base model). The gateway calls only
+  // models it can price, so anything else (a name an upstream answered with) counts as `other`.
+  const modelLabel = (model: string) => prices.entryOf(model) ?? OTHER_MODEL;
   const calls: (UpstreamCall & { costNanos: number })[] = [];
   const verdicts: Verdict[] = [];
   const held: Promise<unknown>[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMetricsCollector } from '../../lib/metrics/collector';
+import { createMetricsCollector, OTHER_MODEL } from '../../lib/metrics/collector';
 import { bucketOf, LATENCY_BOUNDS_MS } from '../../lib/metrics/fields';
 import { toPrometheus } from '../../lib/metrics/prometheus';
 import type { MinuteCounters } from '../../lib/metrics/store';
@@ -7,7 +7,10 @@ import { quantile, summarize } from '../../lib/metrics/summary';
 import type { Verdict } from '../../lib/moderation';
 import { createPriceTable } from '../../lib/pricing';
 
-const prices = createPriceTable();
+/** The built-in prices and a backup's model, priced as an operator would (the gateway calls only priced models). */
+const prices = createPriceTable({
+  'gemini-x': { kind: 'text', inputPerMillion: 0.1, outputPerMillion: 0.4 },
+});
 const usage = { inputTokens: 1000, cachedTokens: 200, outputTokens: 500 };
 
 /** The counters one request with the given calls and verdicts adds. */
@@ -55,15 +58,16 @@ const rejectedBy = (layer: string): Verdict =>
   ({ ...approved, approved: false, layer }) as unknown as Verdict;
 
 describe('metric labels', () => {
-  it('counts every dated snapshot under its base model, so a client cannot mint labels', () => {
+  it('counts every dated snapshot under its base model and any unpriced name as other, so nobody can mint labels', () => {
     const fields = [
       ...requestCounters([{ model: 'gpt-4.1-mini-2025-04-14', ms: 10 }], {}).keys(),
       ...requestCounters([{ model: 'gpt-4.1-mini-2031-12-31', ms: 10 }], {}).keys(),
       ...requestCounters([{ model: 'backup-model-2030-01-01', ms: 10 }], {}).keys(),
+      ...requestCounters([{ model: `made-up-${crypto.randomUUID()}`, ms: 10 }], {}).keys(),
     ].join('\n');
-    expect(fields).not.toMatch(/\d{4}-\d{2}-\d{2}/);
+    expect(fields).not.toMatch(/\d{4}-\d{2}-\d{2}|made-up|backup-model/);
     expect(fields).toContain('gpt-4.1-mini');
-    expect(fields).toContain('backup-model');
+    expect(fields).toContain(OTHER_MODEL);
   });
 });
 
