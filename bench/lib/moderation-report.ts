@@ -26,8 +26,9 @@ function byEvasion(score: CorpusScore, cases: EvasionCase[]): [string, string][]
 /** The "Moderation" section of bench/RESULTS.md. */
 export function renderModerationSection(
   score: CorpusScore,
+  plain: CorpusScore,
   cases: EvasionCase[],
-  micros: number,
+  micros: { normalised: number; plain: number },
   date: string,
 ): string {
   const evasions = byEvasion(score, cases);
@@ -38,11 +39,11 @@ export function renderModerationSection(
     'the corpora of `test/support/moderation-corpus.ts` (how they are built and what each evasion is:',
     '`docs/moderation.md`). Targets: catch rate ≥ 98 %, false positives ≤ 1 %.',
     '',
-    '| measure | value |',
-    '| --- | --- |',
-    `| evasions caught | ${score.caught}/${score.evasions} (**${percent(score.catchRate)}**) |`,
-    `| benign phrases flagged | ${score.falsePositives.length}/${score.benign} (**${percent(score.falsePositiveRate)}**) |`,
-    `| time per text, both layers | ${micros.toFixed(0)} µs |`,
+    '| measure | plain views only (before) | with the normalised readings |',
+    '| --- | --- | --- |',
+    `| evasions caught | ${plain.caught}/${plain.evasions} (${percent(plain.catchRate)}) | ${score.caught}/${score.evasions} (**${percent(score.catchRate)}**) |`,
+    `| benign phrases flagged | ${plain.falsePositives.length}/${plain.benign} (${percent(plain.falsePositiveRate)}) | ${score.falsePositives.length}/${score.benign} (**${percent(score.falsePositiveRate)}**) |`,
+    `| time per text, both layers | ${micros.plain.toFixed(0)} µs | ${micros.normalised.toFixed(0)} µs |`,
     '',
     '| evasion | caught |',
     '| --- | --- |',

@@ -40,9 +40,12 @@ const LISTS: readonly (readonly ['blockedTerms' | 'competitors' | 'claims', stri
 ];
 
 /** The first hit: blocked terms, then competitors, then claims (each in configured order), then profanity. */
-export function checkBrandSafety(text: string, rules: ModerationRules): LocalFlag | null {
+export function checkBrandSafety(
+  text: string,
+  rules: ModerationRules,
+  readings = readingsOnDemand(text),
+): LocalFlag | null {
   const folded = foldText(text);
-  const readings = readingsOnDemand(text);
   for (const [list, reason] of LISTS) {
     const hit = rules[list].find(
       (t) => t.regex.test(folded) || (t.loose !== null && readings().some((v) => t.loose?.test(v))),

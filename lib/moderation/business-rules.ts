@@ -19,14 +19,15 @@ export interface LocalFlag {
 
 /**
  * The first business rule, in configured order, that matches `text`'s words view as written or its
- * normalised readings loosely (normalise.ts, loose.ts); null when none does.
+ * normalised readings loosely (normalise.ts, loose.ts); null when none does. `readings` lets the
+ * brand-safety check share them.
  */
 export function checkBusinessRules(
   text: string,
   rules: Pick<ModerationRules, 'businessRules'>,
+  readings = readingsOnDemand(text),
 ): LocalFlag | null {
   const words = wordsOf(text);
-  const readings = readingsOnDemand(text);
   const rule = rules.businessRules.find(
     (r) => r.regex.test(words) || (r.loose !== null && readings().some((v) => r.loose?.test(v))),
   );

@@ -41,12 +41,17 @@ const LEET_SYMBOLS = [...'!"#$%&()*+,-./:;<=>?@[\\]^_{|}~'].filter((ch) => leetO
 const escaped = LEET_SYMBOLS.replace(/[\\\]^-]/g, '\\$&');
 /** A word is a run of letters and digits; in the second reading, leet symbols too. */
 const WORDS = [/[\p{L}\p{N}]+/gu, new RegExp(`[\\p{L}\\p{N}${escaped}]+`, 'gu')] as const;
+/** A digit or leet symbol: a word without one has no leetspeak to resolve. */
+const MAYBE_LEET = new RegExp(`[0-9${escaped}]`);
 /** Leet symbols that, at a word's edge, are punctuation: `(best`, `secret!`. */
 const EDGE_PUNCTUATION = /^\(+|[!|/(]+$/g;
 
 /** The text's normalised readings, distinct, each words separated by single spaces. */
 export function normalisedReadings(text: string): string[] {
-  const plain = foldText(text).replace(INVISIBLE, '').replace(NON_ASCII, skeletonOf).replace(APOSTROPHES, '');
+  // One look-up per distinct character: a text in another script repeats few characters many times.
+  const skeletons = new Map<string, string>();
+  const skeleton = (ch: string) => skeletons.get(ch) ?? skeletons.set(ch, skeletonOf(ch)).get(ch) ?? ch;
+  const plain = foldText(text).replace(INVISIBLE, '').replace(NON_ASCII, skeleton).replace(APOSTROPHES, '');
   return [...new Set(WORDS.map((word) => readWords(plain, word)))];
 }
 
@@ -84,7 +89,7 @@ function readWords(text: string, word: RegExp): string {
     end = start + core.length;
   }
   return joinSpelledOut(tokens)
-    .map((w) => (HAS_LETTER.test(w) ? [...w].map((ch) => leetOf(ch)).join('') : w))
+    .map((w) => (HAS_LETTER.test(w) && MAYBE_LEET.test(w) ? [...w].map((ch) => leetOf(ch)).join('') : w))
     .join(' ')
     .replace(/[^\p{L}\p{N}]+/gu, ' ')
     .trim();
