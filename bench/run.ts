@@ -15,6 +15,7 @@ import { benchCostReplay, type ReplayOptions } from './cost-replay.ts';
 import { withDrillsSection } from './drills/report.ts';
 import { describeMachine } from './lib/machine.ts';
 import { withMemorySection } from './lib/memory-report.ts';
+import { withModerationSection } from './lib/moderation-report.ts';
 import { type RunningPortkey, startPortkey } from './lib/portkey.ts';
 import { REPO_ROOT } from './lib/processes.ts';
 import { type BenchResults, renderReport } from './lib/report.ts';
@@ -99,7 +100,8 @@ writeFileSync(
   `${JSON.stringify(results, null, 2)}\n`,
 );
 const report = join(outDir, quick ? 'bench-quick.md' : 'RESULTS.md');
-// The drills (npm run drill) and the memory figures (npm run bench:memory) keep their own sections.
-writeFileSync(report, withDrillsSection(withMemorySection(renderReport(results))));
+// The drills (npm run drill), the memory figures (npm run bench:memory) and the moderation corpora
+// (npm run bench:moderation) keep their own sections.
+writeFileSync(report, withDrillsSection(withMemorySection(withModerationSection(renderReport(results)))));
 log(`wrote ${report} in ${Math.round(results.totalSeconds)} s`);
 process.exit(results.errors.length ? 1 : 0);

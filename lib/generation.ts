@@ -8,7 +8,7 @@ import type { AppEnv } from './app';
 import { configOf } from './config';
 import { structuredCost } from './domain/cost';
 import type { Task } from './env';
-import { InvalidModelOutputError } from './errors';
+import { CreativeRejectedError, InvalidModelOutputError } from './errors';
 import type { Nanos } from './pricing';
 import type { StructuredTask } from './providers';
 import {
@@ -30,12 +30,17 @@ export interface Generated<T> {
   costNanos: Nanos;
 }
 
-/** Reserves, generates and settles `task` for `policyTask`; an output invalid after repair counts as rejected. */
+/**
+ * Reserves, generates and settles `task` for `policyTask`, then hands the output to `approve` (moderation),
+ * which throws to refuse it. An output invalid after repair, or one `approve` rejects, counts as rejected
+ * for its variant; what it cost is settled either way.
+ */
 export async function generateFor<T>(
   c: Context<AppEnv>,
   policyTask: Task,
   task: StructuredTask<T>,
   variant?: Variant,
+  approve?: (data: T) => Promise<void>,
 ): Promise<Generated<T>> {
   const { prices } = configOf(c.get('env'));
   const plan = await planTask(c, policyTask, task);
@@ -53,7 +58,9 @@ export async function generateFor<T>(
       cost,
     );
     const costNanos = cost.value(generated);
-    recordVariantFor(c, variant, { costNanos, rejected: false });
+    const refusal = approve ? await thrownBy(() => approve(generated.data)) : undefined;
+    recordVariantFor(c, variant, { costNanos, rejected: refusal instanceof CreativeRejectedError });
+    if (refusal !== undefined) throw refusal;
     return {
       data: generated.data,
       served: { provider: generated.provider, model: generated.model },
@@ -64,6 +71,16 @@ export async function generateFor<T>(
     if (err instanceof InvalidModelOutputError)
       recordVariantFor(c, variant, { costNanos: cost.error(err), rejected: true });
     throw err;
+  }
+}
+
+/** What `run` threw, or undefined when it returned. */
+async function thrownBy(run: () => Promise<void>): Promise<unknown> {
+  try {
+    await run();
+    return undefined;
+  } catch (err) {
+    return err;
   }
 }
 

@@ -1,11 +1,11 @@
 /**
  * Turns a chunk of a finished batch's lines into results, the way the single endpoint treats one answer:
  * the output is validated with the task's zod schema (no repair call in bulk: an invalid output is an
- * item error; an answer cut off at its cap may be asked again once with twice the cap, see poll.ts), the client's text and, for creatives, the generated copy go through all three moderation
- * layers, and only a validated, approved value is cached (with the single endpoint's key and value, so a
+ * item error; an answer cut off at its cap may be asked again once with twice the cap, see poll.ts), the client's text and the generated text (opportunities, or a creative's copy) go through all
+ * three moderation layers, and only a validated, approved value is cached (with the single endpoint's key and value, so a
  * later single call is a hit) and returned.
  */
-import { assertCreativeApproved, assertInputApproved } from '../domain/verdicts';
+import { assertInputApproved } from '../domain/verdicts';
 import type { Verdict } from '../moderation';
 import type { Usage } from '../providers';
 import { addUsage, ZERO_USAGE } from '../providers/usage';
@@ -29,7 +29,7 @@ interface Candidate {
   index: number;
   item: StoredItem;
   output: unknown;
-  /** Where its texts start in the moderated list: the client's text, then the generated text if any. */
+  /** Where its texts start in the moderated list: the client's text, then the generated text. */
   at: number;
 }
 
@@ -77,22 +77,21 @@ export async function collectChunk(
       continue;
     }
     candidates.push({ index, item, output: output.data, at: texts.length });
-    texts.push(item.text);
-    if (task.outputText) texts.push(task.outputText(output.data));
+    texts.push(item.text, task.outputText(output.data));
   }
   const verdicts = texts.length ? await moderate(texts) : [];
   for (const { index, item, output, at } of candidates) {
     const input = verdicts[at] as Verdict;
-    const generated = task.outputText ? (verdicts[at + 1] as Verdict) : undefined;
+    const generated = verdicts[at + 1] as Verdict;
     const refusal = refusalOf(() => {
       assertInputApproved(input, task.inputParam);
-      if (generated) assertCreativeApproved(generated, 'copy');
+      task.assertOutputApproved(generated);
     });
     if (refusal) {
       fail(index, refusal, true);
       continue;
     }
-    const value = await task.cached(output, (generated ?? input).checked);
+    const value = await task.cached(output, generated.checked);
     chunk.writes.push([item.key, value]);
     chunk.results.push({ index, ok: true, ...task.result(value) });
     chunk.approved += 1;

@@ -6,7 +6,13 @@
  */
 import { CircuitOpenError, UpstreamError } from '../errors';
 import type { Logger } from '../log';
-import { checkBrandSafety, checkBusinessRules, type ModerationRules, type Verdict } from '../moderation';
+import {
+  checkBrandSafety,
+  checkBusinessRules,
+  type ModerationRules,
+  readingsOnDemand,
+  type Verdict,
+} from '../moderation';
 import { UpstreamRequestError } from '../providers/failures';
 import type { RetryPolicy } from '../providers/retry';
 import { callProviders, type RouterDeps } from '../providers/router';
@@ -79,8 +85,9 @@ const PASSED = { business_rules: 'passed', brand_safety: 'passed' } as const;
 
 /** Layers 2 and 3, as the chain runs them; null when both pass and OpenAI must decide. */
 export function localVerdict(text: string, rules: ModerationRules): Verdict | null {
-  const business = text ? checkBusinessRules(text, rules) : null;
-  const brand = text ? checkBrandSafety(text, rules) : null;
+  const readings = readingsOnDemand(text);
+  const business = text ? checkBusinessRules(text, rules, readings) : null;
+  const brand = text ? checkBrandSafety(text, rules, readings) : null;
   const checked: Verdict['checked'] = {
     openai: 'skipped',
     business_rules: business ? 'flagged' : 'passed',

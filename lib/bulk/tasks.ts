@@ -1,7 +1,7 @@
 /**
  * The two tasks a bulk job can run, each described the way its single endpoint runs it: the request
- * schema, the structured task and its prompt variant, the cache key, which text is moderated, and the
- * value that is cached. Key parts, variants and cached values are those of functions/opportunities.ts
+ * schema, the structured task and its prompt variant, the cache key, which texts are moderated (the
+ * client's, then the model's), and the value that is cached. Key parts, variants and cached values are those of functions/opportunities.ts
  * and functions/creatives.ts, so that a bulk result is a cache hit for a later single call.
  */
 import { z } from 'zod';
@@ -13,8 +13,10 @@ import {
   OpportunitiesRequest,
   type OpportunitiesResponse,
   opportunitiesTask,
+  opportunitiesText,
   withIds,
 } from '../domain/opportunities';
+import { assertCreativeApproved, assertOpportunitiesApproved } from '../domain/verdicts';
 import type { Env } from '../env';
 import type { Verdict } from '../moderation';
 import { opportunityFields, opportunityKeyParts } from '../opportunity-keys';
@@ -40,8 +42,10 @@ export interface BulkTask<Req, Out, Value> {
   inputText(request: Req): string;
   /** What a refusal of that text names, as the single endpoint's `param`. */
   inputParam: string;
-  /** The generated text to moderate; undefined when the single endpoint does not moderate its output. */
-  outputText?(output: Out): string;
+  /** The generated text to moderate, as the single endpoint moderates its answer. */
+  outputText(output: Out): string;
+  /** Refuses a flagged answer as the single endpoint does (`422 creative_rejected`). */
+  assertOutputApproved(verdict: Verdict): void;
   /** Exactly what the single endpoint caches for this output. */
   cached(output: Out, checked: Verdict['checked']): Promise<Value>;
   /** The item's result fields (besides `index` and `ok`). */
@@ -64,7 +68,8 @@ const opportunities: BulkTask<OpportunitiesRequest, OpportunitiesOutput, Opportu
   cacheParts: (request, env, variant) => opportunityKeyParts(env, request, variant),
   inputText: (request) => request.intent,
   inputParam: 'intent',
-  // POST /v1/opportunities moderates the intent only; its generated opportunities are validated, not moderated.
+  outputText: opportunitiesText,
+  assertOutputApproved: assertOpportunitiesApproved,
   cached: (output) => withIds(output),
   result: (value) => ({ ...value }),
 };
@@ -80,6 +85,7 @@ const creatives: BulkTask<CreativeRequest, CreativeOutput, CreativeValue> = {
     [request.opportunity.description, request.target_audience, request.brand_voice].join('\n'),
   inputParam: 'opportunity',
   outputText: (output) => `${output.copy}\n${output.call_to_action}\n${output.image_prompt}`,
+  assertOutputApproved: (verdict) => assertCreativeApproved(verdict, 'copy'),
   cached: async (output, checked) => ({ ...output, image: null, moderation: { approved: true, checked } }),
   result: (value) => ({ creative: value }),
 };

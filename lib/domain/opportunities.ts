@@ -81,6 +81,19 @@ export function opportunitiesTask(request: OpportunitiesRequest): StructuredTask
   };
 }
 
+/**
+ * The model's words in an answer, as moderation reads them: each opportunity's title, category and
+ * rationale, and the reasoning. `safety_flags` are left out: they are labels about the shopper's intent
+ * for the platform ("health claims", "counterfeit goods"), not copy, and moderating them would refuse
+ * exactly the answers where they do their job (docs/moderation.md).
+ */
+export function opportunitiesText(output: OpportunitiesOutput): string {
+  return [
+    ...output.opportunities.map((o) => `${o.title}\n${o.product_category}\n${o.rationale}`),
+    output.reasoning,
+  ].join('\n');
+}
+
 /** Adds stable ids: the same opportunity (title and category) gets the same id in every answer. */
 export async function withIds(output: OpportunitiesOutput): Promise<OpportunitiesResponse> {
   const opportunities = await Promise.all(

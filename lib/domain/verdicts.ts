@@ -30,12 +30,24 @@ export function assertInputApproved(verdict: Verdict, param: string): void {
 
 /** Generated content: rejected → `422 creative_rejected` with the verdict; it is never returned. */
 export function assertCreativeApproved(verdict: Verdict, what: string): void {
+  assertGeneratedApproved(verdict, `The generated ${what} was`);
+}
+
+/**
+ * A generated opportunities answer: rejected → `422 creative_rejected`, the one code for generated
+ * content that failed moderation, whatever the task; the answer is never returned or cached.
+ */
+export function assertOpportunitiesApproved(verdict: Verdict): void {
+  assertGeneratedApproved(verdict, 'The generated opportunities were');
+}
+
+function assertGeneratedApproved(verdict: Verdict, subject: string): void {
   if (verdict.approved) return;
   if (unavailable(verdict)) {
     throw new CircuitOpenError({ message: 'Moderation is unavailable; retry shortly.', retryAfter: 30 });
   }
   throw new CreativeRejectedError({
-    message: `The generated ${what} was rejected by ${verdict.layer}: ${verdict.reason}.`,
+    message: `${subject} rejected by ${verdict.layer}: ${verdict.reason}.`,
     details: detailsOf(verdict),
   });
 }

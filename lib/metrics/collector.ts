@@ -103,7 +103,9 @@ export function createMetricsCollector(prices: PriceTable): MetricsCollector {
       return out;
     },
     summary() {
-      const last = calls.at(-1);
+      // Who served it: the last call that made something; the moderation calls around it only checked
+      // (a request of moderation calls alone names the moderation model).
+      const last = calls.findLast((call) => call.capability !== 'moderation') ?? calls.at(-1);
       return {
         costNanos: calls.reduce((sum, c) => sum + c.costNanos, 0),
         calls: calls.length,

@@ -5,8 +5,9 @@
  * bans ("ends Sunday", "while stocks last", "today"); the creative prompt names the banned phrases so
  * the model avoids them, and this layer checks the result the same way whatever the tone.
  */
+import { readingsOnDemand } from './normalise.ts';
 import type { ModerationRules } from './rules';
-import { wordsOf } from './text';
+import { wordsOf } from './text.ts';
 
 /** A local layer's finding: what flagged the text, and why. */
 export interface LocalFlag {
@@ -16,12 +17,19 @@ export interface LocalFlag {
   pattern: string;
 }
 
-/** The first business rule, in configured order, that matches `text`'s words view; null when none does. */
+/**
+ * The first business rule, in configured order, that matches `text`'s words view as written or its
+ * normalised readings loosely (normalise.ts, loose.ts); null when none does. `readings` lets the
+ * brand-safety check share them.
+ */
 export function checkBusinessRules(
   text: string,
   rules: Pick<ModerationRules, 'businessRules'>,
+  readings = readingsOnDemand(text),
 ): LocalFlag | null {
   const words = wordsOf(text);
-  const rule = rules.businessRules.find((r) => r.regex.test(words));
+  const rule = rules.businessRules.find(
+    (r) => r.regex.test(words) || (r.loose !== null && readings().some((v) => r.loose?.test(v))),
+  );
   return rule ? { layer: 'business_rules', reason: rule.reason, pattern: rule.name } : null;
 }

@@ -16,6 +16,7 @@ import { UpstreamRequestError } from '../providers/failures';
 import type { Served } from '../providers/router';
 import { checkBrandSafety } from './brand-safety';
 import { checkBusinessRules } from './business-rules';
+import { readingsOnDemand } from './normalise';
 import type { ModerationRules } from './rules';
 
 export type ModerationLayer = 'openai' | 'business_rules' | 'brand_safety';
@@ -76,8 +77,9 @@ export async function moderateContent(
 async function judge(deps: ModerationDeps, input: ContentToModerate): Promise<ModerationResult> {
   const text = input.text ?? '';
   const imageUrls = input.imageUrls ?? [];
-  const business = text ? checkBusinessRules(text, deps.rules) : null;
-  const brand = text ? checkBrandSafety(text, deps.rules) : null;
+  const readings = readingsOnDemand(text);
+  const business = text ? checkBusinessRules(text, deps.rules, readings) : null;
+  const brand = text ? checkBrandSafety(text, deps.rules, readings) : null;
   const checked: Verdict['checked'] = {
     openai: 'skipped',
     business_rules: business ? 'flagged' : 'passed',

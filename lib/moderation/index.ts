@@ -9,6 +9,7 @@ export {
   moderateContent,
   type Verdict,
 } from './chain';
+export { normalisedReadings, readingsOnDemand } from './normalise';
 export {
   BUSINESS_RULE_NAMES,
   type BusinessRule,

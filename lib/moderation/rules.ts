@@ -1,12 +1,15 @@
 /**
  * The local moderation layers' data: business rules (regular expressions over the words view, see
  * text.ts) and brand-safety lists (terms). Built-in defaults apply unless `MODERATION_RULES` gives a
- * list, which then replaces the built-in list of that name (an empty list turns it off).
+ * list, which then replaces the built-in list of that name (an empty list turns it off). Each rule and
+ * term also gets a loose form for the normalised readings (loose.ts, normalise.ts), so evasions such
+ * as `hurrу` (Cyrillic у), `gu4ranteed` or `h u r r y` match too.
  */
 import { z } from 'zod';
-import { ConfigError } from '../env';
-import { createProfanityMatcher, type ProfanityMatcher } from './brand-safety';
-import { termMatcher, wholeWords } from './text';
+import { ConfigError } from '../env.ts';
+import { createProfanityMatcher, type ProfanityMatcher } from './brand-safety.ts';
+import { looseRegex, looseTermMatcher } from './loose.ts';
+import { termMatcher, wholeWords } from './text.ts';
 
 /** The built-in business rules' names, e.g. for a creative prompt that lists what is banned. */
 export const BUSINESS_RULE_NAMES = ['get_rich_quick', 'urgency', 'exclusivity'] as const;
@@ -24,6 +27,24 @@ export interface BusinessRuleSpec {
   flags?: string;
   reason: string;
 }
+
+/** Product features that are hidden by design: `hidden` before one of them is not exclusivity. */
+const HIDDEN_FEATURES = [
+  'pockets?',
+  'zips?',
+  'zippers?',
+  'compartments?',
+  'storage',
+  'hinges?',
+  'drawers?',
+  'hoods?',
+  'seams?',
+  'stitching',
+  'fasteners?',
+  'closures?',
+  'buttons?',
+  'magnets?',
+];
 
 /** The playbook's three manipulation patterns (get-rich-quick, urgency, exclusivity). */
 export const DEFAULT_BUSINESS_RULES: readonly (BusinessRuleSpec & { name: BusinessRuleName })[] = [
@@ -44,7 +65,9 @@ export const DEFAULT_BUSINESS_RULES: readonly (BusinessRuleSpec & { name: Busine
   },
   {
     name: 'exclusivity',
-    pattern: wholeWords('secrets?', 'hidden', 'insiders?'),
+    // Two everyday phrases pass (docs/moderation.md, "Borderline phrases"): a Secret Santa is a gift
+    // exchange, and a hidden pocket, zip or hinge is a product feature, not a hidden deal.
+    pattern: wholeWords('secrets?(?! santas?)', `hidden(?! (?:${HIDDEN_FEATURES.join('|')}))`, 'insiders?'),
     reason: 'exclusivity manipulation',
   },
 ];
@@ -123,13 +146,19 @@ export type ModerationRulesConfig = z.input<typeof ModerationRulesConfig>;
 export interface BusinessRule {
   name: string;
   reason: string;
+  /** Run on the words view. */
   regex: RegExp;
+  /** Run on the normalised readings; null when the rule cannot be loosened (it runs as written only). */
+  loose: RegExp | null;
 }
 
-/** A configured term (as written, for reporting) and its matcher. */
+/** A configured term (as written, for reporting) and its matchers. */
 export interface TermRule {
   term: string;
+  /** Run on the folded text. */
   regex: RegExp;
+  /** Run on the normalised readings; null for a term with punctuation at an edge (`#1`). */
+  loose: RegExp | null;
 }
 
 /** The compiled rules the local layers run; build once per env (`createModerationRules`). */
@@ -154,13 +183,18 @@ export function createModerationRules(raw: unknown): ModerationRules {
     );
   }
   const config = result.data;
-  const terms = (list: readonly string[]) => list.map((term) => ({ term, regex: termMatcher(term) }));
+  const terms = (list: readonly string[]) =>
+    list.map((term) => ({ term, regex: termMatcher(term), loose: looseTermMatcher(term) }));
   return {
-    businessRules: (config.business_rules ?? DEFAULT_BUSINESS_RULES).map((rule) => ({
-      name: rule.name,
-      reason: rule.reason,
-      regex: new RegExp(rule.pattern, rule.flags ?? DEFAULT_RULE_FLAGS),
-    })),
+    businessRules: (config.business_rules ?? DEFAULT_BUSINESS_RULES).map((rule) => {
+      const flags = rule.flags ?? DEFAULT_RULE_FLAGS;
+      return {
+        name: rule.name,
+        reason: rule.reason,
+        regex: new RegExp(rule.pattern, flags),
+        loose: looseRegex(rule.pattern, flags),
+      };
+    }),
     blockedTerms: terms(config.blocked_terms ?? DEFAULT_BLOCKED_TERMS),
     competitors: terms(config.competitors ?? DEFAULT_COMPETITORS),
     claims: terms(config.claims ?? DEFAULT_CLAIMS),

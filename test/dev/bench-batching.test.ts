@@ -22,7 +22,16 @@ describe('bench/batching-tokens.ts', () => {
 
   it('can import, under plain node, every gateway module the benchmarks and drills use', async () => {
     // lib/ uses extensionless imports (bundler resolution); these few must stay free of them.
-    const modules = ['domain/creatives', 'domain/opportunities', 'pricing/prices', 'tokens', 'env'];
+    const modules = [
+      'domain/creatives',
+      'domain/opportunities',
+      'pricing/prices',
+      'tokens',
+      'env',
+      'moderation/rules',
+      'moderation/business-rules',
+      'moderation/brand-safety',
+    ];
     const script = modules.map(
       (m) => `await import(${JSON.stringify(new URL(`../../lib/${m}.ts`, import.meta.url).href)});`,
     );

@@ -382,6 +382,29 @@ describe('the bulk poll (cron)', () => {
     expect((await single({ ...CREATIVE, needs_visual: false })).headers.get('x-cache')).not.toBe('HIT');
   });
 
+  it('refuses bulk opportunities whose answer moderation flags: creative_rejected, counted as rejected, never cached', async () => {
+    // The simulator's answers repeat the "Shopper intent:" the gateway puts before each intent.
+    const { post, key, env } = await setup({
+      MODERATION_RULES: JSON.stringify({ blocked_terms: ['shopper'] }),
+    });
+    const items = [ITEMS[0], ITEMS[2]];
+    const { id } = await (await post({ task: 'opportunities', items })).json<JobBody>();
+    const done = await finished(env, key, id);
+    expect(done).toMatchObject({ status: 'completed', counts: { approved: 0, rejected: 2 } });
+    for (const result of done.results ?? []) {
+      expect(result).toEqual({
+        index: expect.any(Number),
+        ok: false,
+        error: expect.objectContaining({
+          code: 'creative_rejected',
+          details: expect.objectContaining({ layer: 'brand_safety', pattern: 'shopper' }),
+        }),
+      });
+    }
+    const single = await callGateway('/v1/opportunities', { json: ITEMS[0], headers: bearer(key) }, env);
+    expect([single.status, single.headers.get('x-cache')]).toEqual([422, null]);
+  });
+
   it('cancels a running job: the items finished by then, the rest batch_cancelled; cancelling again is 409', async () => {
     const { post, sim, key, env } = await setup();
     const config = { batch: { duration_ms: 60_000 } };

@@ -67,7 +67,8 @@ describe('GET /v1/metrics', () => {
     expect(s.total_cost_usd).toBeCloseTo(budget.key.spent_usd, 9);
     expect(s.cost_per_success).toBeCloseTo(s.total_cost_usd / upstream, 12);
     expect(s.tokens.input).toBeGreaterThan(0);
-    expect(s.moderation).toMatchObject({ checked: 2, rejected: 1, rejected_by_layer: { business_rules: 1 } });
+    // The miss's intent and answer, and the flagged creative text.
+    expect(s.moderation).toMatchObject({ checked: 3, rejected: 1, rejected_by_layer: { business_rules: 1 } });
     expect(s.by_endpoint.map((e) => e.endpoint).sort()).toEqual(['/v1/creatives', '/v1/opportunities']);
     expect(s.by_endpoint.find((e) => e.endpoint === '/v1/opportunities')).toMatchObject({
       requests: 2,
@@ -155,7 +156,9 @@ describe('monitoring alerts', () => {
     expect(first.map((b) => b.name)).toEqual(['success_rate']);
     expect(sent).toHaveLength(1);
     expect(sent[0]).toMatchObject({ alert: 'monitoring', target: 'success_rate', threshold: 0.995 });
-    expect(String(sent[0]?.text)).toMatch(/success rate 75\.0 %/);
+    // 4 of 5 calls: the miss's intent check, generation and answer check, then the next intent check
+    // and its failed generation.
+    expect(String(sent[0]?.text)).toMatch(/success rate 80\.0 %/);
     // The same breach within the cooldown is not sent again.
     expect(await monitor(deps, parsed)).toEqual([]);
     expect(sent).toHaveLength(1);

@@ -23,7 +23,8 @@ describe('POST /v1/opportunities', () => {
     expect(OpportunitiesOutput.safeParse(body).success).toBe(true);
     expect(body.opportunities.length).toBeLessThanOrEqual(5);
     for (const o of body.opportunities) expect(o.id).toMatch(/^opp_[0-9a-f]{16}$/);
-    expect(await simRequests(sim)).toMatchObject({ '/v1/responses': 1, '/v1/moderations': 1 });
+    // The intent, then the answer, each through the moderation chain.
+    expect(await simRequests(sim)).toMatchObject({ '/v1/responses': 1, '/v1/moderations': 2 });
   });
 
   it('answers the same intent (whatever its spacing and case) from the cache: HIT, same body, no upstream call', async () => {
@@ -84,16 +85,59 @@ describe('POST /v1/opportunities', () => {
     expect((await simRequests(sim))['/v1/responses']).toBeUndefined();
   });
 
-  it('stays up while the moderation API is down: the local layers alone screen the intent', async () => {
+  it('fails closed with 503 while the moderation API is down, before generating; hits are still served', async () => {
     const { post, sim } = await setup({ OPENAI_MAX_RETRIES: '0' });
+    expect((await post({ intent: INTENT })).status).toBe(200);
     await simConfigure(sim, { faults: [{ kind: 'status', status: 503, endpoint: '/v1/moderations' }] });
-    const res = await post({ intent: `${INTENT} during an outage` });
-    expect(res.status).toBe(200);
+    const miss = await post({ intent: `${INTENT} during an outage` });
+    expect(miss.status).toBe(503);
+    expect((await miss.json<ErrorBody>()).error.code).toBe('provider_unavailable');
+    expect((await post({ intent: INTENT })).headers.get('x-cache')).toBe('HIT');
+    expect((await simRequests(sim))['/v1/responses']).toBe(1);
+  });
+
+  it('with MODERATION_FAIL_CLOSED=false, the local layers alone screen intent and answer during an outage', async () => {
+    const { post, sim } = await setup({ OPENAI_MAX_RETRIES: '0', MODERATION_FAIL_CLOSED: 'false' });
+    await simConfigure(sim, { faults: [{ kind: 'status', status: 503, endpoint: '/v1/moderations' }] });
+    expect((await post({ intent: `${INTENT} during an outage` })).status).toBe(200);
     // The local layers still refuse what they catch.
     const flagged = await post({ intent: 'boots with guaranteed money back and no risk' });
     expect(flagged.status).toBe(400);
     expect((await simRequests(sim))['/v1/responses']).toBe(1);
   });
+
+  // The simulator's answers repeat the "Shopper intent:" the gateway puts before the client's words.
+  it.each([
+    [
+      'a local layer',
+      { MODERATION_RULES: JSON.stringify({ blocked_terms: ['shopper'] }) },
+      {},
+      'brand_safety',
+    ],
+    ['OpenAI', {}, { moderation: { flagged_terms: ['shopper'] } }, 'openai'],
+  ])(
+    'refuses an answer %s flags: 422 creative_rejected, never served or cached, its cost settled',
+    async (_, env, sim, layer) => {
+      const caller = await setup(env);
+      await simConfigure(caller.sim, sim);
+      const res = await caller.post({ intent: INTENT });
+      expect(res.status).toBe(422);
+      const { error } = await res.json<ErrorBody>();
+      expect(error).toMatchObject({
+        type: 'invalid_request_error',
+        code: 'creative_rejected',
+        message: expect.stringMatching(/^The generated opportunities were rejected by /),
+      });
+      expect(error.details).toMatchObject({ layer, checked: { business_rules: 'passed' } });
+      expect(JSON.stringify(error)).not.toContain('Shopper');
+      // Not cached: the same request generates again, and is refused again.
+      const again = await caller.post({ intent: INTENT });
+      expect([again.status, again.headers.get('x-cache')]).toEqual([422, null]);
+      expect((await simRequests(caller.sim))['/v1/responses']).toBe(2);
+      const budget = await callGateway('/v1/budget', { headers: bearer(caller.key) }, caller.env);
+      expect((await budget.json<{ key: { spent_usd: number } }>()).key.spent_usd).toBeGreaterThan(0);
+    },
+  );
 
   it('refuses an intent a business rule flags without calling any model', async () => {
     const { post, sim } = await setup();

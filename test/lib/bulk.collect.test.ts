@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { collectChunk } from '../../lib/bulk/collect';
 import { type LineOutcome, readLine } from '../../lib/bulk/lines';
 import { TASKS } from '../../lib/bulk/tasks';
-import { withIds } from '../../lib/domain/opportunities';
+import { opportunitiesText, withIds } from '../../lib/domain/opportunities';
 import type { Verdict } from '../../lib/moderation';
 
 const usage = (input: number, output: number) => ({
@@ -151,19 +151,25 @@ describe('readLine', () => {
 });
 
 describe('collectChunk', () => {
-  it('validates, moderates and caches opportunities in one moderation call, errors per item', async () => {
+  it('validates, moderates (intent and answer) and caches opportunities in one moderation call, errors per item', async () => {
+    const flaggedAnswer = { ...OPPORTUNITIES, reasoning: 'A bad idea' };
     const lines = readLines(
       [
         line('0', 200, text(OPPORTUNITIES)),
         line('1', 200, body([{ type: 'output_text', text: 'not json' }])),
         line('2', 200, text({ ...OPPORTUNITIES, confidence: 2 })),
         line('4', 200, text(OPPORTUNITIES)),
+        line('5', 200, text(flaggedAnswer)),
       ].join('\n'),
     );
     const m = moderation();
-    const items = [item(0), item(1), item(2), item(3), item(4, 'a bad intent')];
+    const items = [item(0), item(1), item(2), item(3), item(4, 'a bad intent'), item(5)];
     const chunk = await collectChunk(TASKS.opportunities, items, lines, MISSING, m.moderate);
-    expect(m.calls).toEqual([['intent 0', 'a bad intent']]);
+    const answer = opportunitiesText(OPPORTUNITIES);
+    expect(answer).toBe('Trail boots\nFootwear\nRain\nWet trip');
+    expect(m.calls).toEqual([
+      ['intent 0', answer, 'a bad intent', answer, 'intent 5', opportunitiesText(flaggedAnswer)],
+    ]);
     const value = await withIds(OPPORTUNITIES as Parameters<typeof withIds>[0]);
     expect(chunk.writes).toEqual([['key-0', value]]);
     expect(chunk.results).toEqual([
@@ -180,9 +186,22 @@ describe('collectChunk', () => {
         ok: false,
         error: expect.objectContaining({ code: 'content_policy_violation', param: 'intent' }),
       },
+      {
+        index: 5,
+        ok: false,
+        error: expect.objectContaining({
+          code: 'creative_rejected',
+          message: 'The generated opportunities were rejected by openai: flagged by openai moderation.',
+        }),
+      },
     ]);
-    expect(chunk).toMatchObject({ approved: 1, rejected: 1, errored: 3 });
-    expect(chunk.usage).toEqual({ inputTokens: 400, cachedTokens: 0, cacheWriteTokens: 0, outputTokens: 80 });
+    expect(chunk).toMatchObject({ approved: 1, rejected: 2, errored: 3 });
+    expect(chunk.usage).toEqual({
+      inputTokens: 500,
+      cachedTokens: 0,
+      cacheWriteTokens: 0,
+      outputTokens: 100,
+    });
   });
 
   it('moderates creative copy too: flagged copy is creative_rejected, approved copy cached without an image', async () => {

@@ -30,7 +30,7 @@ export const GENERATION_ROUTES: RouteDoc[] = [
     operationId: 'createOpportunities',
     summary: 'Find commercial opportunities in a shopper intent',
     description:
-      'Cache first. On a miss the intent is moderated, the worst case is reserved from the budget, one structured generation runs behind retries, breaker and backups, and the validated result is cached. Up to five opportunities, most relevant first, each with a stable id.',
+      'Cache first. On a miss the intent is moderated, the worst case is reserved from the budget, one structured generation runs behind retries, breaker and backups, and the validated answer is moderated by all three layers, then cached. A rejected answer is never returned or cached; what it cost is still charged. Up to five opportunities, most relevant first, each with a stable id.',
     tag: 'Generation',
     auth: 'key',
     body: OpportunitiesRequest,
@@ -39,7 +39,13 @@ export const GENERATION_ROUTES: RouteDoc[] = [
       context: { locale: 'en-GB', price_band: 'mid' },
     },
     responses: { 200: { description: 'The opportunities.', schema: OpportunitiesBody, headers: CACHED } },
-    errors: { 400: [FLAGGED_INPUT], ...MODEL_FAILURES },
+    errors: {
+      400: [FLAGGED_INPUT],
+      422: [
+        '`creative_rejected`: the generated opportunities failed moderation; `details` holds the verdict.',
+      ],
+      ...MODEL_FAILURES,
+    },
   },
   {
     method: 'post',
