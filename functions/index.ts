@@ -38,11 +38,13 @@ export const PUBLIC_PATHS: ReadonlySet<string> = new Set([
   // The reference page and its files.
   ...DOCS_PATHS,
 ]);
+/** A stored image's URL (`GET /v1/images/:id`). */
+const IMAGE_VIEW = /^\/v1\/images\/[0-9a-f]{64}$/;
 /**
  * Image URLs are loaded by `<img src>`, which cannot send a key; their ids are 256-bit content
  * hashes, unguessable without the image itself.
  */
-export const isPublic = (path: string) => PUBLIC_PATHS.has(path) || /^\/v1\/images\/[0-9a-f]{64}$/.test(path);
+export const isPublic = (path: string) => PUBLIC_PATHS.has(path) || IMAGE_VIEW.test(path);
 /** Cache-first routes: they admit the caller themselves, with the cache lookup in the same round trip. */
 const ADMITS_ITSELF: ReadonlySet<string> = new Set([
   '/v1/opportunities',
@@ -67,7 +69,8 @@ const UNMETERED: ReadonlySet<string> = new Set([
 /** The whole gateway over `makeDeps`: every route behind protection-by-default. Tests pass their own deps. */
 export function createGateway(makeDeps: MakeDeps) {
   const app = createApp(makeDeps, {
-    unmetered: (path) => UNMETERED.has(path),
+    // Image views are public and many (every ad impression): counting each would be a Redis write (#16).
+    unmetered: (path) => UNMETERED.has(path) || IMAGE_VIEW.test(path),
     // Public routes have no caller to confirm; /metrics takes its scrape token and checks it itself.
     verifyCaller: (c) =>
       isPublic(c.req.path) || c.req.path === '/metrics' ? Promise.resolve() : verifyCaller(c),
