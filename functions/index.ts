@@ -3,6 +3,7 @@ import { createApp, type MakeDeps } from '../lib/app';
 import { createBudget } from '../lib/budget';
 import { rolloverBudget } from '../lib/budget/rollover';
 import { pollBulkJobs } from '../lib/bulk/cron';
+import { opaqueOriginCors } from '../lib/cors';
 import { createDeps, type IsolateState, newIsolateState } from '../lib/deps';
 import { protect, verifyCaller } from '../lib/guards';
 import { monitor } from '../lib/monitoring';
@@ -75,6 +76,8 @@ export function createGateway(makeDeps: MakeDeps) {
     verifyCaller: (c) =>
       isPublic(c.req.path) || c.req.path === '/metrics' ? Promise.resolve() : verifyCaller(c),
   });
+  // The sandboxed /docs page's calls (Origin: null); a preflight is answered before any key is asked for.
+  app.use(opaqueOriginCors());
   app.use(protect(isPublic, (path) => ADMITS_ITSELF.has(path)));
   const routes = [
     root,
