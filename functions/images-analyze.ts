@@ -7,6 +7,7 @@ import {
 } from '../lib/domain/image-analysis';
 import { assertInputApproved } from '../lib/domain/verdicts';
 import { generateFor, markDegraded } from '../lib/generation';
+import { imageForModels } from '../lib/image-fetch';
 import { modelsFor } from '../lib/model-policy';
 import { moderateContent } from '../lib/moderation';
 import { cacheFirst, moderationFor, variantFor } from '../lib/request-context';
@@ -15,8 +16,10 @@ import { variantField, withVariant } from '../lib/variants';
 
 /**
  * `POST /v1/images/analyze`: an image (https URL or data URL) in, a structured analysis out from the
- * vision model (MODEL_POLICY's `vision`). The image is moderated first (a flagged image costs nothing
- * but the free moderation call); the analysis is cached per image and context.
+ * vision model (MODEL_POLICY's `vision`). On a cache miss the gateway fetches a URL's image once
+ * (lib/image-fetch.ts: a bad one is a 4xx before anything is reserved or sent upstream), then sends the
+ * same bytes to moderation and to the model (#16); a flagged image costs nothing but the free
+ * moderation call. The analysis is cached per image URL and context.
  */
 export const imagesAnalyze = new Hono<AppEnv>().post(
   '/v1/images/analyze',
@@ -35,15 +38,16 @@ export const imagesAnalyze = new Hono<AppEnv>().post(
         exactFields: ['image_url'],
       },
       async () => {
+        const image = await imageForModels(c.get('deps').connections, request.image_url);
         const { verdict } = await moderateContent(moderationFor(c), {
-          imageUrls: [request.image_url],
+          imageUrls: [image],
           ...(request.context ? { text: request.context } : {}),
         });
         assertInputApproved(verdict, 'image_url');
         const made = await generateFor(
           c,
           'vision',
-          withVariant(imageAnalysisTask(request), variant),
+          withVariant(imageAnalysisTask(request, image), variant),
           variant,
         );
         return { value: markDegraded(made.data, made.degraded), served: made.served };

@@ -9,7 +9,7 @@ import { encodePng } from './png.ts';
  * the gateway, served the ways real hosts serve them, well and badly. `GET` (or `HEAD`) takes options in
  * the query:
  * - `format`: `png` (the default, a real 2×2 PNG), `jpeg`, `webp` or `gif` (that format's signature
- *   followed by filler): the bytes; each name gets bytes of its own;
+ *   followed by filler), or `none` (text, no image at all): the bytes; each name gets bytes of its own;
  * - `type`: the `content-type` header (default: the format's media type);
  * - `bytes`: the body padded to this many bytes; with `length=0` it is sent chunked, with no
  *   `content-length`, so a reader can only find its size by reading;
@@ -87,12 +87,15 @@ function imageBytes(format: string, text: string): Buffer {
   if (format === 'jpeg')
     return Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), filler, Buffer.from([0xff, 0xd9])]);
   if (format === 'gif') return Buffer.concat([Buffer.from('GIF89a', 'latin1'), filler]);
+  if (format === 'none') return filler;
   if (format === 'webp') {
     const size = Buffer.alloc(4);
     size.writeUInt32LE(4 + filler.length);
     return Buffer.concat([Buffer.from('RIFF', 'latin1'), size, Buffer.from('WEBP', 'latin1'), filler]);
   }
-  throw new SimHttpError(400, `Unknown format '${format}' (png, jpeg, webp or gif).`, { param: 'format' });
+  throw new SimHttpError(400, `Unknown format '${format}' (png, jpeg, webp, gif or none).`, {
+    param: 'format',
+  });
 }
 
 function padded(bytes: Buffer, q: URLSearchParams): Buffer {

@@ -73,7 +73,7 @@ export const SERVICE_ROUTES: RouteDoc[] = [
     operationId: 'getDocs',
     summary: 'The interactive API reference',
     description:
-      'Swagger UI over `/openapi.json`, served from the gateway itself (no CDN). **Authorize** takes a client key or the admin key for **Try it out**; the key stays in the page.',
+      'Swagger UI over `/openapi.json`, served from the gateway itself (no CDN), sandboxed (CSP `sandbox`: an opaque origin that cannot read what the dashboard keeps on this origin). **Authorize** takes a client key or the admin key for **Try it out**; the key stays in the page.',
     tag: 'Service',
     auth: 'none',
     responses: { 200: { description: 'The page.', content: html } },
