@@ -1,11 +1,12 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../lib/app';
 import {
+  analysisText,
   IMAGE_ANALYSIS_PROMPT_VERSION,
   ImageAnalysisRequest,
   imageAnalysisTask,
 } from '../lib/domain/image-analysis';
-import { assertInputApproved } from '../lib/domain/verdicts';
+import { assertCreativeApproved, assertInputApproved } from '../lib/domain/verdicts';
 import { generateFor, markDegraded } from '../lib/generation';
 import { imageForModels } from '../lib/image-fetch';
 import { modelsFor } from '../lib/model-policy';
@@ -19,7 +20,8 @@ import { variantField, withVariant } from '../lib/variants';
  * vision model (MODEL_POLICY's `vision`). On a cache miss the gateway fetches a URL's image once
  * (lib/image-fetch.ts: a bad one is a 4xx before anything is reserved or sent upstream), then sends the
  * same bytes to moderation and to the model (#16); a flagged image costs nothing but the free
- * moderation call. The analysis is cached per image URL and context.
+ * moderation call. The analysis is moderated in turn (422 `creative_rejected`, never cached or
+ * served) and cached per image URL and context.
  */
 export const imagesAnalyze = new Hono<AppEnv>().post(
   '/v1/images/analyze',
@@ -50,6 +52,8 @@ export const imagesAnalyze = new Hono<AppEnv>().post(
           withVariant(imageAnalysisTask(request, image), variant),
           variant,
         );
+        const output = await moderateContent(moderationFor(c), { text: analysisText(made.data) });
+        assertCreativeApproved(output.verdict, 'analysis');
         return { value: markDegraded(made.data, made.degraded), served: made.served };
       },
       ['moderation', 'vision'],

@@ -73,3 +73,16 @@ export function imageAnalysisTask(
     capability: 'vision',
   };
 }
+
+/**
+ * The analysis text a reader is shown, for moderation before it is cached or served: the description,
+ * products and opportunities. `brand_safety_flags` are left out: they are labels naming concerns
+ * ("alcohol", "weapons"), words the rules exist to block, and each is at most 60 characters.
+ */
+export function analysisText(analysis: ImageAnalysis): string {
+  return [
+    analysis.description,
+    ...analysis.products.map((p) => `${p.name} (${p.category})`),
+    ...analysis.opportunities.map((o) => `${o.title} (${o.product_category})`),
+  ].join('\n');
+}

@@ -3,7 +3,7 @@ import { type ImageAnalysis, ImageAnalysis as ImageAnalysisSchema } from '../../
 import type { ErrorBody } from '../../lib/errors';
 import { MAX_IMAGE_REDIRECTS } from '../../lib/image-fetch';
 import { freshCaller } from '../support/gateway';
-import { simImage, simImageFetches, simImageInputs, simRequests } from '../support/providers';
+import { simConfigure, simImage, simImageFetches, simImageInputs, simRequests } from '../support/providers';
 
 const analyze = () => freshCaller('/v1/images/analyze');
 
@@ -16,7 +16,8 @@ describe('POST /v1/images/analyze', () => {
     expect(res.headers.get('x-gateway-model')).toBe('gpt-6-luna');
     expect(res.headers.get('x-cache')).toBe('MISS');
     expect(ImageAnalysisSchema.safeParse(await res.json<ImageAnalysis>()).success).toBe(true);
-    expect(await simRequests(sim)).toEqual({ '/v1/moderations': 1, '/v1/responses': 1 });
+    // The image, then the analysis, is moderated.
+    expect(await simRequests(sim)).toEqual({ '/v1/moderations': 2, '/v1/responses': 1 });
     expect(await simImageFetches(url)).toBe(1);
     const [moderated, analysed, ...more] = await simImageInputs(sim);
     expect(more).toEqual([]);
@@ -69,6 +70,22 @@ describe('POST /v1/images/analyze', () => {
       param: 'image_url',
     });
     expect((await simRequests(sim))['/v1/responses']).toBeUndefined();
+  });
+
+  it('moderates the analysis: a flagged one is 422 creative_rejected, neither served nor cached', async () => {
+    const { post, sim } = await analyze();
+    // Without a context the model's words come from its prompt ("Analyse this image"), not the client.
+    await simConfigure(sim, { moderation: { flagged_terms: ['analyse'] } });
+    const json = { image_url: simImage() };
+    const res = await post(json);
+    expect(res.status).toBe(422);
+    const { error } = await res.json<ErrorBody>();
+    expect(error).toMatchObject({ code: 'creative_rejected', message: expect.stringContaining('analysis') });
+    expect(error.details).toMatchObject({ layer: 'openai', checked: { openai: 'flagged' } });
+    const again = await post(json);
+    expect(again.status).toBe(422);
+    expect(again.headers.get('x-cache')).toBeNull();
+    expect((await simRequests(sim))['/v1/responses']).toBe(2);
   });
 
   it.each([

@@ -18,7 +18,7 @@ export const CLIENT_ROUTES: RouteDoc[] = [
     operationId: 'analyzeImage',
     summary: 'Describe an image, its products and opportunities',
     description:
-      'An https URL (plain http only to localhost) or a base64 data URL (at most 700 KB decoded). The gateway fetches a URL once (at most 3 redirects, each https; at most 4 MiB; PNG, JPEG, WebP or GIF) and sends those same bytes to moderation and to the vision model; a bad image is refused before anything is reserved. The analysis is cached per image URL and context.',
+      'An https URL (plain http only to localhost) or a base64 data URL (at most 700 KB decoded). The gateway fetches a URL once (at most 3 redirects, each https; at most 4 MiB; PNG, JPEG, WebP or GIF) and sends those same bytes to moderation and to the vision model; a bad image is refused before anything is reserved. The analysis is moderated too, then cached per image URL and context.',
     tag: 'Analysis',
     auth: 'key',
     body: ImageAnalysisRequest,
@@ -32,7 +32,10 @@ export const CLIENT_ROUTES: RouteDoc[] = [
       ],
       413: ['`image_too_large`: the image at `image_url` is larger than 4 MiB.'],
       415: ['`unsupported_image_type`: the image is served as something other than PNG, JPEG, WebP or GIF.'],
-      422: ['`invalid_image`: the bytes at `image_url` are no PNG, JPEG, WebP or GIF image.'],
+      422: [
+        '`invalid_image`: the bytes at `image_url` are no PNG, JPEG, WebP or GIF image.',
+        '`creative_rejected`: moderation refused the analysis; it is neither returned nor cached.',
+      ],
       ...MODEL_FAILURES,
     },
   },
