@@ -52,8 +52,19 @@ const INIT = `window.ui = SwaggerUIBundle({
 });
 `;
 
-/** Same origin only; inline styles because Swagger UI sets some. */
+/**
+ * `sandbox` first: the page gets an opaque origin, so Swagger UI (third-party code) can read nothing
+ * the gateway's origin keeps, such as the admin key the dashboard holds in sessionStorage, nor its
+ * cookies, nor script a same-origin window (#16). Scripts run (`allow-scripts`), the Authorize dialog
+ * is a form whose submit Swagger UI handles itself (`allow-forms`; `form-action 'none'` still stops
+ * any real submission) and links may open windows (`allow-popups`, sandboxed too). Its fetches are
+ * cross-origin with `Origin: null`: /openapi.json is readable by anyone, and lib/cors.ts answers the
+ * "Try it out" calls. `'self'` still names the gateway's URL origin, so files load from it alone;
+ * inline styles because Swagger UI sets some.
+ */
+export const DOCS_SANDBOX = 'sandbox allow-scripts allow-forms allow-popups';
 const CSP = [
+  DOCS_SANDBOX,
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self' 'unsafe-inline'",

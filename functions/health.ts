@@ -1,8 +1,16 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../lib/app';
+import { presentsAdminKey } from '../lib/guards';
 import { pingStore } from '../lib/store';
+import pkg from '../package.json';
 
-/** `GET /health` body. Names what is configured, never a secret. */
+/** `GET /health` without the admin key: the Worker answers, nothing more (no Redis, no configuration). */
+export interface PublicHealthResponse {
+  status: 'ok';
+  version: string;
+}
+
+/** `GET /health` with the admin key. Names what is configured, never a secret. */
 export interface HealthResponse {
   status: 'ok' | 'degraded';
   store: { ok: boolean; latency_ms: number; mode: Mode };
@@ -16,8 +24,20 @@ type Mode = 'local' | 'remote';
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 const modeOf = (url: string): Mode => (LOCAL_HOSTS.has(new URL(url).hostname) ? 'local' : 'remote');
 
-/** Liveness plus one Redis round trip: 200 when shared state answers, 503 when it does not. */
+const NO_STORE = { 'cache-control': 'no-store' };
+
+/**
+ * Liveness for anyone: `{status: 'ok', version}`, with no Redis command and nothing about the
+ * configuration, so a probe (or a flood of them) costs nothing and learns nothing (#16). With the
+ * admin key: one Redis round trip and what is configured, 200 when shared state answers, 503 when it
+ * does not. Any other bearer, a client key included, gets the public answer: telling a client key from
+ * a wrong one would itself cost a Redis lookup.
+ */
 export const health = new Hono<AppEnv>().get('/health', async (c) => {
+  if (!(await presentsAdminKey(c))) {
+    const body: PublicHealthResponse = { status: 'ok', version: pkg.version };
+    return c.json(body, 200, NO_STORE);
+  }
   const env = c.get('env');
   const { redis, now } = c.get('deps');
   const store = await pingStore(redis, now);
@@ -34,5 +54,5 @@ export const health = new Hono<AppEnv>().get('/health', async (c) => {
     },
   };
   if (!store.ok) c.get('log').warn('health: store unreachable', { latency_ms: store.latencyMs });
-  return c.json(body, store.ok ? 200 : 503, { 'cache-control': 'no-store' });
+  return c.json(body, store.ok ? 200 : 503, NO_STORE);
 });

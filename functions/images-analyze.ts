@@ -1,12 +1,14 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../lib/app';
 import {
+  analysisText,
   IMAGE_ANALYSIS_PROMPT_VERSION,
   ImageAnalysisRequest,
   imageAnalysisTask,
 } from '../lib/domain/image-analysis';
-import { assertInputApproved } from '../lib/domain/verdicts';
+import { assertCreativeApproved, assertInputApproved } from '../lib/domain/verdicts';
 import { generateFor, markDegraded } from '../lib/generation';
+import { imageForModels } from '../lib/image-fetch';
 import { modelsFor } from '../lib/model-policy';
 import { moderateContent } from '../lib/moderation';
 import { cacheFirst, moderationFor, variantFor } from '../lib/request-context';
@@ -15,8 +17,11 @@ import { variantField, withVariant } from '../lib/variants';
 
 /**
  * `POST /v1/images/analyze`: an image (https URL or data URL) in, a structured analysis out from the
- * vision model (MODEL_POLICY's `vision`). The image is moderated first (a flagged image costs nothing
- * but the free moderation call); the analysis is cached per image and context.
+ * vision model (MODEL_POLICY's `vision`). On a cache miss the gateway fetches a URL's image once
+ * (lib/image-fetch.ts: a bad one is a 4xx before anything is reserved or sent upstream), then sends the
+ * same bytes to moderation and to the model (#16); a flagged image costs nothing but the free
+ * moderation call. The analysis is moderated in turn (422 `creative_rejected`, never cached or
+ * served) and cached per image URL and context.
  */
 export const imagesAnalyze = new Hono<AppEnv>().post(
   '/v1/images/analyze',
@@ -35,17 +40,20 @@ export const imagesAnalyze = new Hono<AppEnv>().post(
         exactFields: ['image_url'],
       },
       async () => {
+        const image = await imageForModels(c.get('deps').connections, request.image_url);
         const { verdict } = await moderateContent(moderationFor(c), {
-          imageUrls: [request.image_url],
+          imageUrls: [image],
           ...(request.context ? { text: request.context } : {}),
         });
         assertInputApproved(verdict, 'image_url');
         const made = await generateFor(
           c,
           'vision',
-          withVariant(imageAnalysisTask(request), variant),
+          withVariant(imageAnalysisTask(request, image), variant),
           variant,
         );
+        const output = await moderateContent(moderationFor(c), { text: analysisText(made.data) });
+        assertCreativeApproved(output.verdict, 'analysis');
         return { value: markDegraded(made.data, made.degraded), served: made.served };
       },
       ['moderation', 'vision'],

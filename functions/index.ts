@@ -3,6 +3,7 @@ import { createApp, type MakeDeps } from '../lib/app';
 import { createBudget } from '../lib/budget';
 import { rolloverBudget } from '../lib/budget/rollover';
 import { pollBulkJobs } from '../lib/bulk/cron';
+import { opaqueOriginCors } from '../lib/cors';
 import { createDeps, type IsolateState, newIsolateState } from '../lib/deps';
 import { protect, verifyCaller } from '../lib/guards';
 import { monitor } from '../lib/monitoring';
@@ -38,11 +39,13 @@ export const PUBLIC_PATHS: ReadonlySet<string> = new Set([
   // The reference page and its files.
   ...DOCS_PATHS,
 ]);
+/** A stored image's URL (`GET /v1/images/:id`). */
+const IMAGE_VIEW = /^\/v1\/images\/[0-9a-f]{64}$/;
 /**
  * Image URLs are loaded by `<img src>`, which cannot send a key; their ids are 256-bit content
  * hashes, unguessable without the image itself.
  */
-export const isPublic = (path: string) => PUBLIC_PATHS.has(path) || /^\/v1\/images\/[0-9a-f]{64}$/.test(path);
+export const isPublic = (path: string) => PUBLIC_PATHS.has(path) || IMAGE_VIEW.test(path);
 /** Cache-first routes: they admit the caller themselves, with the cache lookup in the same round trip. */
 const ADMITS_ITSELF: ReadonlySet<string> = new Set([
   '/v1/opportunities',
@@ -67,11 +70,14 @@ const UNMETERED: ReadonlySet<string> = new Set([
 /** The whole gateway over `makeDeps`: every route behind protection-by-default. Tests pass their own deps. */
 export function createGateway(makeDeps: MakeDeps) {
   const app = createApp(makeDeps, {
-    unmetered: (path) => UNMETERED.has(path),
+    // Image views are public and many (every ad impression): counting each would be a Redis write (#16).
+    unmetered: (path) => UNMETERED.has(path) || IMAGE_VIEW.test(path),
     // Public routes have no caller to confirm; /metrics takes its scrape token and checks it itself.
     verifyCaller: (c) =>
       isPublic(c.req.path) || c.req.path === '/metrics' ? Promise.resolve() : verifyCaller(c),
   });
+  // The sandboxed /docs page's calls (Origin: null); a preflight is answered before any key is asked for.
+  app.use(opaqueOriginCors());
   app.use(protect(isPublic, (path) => ADMITS_ITSELF.has(path)));
   const routes = [
     root,

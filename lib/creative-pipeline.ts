@@ -19,7 +19,7 @@ import { assertCreativeApproved, assertInputApproved } from './domain/verdicts';
 import type { Capability, Env } from './env';
 import { CreativeRejectedError, InvalidModelOutputError } from './errors';
 import { markDegraded } from './generation';
-import { imageUrl, pooledBucket, storeImage } from './image-store';
+import { imageDataUrl, imageUrl, pooledBucket, storeImage } from './image-store';
 import { modelsFor } from './model-policy';
 import { moderateContent } from './moderation';
 import { estimateImageCost, type Nanos } from './pricing';
@@ -193,7 +193,7 @@ async function produceImage(
   const env = c.get('env');
   const generated = await providersFor(c, billing).image({ prompt, ...CREATIVE_IMAGE });
   bill(actualCost(configOf(env).prices, generated.model, generated.value.usage));
-  const dataUrl = `data:image/png;base64,${toBase64(generated.value.bytes)}`;
+  const dataUrl = imageDataUrl(generated.value.bytes, 'image/png');
   const { verdict } = await moderateContent(moderationFor(c), { imageUrls: [dataUrl] });
   assertCreativeApproved(verdict, 'image');
   const { connections } = c.get('deps');
@@ -210,11 +210,4 @@ async function produceImage(
     size: generated.value.size,
   };
   return { image, openai: verdict.checked.openai };
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000)
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
 }

@@ -11,14 +11,19 @@ const secret = () => z.preprocess(unset, z.string({ error: 'is required' }).trim
 /** Hosts of this machine, where the dev bridge and simulator listen over plain http. */
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 /**
- * An address the gateway sends secrets or data to: https, so no key or prompt crosses the network in
- * the clear; plain http only to this machine (local development).
+ * Whether the gateway may send to (or fetch from) `url`: https, so no key, prompt or image crosses the
+ * network in the clear; plain http only to this machine (local development). False for anything else,
+ * a string that is no URL included.
  */
+export function isOutboundUrl(url: string): boolean {
+  const parsed = URL.parse(url);
+  return parsed?.protocol === 'https:' || (parsed?.protocol === 'http:' && LOOPBACK.has(parsed.hostname));
+}
+/** An address the gateway sends secrets or data to, as {@link isOutboundUrl} allows. */
 const outboundUrl = () =>
-  z.url({ protocol: /^https?$/, error: 'must be an http(s) URL', abort: true }).refine((value) => {
-    const parsed = new URL(value);
-    return parsed.protocol === 'https:' || LOOPBACK.has(parsed.hostname);
-  }, 'must be https (plain http only to localhost)');
+  z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL', abort: true })
+    .refine(isOutboundUrl, 'must be https (plain http only to localhost)');
 const url = () => z.preprocess(unset, outboundUrl());
 const int = (fallback: number, min: number, max: number) =>
   z.preprocess(unset, z.coerce.number().int().min(min).max(max).default(fallback));

@@ -80,6 +80,18 @@ export class RequestTooLargeError extends GatewayError {
   override readonly type = 'invalid_request_error';
   static override readonly defaultCode = 'request_too_large';
 }
+/** The body (or a resource it names, such as an image) is of a type the route does not take. */
+export class UnsupportedMediaTypeError extends GatewayError {
+  override readonly status = 415;
+  override readonly type = 'invalid_request_error';
+  static override readonly defaultCode = 'unsupported_media_type';
+}
+/** The request is well formed, but what it names cannot be used, e.g. bytes that are no image. */
+export class UnprocessableError extends GatewayError {
+  override readonly status = 422;
+  override readonly type = 'invalid_request_error';
+  static override readonly defaultCode = 'unprocessable';
+}
 export class RateLimitError extends GatewayError {
   override readonly status = 429;
   override readonly type = 'rate_limit_error';

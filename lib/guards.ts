@@ -179,6 +179,13 @@ export async function verifyCaller(c: Context<AppEnv>): Promise<void> {
   checkScope(keyPrincipal(c, record), c.req.path);
 }
 
+/** Whether the request carries the admin key: no Redis, and false (never a throw) without a bearer. */
+export async function presentsAdminKey(c: Context<AppEnv>): Promise<boolean> {
+  const presented = BEARER.exec(c.req.header('authorization') ?? '')?.[1];
+  const adminKey = c.get('env').ADMIN_API_KEY;
+  return !!presented && !!adminKey && (await sameSecret(presented, adminKey));
+}
+
 function bearerOf(c: Context<AppEnv>): string {
   const presented = BEARER.exec(c.req.header('authorization') ?? '')?.[1];
   if (!presented) {

@@ -204,6 +204,14 @@ function toHex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+/** `bytes` as a base64 `data:` URL, the form the moderation API and the vision models take an image in. */
+export function imageDataUrl(bytes: Uint8Array, contentType: string): string {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000)
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return `data:${contentType};base64,${btoa(binary)}`;
+}
+
 /**
  * The durable URL of a stored image, the one the gateway hands out (never a provider's expiring URL).
  * @param origin the gateway's origin, e.g. `new URL(c.req.url).origin`; any path on it is dropped.

@@ -33,6 +33,12 @@ const CREATIVE = {
   tone: 'playful',
 };
 const NO_KEY_ID = `key_${'0'.repeat(24)}`;
+/**
+ * A 1×1 PNG as a data URL: the image the drill's analyses send. The gateway fetches an https image
+ * itself (#16), and the drill must not depend on another host.
+ */
+export const TINY_PNG =
+  'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
 const NO_BATCH_ID = 'job_does_not_exist';
 
 /** Every route of the domain API (README "Endpoints", plus the bulk routes). */
@@ -104,7 +110,7 @@ export const ROUTES: RouteSpec[] = [
     route: 'POST /v1/images/analyze',
     path: '/v1/images/analyze',
     access: 'client',
-    body: { image_url: 'https://example.com/boots.png', context: 'a catalogue photo' },
+    body: { image_url: TINY_PNG, context: 'a catalogue photo' },
     textFields: { context: 500 },
     emptyOk: ['context'],
     formatFields: ['image_url'],

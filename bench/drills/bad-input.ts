@@ -9,7 +9,7 @@
  */
 import { pool } from '../lib/client.ts';
 import { type BadCase, badInputCorpus, invalidUtf8 } from './bad-input-corpus.ts';
-import { INJECTIONS, UNICODE } from './bad-input-routes.ts';
+import { INJECTIONS, TINY_PNG, UNICODE } from './bad-input-routes.ts';
 import { type Drill, type DrillStack, gw, readBudget, simRequests, sleep } from './harness.ts';
 import { isTypedError, type Reply, send, sendRaw } from './http.ts';
 import { type FloodResult, floodLosses, unauthenticatedFlood } from './unauth-flood.ts';
@@ -227,7 +227,7 @@ async function validOddInputs(stack: DrillStack, key: string) {
   asks.push({
     label: 'images/analyze context',
     path: '/v1/images/analyze',
-    body: { image_url: 'https://example.com/boots.png', context: INJECTIONS.html },
+    body: { image_url: TINY_PNG, context: INJECTIONS.html },
   });
   const replies = await pool(asks, 4, (a) => gw(stack, a.path, { key, body: a.body, timeoutMs: 60_000 }));
   const utf8 = await send(`${stack.gatewayUrl}/v1/opportunities`, {

@@ -13,9 +13,6 @@ const PER_TASK = 300;
 const CONCURRENCY = 24;
 const TIME_SCALE = 0.02;
 
-/** A PNG the gateway can hand to the vision model by URL (the simulator does not fetch it). */
-const IMAGE_URL = 'https://images.example.com/boots.png';
-
 export const reasoningDrill: OwnStackDrill = async ({ scale, log }) => {
   const stack = await startStack({});
   try {
@@ -40,7 +37,11 @@ export const reasoningDrill: OwnStackDrill = async ({ scale, log }) => {
       }),
       analyses: (i) => ({
         path: '/v1/images/analyze',
-        body: { image_url: `${IMAGE_URL}?v=${run}-${i}`, context: `catalogue photo ${i}` },
+        // A PNG on the simulator's test image host, which the gateway fetches (docs/simulator.md).
+        body: {
+          image_url: `${stack.simulatorUrl}/_sim/images/boots-${run}-${i}`,
+          context: `catalogue photo ${i}`,
+        },
       }),
     };
     const figures: Record<string, unknown> = { per_task: perTask, time_scale: TIME_SCALE };

@@ -1,8 +1,8 @@
 /**
  * Redis down and back: the bridge (the gateway's Upstash endpoint) is stopped during mixed traffic (cache
  * hits, misses, `GET /v1/budget`, `/health`) and started again. The documented policy while it is down:
- * authentication and budgets fail closed with `503 store_unavailable` (`/health` answers 503), never a
- * 500, never a dropped connection. After it is back every request must succeed again and the ledger must
+ * authentication and budgets fail closed with `503 store_unavailable` (`/health`, asked with the admin
+ * key, answers 503), never a 500, never a dropped connection. After it is back every request must succeed again and the ledger must
  * hold nothing reserved.
  */
 import { randomBytes } from 'node:crypto';
@@ -64,7 +64,7 @@ export const redisDownDrill: Drill = async ({ stack, scale, log }) => {
   if (phase === 'down') await stack.startBridge();
 
   async function request(kind: Kind): Promise<Reply> {
-    if (kind === 'health') return gw(stack, '/health');
+    if (kind === 'health') return gw(stack, '/health', { key: stack.adminKey });
     if (kind === 'budget') return gw(stack, '/v1/budget', { key });
     const intent = kind === 'hit' ? warm : missIntent(run, Math.floor(Math.random() * 1e9));
     return gw(stack, '/v1/opportunities', { key, body: { intent } });

@@ -154,7 +154,8 @@ async function assemble(parts: Parts, scratch: string, options: StackOptions, st
   }
   if (options.onGatewayLine) forwardLines(parts.gateway, options.onGatewayLine);
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
-  const health = await fetch(`${gatewayUrl}/health`);
+  // With the admin key, /health also checks that the gateway reaches Redis.
+  const health = await fetch(`${gatewayUrl}/health`, { headers: { authorization: `Bearer ${adminKey}` } });
   if (health.status !== 200) {
     throw new Error(`gateway /health answered ${health.status}: ${await health.text()}`);
   }

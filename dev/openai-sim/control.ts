@@ -15,15 +15,17 @@ import type { SimState } from './state.ts';
  * - `GET /_sim/config` shows it (the scoped config, or null when the key has none), with `remaining` uses on
  *   each fault that has `times`;
  * - `GET /_sim/stats` returns `{ requests, faults, models }` counts;
+ * - `GET /_sim/inputs` returns `{ images: [{ endpoint, media_type, bytes, sha256 } | { endpoint, url }] }`,
+ *   the images the requests carried, in order (the newest 200; see image-inputs.ts);
  * - `GET /_sim/invoice` returns what OpenAI would bill (`{ total_usd, requests, abandoned, by_model, lines,
  *   lines_dropped }`, see invoice.ts): for a key, that key's requests; otherwise every request;
  * - `GET /_sim/connections` returns `{ intervals: [[arrived, headers sent], …] }` (epoch ms) for every /v1
  *   request, so a test can count one gateway invocation's simultaneous connections (answered by the server,
  *   which keeps the log; a global reset clears it);
- * - `POST /_sim/reset` clears config, stats, invoice, cached prompts and rate-limit usage: for a key, that
- *   key's (so a spent account has its quota again); otherwise the global config goes back to the run config,
- *   global stats and invoice are cleared and the prompt cache and every key's rate-limit usage are emptied,
- *   while scoped configs, stats and invoices stay.
+ * - `POST /_sim/reset` clears config, stats, invoice, image inputs, cached prompts and rate-limit usage:
+ *   for a key, that key's (so a spent account has its quota again); otherwise the global config goes back
+ *   to the run config, global stats, invoice and image inputs are cleared and the prompt cache and every
+ *   key's rate-limit usage are emptied, while scoped configs, stats and invoices stay.
  */
 export async function handleControl(
   req: IncomingMessage,
@@ -56,6 +58,7 @@ export async function handleControl(
     };
   }
   if (route === 'GET /_sim/stats') return { status: 200, body: state.stats(key) };
+  if (route === 'GET /_sim/inputs') return { status: 200, body: state.images.view(key) };
   if (route === 'GET /_sim/invoice') return { status: 200, body: state.invoice.view(key) };
   if (route === 'POST /_sim/reset') {
     state.reset(key);

@@ -24,12 +24,15 @@
  * Moderation flags text containing a configured term (default: kill, murder, bomb, terrorist, suicide, porn,
  * nazi) and images whose URL, or data URL bytes, contain `sim-flag`. An image prompt containing `sim-flag`
  * yields PNGs that moderation flags. `moderation.flag_images: true` in a config flags every image.
+ * `GET /_sim/images/<name>` is a test image host (image-host.ts): images well and badly served, for a
+ * gateway that fetches a client's image URL itself.
  *
  * Faults (`status`, `timeout`, `drop`, `malformed`, `schema_violation`, `refusal`) and latency come from:
  * the run config (`options.config`, else env `SIM_LATENCY_MS` / `SIM_FAULTS` / `SIM_PROFILE` /
  * `SIM_TIME_SCALE`); the headers `x-sim-fault` (a JSON fault or array, checked before the config's) and
  * `x-sim-latency-ms` (replaces the config's); and the control API `POST /_sim/config`, `GET /_sim/stats`,
- * `GET /_sim/invoice`, `POST /_sim/reset`, each optionally scoped with `?key=<api key>` (see control.ts). `schema_violation` and `refusal` apply only where text is generated
+ * `GET /_sim/invoice`, `GET /_sim/inputs` (the images requests carried), `POST /_sim/reset`, each optionally
+ * scoped with `?key=<api key>` (see control.ts). `schema_violation` and `refusal` apply only where text is generated
  * (responses and chat; `schema_violation` only when a schema is requested, in `response_format`/`text.format`
  * or in a chat prompt).
  *

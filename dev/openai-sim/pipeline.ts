@@ -103,6 +103,7 @@ export async function handleApi(
   // No await between picking and counting, so concurrent requests cannot both take a fault's last use.
   if (fault) deps.state.useFault(fault);
   deps.state.record({ apiKey, endpoint: route.endpoint, model, fault: fault?.kind, early });
+  deps.state.images.record(apiKey, route.endpoint, body);
   if (fault) deps.onFault(fault.kind);
 
   const startedAt = performance.now();

@@ -8,6 +8,7 @@ import { embeddingsRoute } from './embeddings.ts';
 import { errorBody, SimHttpError } from './errors.ts';
 import { createFileRoute, deleteFileRoute, fileContentRoute, retrieveFileRoute } from './files.ts';
 import { sendJson } from './http.ts';
+import { createImageHost } from './image-host.ts';
 import { imagesRoute } from './images.ts';
 import { modelsRoute } from './models.ts';
 import { moderationsRoute } from './moderations.ts';
@@ -42,12 +43,17 @@ export interface SimServer {
   destroyAll(): void;
 }
 
-/** The HTTP server: `/_sim/*` goes to the control API, `/v1/*` through the request pipeline. */
+/**
+ * The HTTP server: `/_sim/images/*` to the test image host, the rest of `/_sim/*` to the control API,
+ * `/v1/*` through the request pipeline.
+ */
 export function createSimServer(state: SimState, log?: (line: string) => void): SimServer {
   const closing = new AbortController();
   const storage = createSimStorage();
   // Every /v1 request's interval, so a test can count one gateway invocation's simultaneous connections.
   const connections = createConnectionLog();
+  // Test images for a client to hand the gateway by URL (see image-host.ts).
+  const imageHost = createImageHost();
   const server = createServer((req, res) => {
     void handleRequest(req, res);
   });
@@ -74,6 +80,7 @@ export function createSimServer(state: SimState, log?: (line: string) => void): 
       if (url.pathname === '/_sim/connections' && req.method === 'GET') {
         return sendJson(res, 200, { intervals: connections.intervals() }, headers());
       }
+      if (url.pathname.startsWith('/_sim/images/')) return imageHost(req, res, url);
       if (url.pathname.startsWith('/_sim/')) {
         if (url.pathname === '/_sim/reset' && !url.searchParams.has('key')) connections.reset();
         const answer = await handleControl(req, url, state);

@@ -1,4 +1,5 @@
 import type { SimConfig, SimFault, SimFaultKind } from './config.ts';
+import { createImageInputLog, type ImageInputLog } from './image-inputs.ts';
 import { createInvoice, type Invoice } from './invoice.ts';
 import { createPromptCache, type PromptCache } from './prompt-cache.ts';
 import { createRateLimiter, type RateLimiter } from './rate-limiter.ts';
@@ -52,6 +53,8 @@ export interface SimState {
   useFault(fault: SimFault): void;
   /** What the simulator bills (see invoice.ts). */
   invoice: Invoice;
+  /** The images requests carried (see image-inputs.ts). */
+  images: ImageInputLog;
   /** Prompts cached by the realistic profile. */
   promptCache: PromptCache;
   /** Requests and tokens per key and model, against the config's rate limits. */
@@ -71,6 +74,7 @@ export function createSimState(runConfig: SimConfig): SimState {
   const usesLeft = new WeakMap<SimFault, number>();
   const left = (fault: SimFault) => usesLeft.get(fault) ?? fault.times;
   const invoice = createInvoice();
+  const images = createImageInputLog();
   const promptCache = createPromptCache();
   const limiter = createRateLimiter();
   const retryWatch = createRetryWatch();
@@ -91,6 +95,7 @@ export function createSimState(runConfig: SimConfig): SimState {
     },
     reset(key) {
       invoice.reset(key);
+      images.reset(key);
       promptCache.clear(key);
       limiter.clear(key);
       retryWatch.clear(key);
@@ -122,6 +127,7 @@ export function createSimState(runConfig: SimConfig): SimState {
       if (uses !== undefined) usesLeft.set(fault, Math.max(0, uses - 1));
     },
     invoice,
+    images,
     promptCache,
     limiter,
     retryWatch,

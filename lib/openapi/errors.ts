@@ -10,6 +10,7 @@ const ERROR_SUMMARY: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not found',
   413: 'Body too large',
+  415: 'Unsupported media type',
   409: 'Conflict',
   422: 'Unprocessable',
   429: 'Too many requests or over budget',

@@ -6,7 +6,7 @@
  * from lib/domain are extended, never restated.
  */
 import { z } from 'zod';
-import type { HealthResponse } from '../../functions/health';
+import type { HealthResponse, PublicHealthResponse } from '../../functions/health';
 import { type Creative, CreativeOutput } from '../domain/creatives';
 import { ImageAnalysis } from '../domain/image-analysis';
 import { OpportunitiesOutput, type OpportunitiesResponse } from '../domain/opportunities';
@@ -40,7 +40,14 @@ export const RootResponse = z.object({
   links: z.record(z.string(), z.string()),
 });
 
+/** `GET /health` without the admin key: liveness and the version, nothing configured. */
+export const PublicHealthBody = z.strictObject({
+  status: z.literal('ok'),
+  version: z.string(),
+}) satisfies z.ZodType<PublicHealthResponse>;
+
 const Mode = z.enum(['local', 'remote']);
+/** `GET /health` with the admin key. */
 export const HealthBody = z.object({
   status: z.enum(['ok', 'degraded']),
   store: z.object({ ok: z.boolean(), latency_ms: z.number(), mode: Mode }),

@@ -282,4 +282,55 @@ describe('GET /dashboard in a real browser', () => {
     }
     await page.close();
   }, 120_000);
+
+  it('runs the API reference sandboxed: Swagger UI works, yet cannot read the key the dashboard keeps', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('console', (m) => {
+      if (/Content Security Policy|CORS/i.test(m.text())) problems.push(`console: ${m.text()}`);
+    });
+    await page.goto(`${gateway.url}/dashboard`);
+    await page.fill('#admin-key', gateway.adminKey);
+    await page.click('#login-form button[type=submit]');
+    await page.waitForSelector('body[data-loads="1"]');
+    expect(await page.evaluate(() => sessionStorage.length)).toBeGreaterThan(0);
+
+    // The same tab, so the same origin's sessionStorage would be there for a same-origin page.
+    await page.goto(`${gateway.url}/docs`);
+    await page.waitForSelector('#operations-Budget-getBudget');
+    const reach = await page.evaluate(() => {
+      // In the page: Node's types know no DOM.
+      const here = globalThis as unknown as { origin: string; document: { cookie: string } };
+      const attempt = (read: () => unknown) => {
+        try {
+          return String(read());
+        } catch (error) {
+          return (error as Error).name;
+        }
+      };
+      return {
+        origin: here.origin,
+        session: attempt(() => sessionStorage.length),
+        cookie: attempt(() => here.document.cookie),
+      };
+    });
+    expect(reach).toEqual({ origin: 'null', session: 'SecurityError', cookie: 'SecurityError' });
+
+    // Authorize (a form, handled by Swagger UI), then Try it out → Execute, answered across origins.
+    await page.click('.btn.authorize');
+    const admin = page.locator('.auth-container', { hasText: 'adminKey' });
+    await admin.locator('input').fill(gateway.adminKey);
+    await admin.locator('button[type=submit]').click();
+    await page.click('.btn-done');
+    await page.click('#operations-Budget-getBudget .opblock-summary');
+    await page.click('#operations-Budget-getBudget .try-out__btn');
+    await page.click('#operations-Budget-getBudget .execute');
+    const status = page.locator(
+      '#operations-Budget-getBudget .live-responses-table tbody .response-col_status',
+    );
+    await expect.poll(() => status.first().textContent(), { timeout: 10_000 }).toContain('200');
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 60_000);
 });

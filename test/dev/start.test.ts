@@ -55,7 +55,11 @@ describe('npm run dev (dev/start.ts)', () => {
         headers: { authorization: `Bearer ${key}` },
       });
       expect(budget.status).toBe(200);
-      const res = await fetch(`http://127.0.0.1:${port}/health`);
+      const publicHealth = await fetch(`http://127.0.0.1:${port}/health`);
+      expect(await publicHealth.json()).toEqual({ status: 'ok', version: expect.any(String) });
+      const res = await fetch(`http://127.0.0.1:${port}/health`, {
+        headers: { authorization: `Bearer ${adminKey}` },
+      });
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({
         status: 'ok',

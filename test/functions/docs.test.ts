@@ -1,8 +1,9 @@
 import { exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { DOCS_PATHS } from '../../functions/docs';
+import { DOCS_PATHS, DOCS_SANDBOX } from '../../functions/docs';
 import { app } from '../../functions/index';
-import { adminAuth } from '../support/keys';
+import { redisCountingGateway } from '../support/gateway';
+import { ADMIN_KEY, adminAuth } from '../support/keys';
 
 const get = (path: string, headers: Record<string, string> = {}) =>
   exports.default.fetch(`http://gateway${path}`, { headers });
@@ -28,6 +29,15 @@ describe('GET /docs', () => {
     expect(csp).not.toMatch(/https?:/);
     const html = await res.text();
     expect(html).toContain('<div id="swagger-ui"></div>');
+  });
+
+  it("is sandboxed: an opaque origin, so it cannot read the dashboard's sessionStorage or cookies", async () => {
+    const csp = (await get('/docs')).headers.get('content-security-policy') ?? '';
+    const sandbox = csp.split(';')[0]?.trim() ?? '';
+    expect(sandbox).toBe(DOCS_SANDBOX);
+    expect(sandbox.split(' ')).toEqual(['sandbox', 'allow-scripts', 'allow-forms', 'allow-popups']);
+    expect(csp).not.toContain('allow-same-origin');
+    expect(csp).toContain("frame-ancestors 'none'");
   });
 
   it('references only same-origin files, each served with 200 and its content type', async () => {
@@ -85,5 +95,61 @@ describe('GET /docs', () => {
   it('mounts every docs path as a GET route', () => {
     const served = app.routes.filter((r) => r.method === 'GET').map((r) => r.path);
     expect(served).toEqual(expect.arrayContaining([...DOCS_PATHS]));
+  });
+});
+
+describe('calls from the sandboxed page (Origin: null)', () => {
+  const fromDocs = { origin: 'null' };
+
+  it('can read /openapi.json', async () => {
+    const res = await get('/openapi.json', fromDocs);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+  });
+
+  it('gets a preflight answered before any key is asked for, with no Redis command', async () => {
+    const gateway = redisCountingGateway();
+    const res = await gateway.request('/v1/opportunities', {
+      method: 'OPTIONS',
+      headers: {
+        ...fromDocs,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type',
+      },
+    });
+    expect(res.status).toBe(204);
+    expect(Object.fromEntries(res.headers)).toMatchObject({
+      'access-control-allow-origin': 'null',
+      'access-control-allow-headers': 'authorization,content-type',
+      'access-control-allow-methods': 'GET, HEAD, POST, DELETE',
+    });
+    expect(res.headers.get('access-control-allow-credentials')).toBeNull();
+    expect(gateway.commands).toEqual([]);
+  });
+
+  it('can read the answers, errors and their headers included ("Try it out")', async () => {
+    for (const [headers, status] of [
+      [fromDocs, 401],
+      [{ ...fromDocs, ...adminAuth }, 200],
+    ] as const) {
+      const res = await get('/v1/budget', headers);
+      expect(res.status).toBe(status);
+      expect(res.headers.get('access-control-allow-origin')).toBe('null');
+      expect(res.headers.get('access-control-expose-headers')).toBe('*');
+      await res.body?.cancel();
+    }
+  });
+
+  it('leaves other origins as before: no CORS headers, and a preflight is not answered', async () => {
+    const other = { origin: 'https://shop.example' };
+    const res = await get('/v1/budget', { ...other, authorization: `Bearer ${ADMIN_KEY}` });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBeNull();
+    const preflight = await exports.default.fetch('http://gateway/v1/budget', {
+      method: 'OPTIONS',
+      headers: { ...other, 'access-control-request-method': 'GET' },
+    });
+    expect(preflight.status).toBe(401);
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
   });
 });

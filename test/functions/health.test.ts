@@ -1,20 +1,54 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import type { HealthResponse } from '../../functions/health';
+import type { HealthResponse, PublicHealthResponse } from '../../functions/health';
 import worker from '../../functions/index';
+import pkg from '../../package.json';
 import { bindings, envWith } from '../support/env';
+import { redisCountingGateway } from '../support/gateway';
+import { ADMIN_KEY, adminAuth, bearer, createTestKey } from '../support/keys';
 
-async function call(path: string, env: Cloudflare.Env) {
+async function call(path: string, env: Cloudflare.Env, headers: Record<string, string> = adminAuth) {
   const ctx = createExecutionContext();
-  const res = await worker.fetch(new Request(`http://gateway${path}`), env, ctx);
+  const res = await worker.fetch(new Request(`http://gateway${path}`, { headers }), env, ctx);
   await waitOnExecutionContext(ctx);
   return res;
 }
 
-describe('GET /health', () => {
+describe('GET /health without the admin key', () => {
+  it('answers status and version only, with no Redis command, before or after the response', async () => {
+    const gateway = redisCountingGateway();
+    const res = await gateway.request('/health');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(await res.json<PublicHealthResponse>()).toEqual({ status: 'ok', version: pkg.version });
+    expect(gateway.commands).toEqual([]);
+  });
+
+  it('gives a client key, a wrong key and a garbled bearer the same public answer, still without Redis', async () => {
+    const { key } = await createTestKey();
+    const gateway = redisCountingGateway();
+    for (const auth of [bearer(key), bearer(`${ADMIN_KEY}x`), { authorization: 'Bearer' }]) {
+      const res = await gateway.request('/health', { headers: auth });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ status: 'ok', version: pkg.version });
+    }
+    expect(gateway.commands).toEqual([]);
+  });
+
+  it('reveals no configuration, even when Redis is down', async () => {
+    const res = await call('/health', envWith({ UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:9' }), {});
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    for (const configured of [bindings.OPENAI_BASE_URL, bindings.UPSTASH_REDIS_REST_URL, 'gpt-', 'local']) {
+      expect(text).not.toContain(configured);
+    }
+  });
+});
+
+describe('GET /health with the admin key', () => {
   it('returns 200 ok after a real Redis round trip, naming local store and provider', async () => {
-    const res = await exports.default.fetch('http://gateway/health');
+    const res = await exports.default.fetch('http://gateway/health', { headers: adminAuth });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-request-id')).toMatch(/^req_[0-9a-f]{32}$/);
     expect(res.headers.get('cache-control')).toBe('no-store');
@@ -33,9 +67,10 @@ describe('GET /health', () => {
   });
 
   it('never includes a secret in its body', async () => {
-    const text = await (await exports.default.fetch('http://gateway/health')).text();
+    const text = await (await exports.default.fetch('http://gateway/health', { headers: adminAuth })).text();
     expect(text).not.toContain(bindings.UPSTASH_REDIS_REST_TOKEN);
     expect(text).not.toContain(bindings.OPENAI_API_KEY);
+    expect(text).not.toContain(ADMIN_KEY);
   });
 
   it('returns 503 degraded when Redis cannot be reached', async () => {

@@ -8,6 +8,7 @@ import type { ErrorBody } from '../../lib/errors';
 import { storeImage } from '../../lib/image-store';
 import { generateImage } from '../../lib/providers/images';
 import { envWith } from '../support/env';
+import { redisCountingGateway } from '../support/gateway';
 import { FAST_POLICY, simHarness } from '../support/providers';
 import { uniqueWord } from '../support/unique';
 
@@ -87,6 +88,48 @@ describe('GET /v1/images/:id', () => {
     expect(url).toBe(`https://gateway.example/v1/images/${id}`);
     expect((await request(url)).status).toBe(200);
     expect(() => imageUrl('https://gateway.example', 'not-an-id')).toThrow(/not an image id/);
+  });
+});
+
+describe('the Workers cache', () => {
+  it('serves the second view from the cache: x-cache HIT, the same bytes and headers, nothing read from R2', async () => {
+    const { bytes, id } = await storedPng();
+    const counted = countingEnv();
+    const first = await request(`/v1/images/${id}`, {}, counted.env);
+    expect(first.headers.get('x-cache')).toBe('MISS');
+    expect(new Uint8Array(await first.arrayBuffer())).toEqual(bytes);
+    expect(counted.reads).toEqual({ get: 1, head: 0 });
+    const second = await request(`/v1/images/${id}`, {}, counted.env);
+    expect(second.status).toBe(200);
+    expect(second.headers.get('x-cache')).toBe('HIT');
+    expect(Object.fromEntries(second.headers)).toMatchObject(pngHeaders(bytes, id));
+    expect(new Uint8Array(await second.arrayBuffer())).toEqual(bytes);
+    expect(counted.reads).toEqual({ get: 1, head: 0 });
+  });
+
+  it('answers HEAD and a revalidation of a cached image from the cache too', async () => {
+    const { bytes, id } = await storedPng();
+    const counted = countingEnv();
+    await (await request(`/v1/images/${id}`, {}, counted.env)).arrayBuffer();
+    const head = await request(`/v1/images/${id}`, { method: 'HEAD' }, counted.env);
+    expect(Object.fromEntries(head.headers)).toMatchObject({ ...pngHeaders(bytes, id), 'x-cache': 'HIT' });
+    const revalidation = { headers: { 'if-none-match': `"${id}"` } };
+    const notModified = await request(`/v1/images/${id}`, revalidation, counted.env);
+    expect(notModified.status).toBe(304);
+    expect(notModified.headers.get('etag')).toBe(`"${id}"`);
+    expect(counted.reads).toEqual({ get: 1, head: 0 });
+  });
+
+  it('makes no Redis command for a view, missed or hit, before or after the response', async () => {
+    const { id } = await storedPng();
+    const gateway = redisCountingGateway();
+    for (const status of ['MISS', 'HIT']) {
+      const res = await gateway.request(`/v1/images/${id}`);
+      expect([res.status, res.headers.get('x-cache')]).toEqual([200, status]);
+      await res.arrayBuffer();
+    }
+    expect((await gateway.request(`/v1/images/${UNKNOWN_ID}`)).status).toBe(404);
+    expect(gateway.commands).toEqual([]);
   });
 });
 

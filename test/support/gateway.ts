@@ -1,5 +1,6 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
-import worker from '../../functions/index';
+import worker, { createGateway } from '../../functions/index';
+import { createDeps, newIsolateState } from '../../lib/deps';
 import { afterResponse, requestContext } from './after-response';
 import { envWith } from './env';
 import { bearer, createTestKey } from './keys';
@@ -65,4 +66,31 @@ export function appCaller(
     return res;
   };
   return { request, settled: () => Promise.all(pending.splice(0)) };
+}
+
+/**
+ * The whole gateway with an isolate of its own, recording every Redis command its requests send, the
+ * work after the response included (`redis.use` sees only this gateway's clients, unlike the bridge's
+ * global counter). `request` waits for that work before it returns.
+ */
+export function redisCountingGateway() {
+  const isolate = newIsolateState();
+  /** Every command sent, as [name, ...args]. */
+  const commands: unknown[][] = [];
+  const app = createGateway((env) => {
+    const deps = createDeps(env, isolate);
+    deps.redis.use((req, next) => {
+      const body = req.body as unknown[];
+      commands.push(...((Array.isArray(body[0]) ? body : [body]) as unknown[][]));
+      return next(req);
+    });
+    return deps;
+  });
+  const request = async (path: string, init: RequestInit = {}, env: Cloudflare.Env = envWith({})) => {
+    const ctx = requestContext();
+    const res = await app.request(path, init, env, ctx);
+    await afterResponse(ctx);
+    return res;
+  };
+  return { request, commands };
 }

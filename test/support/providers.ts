@@ -91,3 +91,31 @@ export function simHarness(key = simKey(), options: SimTargetOptions = {}) {
   const name = providerName();
   return { name, ...routerHarness([simTarget(name, key, options)]) };
 }
+
+/**
+ * An image URL on the simulator's test image host, under a name no other test uses; `query` shapes how
+ * it is served (format, type, size, flag, redirects: docs/simulator.md).
+ */
+export const simImage = (query = '') =>
+  `${bindings.SIMULATOR_URL}/_sim/images/img-${crypto.randomUUID()}${query ? `?${query}` : ''}`;
+
+/** How many requests the hosted image `url` got, redirects included. */
+export async function simImageFetches(url: string): Promise<number> {
+  const res = await fetch(`${url.split('?')[0]}/fetches`);
+  return ((await res.json()) as { fetches: number }).fetches;
+}
+
+/** An image a request carried, as `GET /_sim/inputs` lists it (dev/openai-sim/image-inputs.ts). */
+export interface SimImageInput {
+  endpoint: string;
+  url?: string;
+  media_type?: string;
+  bytes?: number;
+  sha256?: string;
+}
+
+/** The images the requests made with `key` carried, in order. */
+export async function simImageInputs(key: string): Promise<SimImageInput[]> {
+  const res = await fetch(`${bindings.SIMULATOR_URL}/_sim/inputs?key=${key}`);
+  return ((await res.json()) as { images: SimImageInput[] }).images;
+}

@@ -18,13 +18,26 @@ export const CLIENT_ROUTES: RouteDoc[] = [
     operationId: 'analyzeImage',
     summary: 'Describe an image, its products and opportunities',
     description:
-      'An https URL or a base64 data URL (at most 700 KB decoded). The image is moderated first, then the vision model answers; the analysis is cached per image and context.',
+      'An https URL (plain http only to localhost) or a base64 data URL (at most 700 KB decoded). The gateway fetches a URL once (at most 3 redirects, each https; at most 4 MiB; PNG, JPEG, WebP or GIF) and sends those same bytes to moderation and to the vision model; a bad image is refused before anything is reserved. The analysis is moderated too, then cached per image URL and context.',
     tag: 'Analysis',
     auth: 'key',
     body: ImageAnalysisRequest,
     example: { image_url: TINY_PNG, context: 'a product page hero image' },
     responses: { 200: { description: 'The analysis.', schema: ImageAnalysisBody, headers: CACHED } },
-    errors: { 400: [FLAGGED_INPUT], ...MODEL_FAILURES },
+    errors: {
+      400: [
+        FLAGGED_INPUT,
+        '`invalid_image_url`: the URL, or a redirect, is not https (plain http only to localhost).',
+        '`image_fetch_failed`: the image could not be fetched: no answer in time, an error status, or more than 3 redirects.',
+      ],
+      413: ['`image_too_large`: the image at `image_url` is larger than 4 MiB.'],
+      415: ['`unsupported_image_type`: the image is served as something other than PNG, JPEG, WebP or GIF.'],
+      422: [
+        '`invalid_image`: the bytes at `image_url` are no PNG, JPEG, WebP or GIF image.',
+        '`creative_rejected`: moderation refused the analysis; it is neither returned nor cached.',
+      ],
+      ...MODEL_FAILURES,
+    },
   },
   {
     method: 'post',

@@ -1,7 +1,7 @@
 /** The service's own routes in the OpenAPI document: what it is, whether it is up, its docs. */
 import { z } from 'zod';
 import type { RouteDoc } from '../document';
-import { HealthBody, RootResponse } from '../schemas';
+import { HealthBody, PublicHealthBody, RootResponse } from '../schemas';
 
 const html = { 'text/html': { type: 'string' } };
 const asset = (path: string, operationId: string, summary: string, type: string): RouteDoc => ({
@@ -37,14 +37,19 @@ export const SERVICE_ROUTES: RouteDoc[] = [
     method: 'get',
     path: '/health',
     operationId: 'getHealth',
-    summary: 'Liveness and one Redis round trip',
+    summary: 'Liveness; with the admin key, one Redis round trip and the configuration',
     description:
-      'Which store, provider and models are configured (`local` or `remote`), never a secret. 503 with `status: degraded` when Redis does not answer.',
+      'Without the admin key (none, or any other bearer, a client key included): `{status: "ok", version}`, with no Redis command and nothing about the configuration. With the admin key: one Redis round trip, and which store, provider and models are configured (`local` or `remote`), never a secret; 503 with `status: degraded` when Redis does not answer.',
     tag: 'Service',
     auth: 'none',
+    // Anyone may call; the admin key adds the details.
+    security: [{}, { adminKey: [] }],
     responses: {
-      200: { description: 'Up, and Redis answers.', schema: HealthBody },
-      503: { description: 'Up, but Redis does not answer.', schema: HealthBody },
+      200: {
+        description: 'Up (and, with the admin key, Redis answers).',
+        schema: z.union([PublicHealthBody, HealthBody]),
+      },
+      503: { description: 'With the admin key: up, but Redis does not answer.', schema: HealthBody },
     },
   },
   {
@@ -68,7 +73,7 @@ export const SERVICE_ROUTES: RouteDoc[] = [
     operationId: 'getDocs',
     summary: 'The interactive API reference',
     description:
-      'Swagger UI over `/openapi.json`, served from the gateway itself (no CDN). **Authorize** takes a client key or the admin key for **Try it out**; the key stays in the page.',
+      'Swagger UI over `/openapi.json`, served from the gateway itself (no CDN), sandboxed (CSP `sandbox`: an opaque origin that cannot read what the dashboard keeps on this origin). **Authorize** takes a client key or the admin key for **Try it out**; the key stays in the page.',
     tag: 'Service',
     auth: 'none',
     responses: { 200: { description: 'The page.', content: html } },
