@@ -48,6 +48,18 @@ describe('route protection', () => {
     },
   );
 
+  it.each(routes.filter(([method, path]) => !isPublic(path) && path !== '/metrics' && method === 'POST'))(
+    '%s %s answers an unknown key with 401 even when the body is over MAX_BODY_BYTES',
+    async (method, path) => {
+      const res = await exports.default.fetch(`http://gateway${path}`, {
+        method,
+        headers: { authorization: UNKNOWN_KEY, 'content-type': 'application/json' },
+        body: `{"x":"${'a'.repeat(1_048_576)}"}`,
+      });
+      expect(res.status).toBe(401);
+    },
+  );
+
   it.each(routes.filter(([, path]) => path.startsWith('/admin')))(
     '%s %s refuses a client key with 403',
     async (method, path) => {
