@@ -46,14 +46,17 @@ export const imagesAnalyze = new Hono<AppEnv>().post(
           ...(request.context ? { text: request.context } : {}),
         });
         assertInputApproved(verdict, 'image_url');
+        // A rejected analysis counts as rejected for its prompt variant, like an invalid one.
         const made = await generateFor(
           c,
           'vision',
           withVariant(imageAnalysisTask(request, image), variant),
           variant,
+          async (analysis) => {
+            const output = await moderateContent(moderationFor(c), { text: analysisText(analysis) });
+            assertCreativeApproved(output.verdict, 'analysis');
+          },
         );
-        const output = await moderateContent(moderationFor(c), { text: analysisText(made.data) });
-        assertCreativeApproved(output.verdict, 'analysis');
         return { value: markDegraded(made.data, made.degraded), served: made.served };
       },
       ['moderation', 'vision'],

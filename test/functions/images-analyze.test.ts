@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { type ImageAnalysis, ImageAnalysis as ImageAnalysisSchema } from '../../lib/domain/image-analysis';
 import type { ErrorBody } from '../../lib/errors';
 import { MAX_IMAGE_REDIRECTS } from '../../lib/image-fetch';
-import { freshCaller } from '../support/gateway';
+import { callGateway, freshCaller } from '../support/gateway';
+import { adminAuth } from '../support/keys';
 import { simConfigure, simImage, simImageFetches, simImageInputs, simRequests } from '../support/providers';
+import { uniqueWord } from '../support/unique';
 
 const analyze = () => freshCaller('/v1/images/analyze');
 
@@ -86,6 +88,18 @@ describe('POST /v1/images/analyze', () => {
     expect(again.status).toBe(422);
     expect(again.headers.get('x-cache')).toBeNull();
     expect((await simRequests(sim))['/v1/responses']).toBe(2);
+  });
+
+  it('counts a flagged analysis as rejected for its prompt variant', async () => {
+    const name = `vision-${uniqueWord(8)}`;
+    const { post, sim, env } = await freshCaller('/v1/images/analyze', {
+      PROMPT_VARIANTS: JSON.stringify({ vision: [{ name, weight: 1 }] }),
+    });
+    await simConfigure(sim, { moderation: { flagged_terms: ['analyse'] } });
+    expect((await post({ image_url: simImage() })).status).toBe(422);
+    const res = await callGateway('/admin/variants?days=2', { headers: adminAuth }, env);
+    const { tasks } = await res.json<{ tasks: { vision: { name: string; rejected: number }[] } }>();
+    expect(tasks.vision.find((row) => row.name === name)).toMatchObject({ generated: 1, rejected: 1 });
   });
 
   it.each([
