@@ -20,8 +20,7 @@ import { withVariant } from '../lib/variants';
  * reserved, one structured generation runs behind retries, breaker and backups, and the result is
  * validated, settled, moderated by all three layers and cached. A flagged answer is `422
  * creative_rejected`, never cached or returned, though what it cost is settled. While the moderation
- * API is down, a miss fails closed with 503 before generating (MODERATION_FAIL_CLOSED), as creatives
- * do; hits are still served. Identical concurrent misses generate once (single-flight). The model
+ * API is down, the local layers alone check intent and answer, and that answer is not cached. Identical concurrent misses generate once (single-flight). The model
  * follows MODEL_POLICY; a prompt variant, when configured, joins the cache key.
  */
 export const opportunities = new Hono<AppEnv>().post(
@@ -31,10 +30,13 @@ export const opportunities = new Hono<AppEnv>().post(
     const request = c.req.valid('json');
     const env = c.get('env');
     const variant = variantFor(c, 'opportunities', opportunityFields(request));
+    let localOnly = false;
     const result = await cacheFirst(c, opportunityKeyParts(env, request, variant), async () => {
-      // The answer is moderated before it is cached or served (issue #16), so an outage that would
-      // leave it unchecked refuses the intent already, before anything is spent.
-      const moderation = moderationFor(c);
+      // Opportunities are signals for the platform, not published copy: while the moderation API is
+      // down the intent and the answer are checked by the local layers alone, so the endpoint stays up
+      // through an OpenAI outage; such an answer is served to this request only, never cached, so the
+      // next one after the outage gets all three layers.
+      const moderation = { ...moderationFor(c), failClosed: false };
       const { verdict } = await moderateContent(moderation, { text: request.intent });
       assertInputApproved(verdict, 'intent');
       const made = await generateFor(
@@ -45,10 +47,16 @@ export const opportunities = new Hono<AppEnv>().post(
         async (output) => {
           const answer = await moderateContent(moderation, { text: opportunitiesText(output) });
           assertOpportunitiesApproved(answer.verdict);
+          localOnly = answer.verdict.checked.openai === 'unavailable';
         },
       );
-      return { value: markDegraded(await withIds(made.data), made.degraded), served: made.served };
+      const value = markDegraded(await withIds(made.data), made.degraded);
+      return { value, served: made.served, cacheable: !localOnly };
     });
-    return c.json(result.value, 200, result.headers);
+    const headers = localOnly ? { ...result.headers, [LOCAL_ONLY.header]: LOCAL_ONLY.value } : result.headers;
+    return c.json(result.value, 200, headers);
   },
 );
+
+/** Marks an answer only the local layers checked (the moderation API was down): served, not cached. */
+export const LOCAL_ONLY = { header: 'x-gateway-moderation', value: 'local-only' } as const;

@@ -353,7 +353,8 @@ export type MaybeDegraded = { degraded?: true };
 export async function cacheFirst<T extends MaybeDegraded>(
   c: Context<AppEnv>,
   parts: Omit<CacheKeyParts, 'namespace'>,
-  produce: () => Promise<{ value: T; served: ServedBy }>,
+  /** `cacheable: false`: served to this request only (say, checked by the local moderation layers alone). */
+  produce: () => Promise<{ value: T; served: ServedBy; cacheable?: boolean }>,
   uses: readonly Capability[] = TEXT,
 ): Promise<{ value: T; status: string; headers: Record<string, string> }> {
   const key = await tenantCacheKey(c, await presentedTenant(c), parts);
@@ -367,7 +368,7 @@ export async function cacheFirst<T extends MaybeDegraded>(
       const made = await produce();
       served = made.served;
       const ttl = made.value.degraded ? { ttlSeconds: DEGRADED_CACHE_TTL_SECONDS } : {};
-      return { value: made.value, cacheable: true, ...ttl };
+      return { value: made.value, cacheable: made.cacheable ?? true, ...ttl };
     },
     { bypass, ...(first ? { first } : {}) },
   );

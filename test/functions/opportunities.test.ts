@@ -85,25 +85,30 @@ describe('POST /v1/opportunities', () => {
     expect((await simRequests(sim))['/v1/responses']).toBeUndefined();
   });
 
-  it('fails closed with 503 while the moderation API is down, before generating; hits are still served', async () => {
+  it('stays up while the moderation API is down: the local layers alone check intent and answer, which is served but never cached', async () => {
     const { post, sim } = await setup({ OPENAI_MAX_RETRIES: '0' });
     expect((await post({ intent: INTENT })).status).toBe(200);
     await simConfigure(sim, { faults: [{ kind: 'status', status: 503, endpoint: '/v1/moderations' }] });
-    const miss = await post({ intent: `${INTENT} during an outage` });
-    expect(miss.status).toBe(503);
-    expect((await miss.json<ErrorBody>()).error.code).toBe('provider_unavailable');
-    expect((await post({ intent: INTENT })).headers.get('x-cache')).toBe('HIT');
-    expect((await simRequests(sim))['/v1/responses']).toBe(1);
-  });
-
-  it('with MODERATION_FAIL_CLOSED=false, the local layers alone screen intent and answer during an outage', async () => {
-    const { post, sim } = await setup({ OPENAI_MAX_RETRIES: '0', MODERATION_FAIL_CLOSED: 'false' });
-    await simConfigure(sim, { faults: [{ kind: 'status', status: 503, endpoint: '/v1/moderations' }] });
-    expect((await post({ intent: `${INTENT} during an outage` })).status).toBe(200);
+    const outage = { intent: `${INTENT} during an outage` };
+    const first = await post(outage);
+    expect(first.status).toBe(200);
+    expect(first.headers.get('x-gateway-moderation')).toBe('local-only');
+    const again = await post(outage);
+    expect(again.headers.get('x-cache')).toBe('MISS');
+    expect(again.headers.get('x-gateway-moderation')).toBe('local-only');
     // The local layers still refuse what they catch.
     const flagged = await post({ intent: 'boots with guaranteed money back and no risk' });
     expect(flagged.status).toBe(400);
-    expect((await simRequests(sim))['/v1/responses']).toBe(1);
+    // A hit is an answer all three layers passed.
+    const hit = await post({ intent: INTENT });
+    expect(hit.headers.get('x-cache')).toBe('HIT');
+    expect(hit.headers.get('x-gateway-moderation')).toBeNull();
+    // Once the API is back, the same request is moderated by all three layers and cached.
+    await simConfigure(sim, {});
+    const after = await post(outage);
+    expect(after.headers.get('x-gateway-moderation')).toBeNull();
+    expect((await post(outage)).headers.get('x-cache')).toBe('HIT');
+    expect((await simRequests(sim))['/v1/responses']).toBe(4);
   });
 
   // The simulator's answers repeat the "Shopper intent:" the gateway puts before the client's words.
