@@ -235,15 +235,24 @@ async function redisPid(url: string): Promise<number> {
   }
 }
 
+/**
+ * A load generator's key: no limits of its own unless `opts` names one (the whole gateway budget, every
+ * rpm and unit a drill can send), so the drills measure the gateway's limits, not a tenant's.
+ */
 async function createKey(
   gatewayUrl: string,
   adminKey: string,
   opts: { rpm?: number; daily_budget_usd?: number },
 ): Promise<string> {
+  const unlimited = {
+    rpm: 1_000_000,
+    upm: 100_000_000,
+    ...(opts.daily_budget_usd === undefined ? { budget_share: 1 } : {}),
+  };
   const res = await fetch(`${gatewayUrl}/admin/keys`, {
     method: 'POST',
     headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: `bench-${randomBytes(4).toString('hex')}`, rpm: 1_000_000, ...opts }),
+    body: JSON.stringify({ name: `bench-${randomBytes(4).toString('hex')}`, ...unlimited, ...opts }),
   });
   if (res.status !== 201) throw new Error(`POST /admin/keys answered ${res.status}: ${await res.text()}`);
   return ((await res.json()) as { key: string }).key;
