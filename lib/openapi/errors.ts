@@ -2,6 +2,7 @@
  * The failures a route documents: its own, plus those its auth and inputs imply, each status with the
  * one error body of lib/errors.ts and Markdown bullets naming the codes.
  */
+import { scopeOfPath } from '../key-policy';
 import type { RouteDoc } from './document';
 
 const ERROR_SUMMARY: Record<number, string> = {
@@ -35,6 +36,13 @@ function failuresOf(route: RouteDoc): Record<number, string[]> {
     add(503, '`store_unavailable`: Redis, where keys live, cannot be reached.');
   }
   if (route.auth === 'key') add(429, '`rate_limit_exceeded`: the key is over its requests per minute.');
+  const scope = scopeOfPath(route.path);
+  if (route.auth === 'key' && scope) {
+    add(403, `\`scope_not_allowed\`: the key lacks the \`${scope}\` scope (docs/keys.md).`);
+    if (scope === 'proxy' && route.method === 'post') {
+      add(403, "`model_not_allowed`: the model is not on the key's allow-list.");
+    }
+  }
   if (route.auth === 'admin') add(403, '`permission_denied`: a client key on an admin route.');
   for (const [status, lines] of Object.entries(route.errors ?? {})) add(Number(status), ...lines);
   add(500, '`internal_error` or `misconfigured`: quote the `request_id`.');

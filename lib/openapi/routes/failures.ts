@@ -5,7 +5,9 @@ export const MODEL_FAILURES: Record<number, string[]> = {
   429: [
     "`budget_exceeded` (type `insufficient_quota`): the worst case does not fit today's gateway or key budget; `details` says which.",
     '`upstream_capacity`: the gateway is at its own rate limit towards OpenAI.',
+    "`unit_limit_exceeded`: the work would take more of the key's units per minute than it has left; see `Retry-After`.",
   ],
+  413: ['`units_exceed_limit`: the work needs more units than the key may start in a minute (docs/keys.md).'],
   502: [
     '`upstream_error`: the provider failed.',
     '`invalid_model_output`: the answer stayed invalid after a repair.',
