@@ -54,7 +54,8 @@ export const images = new Hono<AppEnv>().get('/v1/images/:id', valid('param', Im
   const wantsBody = c.req.method === 'GET' && !revalidating;
   // The canonical URL, with no request headers: no conditional or range header reaches the cache.
   const key = new Request(imageUrl(new URL(c.req.url).origin, id));
-  const cached = await caches.default.match(key);
+  // The cache is an optimisation: when it fails, the bucket answers.
+  const cached = await caches.default.match(key).catch(() => undefined);
   if (cached) return fromCache(c, cached, revalidating, wantsBody);
   const bucket = c.env.IMAGES;
   const image: (ImageInfo & { body?: ReadableStream }) | null = wantsBody

@@ -4,6 +4,7 @@ import { configOf } from '../lib/config';
 import { priceOf } from '../lib/domain/cost';
 import { tokenUnits } from '../lib/key-policy';
 import { storeField } from '../lib/proxy/allow-list';
+import { allowedBackup } from '../lib/proxy/budgeted';
 import { capOutput, promptTokens, worstTextCost } from '../lib/proxy/estimate';
 import { servedModel } from '../lib/proxy/models';
 import { outputLimitsFor, proxy } from '../lib/proxy/relay';
@@ -55,7 +56,10 @@ export const chatCompletions = new Hono<AppEnv>().post(
           request.functions,
           request.response_format,
         ]);
-        const models = candidateModels(c, capability, request.model).map((m) => priceOf(prices, m));
+        const allowed = allowedBackup(c, capability);
+        const models = candidateModels(c, capability, request.model)
+          .filter((m, i) => i === 0 || allowed(m))
+          .map((m) => priceOf(prices, m));
         const output = maxOutputTokens * (request.n ?? 1);
         return { nanos: worstTextCost(models, input, output), units: tokenUnits(input + output) };
       },

@@ -47,7 +47,7 @@ export const opportunities = new Hono<AppEnv>().post(
         async (output) => {
           const answer = await moderateContent(moderation, { text: opportunitiesText(output) });
           assertOpportunitiesApproved(answer.verdict);
-          localOnly = answer.verdict.checked.openai === 'unavailable';
+          localOnly = [verdict, answer.verdict].some((v) => v.checked.openai === 'unavailable');
         },
       );
       const value = markDegraded(await withIds(made.data), made.degraded);

@@ -25,7 +25,7 @@ export function opaqueOriginCors(): MiddlewareHandler<AppEnv> {
       c.set('metrics', undefined);
       return c.body(null, 204, {
         'access-control-allow-origin': OPAQUE,
-        'access-control-allow-methods': 'GET, HEAD, POST, DELETE',
+        'access-control-allow-methods': 'GET, HEAD, POST, PATCH, DELETE',
         'access-control-allow-headers': c.req.header('access-control-request-headers') ?? '',
         'access-control-max-age': String(PREFLIGHT_MAX_AGE_SECONDS),
         vary: 'Origin',

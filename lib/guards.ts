@@ -6,6 +6,7 @@
 import { Ratelimit } from '@upstash/ratelimit';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from './app';
+import { configOf } from './config';
 import { AuthenticationError, PermissionDeniedError, RateLimitError, StoreUnavailableError } from './errors';
 import { checkModel, checkScope, type KeyScope, keyBudgetUsd } from './key-policy';
 import { hashKey, isKeyShaped, type KeyRecord, keyIdOf, lookupKey } from './keys';
@@ -140,7 +141,9 @@ export async function admit<T>(
   const principal = keyPrincipal(c, record);
   c.set('principal', principal);
   checkScope(principal, c.req.path);
-  if (options.model !== undefined) checkModel(principal, options.model);
+  if (options.model !== undefined) {
+    checkModel(principal, options.model, configOf(env).prices.entryOf(options.model));
+  }
   enforce(c, decision);
   return result;
 }

@@ -5,7 +5,6 @@
  */
 import type { Env } from './env';
 import { PermissionDeniedError } from './errors';
-import { SNAPSHOT_SUFFIX } from './pricing';
 
 /** `domain`: opportunities, creatives, image analysis, match, moderate; `proxy`: /openai/v1/*; `bulk`: /v1/batches. */
 export const KEY_SCOPES = ['domain', 'proxy', 'bulk'] as const;
@@ -47,16 +46,20 @@ export function checkScope(key: KeyLimits, path: string): void {
 }
 
 /**
- * @throws PermissionDeniedError (403 `model_not_allowed`) when the key has an allow-list that does not
- * name `model` or, for a dated snapshot (`gpt-4.1-2025-04-14`), its base model.
+ * Whether the key may use `model`: it has no allow-list, or the list names the model or its price-table
+ * entry (`entry`: a dated snapshot without its own price is priced, and allowed, as its base model).
  */
-export function checkModel(key: KeyLimits, model: string): void {
-  if (!key.models) return;
-  if (key.models.includes(model) || key.models.includes(model.replace(SNAPSHOT_SUFFIX, ''))) return;
+export function allowsModel(key: Pick<KeyLimits, 'models'>, model: string, entry?: string): boolean {
+  return !key.models || key.models.includes(model) || (entry !== undefined && key.models.includes(entry));
+}
+
+/** @throws PermissionDeniedError (403 `model_not_allowed`) unless {@link allowsModel}. */
+export function checkModel(key: KeyLimits, model: string, entry?: string): void {
+  if (allowsModel(key, model, entry)) return;
   throw new PermissionDeniedError({
     code: 'model_not_allowed',
     param: 'model',
-    message: `This key may not use model ${model}; it may use: ${key.models.join(', ')}.`,
+    message: `This key may not use model ${model}; it may use: ${(key.models ?? []).join(', ')}.`,
   });
 }
 

@@ -147,8 +147,14 @@ export async function revokeKey(redis: KeysRedis, id: string, now: () => number)
  * Changes a key's settings (a field set to null returns to the default); the secret stays. Takes effect
  * on the key's next request in every isolate: every request reads the record.
  */
-export async function updateKey(redis: KeysRedis, id: string, settings: KeySettings): Promise<KeyRecord> {
+export async function updateKey(redis: KeysRedis, id: string, input: KeySettings): Promise<KeyRecord> {
   const { hash, record } = await recordById(redis, id);
+  // A budget of its own and a share of the gateway's are exclusive: setting one clears the other.
+  const settings: KeySettings = {
+    ...input,
+    ...(input.daily_budget_usd != null ? { budget_share: null } : {}),
+    ...(input.budget_share != null ? { daily_budget_usd: null } : {}),
+  };
   const updated: KeyRecord = { ...record, ...settings };
   const changed = Object.keys(settings) as (keyof KeySettings)[];
   if (changed.length) await redis.hset(recordKey(hash), pick(toHash(updated), changed));

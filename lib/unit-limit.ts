@@ -73,9 +73,12 @@ export async function takeUnits(
   return { limit: key.upm, remaining: Math.max(0, decision.remaining) };
 }
 
-/** A bucket of `upm` that gains one unit every 60,000/upm ms (several per millisecond above 60,000/min). */
+/** A bucket of `upm` that refills at exactly `upm` a minute: `upm/g` units every `60,000/g` ms, g their gcd. */
 function refilling(upm: number) {
-  const perMs = upm / 60_000;
-  if (perMs >= 1) return Ratelimit.tokenBucket(Math.round(perMs), '1 ms', upm);
-  return Ratelimit.tokenBucket(1, `${Math.round(1 / perMs)} ms`, upm);
+  const g = gcd(upm, 60_000);
+  return Ratelimit.tokenBucket(upm / g, `${60_000 / g} ms`, upm);
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
 }

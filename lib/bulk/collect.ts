@@ -92,7 +92,10 @@ export async function collectChunk(
       continue;
     }
     const value = await task.cached(output, generated.checked);
-    chunk.writes.push([item.key, value]);
+    // Only what all three layers passed is cached: a result the local layers alone checked (the
+    // moderation API was down, MODERATION_FAIL_CLOSED=false) is served in the job, never to a later request.
+    if (![input, generated].some((v) => v.checked.openai === 'unavailable'))
+      chunk.writes.push([item.key, value]);
     chunk.results.push({ index, ok: true, ...task.result(value) });
     chunk.approved += 1;
   }

@@ -7,6 +7,8 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../app';
 import { configOf } from '../config';
 import { priceOf } from '../domain/cost';
+import type { Capability } from '../env';
+import { allowsModel } from '../key-policy';
 import { costOf } from '../pricing';
 import type { Usage } from '../providers';
 import type { AttemptBilling, RouterDeps } from '../providers/router';
@@ -14,11 +16,29 @@ import { billingFor, routerFor, spendFor } from '../request-context';
 import type { Held } from '../spend';
 import type { ProxyPlan } from './plan';
 
-/** The router for `plan`: every provider offering its capability, or the primary alone. */
+/**
+ * The router for `plan`: every provider offering its capability, or the primary alone. A backup serves
+ * only with a model the key's allow-list names (the primary's, the one asked for, was checked at
+ * admission): a key held to a cheap model is never answered by a dearer one in an outage.
+ */
 export function routerOf(c: Context<AppEnv>, plan: ProxyPlan): ReturnType<typeof routerFor> {
   const { deps, policy } = routerFor(c);
-  const providers: RouterDeps['providers'] = plan.backups ? deps.providers : deps.providers.slice(0, 1);
+  const candidates = plan.backups ? deps.providers : deps.providers.slice(0, 1);
+  const allowed = allowedBackup(c, plan.capability);
+  const providers: RouterDeps['providers'] = candidates.filter(
+    (p, i) => i === 0 || allowed(p.models[plan.capability]),
+  );
   return { deps: { ...deps, providers }, policy };
+}
+
+/** Whether a backup's model for `capability` is one the caller's key may use. */
+export function allowedBackup(
+  c: Context<AppEnv>,
+  capability: Capability,
+): (model: string | undefined) => boolean {
+  const { prices } = configOf(c.get('env'));
+  const principal = c.get('principal');
+  return (model) => model !== undefined && allowsModel(principal, model, prices.entryOf(model));
 }
 
 /**

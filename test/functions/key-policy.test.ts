@@ -7,8 +7,9 @@ import { describe, expect, it } from 'vitest';
 import type { ErrorBody } from '../../lib/errors';
 import type { KeyRecord } from '../../lib/keys';
 import { redisKey } from '../../lib/store';
+import { bindings } from '../support/env';
 import { adminAuth, bearer, createTestKey } from '../support/keys';
-import { simRequests } from '../support/providers';
+import { simConfigure, simKey, simRequests } from '../support/providers';
 import { countingClient } from '../support/redis';
 import { proxyCaller } from './openai-proxy.support';
 
@@ -83,6 +84,20 @@ describe('key scopes', () => {
     expect((await call('/v1/batches/bjob_0123456789abcdef', { headers: bearer(key) })).status).toBe(404);
   });
 
+  it('keeps a budget of its own and a share exclusive: setting one by PATCH clears the other', async () => {
+    const { id, key } = await createTestKey({ daily_budget_usd: 5 });
+    const shared = await (await patchKey(id, { budget_share: 0.5 })).json<KeyRecord>();
+    expect(shared).toMatchObject({ daily_budget_usd: null, budget_share: 0.5 });
+    expect(
+      (await (await call('/v1/budget', { headers: bearer(key) })).json<{ limit_usd: number }>()).limit_usd,
+    ).toBe(50);
+    const own = await (await patchKey(id, { daily_budget_usd: 2 })).json<KeyRecord>();
+    expect(own).toMatchObject({ daily_budget_usd: 2, budget_share: null });
+    const listed = (await (await call('/admin/keys', { headers: adminAuth })).json<{ keys: KeyRecord[] }>())
+      .keys;
+    expect(listed.find((k) => k.id === id)).toMatchObject({ daily_budget_usd: 2, budget_share: null });
+  });
+
   it.each([
     [{ scopes: [] }, 'scopes'],
     [{ scopes: ['admin'] }, 'scopes.0'],
@@ -126,6 +141,44 @@ describe('model allow-lists', () => {
     }>();
     expect(list.data.map((m) => m.id)).toEqual(['gpt-4.1-mini']);
     expect((await call('/openai/v1/models/gpt-6-luna', { headers: bearer(key) })).status).toBe(404);
+  });
+});
+
+describe('model allow-lists and backups', () => {
+  it("never lets a backup answer with a model the key's allow-list does not name", async () => {
+    const backupKey = simKey();
+    // A model no other test calls, so its breaker in the shared Redis is this test's own.
+    const model = 'gpt-5.5';
+    const backups = (backupModel: string) =>
+      JSON.stringify([
+        {
+          name: `b-${crypto.randomUUID().slice(0, 8)}`,
+          base_url: `${bindings.SIMULATOR_URL}/v1`,
+          api_key_env: 'BACKUP_SIM_KEY',
+          models: { text: backupModel },
+        },
+      ]);
+    const overrides = { OPENAI_MAX_RETRIES: '0', BACKUP_SIM_KEY: backupKey };
+    const primaryDown = { faults: [{ kind: 'status', status: 503, endpoint: '/v1/chat/completions' }] };
+    // The backup runs gpt-6-luna, which this key may not use: the outage is the key's answer.
+    const held = await proxyCaller(
+      { ...overrides, BACKUP_PROVIDERS: backups('gpt-6-luna') },
+      { models: [model] },
+    );
+    await simConfigure(held.sim, primaryDown);
+    const refused = await held.raw('/chat/completions', chat(model));
+    expect(refused.status).toBe(502);
+    expect((await errorOf(refused)).code).toBe('upstream_error');
+    expect(await simRequests(backupKey)).toEqual({});
+    // A backup on an allowed model serves as usual.
+    const allowed = await proxyCaller(
+      { ...overrides, BACKUP_PROVIDERS: backups('gpt-4.1-mini') },
+      { models: [model, 'gpt-4.1-mini'] },
+    );
+    await simConfigure(allowed.sim, primaryDown);
+    const served = await allowed.raw('/chat/completions', chat(model));
+    expect(served.status).toBe(200);
+    expect(served.headers.get('x-gateway-model')).toBe('gpt-4.1-mini');
   });
 });
 

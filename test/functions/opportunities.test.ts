@@ -111,6 +111,18 @@ describe('POST /v1/opportunities', () => {
     expect((await simRequests(sim))['/v1/responses']).toBe(4);
   });
 
+  it('does not cache an answer whose intent only the local layers checked, though the API was back for the answer', async () => {
+    const { post, sim } = await setup({ OPENAI_MAX_RETRIES: '0' });
+    await simConfigure(sim, {
+      faults: [{ kind: 'status', status: 503, endpoint: '/v1/moderations', times: 1 }],
+    });
+    const request = { intent: `${INTENT} as the outage ends` };
+    const first = await post(request);
+    expect(first.status).toBe(200);
+    expect(first.headers.get('x-gateway-moderation')).toBe('local-only');
+    expect((await post(request)).headers.get('x-cache')).toBe('MISS');
+  });
+
   // The simulator's answers repeat the "Shopper intent:" the gateway puts before the client's words.
   it.each([
     [

@@ -231,6 +231,24 @@ describe('collectChunk', () => {
     ]);
   });
 
+  it('serves but never caches what the local layers alone passed (the moderation API was down)', async () => {
+    const lines = readLines(
+      [line('0', 200, text(OPPORTUNITIES)), line('1', 200, text(OPPORTUNITIES))].join('\n'),
+    );
+    const localOnly: Verdict = { ...approved, checked: checked('unavailable') };
+    // Item 0's intent and item 1's answer met the outage.
+    const verdicts = [localOnly, approved, approved, localOnly];
+    const chunk = await collectChunk(
+      TASKS.opportunities,
+      [item(0), item(1)],
+      lines,
+      MISSING,
+      async () => verdicts,
+    );
+    expect(chunk.results.map((r) => r.ok)).toEqual([true, true]);
+    expect(chunk.writes).toEqual([]);
+  });
+
   it('asks moderation nothing when no output is usable', async () => {
     const m = moderation();
     const chunk = await collectChunk(TASKS.creatives, [item(0)], new Map(), MISSING, m.moderate);
