@@ -56,7 +56,7 @@ export const chatCompletions = new Hono<AppEnv>().post(
           request.functions,
           request.response_format,
         ]);
-        const allowed = allowedBackup(c, capability);
+        const allowed = allowedBackup(c);
         const models = candidateModels(c, capability, request.model)
           .filter((m, i) => i === 0 || allowed(m))
           .map((m) => priceOf(prices, m));

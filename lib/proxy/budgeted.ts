@@ -7,7 +7,6 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../app';
 import { configOf } from '../config';
 import { priceOf } from '../domain/cost';
-import type { Capability } from '../env';
 import { allowsModel } from '../key-policy';
 import { costOf } from '../pricing';
 import type { Usage } from '../providers';
@@ -24,18 +23,15 @@ import type { ProxyPlan } from './plan';
 export function routerOf(c: Context<AppEnv>, plan: ProxyPlan): ReturnType<typeof routerFor> {
   const { deps, policy } = routerFor(c);
   const candidates = plan.backups ? deps.providers : deps.providers.slice(0, 1);
-  const allowed = allowedBackup(c, plan.capability);
+  const allowed = allowedBackup(c);
   const providers: RouterDeps['providers'] = candidates.filter(
     (p, i) => i === 0 || allowed(p.models[plan.capability]),
   );
   return { deps: { ...deps, providers }, policy };
 }
 
-/** Whether a backup's model for `capability` is one the caller's key may use. */
-export function allowedBackup(
-  c: Context<AppEnv>,
-  capability: Capability,
-): (model: string | undefined) => boolean {
+/** Whether a backup's model is one the caller's key may use. */
+export function allowedBackup(c: Context<AppEnv>): (model: string | undefined) => boolean {
   const { prices } = configOf(c.get('env'));
   const principal = c.get('principal');
   return (model) => model !== undefined && allowsModel(principal, model, prices.entryOf(model));
