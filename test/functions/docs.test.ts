@@ -121,7 +121,7 @@ describe('calls from the sandboxed page (Origin: null)', () => {
     expect(Object.fromEntries(res.headers)).toMatchObject({
       'access-control-allow-origin': 'null',
       'access-control-allow-headers': 'authorization,content-type',
-      'access-control-allow-methods': 'GET, HEAD, POST, DELETE',
+      'access-control-allow-methods': 'GET, HEAD, POST, PATCH, DELETE',
     });
     expect(res.headers.get('access-control-allow-credentials')).toBeNull();
     expect(gateway.commands).toEqual([]);
