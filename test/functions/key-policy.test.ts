@@ -213,8 +213,12 @@ describe('budget refusals', () => {
 });
 
 describe('units of work per minute', () => {
+  // The unit limit fails open when Redis is slower than REDIS_TIMEOUT_MS; these tests are about its
+  // arithmetic, so a loaded machine must not turn a refusal into an allowance.
+  const NO_FAIL_OPEN = { REDIS_TIMEOUT_MS: '30000' };
+
   it('counts embedding inputs: over its units a key gets 429 with Retry-After; cache hits take none', async () => {
-    const { raw, sim, settled } = await proxyCaller({}, { upm: 5 });
+    const { raw, sim, settled } = await proxyCaller(NO_FAIL_OPEN, { upm: 5 });
     const three = { model: 'text-embedding-3-small', input: ['red boots', 'blue boots', 'green boots'] };
     const first = await raw('/embeddings', three);
     expect(first.status).toBe(200);
@@ -234,8 +238,24 @@ describe('units of work per minute', () => {
     expect((await simRequests(sim))['/v1/embeddings']).toBe(2);
   });
 
+  it('holds under concurrency: 12 simultaneous one-input requests against 5 units serve exactly 5', async () => {
+    const { raw, sim, settled } = await proxyCaller(NO_FAIL_OPEN, { upm: 5 });
+    const statuses = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        raw('/embeddings', {
+          model: 'text-embedding-3-small',
+          input: `boots no. ${i} ${crypto.randomUUID()}`,
+        }).then((r) => r.status),
+      ),
+    );
+    await settled();
+    expect(statuses.filter((s) => s === 200)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(7);
+    expect((await simRequests(sim))['/v1/embeddings']).toBe(5);
+  });
+
   it('counts a thousand tokens as reserved (prompt + output cap); more than the key may ever start is 413', async () => {
-    const { raw, sim } = await proxyCaller({}, { upm: 4 });
+    const { raw, sim } = await proxyCaller(NO_FAIL_OPEN, { upm: 4 });
     const tooBig = await raw('/chat/completions', chat('gpt-4.1-mini', 4_000));
     expect(tooBig.status).toBe(413);
     expect(await errorOf(tooBig)).toMatchObject({ code: 'units_exceed_limit' });
