@@ -1,39 +1,25 @@
 /**
- * The capabilities as one request uses them, built from the request's env and principal: the
- * provider layer (shared breakers, the gateway-wide upstream rate limit) and spending through the
- * budget; bookkeeping goes to `waitUntil`.
+ * The route layer's view of a request's capabilities: `servicesOf(c)` builds them once from the
+ * request (lib/services.ts) and the helpers here reach them from Hono's Context, with admission and
+ * the cache-first path that join the two. Being retired (#17): callers move to the services.
  */
-import { Ratelimit } from '@upstash/ratelimit';
 import type { Context } from 'hono';
-import { ALERT_TIMEOUT_MS, sendBudgetAlert } from './alerts';
 import type { AppEnv } from './app';
-import { type Breaker, createBreaker } from './breaker';
-import { type Budget, type BudgetScope, createBudget, createDayClock } from './budget';
-import {
-  type Cache,
-  type CacheKeyParts,
-  type CacheLookup,
-  cacheKey,
-  cacheNamespace,
-  createCache,
-} from './cache';
+import type { Breaker } from './breaker';
+import { type Budget, createDayClock } from './budget';
+import { type Cache, type CacheKeyParts, type CacheLookup, cacheKey, cacheNamespace } from './cache';
 import { configOf } from './config';
 import { type AttemptNanos, worstCaseStructured } from './domain/cost';
-import type { Capability, Env, Task } from './env';
+import type { Capability, Task } from './env';
 import { type AdmitOptions, admit, presentedTenant } from './guards';
 import { tokenUnits } from './key-policy';
-import { hashKey } from './keys';
 import { modelsFor } from './model-policy';
 import type { ModerationDeps } from './moderation';
-import { type Nanos, usdToNanos } from './pricing';
-import { createProviders, type Providers, type StructuredTask, servedHeaders } from './providers';
-import type { RetryPolicy } from './providers/retry';
-import type { AttemptBilling, RouterDeps, StructuredCall } from './providers/router';
-import type { ProviderTarget } from './providers/targets';
-import { timeoutsOf } from './providers/timeouts';
-import { createSpender, type DescribeScope, type Held, type Spender, type TieredEstimate } from './spend';
-import { redisKey } from './store';
-import { takeUnits } from './unit-limit';
+import type { Nanos } from './pricing';
+import { type Providers, type StructuredTask, servedHeaders } from './providers';
+import type { AttemptBilling, StructuredCall } from './providers/router';
+import { createServices, type Services, type SpendOptions } from './services';
+import type { Held, Spender, TieredEstimate } from './spend';
 import {
   chooseVariant,
   recordVariant,
@@ -42,237 +28,67 @@ import {
   type VariantTask,
 } from './variants';
 
-/**
- * OPENAI_RATE_LIMIT_RPM for the whole gateway, so all isolates together stay inside the OpenAI
- * account's limit. Applies to the primary only (backups have their own accounts); fails open.
- */
-function upstreamGuard(c: Context<AppEnv>): (target: ProviderTarget) => Promise<number | undefined> {
-  const { redis, ratelimitCache, accountDigests, now } = c.get('deps');
-  const limiter = new Ratelimit({
-    redis,
-    limiter: Ratelimit.slidingWindow(c.get('env').OPENAI_RATE_LIMIT_RPM, '60 s'),
-    prefix: redisKey('rl', 'upstream'),
-    ephemeralCache: ratelimitCache,
-    timeout: c.get('env').REDIS_TIMEOUT_MS,
-    enableTelemetry: false,
-  });
-  return async (target) => {
-    if (target.name !== 'openai') return undefined;
-    try {
-      // Keyed by the account (a digest of its API key): the limit belongs to the OpenAI account. The
-      // digest is remembered, so later calls issue their command at once and share the breaker's trip.
-      const apiKey = target.client.apiKey ?? '';
-      const account = accountDigests.get(apiKey) ?? (await hashKey(apiKey));
-      accountDigests.set(apiKey, account);
-      const result = await limiter.limit(`openai:${account}`);
-      c.executionCtx.waitUntil(result.pending);
-      return result.success ? undefined : Math.max(1000, result.reset - now());
-    } catch (err) {
-      c.get('log').warn('upstream rate limit unavailable; call allowed', { cause: err });
-      return undefined;
-    }
-  };
+export { longestGenerationMs } from './providers/timeouts';
+export type { SpendOptions } from './services';
+
+/** Each request's services, built on its first use and kept for the rest of the request. */
+const built = new WeakMap<Context<AppEnv>, Services>();
+
+/** The services of the request `c` is handling (lib/services.ts): built once, from plain data. */
+export function servicesOf(c: Context<AppEnv>): Services {
+  let services = built.get(c);
+  if (!services) {
+    services = createServices({
+      env: c.get('env'),
+      deps: c.get('deps'),
+      log: c.get('log'),
+      requestId: c.get('requestId'),
+      metrics: c.get('metrics'),
+      defer: (work) => c.executionCtx.waitUntil(work),
+      principal: () => c.get('principal'),
+      header: (name, value) => c.header(name, value),
+    });
+    built.set(c, services);
+  }
+  return services;
 }
 
 /** The shared circuit breakers, as configured. */
-export function breakerFor(c: Context<AppEnv>): Breaker {
-  const { redis, now } = c.get('deps');
-  return createBreaker({ redis, now, log: c.get('log') }, configOf(c.get('env')).breaker);
-}
+export const breakerFor = (c: Context<AppEnv>): Breaker => servicesOf(c).breaker;
 
-/** The provider layer for this request: its settings from env, its bookkeeping in waitUntil. */
 /**
  * The providers as this request calls them; `billing` (from the reservation the calls run under) pays
  * for attempts the provider may have billed without answering, and lets such a call be tried again.
  */
-export function providersFor(c: Context<AppEnv>, billing?: AttemptBilling): Providers {
-  const { deps, policy } = routerFor(c, billing);
-  return createProviders(deps, policy);
-}
+export const providersFor = (c: Context<AppEnv>, billing?: AttemptBilling): Providers =>
+  servicesOf(c).providers(billing);
 
-/**
- * What `callProviders` needs for this request (shared breakers, the upstream guard, metrics) and the
- * configured retry policy; for callers that make their own provider calls (the OpenAI proxy).
- */
-export function routerFor(
-  c: Context<AppEnv>,
-  billing?: AttemptBilling,
-): { deps: RouterDeps; policy: RetryPolicy } {
-  const env = c.get('env');
-  const deps = c.get('deps');
-  return {
-    deps: {
-      providers: deps.providers,
-      breaker: breakerFor(c),
-      sleep: deps.sleep,
-      random: deps.random,
-      defer: (work) => c.executionCtx.waitUntil(work),
-      log: c.get('log'),
-      admit: upstreamGuard(c),
-      now: deps.now,
-      observe: (call) => c.get('metrics')?.upstream(call),
-      logPrompts: env.LOG_PROMPTS,
-      requestId: c.get('requestId'),
-      ...(billing ? { billing } : {}),
-    },
-    policy: configOf(env).retry,
-  };
-}
+/** What `callProviders` needs for this request and the configured retry policy (the OpenAI proxy). */
+export const routerFor = (c: Context<AppEnv>, billing?: AttemptBilling) => servicesOf(c).router(billing);
 
 /** The moderation chain as this request runs it: its providers, the configured rules, verdicts counted. */
-export function moderationFor(c: Context<AppEnv>): ModerationDeps {
-  const env = c.get('env');
-  return {
-    providers: providersFor(c),
-    rules: configOf(env).moderation,
-    failClosed: env.MODERATION_FAIL_CLOSED,
-    log: c.get('log'),
-    onVerdict: (verdict) => c.get('metrics')?.moderation(verdict),
-  };
-}
-
-/** Which ledger a request spends through, and what its calls may use (their timeouts size the lease). */
-export interface SpendOptions {
-  /** Tests keep their own gateway-wide ledger. @default 'global' */
-  globalScope?: string;
-  /** The capabilities the request's generation calls. @default ['text'] */
-  uses?: readonly Capability[];
-  /** Units of work the request starts (lib/unit-limit.ts), taken from the key's per-minute units. */
-  units?: number;
-}
+export const moderationFor = (c: Context<AppEnv>): ModerationDeps => servicesOf(c).moderation;
 
 /** The budget ledger in the configured time zone. */
-export function budgetFor(c: Context<AppEnv>, options: SpendOptions = {}): Budget {
-  const { redis, now, newId } = c.get('deps');
-  const env = c.get('env');
-  return createBudget(
-    { redis, now, newId },
-    {
-      timeZone: env.BUDGET_TIMEZONE,
-      // A reservation outlives its call, then a margin; a stream renews it while it runs (lib/spend.ts).
-      leaseMs: longestGenerationMs(env, options.uses) + env.BUDGET_LEASE_MARGIN_SECONDS * 1000,
-      ...(options.globalScope ? { globalScope: options.globalScope } : {}),
-    },
-  );
-}
+export const budgetFor = (c: Context<AppEnv>, options: SpendOptions = {}): Budget =>
+  servicesOf(c).budget(options);
 
-/** The admin key has no budget of its own: its scope only counts (totals), it never refuses. */
-const UNLIMITED = Number.MAX_SAFE_INTEGER;
-
-/**
- * Spending for this request's principal: the gateway budget and the key's own scope (its daily
- * budget if it has one). `globalScope` lets tests keep their own gateway-wide ledger.
- */
-export function spendFor(c: Context<AppEnv>, options: SpendOptions = {}): Spender {
-  const env = c.get('env');
-  const log = c.get('log');
-  const { scopes, describe } = budgetScopes(c, options.globalScope);
-  return createSpender(
-    {
-      budget: budgetFor(c, options),
-      now: c.get('deps').now,
-      defer: (work) => c.executionCtx.waitUntil(work),
-      log,
-      alert: (alert) =>
-        sendBudgetAlert(
-          {
-            log,
-            fetch: c.get('deps').connections.fetch(ALERT_TIMEOUT_MS),
-            ...(env.ALERT_WEBHOOK_URL ? { webhookUrl: env.ALERT_WEBHOOK_URL } : {}),
-          },
-          alert,
-        ),
-    },
-    {
-      scopes,
-      limitNanos: usdToNanos(env.OPENAI_DAILY_BUDGET_USD),
-      alertThresholdNanos: usdToNanos(env.OPENAI_ALERT_THRESHOLD_USD),
-      describe,
-      ...(options.units ? { gate: () => unitsFor(c, options.units ?? 0) } : {}),
-    },
-  );
-}
+/** Spending for this request's principal: the gateway budget and the key's own scope. */
+export const spendFor = (c: Context<AppEnv>, options: SpendOptions = {}): Spender =>
+  servicesOf(c).spend(options);
 
 /** Takes the request's units of work from its key's limit; sets `x-ratelimit-*-units`. */
-export async function unitsFor(c: Context<AppEnv>, units: number): Promise<void> {
-  const { redis, now } = c.get('deps');
-  const taken = await takeUnits(
-    {
-      redis,
-      now,
-      timeoutMs: c.get('env').REDIS_TIMEOUT_MS,
-      log: c.get('log'),
-      defer: (work) => c.executionCtx.waitUntil(work),
-    },
-    c.get('principal'),
-    units,
-  );
-  if (!taken) return;
-  c.header('x-ratelimit-limit-units', String(taken.limit));
-  c.header('x-ratelimit-remaining-units', String(taken.remaining));
-}
+export const unitsFor = (c: Context<AppEnv>, units: number): Promise<void> => servicesOf(c).units(units);
 
 /** The budgets the caller's spending must fit in (the gateway's, then the key's) and how to name them. */
-export function budgetScopes(
-  c: Context<AppEnv>,
-  globalScope = 'global',
-): { scopes: BudgetScope[]; describe: DescribeScope } {
-  const env = c.get('env');
-  const principal = c.get('principal');
-  return {
-    scopes: [
-      { scope: globalScope, limit: usdToNanos(env.OPENAI_DAILY_BUDGET_USD) },
-      {
-        scope: `key:${principal.id}`,
-        limit: principal.dailyBudgetUsd === null ? UNLIMITED : usdToNanos(principal.dailyBudgetUsd),
-      },
-    ],
-    describe: (scope) =>
-      scope === globalScope
-        ? { name: 'the gateway', shown: principal.kind === 'admin' }
-        : { name: `key ${principal.id}`, shown: true },
-  };
-}
+export const budgetScopes = (c: Context<AppEnv>, globalScope = 'global') =>
+  servicesOf(c).budgetScopes(globalScope);
 
-/**
- * The response cache with single-flight. Its writes are awaited before the response: a client's next
- * identical request must find the entry (a HIT), not the lease of a request already answered. A leader
- * renews its lease while it generates; waiters wait as long as the slowest generation may take.
- */
-export function cacheFor(c: Context<AppEnv>, uses: readonly Capability[] = TEXT): Cache {
-  const { redis, now, sleep, newId } = c.get('deps');
-  const env = c.get('env');
-  const longest = longestGenerationMs(env, uses);
-  const leaseMs = Math.min(env.CACHE_LEASE_MS, longest);
-  return createCache(
-    { redis, now, sleep, newId, log: c.get('log') },
-    {
-      ttlSeconds: env.CACHE_TTL_SECONDS,
-      leaseMs,
-      pollMs: env.CACHE_POLL_MS,
-      waitMs: Math.max(longest, leaseMs + env.CACHE_POLL_MS) + SINGLE_FLIGHT_WAIT_MARGIN_MS,
-    },
-  );
-}
-
-/** Time a waiter allows beyond the slowest generation, for the leader's own writes. */
-const SINGLE_FLIGHT_WAIT_MARGIN_MS = 5_000;
+/** The response cache with single-flight, its lease sized for what the producer `uses`. */
+export const cacheFor = (c: Context<AppEnv>, uses: readonly Capability[] = TEXT): Cache =>
+  servicesOf(c).cache(uses);
 
 const TEXT: readonly Capability[] = ['text'];
-
-/**
- * The longest one generation may take: every attempt and backoff of each capability it calls in
- * turn, at that capability's timeout, doubled for a structured output's repair and the moderations.
- */
-export function longestGenerationMs(env: Env, uses: readonly Capability[] = TEXT): number {
-  const timeouts = timeoutsOf(env);
-  const attempts = env.OPENAI_MAX_RETRIES + 1;
-  const calls = uses.reduce(
-    (sum, capability) => sum + timeouts[capability] + env.OPENAI_RETRY_MAX_DELAY_MS,
-    0,
-  );
-  return calls * attempts * 2;
-}
 
 /**
  * Admits the request (key, rate limit) and looks the cache up in the same Redis round trip, so a

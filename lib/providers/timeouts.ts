@@ -18,3 +18,17 @@ export function timeoutsOf(env: Env): Record<Capability, number> {
 
 /** How long a probe may hold a half-open breaker: one attempt at its capability, then a margin. */
 export const probeLeaseMs = (timeoutMs: number) => timeoutMs + 5000;
+
+/**
+ * The longest one generation may take: every attempt and backoff of each capability it calls in
+ * turn, at that capability's timeout, doubled for a structured output's repair and the moderations.
+ */
+export function longestGenerationMs(env: Env, uses: readonly Capability[] = ['text']): number {
+  const timeouts = timeoutsOf(env);
+  const attempts = env.OPENAI_MAX_RETRIES + 1;
+  const calls = uses.reduce(
+    (sum, capability) => sum + timeouts[capability] + env.OPENAI_RETRY_MAX_DELAY_MS,
+    0,
+  );
+  return calls * attempts * 2;
+}

@@ -1,5 +1,6 @@
 import OpenAI, { type APIError } from 'openai';
 import { describe, expect, it } from 'vitest';
+import { withinOneMinute } from '../support/minute';
 import { simConfigure, simRequests } from '../support/providers';
 import { privateModel, proxyCaller, warmTokenizer } from './openai-proxy.support';
 
@@ -30,6 +31,7 @@ describe('proxy errors as the OpenAI SDK sees them', () => {
   });
 
   it("the key's rate limit is RateLimitError 429 rate_limit_exceeded with Retry-After", async () => {
+    await withinOneMinute();
     const { client } = await proxyCaller({}, { rpm: 1 });
     await client.embeddings.create({ model: 'text-embedding-3-small', input: 'boots' });
     const err = await errorOf(client.embeddings.create({ model: 'text-embedding-3-small', input: 'socks' }));

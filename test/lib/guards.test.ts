@@ -6,6 +6,7 @@ import type { ErrorBody } from '../../lib/errors';
 import { protect } from '../../lib/guards';
 import { envWith } from '../support/env';
 import { adminAuth, bearer, createTestKey } from '../support/keys';
+import { withinOneMinute } from '../support/minute';
 
 /** A gateway with one protected route, counting the Redis HTTP requests it makes. */
 function countingApp(isolate: IsolateState = newIsolateState()) {
@@ -40,6 +41,7 @@ async function get(
 
 describe('rate limit per key', () => {
   it('counts down in headers, then answers 429 with Retry-After, the key own rpm applied', async () => {
+    await withinOneMinute();
     const { key, id } = await createTestKey({ rpm: 3 });
     const { app } = countingApp();
     const remaining: (string | null)[] = [];
@@ -61,6 +63,7 @@ describe('rate limit per key', () => {
   });
 
   it('remembers a denial in the isolate: the next denied request skips the rate-limit round trip', async () => {
+    await withinOneMinute();
     const { key } = await createTestKey({ rpm: 1 });
     const { app, counter } = countingApp();
     expect((await get(app, bearer(key))).status).toBe(200);
@@ -72,6 +75,7 @@ describe('rate limit per key', () => {
   });
 
   it('limits keys independently', async () => {
+    await withinOneMinute();
     const [a, b] = await Promise.all([createTestKey({ rpm: 1 }), createTestKey({ rpm: 1 })]);
     const { app } = countingApp();
     expect((await get(app, bearer(a.key))).status).toBe(200);

@@ -1,0 +1,196 @@
+/**
+ * The capabilities one request uses, built once for it from plain data (its env, clients, log, metrics
+ * and caller), never from Hono's Context: the shared breakers and the gateway-wide upstream guard, the
+ * provider layer over them, moderation, the budget ledger and spending, the response cache and the
+ * caller's units of work. Each is built on first use and then reused: a creative miss builds its
+ * breaker, guard and moderation once, where it used to build them once per call site. Everything
+ * below the route and admission layer can run on a scope a test writes by hand.
+ */
+import { ALERT_TIMEOUT_MS, sendBudgetAlert } from './alerts';
+import { type Breaker, createBreaker } from './breaker';
+import { type Budget, type BudgetScope, createBudget } from './budget';
+import { type Cache, createCache } from './cache';
+import { configOf } from './config';
+import type { Deps } from './deps';
+import type { Capability, Env } from './env';
+import type { Principal } from './guards';
+import type { Logger } from './log';
+import type { MetricsCollector } from './metrics/collector';
+import type { ModerationDeps } from './moderation';
+import { usdToNanos } from './pricing';
+import { createProviders, type Providers } from './providers';
+import type { RetryPolicy } from './providers/retry';
+import type { AttemptBilling, RouterDeps } from './providers/router';
+import { longestGenerationMs } from './providers/timeouts';
+import { upstreamGuard } from './providers/upstream-guard';
+import { createSpender, type DescribeScope, type Spender } from './spend';
+import { takeUnits } from './unit-limit';
+
+/** What a request's services are built from. */
+export interface RequestScope {
+  env: Env;
+  deps: Deps;
+  log: Logger;
+  requestId: string;
+  metrics: MetricsCollector | undefined;
+  /** Work after the response (`ctx.waitUntil`). */
+  defer: (work: Promise<unknown>) => void;
+  /** Who the request acts for, once admission has said. */
+  principal: () => Principal;
+  /** Sets a response header (the units left, say). */
+  header: (name: string, value: string) => void;
+}
+
+/** Which ledger a request spends through, and what its calls may use (their timeouts size the lease). */
+export interface SpendOptions {
+  /** Tests keep their own gateway-wide ledger. @default 'global' */
+  globalScope?: string;
+  /** The capabilities the request's generation calls. @default ['text'] */
+  uses?: readonly Capability[];
+  /** Units of work the request starts (lib/unit-limit.ts), taken from the key's per-minute units. */
+  units?: number;
+}
+
+export interface Services {
+  breaker: Breaker;
+  /** The router's dependencies and the retry policy; `billing` pays for attempts billed unanswered. */
+  router(billing?: AttemptBilling): { deps: RouterDeps; policy: RetryPolicy };
+  providers(billing?: AttemptBilling): Providers;
+  moderation: ModerationDeps;
+  budget(options?: SpendOptions): Budget;
+  /** The budgets the caller's spending must fit in (the gateway's, then the key's) and how to name them. */
+  budgetScopes(globalScope?: string): { scopes: BudgetScope[]; describe: DescribeScope };
+  spend(options?: SpendOptions): Spender;
+  /** The response cache with single-flight, its lease sized for what the producer `uses`. */
+  cache(uses?: readonly Capability[]): Cache;
+  /** Takes `units` from the caller's units per minute; sets `x-ratelimit-*-units`. */
+  units(units: number): Promise<void>;
+}
+
+const TEXT: readonly Capability[] = ['text'];
+/** The admin key has no budget of its own: its scope only counts (totals), it never refuses. */
+const UNLIMITED = Number.MAX_SAFE_INTEGER;
+/** Time a single-flight waiter allows beyond the slowest generation, for the leader's own writes. */
+const SINGLE_FLIGHT_WAIT_MARGIN_MS = 5_000;
+
+export function createServices(scope: RequestScope): Services {
+  const { env, deps, log } = scope;
+  const once = <T>(build: () => T) => {
+    let built: T | undefined;
+    return () => (built ??= build());
+  };
+  const breaker = once(() => createBreaker({ redis: deps.redis, now: deps.now, log }, configOf(env).breaker));
+  const guard = once(() => upstreamGuard(scope));
+  const router = (billing?: AttemptBilling) => ({
+    deps: {
+      providers: deps.providers,
+      breaker: breaker(),
+      sleep: deps.sleep,
+      random: deps.random,
+      defer: scope.defer,
+      log,
+      admit: guard(),
+      now: deps.now,
+      observe: (call: Parameters<NonNullable<RouterDeps['observe']>>[0]) => scope.metrics?.upstream(call),
+      logPrompts: env.LOG_PROMPTS,
+      requestId: scope.requestId,
+      ...(billing ? { billing } : {}),
+    },
+    policy: configOf(env).retry,
+  });
+  const providers = (billing?: AttemptBilling) => {
+    const { deps: routed, policy } = router(billing);
+    return createProviders(routed, policy);
+  };
+  const moderation = once(
+    (): ModerationDeps => ({
+      providers: providers(),
+      rules: configOf(env).moderation,
+      failClosed: env.MODERATION_FAIL_CLOSED,
+      log,
+      onVerdict: (verdict) => scope.metrics?.moderation(verdict),
+    }),
+  );
+  const budget = (options: SpendOptions = {}) =>
+    createBudget(
+      { redis: deps.redis, now: deps.now, newId: deps.newId },
+      {
+        timeZone: env.BUDGET_TIMEZONE,
+        // A reservation outlives its call, then a margin; a stream renews it while it runs (lib/spend.ts).
+        leaseMs: longestGenerationMs(env, options.uses) + env.BUDGET_LEASE_MARGIN_SECONDS * 1000,
+        ...(options.globalScope ? { globalScope: options.globalScope } : {}),
+      },
+    );
+  const budgetScopes = (globalScope = 'global') => {
+    const principal = scope.principal();
+    const keyLimit = principal.dailyBudgetUsd === null ? UNLIMITED : usdToNanos(principal.dailyBudgetUsd);
+    const describe: DescribeScope = (name) =>
+      name === globalScope
+        ? { name: 'the gateway', shown: principal.kind === 'admin' }
+        : { name: `key ${principal.id}`, shown: true };
+    return {
+      scopes: [
+        { scope: globalScope, limit: usdToNanos(env.OPENAI_DAILY_BUDGET_USD) },
+        { scope: `key:${principal.id}`, limit: keyLimit },
+      ],
+      describe,
+    };
+  };
+  const units = async (n: number) => {
+    const { redis, now } = deps;
+    const timeoutMs = env.REDIS_TIMEOUT_MS;
+    const taken = await takeUnits({ redis, now, timeoutMs, log, defer: scope.defer }, scope.principal(), n);
+    if (!taken) return;
+    scope.header('x-ratelimit-limit-units', String(taken.limit));
+    scope.header('x-ratelimit-remaining-units', String(taken.remaining));
+  };
+  const spend = (options: SpendOptions = {}) => {
+    const { scopes, describe } = budgetScopes(options.globalScope);
+    const fetch = deps.connections.fetch(ALERT_TIMEOUT_MS);
+    const webhook = env.ALERT_WEBHOOK_URL ? { webhookUrl: env.ALERT_WEBHOOK_URL } : {};
+    return createSpender(
+      {
+        budget: budget(options),
+        now: deps.now,
+        defer: scope.defer,
+        log,
+        alert: (alert) => sendBudgetAlert({ log, fetch, ...webhook }, alert),
+      },
+      {
+        scopes,
+        limitNanos: usdToNanos(env.OPENAI_DAILY_BUDGET_USD),
+        alertThresholdNanos: usdToNanos(env.OPENAI_ALERT_THRESHOLD_USD),
+        describe,
+        ...(options.units ? { gate: () => units(options.units ?? 0) } : {}),
+      },
+    );
+  };
+  const cache = (uses: readonly Capability[] = TEXT) => {
+    const longest = longestGenerationMs(env, uses);
+    const leaseMs = Math.min(env.CACHE_LEASE_MS, longest);
+    return createCache(
+      { redis: deps.redis, now: deps.now, sleep: deps.sleep, newId: deps.newId, log },
+      {
+        ttlSeconds: env.CACHE_TTL_SECONDS,
+        leaseMs,
+        pollMs: env.CACHE_POLL_MS,
+        waitMs: Math.max(longest, leaseMs + env.CACHE_POLL_MS) + SINGLE_FLIGHT_WAIT_MARGIN_MS,
+      },
+    );
+  };
+  return {
+    get breaker() {
+      return breaker();
+    },
+    router,
+    providers,
+    get moderation() {
+      return moderation();
+    },
+    budget,
+    budgetScopes,
+    spend,
+    cache,
+    units,
+  };
+}
