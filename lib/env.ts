@@ -3,7 +3,8 @@ import { z } from 'zod';
 /**
  * Every setting the gateway reads, validated once per env object. Vars, secrets and (later) bindings
  * arrive as strings or numbers; an empty string counts as unset so `KEY=` in `.dev.vars` means "default".
- * Defaults live here and in the README's configuration table; keep the two in step.
+ * Defaults live here and in docs/configuration.md, whose table test/dev/configuration-docs.test.ts
+ * holds to this schema: every setting named once, each literal default as applied here.
  */
 const unset = (value: unknown) => (value === '' || value === null ? undefined : value);
 const text = (fallback: string) => z.preprocess(unset, z.string().trim().min(1).default(fallback));
@@ -184,7 +185,7 @@ const Settings = z.object({
   CACHE_LEASE_MS: int(90_000, 100, 3_600_000),
   /** Refuse creatives when the moderation API cannot be reached (the local layers always run). */
   MODERATION_FAIL_CLOSED: bool(true),
-  /** JSON: the business-rule and brand-safety lists, replacing the built-in ones (see the README). */
+  /** JSON: the business-rule and brand-safety lists, replacing the built-in ones (docs/configuration.md). */
   MODERATION_RULES: z.preprocess(unset, json(z.unknown()).optional()),
   /** Embedding size for semantic matching (text-embedding-3 shortens vectors); 0 = the model's own. */
   EMBEDDING_DIMENSIONS: int(1024, 0, 3072),
@@ -194,7 +195,7 @@ const Settings = z.object({
   CREATIVES_BATCH_MAX_ITEMS: int(10, 1, 50),
   /** JSON: the model serving each task and the cheaper one to degrade to past the alert threshold. */
   MODEL_POLICY: z.preprocess(unset, json(ModelPolicySpec).default({})),
-  /** JSON: weighted prompt variants per task, for A/B tests (see the README). */
+  /** JSON: weighted prompt variants per task, for A/B tests (docs/api.md, "Prompt variants"). */
   PROMPT_VARIANTS: z.preprocess(unset, json(PromptVariantsSpec).default({})),
   // --- bulk jobs (lib/bulk) ---
   /** Most requests one bulk job (`POST /v1/batches`) takes. */
@@ -211,7 +212,7 @@ const Settings = z.object({
   /** How long a finished bulk job's status and results can be read. */
   BULK_RESULTS_TTL_SECONDS: int(7 * 86_400, 3600, 30 * 86_400),
   // --- end bulk jobs ---
-  /** JSON list of backup providers, tried in order when OpenAI is down; see the README. */
+  /** JSON list of backup providers, tried in order when OpenAI is down (docs/operations.md, "Backups"). */
   BACKUP_PROVIDERS: z.preprocess(unset, json(z.array(BackupProviderSpec).max(5)).default([])),
   /** Secret for /admin/* (and any client route). Unset: the admin API is closed. */
   ADMIN_API_KEY: z.preprocess(unset, z.string().trim().min(16, 'must be at least 16 characters').optional()),

@@ -2,7 +2,7 @@
  * The bad-input drill's corpus: requests that are malformed for a reason the gateway must see before it
  * does any work (bad JSON, wrong types, oversize bodies and fields, unicode in constrained fields, missing
  * or garbled keys, injection strings where they break a constraint, bad ids, nesting past 64 levels), on
- * every route of the README's Endpoints table plus the bulk routes and the OpenAI-compatible proxy's
+ * every route of docs/api.md's Endpoints table plus the bulk routes and the OpenAI-compatible proxy's
  * (models it does not serve, `n` past its limit, streams with bad options, fields it cannot price). Each
  * must get a typed 4xx.
  *

@@ -1,5 +1,5 @@
 /**
- * What the bad-input drill attacks: every route (README "Endpoints", plus the bulk routes) with a valid
+ * What the bad-input drill attacks: every route (docs/api.md "Endpoints", plus the bulk routes) with a valid
  * body to break and its constrained fields, and the injection and unicode payloads it sends. The
  * OpenAI-compatible proxy's routes are in bad-input-proxy.ts.
  */
@@ -41,7 +41,7 @@ export const TINY_PNG =
   'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
 const NO_BATCH_ID = 'job_does_not_exist';
 
-/** Every route of the domain API (README "Endpoints", plus the bulk routes). */
+/** Every route of the domain API (docs/api.md "Endpoints", plus the bulk routes). */
 export const ROUTES: RouteSpec[] = [
   { method: 'GET', route: 'GET /', path: '/', access: 'public' },
   { method: 'GET', route: 'GET /health', path: '/health', access: 'public' },

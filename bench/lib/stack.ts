@@ -202,7 +202,7 @@ function cleanEnv(): Record<string, string | undefined> {
   return env;
 }
 
-/** README "Resilience": a backup is any OpenAI-compatible endpoint; here, the same simulator. */
+/** docs/operations.md, "Backups": a backup is any OpenAI-compatible endpoint; here, the same simulator. */
 function backupSettings(simulatorUrl: string, key: string): Record<string, string> {
   const spec = {
     name: 'sim-backup',

@@ -15,7 +15,7 @@ export interface ProxyPlan {
   /** Path under the provider's base URL, e.g. `/chat/completions`. */
   path: string;
   capability: Capability;
-  /** Chat Completions may be served by a backup; the other APIs only by the primary (see the README). */
+  /** Chat Completions may be served by a backup; the other APIs only by the primary (docs/api.md). */
   backups: boolean;
   /** The model asked for (the primary's); a backup uses its own. */
   model: string;

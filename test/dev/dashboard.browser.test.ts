@@ -5,9 +5,9 @@ import { type DevGateway, startDevGateway } from '../support/node/dev-gateway.ts
 
 /** Debian's Chromium; `npm test` (dev/ensure-deps.sh --redis) and .ci/run install it when missing. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** The test's artifact; `UPDATE_SCREENSHOTS=1` also copies it to the README's. */
+/** The test's artifact; `UPDATE_SCREENSHOTS=1` also copies it to the one docs/operations.md shows. */
 const SCREENSHOT = 'test-results/dashboard.png';
-const README_SCREENSHOT = 'docs/dashboard.png';
+const DOCS_SCREENSHOT = 'docs/dashboard.png';
 
 type Json = Record<string, unknown>;
 
@@ -275,10 +275,10 @@ describe('GET /dashboard in a real browser', () => {
     mkdirSync('test-results', { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(statSync(SCREENSHOT).size).toBeLessThan(300_000);
-    // The README's copy changes on every run (times, key ids): refreshed only when asked, or missing.
-    if (process.env.UPDATE_SCREENSHOTS === '1' || !existsSync(README_SCREENSHOT)) {
+    // The docs' copy changes on every run (times, key ids): refreshed only when asked, or missing.
+    if (process.env.UPDATE_SCREENSHOTS === '1' || !existsSync(DOCS_SCREENSHOT)) {
       mkdirSync('docs', { recursive: true });
-      copyFileSync(SCREENSHOT, README_SCREENSHOT);
+      copyFileSync(SCREENSHOT, DOCS_SCREENSHOT);
     }
     await page.close();
   }, 120_000);
