@@ -6,16 +6,13 @@ import { configOf } from '../lib/config';
 import {
   approveCreative,
   type CreativeValue,
-  creativeBilling,
   creativeFields,
   creativeKeyParts,
   imageWorstCase,
-  isRejection,
   moderateCreativeInput,
   produceCreative,
   TEXT_AND_IMAGE,
 } from '../lib/creative-pipeline';
-import { actualCost } from '../lib/domain/cost';
 import { type Creative, CreativeRequest, creativeBatchTask } from '../lib/domain/creatives';
 import {
   GatewayError,
@@ -25,17 +22,15 @@ import {
   type ItemError,
   itemErrorOf,
 } from '../lib/errors';
-import { markDegraded } from '../lib/generation';
+import { costLedger, generate, isRejection, markDegraded } from '../lib/generation';
 import { type Nanos, nanosToUsd } from '../lib/pricing';
 import {
   admitAndLookUpMany,
   cacheFor,
   DEGRADED_CACHE_TTL_SECONDS,
-  planTask,
   presentedTenantKey,
-  providersFor,
   recordVariantFor,
-  spendFor,
+  servicesOf,
   variantFor,
   wantsFresh,
 } from '../lib/request-context';
@@ -243,57 +238,58 @@ interface GroupItem {
   settle: { resolve: (v: CreativeValue) => void; reject: (e: unknown) => void } | undefined;
 }
 
+/**
+ * One pipeline run (lib/generation.ts) writes the group's copy; each copy is then approved and given its
+ * image on its own. The combined call's cost is split evenly between the items, an image billed to
+ * its own; each item's outcome is recorded for the variant.
+ */
 async function generateGroup(c: Context<AppEnv>, items: GroupItem[]): Promise<void> {
-  const { prices } = configOf(c.get('env'));
   const variant = items[0]?.entry.variant;
   const task = withVariant(creativeBatchTask(items.map((it) => it.entry.request)), variant);
   const visuals = items.filter((it) => it.entry.request.needs_visual).length;
-  const imageNanos = await imageWorstCase(c, task);
-  const plan = await planTask(c, 'creatives_batch', task, visuals * imageNanos);
-  const total = () => items.reduce((sum, it) => sum + it.pending.billed, 0);
+  const ledger = costLedger(configOf(c.get('env')).prices);
   const share = (nanos: Nanos) => {
     const each = Math.floor(nanos / items.length);
     items.forEach((it, i) => {
       it.pending.billed += each + (i === 0 ? nanos - each * items.length : 0);
     });
   };
-  let model = '';
+  const record = (it: GroupItem, rejected: boolean) =>
+    recordVariantFor(c, variant, { costNanos: it.pending.billed, rejected });
   try {
-    await spendFor(c, { uses: TEXT_AND_IMAGE, units: plan.units + visuals }).run(
-      plan.estimate,
-      async (tier) => {
-        const tiered = plan.taskFor(tier);
-        model = tiered.model ?? '';
-        const billing = creativeBilling(tier, plan.attemptNanos, imageNanos);
-        const copy = await providersFor(c, billing).structured(tiered);
-        share(actualCost(prices, copy.model, copy.usage));
+    await generate(servicesOf(c), {
+      policyTask: 'creatives_batch',
+      task,
+      images: { count: visuals, nanos: await imageWorstCase(c, task) },
+      ledger,
+      finish: async (copy, { billing, degraded }) => {
+        share(ledger.total);
         await Promise.all(
           items.map(async (it, i) => {
             try {
-              const written = copy.data.creatives[i];
+              const written = copy.creatives[i];
               if (!written)
                 throw new InternalError({ message: 'The combined answer has no creative for this item.' });
               const bill = (n: Nanos) => {
                 it.pending.billed += n;
+                ledger.add(n);
               };
               const value = await approveCreative(c, written, it.entry.request.needs_visual, bill, billing);
-              recordVariantFor(c, variant, { costNanos: it.pending.billed, rejected: false });
-              it.settle?.resolve(markDegraded(value, tier.degraded));
+              record(it, false);
+              it.settle?.resolve(markDegraded(value, degraded));
             } catch (error) {
-              if (isRejection(error))
-                recordVariantFor(c, variant, { costNanos: it.pending.billed, rejected: true });
+              if (isRejection(error)) record(it, true);
               it.settle?.reject(error);
             }
           }),
         );
       },
-      { value: total, error: total },
-    );
+    });
   } catch (error) {
     // The combined call failed as a whole (budget, providers, an answer invalid after its repair).
-    if (error instanceof InvalidModelOutputError && error.usage && model) {
-      share(actualCost(prices, model, error.usage));
-      for (const it of items) recordVariantFor(c, variant, { costNanos: it.pending.billed, rejected: true });
+    if (error instanceof InvalidModelOutputError && ledger.total > 0) {
+      share(ledger.total);
+      for (const it of items) record(it, true);
     }
     for (const it of items) it.settle?.reject(error);
   }

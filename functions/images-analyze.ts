@@ -7,11 +7,11 @@ import {
   imageAnalysisTask,
 } from '../lib/domain/image-analysis';
 import { assertCreativeApproved, assertInputApproved } from '../lib/domain/verdicts';
-import { generateFor, markDegraded } from '../lib/generation';
+import { generate, markDegraded } from '../lib/generation';
 import { imageForModels } from '../lib/image-fetch';
 import { modelsFor } from '../lib/model-policy';
 import { moderateContent } from '../lib/moderation';
-import { cacheFirst, moderationFor, variantFor } from '../lib/request-context';
+import { cacheFirst, moderationFor, servicesOf, variantFor } from '../lib/request-context';
 import { valid } from '../lib/validate';
 import { variantField, withVariant } from '../lib/variants';
 
@@ -47,16 +47,16 @@ export const imagesAnalyze = new Hono<AppEnv>().post(
         });
         assertInputApproved(verdict, 'image_url');
         // A rejected analysis counts as rejected for its prompt variant, like an invalid one.
-        const made = await generateFor(
-          c,
-          'vision',
-          withVariant(imageAnalysisTask(request, image), variant),
+        const made = await generate(servicesOf(c), {
+          policyTask: 'vision',
+          task: withVariant(imageAnalysisTask(request, image), variant),
           variant,
-          async (analysis) => {
+          finish: async (analysis) => {
             const output = await moderateContent(moderationFor(c), { text: analysisText(analysis) });
             assertCreativeApproved(output.verdict, 'analysis');
+            return analysis;
           },
-        );
+        });
         return { value: markDegraded(made.data, made.degraded), served: made.served };
       },
       ['moderation', 'vision'],

@@ -7,10 +7,10 @@ import {
   withIds,
 } from '../lib/domain/opportunities';
 import { assertInputApproved, assertOpportunitiesApproved } from '../lib/domain/verdicts';
-import { generateFor, markDegraded } from '../lib/generation';
+import { generate, markDegraded } from '../lib/generation';
 import { moderateContent } from '../lib/moderation';
 import { opportunityFields, opportunityKeyParts } from '../lib/opportunity-keys';
-import { cacheFirst, moderationFor, variantFor } from '../lib/request-context';
+import { cacheFirst, moderationFor, servicesOf, variantFor } from '../lib/request-context';
 import { valid } from '../lib/validate';
 import { withVariant } from '../lib/variants';
 
@@ -39,17 +39,17 @@ export const opportunities = new Hono<AppEnv>().post(
       const moderation = { ...moderationFor(c), failClosed: false };
       const { verdict } = await moderateContent(moderation, { text: request.intent });
       assertInputApproved(verdict, 'intent');
-      const made = await generateFor(
-        c,
-        'opportunities',
-        withVariant(opportunitiesTask(request), variant),
+      const made = await generate(servicesOf(c), {
+        policyTask: 'opportunities',
+        task: withVariant(opportunitiesTask(request), variant),
         variant,
-        async (output) => {
+        finish: async (output) => {
           const answer = await moderateContent(moderation, { text: opportunitiesText(output) });
           assertOpportunitiesApproved(answer.verdict);
           localOnly = [verdict, answer.verdict].some((v) => v.checked.openai === 'unavailable');
+          return output;
         },
-      );
+      });
       const value = markDegraded(await withIds(made.data), made.degraded);
       return { value, served: made.served, cacheable: !localOnly };
     });

@@ -6,7 +6,7 @@
 import type { Context } from 'hono';
 import type { AppEnv } from './app';
 import { configOf } from './config';
-import { type AttemptNanos, actualCost, priceOf } from './domain/cost';
+import { actualCost, priceOf } from './domain/cost';
 import {
   CREATIVE_IMAGE,
   CREATIVES_PROMPT_VERSION,
@@ -17,24 +17,14 @@ import {
 } from './domain/creatives';
 import { assertCreativeApproved, assertInputApproved } from './domain/verdicts';
 import type { Capability, Env } from './env';
-import { CreativeRejectedError, InvalidModelOutputError } from './errors';
-import { markDegraded } from './generation';
+import { generate, markDegraded } from './generation';
 import { imageDataUrl, imageUrl, pooledBucket, storeImage } from './image-store';
 import { modelsFor } from './model-policy';
 import { moderateContent } from './moderation';
 import { estimateImageCost, type Nanos } from './pricing';
 import type { StructuredTask } from './providers';
 import type { AttemptBilling } from './providers/router';
-import {
-  billingFor,
-  moderationFor,
-  planTask,
-  providersFor,
-  recordVariantFor,
-  type ServedBy,
-  spendFor,
-} from './request-context';
-import type { Held } from './spend';
+import { moderationFor, providersFor, type ServedBy, servicesOf } from './request-context';
 import { loadTokenCounter } from './tokens';
 import { type Variant, variantField, withVariant } from './variants';
 
@@ -89,51 +79,18 @@ export async function produceCreative(
 ): Promise<{ value: CreativeValue; served: ServedBy }> {
   await moderateCreativeInput(c, request);
   const task = withVariant(creativeTask(request), variant);
-  const imageNanos = request.needs_visual ? await imageWorstCase(c, task) : 0;
-  const plan = await planTask(c, policyTask, task, imageNanos);
-  const { prices } = configOf(c.get('env'));
-  // Everything billed so far, settled whether the creative is approved or rejected.
-  let billed = 0;
-  try {
-    const made = await spendFor(c, {
-      uses: creativeCapabilities(request),
-      units: plan.units + (request.needs_visual ? 1 : 0),
-    }).run(
-      plan.estimate,
-      async (tier) => {
-        const billing = creativeBilling(tier, plan.attemptNanos, imageNanos);
-        const copy = await providersFor(c, billing).structured(plan.taskFor(tier));
-        billed += actualCost(prices, copy.model, copy.usage);
-        const value = await approveCreative(
-          c,
-          copy.data,
-          request.needs_visual,
-          (n) => (billed += n),
-          billing,
-        );
-        return {
-          value: markDegraded(value, tier.degraded),
-          served: { provider: copy.provider, model: copy.model },
-        };
-      },
-      { value: () => billed, error: () => billed },
-    );
-    recordVariantFor(c, variant, { costNanos: billed, rejected: false });
-    return made;
-  } catch (err) {
-    if (isRejection(err)) recordVariantFor(c, variant, { costNanos: billed, rejected: true });
-    throw err;
-  }
-}
-
-/** Attempt billing for a creative: an attempt's worst case is its text call's, or one image's. */
-export function creativeBilling(held: Held, text: AttemptNanos, imageNanos: Nanos): AttemptBilling {
-  return billingFor(held, (capability, call) => (capability === 'image' ? imageNanos : text[call]));
-}
-
-/** Whether a generation's output was unusable: rejected by moderation, or invalid after its repair. */
-export function isRejection(err: unknown): boolean {
-  return err instanceof CreativeRejectedError || err instanceof InvalidModelOutputError;
+  const nanos = request.needs_visual ? await imageWorstCase(c, task) : 0;
+  const made = await generate(servicesOf(c), {
+    policyTask,
+    task,
+    variant,
+    images: { count: request.needs_visual ? 1 : 0, nanos },
+    finish: async (copy, { ledger, billing, degraded }) => {
+      const value = await approveCreative(c, copy, request.needs_visual, (n) => ledger.add(n), billing);
+      return markDegraded(value, degraded);
+    },
+  });
+  return { value: made.data, served: made.served };
 }
 
 /** The client's opportunity text through all three layers: flagged → `400 content_policy_violation`. */

@@ -1,90 +1,145 @@
 /**
- * One structured generation as an endpoint runs it: planned under the task's model policy, paid for
- * through the budget (on the cheaper tier when the reservation says so), its variant's outcome
- * counted. Endpoints add their own moderation and caching around it.
+ * The one generation pipeline every generating task runs (opportunities, image analysis, creatives
+ * one at a time or together): plan the models → reserve the worst case (and the units of work) →
+ * call → validate (one repair) → `finish` (moderation, images) → settle what was billed → record the
+ * prompt variant's outcome. Every bill lands in a cost ledger as it is incurred, so a refusal still
+ * settles exactly what was spent. Endpoints add caching around it.
  */
-import type { Context } from 'hono';
-import type { AppEnv } from './app';
-import { configOf } from './config';
-import { structuredCost } from './domain/cost';
-import type { Task } from './env';
+import { actualCost } from './domain/cost';
+import type { Capability, Task } from './env';
 import { CreativeRejectedError, InvalidModelOutputError } from './errors';
-import type { Nanos } from './pricing';
-import type { StructuredTask } from './providers';
-import {
-  billingFor,
-  type MaybeDegraded,
-  planTask,
-  providersFor,
-  recordVariantFor,
-  type ServedBy,
-  spendFor,
-} from './request-context';
+import type { Nanos, PriceTable } from './pricing';
+import type { StructuredTask, Usage } from './providers';
+import type { AttemptBilling, StructuredCall } from './providers/router';
+import type { Services } from './services';
+import type { Held } from './spend';
 import type { Variant } from './variants';
 
-export interface Generated<T> {
-  data: T;
+/** What the pipeline uses of a request's services (lib/services.ts); a test can hand it its own. */
+export type GenerationServices = Pick<Services, 'prices' | 'plan' | 'spend' | 'providers' | 'recordVariant'>;
+
+/** Who served a generation, for the `x-gateway-*` headers. */
+export type ServedBy = { provider: string; model: string };
+
+/** Marks a result made on the cheaper model because the day's spend passed the alert threshold. */
+export type MaybeDegraded = { degraded?: true };
+
+/** What a generation has cost so far: each bill as it lands. */
+export interface CostLedger {
+  /** A call's usage, priced with the model that served it. */
+  usage(model: string, usage: Usage): void;
+  add(nanos: Nanos): void;
+  readonly total: Nanos;
+}
+
+export function costLedger(prices: PriceTable): CostLedger {
+  let total = 0;
+  return {
+    usage: (model, usage) => {
+      total += actualCost(prices, model, usage);
+    },
+    add: (nanos) => {
+      total += nanos;
+    },
+    get total() {
+      return total;
+    },
+  };
+}
+
+/** What `finish` is handed with the structured answer. */
+export interface FinishStep {
+  ledger: CostLedger;
+  /** Pays for attempts of later calls (an image) the provider may have billed without answering. */
+  billing: AttemptBilling;
+  degraded: boolean;
+}
+
+export interface GenerationSpec<T, R> {
+  policyTask: Task;
+  task: StructuredTask<T>;
+  /** Its outcome is recorded once: generated, or rejected (refused by `finish`, or invalid after repair). */
+  variant?: Variant | undefined;
+  /** Images `finish` may generate, each reserved (and counted as a unit) at `nanos`. */
+  images?: { count: number; nanos: Nanos };
+  /** After the structured answer: moderation, images; throws to refuse. @default the answer itself */
+  finish?: (data: T, step: FinishStep) => Promise<R>;
+  /** The ledger to bill, when the caller shares it out itself (a batch's items). */
+  ledger?: CostLedger;
+}
+
+export interface Generated<R> {
+  data: R;
   served: ServedBy;
   /** Made on the policy's cheaper model because the day's spend passed the alert threshold. */
   degraded: boolean;
   costNanos: Nanos;
 }
 
-/**
- * Reserves, generates and settles `task` for `policyTask`, then hands the output to `approve` (moderation),
- * which throws to refuse it. An output invalid after repair, or one `approve` rejects, counts as rejected
- * for its variant; what it cost is settled either way.
- */
-export async function generateFor<T>(
-  c: Context<AppEnv>,
-  policyTask: Task,
-  task: StructuredTask<T>,
-  variant?: Variant,
-  approve?: (data: T) => Promise<void>,
-): Promise<Generated<T>> {
-  const { prices } = configOf(c.get('env'));
-  const plan = await planTask(c, policyTask, task);
-  let model = '';
-  const cost = structuredCost(prices, () => model);
+/** Runs one generation through the pipeline (see the module header). */
+export async function generate<T, R = T>(
+  services: GenerationServices,
+  spec: GenerationSpec<T, R>,
+): Promise<Generated<R>> {
+  const images = spec.images ?? { count: 0, nanos: 0 };
+  const plan = await services.plan(spec.policyTask, spec.task, images.count * images.nanos);
+  const ledger = spec.ledger ?? costLedger(services.prices);
+  const uses: Capability[] = [spec.task.capability ?? 'text', ...(images.count ? ['image' as const] : [])];
   try {
-    const generated = await spendFor(c, { uses: [task.capability ?? 'text'], units: plan.units }).run(
+    const made = await services.spend({ uses, units: plan.units + images.count }).run(
       plan.estimate,
       async (tier) => {
-        const tiered = plan.taskFor(tier);
-        model = tiered.model ?? '';
-        const billing = billingFor(tier, (_capability, call) => plan.attemptNanos[call]);
-        return { ...(await providersFor(c, billing).structured(tiered)), degraded: tier.degraded };
+        const task = plan.taskFor(tier);
+        const billing = billingFor(tier, (capability, call) =>
+          capability === 'image' ? images.nanos : plan.attemptNanos[call],
+        );
+        const answer = await services
+          .providers(billing)
+          .structured(task)
+          .catch((err: unknown) => {
+            // Both calls of an answer that stayed invalid were billed.
+            if (err instanceof InvalidModelOutputError && err.usage)
+              ledger.usage(task.model ?? '', err.usage);
+            throw err;
+          });
+        ledger.usage(answer.model, answer.usage);
+        const step = { ledger, billing, degraded: tier.degraded };
+        const data = spec.finish ? await spec.finish(answer.data, step) : (answer.data as unknown as R);
+        return { data, served: { provider: answer.provider, model: answer.model }, degraded: tier.degraded };
       },
-      cost,
+      { value: () => ledger.total, error: () => ledger.total },
     );
-    const costNanos = cost.value(generated);
-    const refusal = approve ? await thrownBy(() => approve(generated.data)) : undefined;
-    recordVariantFor(c, variant, { costNanos, rejected: refusal instanceof CreativeRejectedError });
-    if (refusal !== undefined) throw refusal;
-    return {
-      data: generated.data,
-      served: { provider: generated.provider, model: generated.model },
-      degraded: generated.degraded,
-      costNanos,
-    };
+    services.recordVariant(spec.variant, { costNanos: ledger.total, rejected: false });
+    return { ...made, costNanos: ledger.total };
   } catch (err) {
-    if (err instanceof InvalidModelOutputError)
-      recordVariantFor(c, variant, { costNanos: cost.error(err), rejected: true });
+    if (isRejection(err)) services.recordVariant(spec.variant, { costNanos: ledger.total, rejected: true });
     throw err;
   }
 }
 
-/** What `run` threw, or undefined when it returned. */
-async function thrownBy(run: () => Promise<void>): Promise<unknown> {
-  try {
-    await run();
-    return undefined;
-  } catch (err) {
-    return err;
-  }
+/** Whether a generation's output was unusable: rejected by moderation, or invalid after its repair. */
+export function isRejection(err: unknown): boolean {
+  return err instanceof CreativeRejectedError || err instanceof InvalidModelOutputError;
 }
 
 /** `value`, marked when it was made on a degraded model (the mark is cached with it). */
 export function markDegraded<T extends object>(value: T, degraded: boolean): T & MaybeDegraded {
   return degraded ? { ...value, degraded: true } : value;
+}
+
+/**
+ * Attempt billing on `held`: another attempt of a `capability` call reserves, and an abandoned one is
+ * charged, `worst(capability, call)`, the worst case of one such call (a structured task's `first` call
+ * or the `second` it may get).
+ */
+export function billingFor(
+  held: Held,
+  worst: (capability: Capability, call: StructuredCall) => Nanos,
+  call: StructuredCall = 'first',
+): AttemptBilling {
+  return {
+    retry: (capability) => held.rebill(worst(capability, call)),
+    abandoned: (capability) => held.charge(worst(capability, call)),
+    forCall: (next) => billingFor(held, worst, next),
+  };
 }

@@ -6,30 +6,24 @@
 import type { Context } from 'hono';
 import type { AppEnv } from './app';
 import type { Breaker } from './breaker';
-import { type Budget, createDayClock } from './budget';
+import type { Budget } from './budget';
 import { type Cache, type CacheKeyParts, type CacheLookup, cacheKey, cacheNamespace } from './cache';
-import { configOf } from './config';
-import { type AttemptNanos, worstCaseStructured } from './domain/cost';
 import type { Capability, Task } from './env';
 import { type AdmitOptions, admit, presentedTenant } from './guards';
-import { tokenUnits } from './key-policy';
-import { modelsFor } from './model-policy';
 import type { ModerationDeps } from './moderation';
-import type { Nanos } from './pricing';
 import { type Providers, type StructuredTask, servedHeaders } from './providers';
-import type { AttemptBilling, StructuredCall } from './providers/router';
+import type { AttemptBilling } from './providers/router';
 import { createServices, type Services, type SpendOptions } from './services';
-import type { Held, Spender, TieredEstimate } from './spend';
-import {
-  chooseVariant,
-  recordVariant,
-  type Variant,
-  type VariantOutcome,
-  type VariantTask,
-} from './variants';
+import type { Spender } from './spend';
+import { candidateModels as candidateModelsOf, planTask as planTaskOf } from './task-plan';
+import { chooseVariant, type Variant, type VariantOutcome, type VariantTask } from './variants';
 
+export { billingFor, type MaybeDegraded, type ServedBy } from './generation';
 export { longestGenerationMs } from './providers/timeouts';
 export type { SpendOptions } from './services';
+export type { TaskPlan } from './task-plan';
+
+import type { MaybeDegraded, ServedBy } from './generation';
 
 /** Each request's services, built on its first use and kept for the rest of the request. */
 const built = new WeakMap<Context<AppEnv>, Services>();
@@ -151,14 +145,8 @@ export async function presentedTenantKey(
   return (parts) => tenantCacheKey(c, tenant, parts);
 }
 
-/** Who served a generation, for the `x-gateway-*` headers. */
-export type ServedBy = { provider: string; model: string };
-
 /** How long a result made on a degraded model is reused: full quality returns soon after the budget allows. */
 export const DEGRADED_CACHE_TTL_SECONDS = 3600;
-
-/** Marks a result made on the cheaper model because the day's spend passed the alert threshold. */
-export type MaybeDegraded = { degraded?: true };
 
 /**
  * The cache-first path every generating endpoint takes: the caller's cache key, admission and the
@@ -196,57 +184,16 @@ export async function cacheFirst<T extends MaybeDegraded>(
   return { value: result.value, status: result.status, headers };
 }
 
-/**
- * The models that may serve `capability`: the primary's (`primaryModel` when the task's policy names
- * one) and every backup's that offers it.
- */
-export function candidateModels(c: Context<AppEnv>, capability: Capability, primaryModel?: string): string[] {
-  return c
-    .get('deps')
-    .providers.flatMap((p, i) =>
-      i === 0 && primaryModel ? [primaryModel] : p.models[capability] ? [p.models[capability]] : [],
-    );
-}
-
-/** A structured task's plan under its model policy: what to reserve, and the task for the tier granted. */
-export interface TaskPlan<T> {
-  /** Worst cases, tiered when the task may degrade; `extraNanos` (e.g. an image) added to each. */
-  estimate: Nanos | TieredEstimate;
-  /** Each text call's worst case: the room another attempt after a billed one needs, and its charge. */
-  attemptNanos: AttemptNanos;
-  /** The task on the tier's model. */
-  taskFor(tier: { degraded: boolean }): StructuredTask<T>;
-  /** Units of work its text call counts (lib/unit-limit.ts): a thousand tokens as reserved each. */
-  units: number;
-}
-
-export async function planTask<T>(
+/** The models that may serve `capability` for this request (see lib/task-plan.ts). */
+export const candidateModels = (
   c: Context<AppEnv>,
-  policyTask: Task,
-  task: StructuredTask<T>,
-  extraNanos = 0,
-): Promise<TaskPlan<T>> {
-  const { prices } = configOf(c.get('env'));
-  const models = modelsFor(c.get('env'), policyTask);
-  const capability = task.capability ?? 'text';
-  const planned = { ...task, reasoningEffort: models.reasoningEffort };
-  const worst = (model: string) =>
-    worstCaseStructured(prices, candidateModels(c, capability, model), planned);
-  const full = await worst(models.model);
-  const { degradeTo } = models;
-  const degraded = degradeTo ? await worst(degradeTo) : undefined;
-  return {
-    estimate: degraded
-      ? { full: full.total + extraNanos, degraded: degraded.total + extraNanos }
-      : full.total + extraNanos,
-    attemptNanos: {
-      first: Math.max(full.attempt.first, degraded?.attempt.first ?? 0),
-      second: Math.max(full.attempt.second, degraded?.attempt.second ?? 0),
-    },
-    taskFor: ({ degraded }) => ({ ...planned, model: degraded && degradeTo ? degradeTo : models.model }),
-    units: tokenUnits(Math.max(full.tokens, degraded?.tokens ?? 0)),
-  };
-}
+  capability: Capability,
+  primaryModel?: string,
+): string[] => candidateModelsOf(c.get('deps').providers, capability, primaryModel);
+
+/** A structured task's plan for this request (see lib/task-plan.ts). */
+export const planTask = <T>(c: Context<AppEnv>, policyTask: Task, task: StructuredTask<T>, extraNanos = 0) =>
+  planTaskOf<T>(c.get('env'), c.get('deps').providers, policyTask, task, extraNanos);
 
 /** The prompt variant for this request of `task` (sticky per cache fields; `x-gateway-variant` forces one). */
 export function variantFor(c: Context<AppEnv>, task: VariantTask, fields: unknown): Variant | undefined {
@@ -256,30 +203,5 @@ export function variantFor(c: Context<AppEnv>, task: VariantTask, fields: unknow
 }
 
 /** Counts a variant's generation after the response, on the budget day it happened. */
-export function recordVariantFor(
-  c: Context<AppEnv>,
-  variant: Variant | undefined,
-  outcome: VariantOutcome,
-): void {
-  if (!variant) return;
-  const { redis, now } = c.get('deps');
-  const { day } = createDayClock(c.get('env').BUDGET_TIMEZONE).at(now());
-  c.executionCtx.waitUntil(recordVariant(redis, day, variant, outcome));
-}
-
-/**
- * Attempt billing on `held`: another attempt of a `capability` call reserves, and an abandoned one is
- * charged, `worst(capability, call)`, the worst case of one such call (a structured task's `first` call
- * or the `second` it may get).
- */
-export function billingFor(
-  held: Held,
-  worst: (capability: Capability, call: StructuredCall) => Nanos,
-  call: StructuredCall = 'first',
-): AttemptBilling {
-  return {
-    retry: (capability) => held.rebill(worst(capability, call)),
-    abandoned: (capability) => held.charge(worst(capability, call)),
-    forCall: (next) => billingFor(held, worst, next),
-  };
-}
+export const recordVariantFor = (c: Context<AppEnv>, variant: Variant | undefined, outcome: VariantOutcome) =>
+  servicesOf(c).recordVariant(variant, outcome);

@@ -8,23 +8,25 @@
  */
 import { ALERT_TIMEOUT_MS, sendBudgetAlert } from './alerts';
 import { type Breaker, createBreaker } from './breaker';
-import { type Budget, type BudgetScope, createBudget } from './budget';
+import { type Budget, type BudgetScope, createBudget, createDayClock } from './budget';
 import { type Cache, createCache } from './cache';
 import { configOf } from './config';
 import type { Deps } from './deps';
-import type { Capability, Env } from './env';
+import type { Capability, Env, Task } from './env';
 import type { Principal } from './guards';
 import type { Logger } from './log';
 import type { MetricsCollector } from './metrics/collector';
 import type { ModerationDeps } from './moderation';
-import { usdToNanos } from './pricing';
-import { createProviders, type Providers } from './providers';
+import { type Nanos, type PriceTable, usdToNanos } from './pricing';
+import { createProviders, type Providers, type StructuredTask } from './providers';
 import type { RetryPolicy } from './providers/retry';
 import type { AttemptBilling, RouterDeps } from './providers/router';
 import { longestGenerationMs } from './providers/timeouts';
 import { upstreamGuard } from './providers/upstream-guard';
 import { createSpender, type DescribeScope, type Spender } from './spend';
+import { planTask, type TaskPlan } from './task-plan';
 import { takeUnits } from './unit-limit';
+import { recordVariant, type Variant, type VariantOutcome } from './variants';
 
 /** What a request's services are built from. */
 export interface RequestScope {
@@ -65,6 +67,11 @@ export interface Services {
   cache(uses?: readonly Capability[]): Cache;
   /** Takes `units` from the caller's units per minute; sets `x-ratelimit-*-units`. */
   units(units: number): Promise<void>;
+  prices: PriceTable;
+  /** A structured task's plan under its model policy, over this request's providers (lib/task-plan.ts). */
+  plan<T>(policyTask: Task, task: StructuredTask<T>, extraNanos?: Nanos): Promise<TaskPlan<T>>;
+  /** Counts a prompt variant's generation after the response, on the budget day it happened. */
+  recordVariant(variant: Variant | undefined, outcome: VariantOutcome): void;
 }
 
 const TEXT: readonly Capability[] = ['text'];
@@ -192,5 +199,12 @@ export function createServices(scope: RequestScope): Services {
     spend,
     cache,
     units,
+    prices: configOf(env).prices,
+    plan: (policyTask, task, extraNanos) => planTask(env, deps.providers, policyTask, task, extraNanos),
+    recordVariant: (variant, outcome) => {
+      if (!variant) return;
+      const { day } = createDayClock(env.BUDGET_TIMEZONE).at(deps.now());
+      scope.defer(recordVariant(deps.redis, day, variant, outcome));
+    },
   };
 }

@@ -4,42 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createDeps } from '../../lib/deps';
-import { parseEnv } from '../../lib/env';
-import type { Principal } from '../../lib/guards';
-import { createLogger } from '../../lib/log';
-import { createServices, type RequestScope } from '../../lib/services';
-import { envWith } from '../support/env';
-import { simKey, simRequests } from '../support/providers';
-
-const KEY: Principal = {
-  kind: 'key',
-  id: `key_${crypto.randomUUID().replaceAll('-', '').slice(0, 24)}`,
-  name: 'services-test',
-  rpm: 60,
-  upm: 3,
-  dailyBudgetUsd: 1,
-  scopes: null,
-  models: null,
-};
-
-function scopeFor(principal: Principal = KEY) {
-  const sim = simKey();
-  const env = parseEnv(envWith({ OPENAI_API_KEY: sim }));
-  const deferred: Promise<unknown>[] = [];
-  const headers = new Map<string, string>();
-  const scope: RequestScope = {
-    env,
-    deps: createDeps(env),
-    log: createLogger({ level: 'error' }),
-    requestId: 'req_services_test',
-    metrics: undefined,
-    defer: (work) => void deferred.push(work),
-    principal: () => principal,
-    header: (name, value) => void headers.set(name, value),
-  };
-  return { scope, sim, headers, settled: () => Promise.all(deferred.splice(0)) };
-}
+import { createServices } from '../../lib/services';
+import { simRequests } from '../support/providers';
+import { KEY, scopeFor } from '../support/services';
 
 describe('createServices', () => {
   it('builds the breaker and the moderation chain once per request, whoever asks', () => {

@@ -1,0 +1,58 @@
+/**
+ * The generation pipeline without Hono: plan → reserve → call → finish → settle, on services built
+ * from a hand-written scope, against the real Redis and the simulator.
+ */
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { CreativeRejectedError } from '../../lib/errors';
+import { generate } from '../../lib/generation';
+import { createServices } from '../../lib/services';
+import { simRequests } from '../support/providers';
+import { KEY, scopeFor } from '../support/services';
+
+const TASK = {
+  name: 'answer',
+  schema: z.object({ answer: z.string().max(60) }),
+  instructions: 'Answer briefly.',
+  input: 'Boots for rain?',
+  maxOutputTokens: 100,
+};
+
+describe('generate', () => {
+  it('reserves, calls, finishes and settles exactly what the ledger says was billed', async () => {
+    const { scope, sim, settled } = scopeFor({ ...KEY, id: `key_${crypto.randomUUID().slice(0, 24)}` });
+    const services = createServices(scope);
+    const made = await generate(services, {
+      policyTask: 'opportunities',
+      task: TASK,
+      finish: async (data, { ledger }) => {
+        ledger.add(1_000);
+        return data.answer.toUpperCase();
+      },
+    });
+    await settled();
+    expect(made.data).toBe(made.data.toUpperCase());
+    expect(made.served.provider).toBe('openai');
+    expect(made.costNanos).toBeGreaterThan(1_000);
+    const { scopes } = await services.budget().read([`key:${scope.principal().id}`]);
+    expect(scopes[0]).toMatchObject({ spentNanos: made.costNanos, reservedNanos: 0, calls: 1 });
+    expect((await simRequests(sim))['/v1/responses']).toBe(1);
+  });
+
+  it('settles what a refused output cost, and hands the refusal on', async () => {
+    const { scope, settled } = scopeFor({ ...KEY, id: `key_${crypto.randomUUID().slice(0, 24)}` });
+    const services = createServices(scope);
+    const refused = generate(services, {
+      policyTask: 'opportunities',
+      task: TASK,
+      finish: async () => {
+        throw new CreativeRejectedError({ message: 'refused by the test' });
+      },
+    });
+    await expect(refused).rejects.toBeInstanceOf(CreativeRejectedError);
+    await settled();
+    const { scopes } = await services.budget().read([`key:${scope.principal().id}`]);
+    expect(scopes[0]?.spentNanos).toBeGreaterThan(0);
+    expect(scopes[0]?.reservedNanos).toBe(0);
+  });
+});

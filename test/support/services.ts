@@ -1,0 +1,38 @@
+/** A request's scope written by hand (lib/services.ts), for tests of what runs below Hono. */
+import { createDeps } from '../../lib/deps';
+import { parseEnv } from '../../lib/env';
+import type { Principal } from '../../lib/guards';
+import { createLogger } from '../../lib/log';
+import type { RequestScope } from '../../lib/services';
+import { envWith } from './env';
+import { simKey } from './providers';
+
+/** A client key with a $1 budget and 3 units a minute. */
+export const KEY: Principal = {
+  kind: 'key',
+  id: `key_${crypto.randomUUID().replaceAll('-', '').slice(0, 24)}`,
+  name: 'services-test',
+  rpm: 60,
+  upm: 3,
+  dailyBudgetUsd: 1,
+  scopes: null,
+  models: null,
+};
+
+export function scopeFor(principal: Principal = KEY) {
+  const sim = simKey();
+  const env = parseEnv(envWith({ OPENAI_API_KEY: sim }));
+  const deferred: Promise<unknown>[] = [];
+  const headers = new Map<string, string>();
+  const scope: RequestScope = {
+    env,
+    deps: createDeps(env),
+    log: createLogger({ level: 'error' }),
+    requestId: 'req_services_test',
+    metrics: undefined,
+    defer: (work) => void deferred.push(work),
+    principal: () => principal,
+    header: (name, value) => void headers.set(name, value),
+  };
+  return { scope, sim, headers, settled: () => Promise.all(deferred.splice(0)) };
+}
