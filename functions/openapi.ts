@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../lib/app';
 import { buildDocument } from '../lib/openapi/document';
-import { ROUTES, TAGS } from '../lib/openapi/routes';
 import pkg from '../package.json';
+import { ROUTES, TAGS } from './openapi/index';
 
 const DESCRIPTION = `${pkg.description}
 
@@ -18,8 +18,9 @@ const documentJson = () =>
   ));
 
 /**
- * `GET /openapi.json`: the OpenAPI 3.1 document, built from the handlers' own zod schemas
- * (lib/openapi). Public, and readable cross-origin so other tools can load it.
+ * `GET /openapi.json`: the OpenAPI 3.1 document, built (lib/openapi) from the route descriptions in
+ * functions/openapi/ and the handlers' own zod schemas. Public, and readable cross-origin so other
+ * tools can load it.
  */
 export const openapi = new Hono<AppEnv>().get('/openapi.json', (c) =>
   c.body(documentJson(), 200, {

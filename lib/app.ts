@@ -12,11 +12,11 @@ import {
   toErrorBody,
   toGatewayError,
 } from './errors';
-import type { Principal } from './guards';
 import { createLogger, type Logger } from './log';
 import { createMetricsCollector, type MetricsCollector } from './metrics/collector';
 import { writeMetrics } from './metrics/store';
 import { nanosToUsd } from './pricing';
+import type { Principal } from './principal';
 
 export type AppEnv = {
   Bindings: Cloudflare.Env;

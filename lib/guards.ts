@@ -8,27 +8,10 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from './app';
 import { configOf } from './config';
 import { AuthenticationError, PermissionDeniedError, RateLimitError, StoreUnavailableError } from './errors';
-import { checkModel, checkScope, type KeyScope, keyBudgetUsd } from './key-policy';
+import { checkModel, checkScope, keyBudgetUsd } from './key-policy';
 import { hashKey, isKeyShaped, type KeyRecord, keyIdOf, lookupKey } from './keys';
+import type { Principal } from './principal';
 import { redisKey } from './store';
-
-/** Who a request acts for. The admin key is a principal too, with the gateway defaults. */
-export interface Principal {
-  kind: 'key' | 'admin';
-  /** Key id, or `admin`. Tenants, rate limits and per-key budgets hang off it. */
-  id: string;
-  name: string;
-  /** Requests per minute this principal may make. */
-  rpm: number;
-  /** Units of work per minute it may start (see KEY_RATE_LIMIT_UPM). */
-  upm: number;
-  /** A client key's daily budget (its own or its share); null for the admin key (the gateway's only). */
-  dailyBudgetUsd: number | null;
-  /** Route scopes it may call; null: every scope. */
-  scopes: readonly KeyScope[] | null;
-  /** Models it may name; null: any. */
-  models: readonly string[] | null;
-}
 
 /** What `admit` checks besides the key and its rate limit. */
 export interface AdmitOptions {

@@ -3,25 +3,7 @@ import { isRecord } from './config.ts';
 import { errorBody, SimHttpError } from './errors.ts';
 import type { Usage } from './meter.ts';
 import type { RouteContext, SimRoute } from './routes.ts';
-
-/** Token usage in the Batch object's shape (BatchUsage in the SDK). */
-export interface BatchUsage {
-  input_tokens: number;
-  input_tokens_details: { cached_tokens: number };
-  output_tokens: number;
-  output_tokens_details: { reasoning_tokens: number };
-  total_tokens: number;
-}
-
-/** One executed line: the JSONL line for the output (ok) or error file, and what it used. */
-export interface LineAnswer {
-  ok: boolean;
-  customId: string;
-  line: Record<string, unknown>;
-  usage: BatchUsage;
-  /** What the invoice bills for it (at the Batch discount) once the batch ends; absent when it failed. */
-  billed?: Usage;
-}
+import type { BatchUsage, LineAnswer } from './storage.ts';
 
 export const ZERO_USAGE: BatchUsage = {
   input_tokens: 0,

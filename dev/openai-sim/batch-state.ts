@@ -1,10 +1,8 @@
-import type { BatchError, BatchLine } from './batch-input.ts';
-import { addUsage, type BatchUsage, expiredLine, type LineAnswer, ZERO_USAGE } from './batch-run.ts';
+import type { BatchError } from './batch-input.ts';
+import { addUsage, expiredLine, ZERO_USAGE } from './batch-run.ts';
 import { storeFile } from './files.ts';
 import type { RouteContext } from './routes.ts';
-
-/** How a batch ends when nobody cancels it (config `batch.outcome`). */
-export type BatchOutcome = 'completed' | 'failed' | 'expired';
+import type { FinalState, LineAnswer, SimBatch } from './storage.ts';
 
 export type BatchStatus =
   | 'validating'
@@ -15,40 +13,6 @@ export type BatchStatus =
   | 'expired'
   | 'cancelling'
   | 'cancelled';
-
-/** A batch as the simulator keeps it. Its lines are answered at creation; time only reveals the answers. */
-export interface SimBatch {
-  id: string;
-  /** The key that created it: its lines are billed to that key's invoice. */
-  apiKey: string;
-  endpoint: string;
-  inputFileId: string;
-  completionWindow: string;
-  metadata: Record<string, string> | null;
-  model: string | null;
-  createdMs: number;
-  /** From the creator's config: how long the batch runs, and how it ends. */
-  durationMs: number;
-  outcome: BatchOutcome;
-  lines: BatchLine[];
-  /** One per line, in input order; empty when validation failed. */
-  answers: LineAnswer[];
-  /** Validation errors; a batch with any fails. */
-  errors: BatchError[] | null;
-  cancellingMs: number | null;
-  /** Set once, by the first look at the batch after it ended. */
-  final: FinalState | null;
-}
-
-interface FinalState {
-  status: 'failed' | 'completed' | 'expired' | 'cancelled';
-  atMs: number;
-  outputFileId: string | null;
-  errorFileId: string | null;
-  errors: BatchError[] | null;
-  counts: { total: number; completed: number; failed: number };
-  usage: BatchUsage;
-}
 
 const DAY_SECONDS = 86_400;
 

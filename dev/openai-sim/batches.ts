@@ -1,10 +1,11 @@
 import { parseBatchInput } from './batch-input.ts';
 import { lineRoute, runLine } from './batch-run.ts';
-import { batchObject, hasEnded, type SimBatch } from './batch-state.ts';
+import { batchObject, hasEnded } from './batch-state.ts';
 import { isRecord } from './config.ts';
 import { invalidParam, missingParam, SimHttpError } from './errors.ts';
 import { findFile } from './files.ts';
 import { exactPath, idPath, type RouteContext, type RouteResult, type SimRoute } from './routes.ts';
+import type { SimBatch } from './storage.ts';
 
 /** The endpoints BatchCreateParams allows; the simulator runs those it has a handler for. */
 const BATCH_ENDPOINTS = [

@@ -2,36 +2,13 @@
  * Layer 3: brand safety. Configured blocked terms, competitor names and unsubstantiated claims (see
  * `termMatcher` for how a term matches; each also matches the normalised readings loosely, so `c0unterfeit`
  * and `replіca` with a Cyrillic і are caught, see normalise.ts), then profanity through `obscenity`'s English dataset with its
- * recommended transformers, which see through leetspeak (`sh1t`), look-alike characters (`ƒuck`),
+ * recommended transformers (profanity.ts), which see through leetspeak (`sh1t`), look-alike characters (`ƒuck`),
  * repeated letters (`fuuuck`) and punctuation inside a word (`b!tch`).
  */
-import { englishDataset, englishRecommendedTransformers, RegExpMatcher } from 'obscenity';
 import type { LocalFlag } from './business-rules';
 import { readingsOnDemand } from './normalise.ts';
 import type { ModerationRules } from './rules';
 import { foldText } from './text.ts';
-
-/** Finds profanity; answers the dataset's base word (`fuck` for `fvck`), or null. */
-export interface ProfanityMatcher {
-  find(text: string): string | null;
-}
-
-/** The profanity matcher, with `allowlist` terms (e.g. `cumin`) never reported. */
-export function createProfanityMatcher(allowlist: readonly string[]): ProfanityMatcher {
-  const dataset = englishDataset.build();
-  const matcher = new RegExpMatcher({
-    ...dataset,
-    whitelistedTerms: [...(dataset.whitelistedTerms ?? []), ...allowlist.map((term) => term.toLowerCase())],
-    ...englishRecommendedTransformers,
-  });
-  return {
-    find(text) {
-      const match = matcher.getAllMatches(text, true)[0];
-      if (!match) return null;
-      return englishDataset.getPayloadWithPhraseMetadata(match).phraseMetadata?.originalWord ?? 'profanity';
-    },
-  };
-}
 
 const LISTS: readonly (readonly ['blockedTerms' | 'competitors' | 'claims', string])[] = [
   ['blockedTerms', 'blocked term'],

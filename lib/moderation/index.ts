@@ -1,5 +1,5 @@
 /** The three-layer moderation chain and its configurable rules; see chain.ts for the order. */
-export { checkBrandSafety, createProfanityMatcher, type ProfanityMatcher } from './brand-safety';
+export { checkBrandSafety } from './brand-safety';
 export { checkBusinessRules, type LocalFlag } from './business-rules';
 export {
   type ContentToModerate,
@@ -10,6 +10,7 @@ export {
   type Verdict,
 } from './chain';
 export { normalisedReadings, readingsOnDemand } from './normalise';
+export { createProfanityMatcher, type ProfanityMatcher } from './profanity';
 export {
   BUSINESS_RULE_NAMES,
   type BusinessRule,

@@ -7,8 +7,8 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../env.ts';
-import { createProfanityMatcher, type ProfanityMatcher } from './brand-safety.ts';
 import { looseRegex, looseTermMatcher } from './loose.ts';
+import { createProfanityMatcher, type ProfanityMatcher } from './profanity.ts';
 import { termMatcher, wholeWords } from './text.ts';
 
 /** The built-in business rules' names, e.g. for a creative prompt that lists what is banned. */

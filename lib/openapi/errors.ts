@@ -2,8 +2,23 @@
  * The failures a route documents: its own, plus those its auth and inputs imply, each status with the
  * one error body of lib/errors.ts and Markdown bullets naming the codes.
  */
+import { z } from 'zod';
+import type { ErrorBody } from '../errors';
 import { scopeOfPath } from '../key-policy';
-import type { RouteDoc } from './document';
+import type { RouteDoc } from './route-doc';
+
+/** The one error body (lib/errors.ts), as the document's `Error` component. */
+export const ErrorResponse = z.object({
+  error: z.object({
+    type: z.string(),
+    code: z.string(),
+    message: z.string(),
+    /** The field at fault, when one is. */
+    param: z.string().optional(),
+    details: z.record(z.string(), z.unknown()).optional(),
+    request_id: z.string(),
+  }),
+}) satisfies z.ZodType<ErrorBody>;
 
 const ERROR_SUMMARY: Record<number, string> = {
   400: 'Bad request',

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import type { RouteDoc } from '../../lib/openapi/document';
-import { ROUTES } from '../../lib/openapi/routes';
-import { BudgetResponse, CreatedKeyResponse, ErrorResponse, KeyResponse } from '../../lib/openapi/schemas';
+import { ROUTES } from '../../functions/openapi/index';
+import { BudgetResponse, CreatedKeyResponse, KeyResponse } from '../../functions/openapi/schemas';
+import { ErrorResponse } from '../../lib/openapi/errors';
+import type { RouteDoc } from '../../lib/openapi/route-doc';
 import { envWith } from '../support/env';
 import { callGateway } from '../support/gateway';
 import { adminAuth, bearer, createTestKey } from '../support/keys';

@@ -3,10 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { KeyId } from '../../functions/admin-keys';
 import { ReportQuery } from '../../functions/admin-variants';
 import { app, isPublic } from '../../functions/index';
+import { ROUTES } from '../../functions/openapi/index';
 import { OpportunitiesRequest } from '../../lib/domain/opportunities';
-import { jsonSchemaOf, type RouteDoc } from '../../lib/openapi/document';
-import { ROUTES } from '../../lib/openapi/routes';
-import { ErrorResponse } from '../../lib/openapi/schemas';
+import { jsonSchemaOf } from '../../lib/openapi/document';
+import { ErrorResponse } from '../../lib/openapi/errors';
+import type { RouteDoc } from '../../lib/openapi/route-doc';
 import pkg from '../../package.json';
 import { adminAuth, bearer, createTestKey } from '../support/keys';
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { buildDocument, jsonSchemaOf, type RouteDoc } from '../../lib/openapi/document';
+import { buildDocument, jsonSchemaOf } from '../../lib/openapi/document';
+import type { RouteDoc } from '../../lib/openapi/route-doc';
 
 const INFO = { title: 't', version: '1.0.0', description: 'd', tags: { Things: 'All of them.' } };
 const Body = z.strictObject({ name: z.string().min(1), size: z.number().int().default(1) });

@@ -1,9 +1,9 @@
 /** The operator's routes: keys, reports and metrics. The admin key only. */
-import { KeyId, KeyUpdate, NewKeyRequest } from '../../../functions/admin-keys';
-import { ReportQuery } from '../../../functions/admin-variants';
-import { MetricsQuery } from '../../../functions/metrics';
-import type { RouteDoc } from '../document';
-import { CreatedKeyResponse, KeyListResponse, KeyResponse, VariantsResponse } from '../schemas';
+import type { RouteDoc } from '../../lib/openapi/route-doc';
+import { KeyId, KeyUpdate, NewKeyRequest } from '../admin-keys';
+import { ReportQuery } from '../admin-variants';
+import { MetricsQuery } from '../metrics';
+import { CreatedKeyResponse, KeyListResponse, KeyResponse, VariantsResponse } from './schemas';
 
 export const ADMIN_ROUTES: RouteDoc[] = [
   {

@@ -1,10 +1,10 @@
 /**
- * Every route the gateway serves, for the OpenAPI document. Inputs are the schema objects the handlers
- * pass to `valid(…)`, imported from functions/ and lib/domain, never restated; bodies come from
- * ../schemas.ts. These are the only lib modules that read functions/, because they describe them.
+ * Every route the gateway serves, for the OpenAPI document (../openapi.ts hands them to
+ * lib/openapi/document.ts). Inputs are the schema objects the handlers pass to `valid(…)`, imported
+ * from the endpoints beside them and lib/domain, never restated; bodies come from ./schemas.ts.
  * test/functions/openapi.test.ts fails when a served route is missing here, or a listed one is not served.
  */
-import type { RouteDoc } from '../document';
+import type { RouteDoc } from '../../lib/openapi/route-doc';
 import { ADMIN_ROUTES } from './admin';
 import { CLIENT_ROUTES } from './client';
 import { GENERATION_ROUTES } from './generation';

@@ -1,11 +1,11 @@
 /** Opportunities and creatives, one at a time, many in one call, or as a bulk job. */
-import { BulkRequest, Page } from '../../../functions/batches';
-import { BatchRequest } from '../../../functions/creatives-batch';
-import { CreativeRequest } from '../../domain/creatives';
-import { OpportunitiesRequest } from '../../domain/opportunities';
-import type { RouteDoc } from '../document';
-import { BatchResponse, CreativeBody, OpportunitiesBody } from '../schemas';
+import { CreativeRequest } from '../../lib/domain/creatives';
+import { OpportunitiesRequest } from '../../lib/domain/opportunities';
+import type { RouteDoc } from '../../lib/openapi/route-doc';
+import { BulkRequest, Page } from '../batches';
+import { BatchRequest } from '../creatives-batch';
 import { CACHED, FLAGGED_INPUT, MODEL_FAILURES } from './failures';
+import { BatchResponse, CreativeBody, OpportunitiesBody } from './schemas';
 
 const creativeExample = {
   opportunity: {

@@ -3,14 +3,15 @@
  * pricing and routing need (loose objects: other fields pass through), so answers are described, not
  * restated: they are OpenAI's.
  */
+
+import type { RouteDoc } from '../../lib/openapi/route-doc';
 import {
   ChatCompletionRequest,
   EmbeddingsRequest,
   ImagesRequest,
   ModerationsRequest,
   ResponsesRequest,
-} from '../../proxy/schemas';
-import type { RouteDoc } from '../document';
+} from '../../lib/proxy/schemas';
 import { CACHED, MODEL_FAILURES } from './failures';
 
 const UNKNOWN_MODEL = { 404: ['`model_not_found`: the gateway does not serve (cannot price) this model.'] };

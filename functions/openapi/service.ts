@@ -1,7 +1,7 @@
 /** The service's own routes in the OpenAPI document: what it is, whether it is up, its docs. */
 import { z } from 'zod';
-import type { RouteDoc } from '../document';
-import { HealthBody, PublicHealthBody, RootResponse } from '../schemas';
+import type { RouteDoc } from '../../lib/openapi/route-doc';
+import { HealthBody, PublicHealthBody, RootResponse } from './schemas';
 
 const html = { 'text/html': { type: 'string' } };
 const asset = (path: string, operationId: string, summary: string, type: string): RouteDoc => ({

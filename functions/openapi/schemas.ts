@@ -2,36 +2,24 @@
  * Response bodies as zod schemas, for the OpenAPI document only: handlers build their bodies with
  * plain objects, so these describe them. Where the body has a TypeScript type, `satisfies` ties the
  * schema to it (a field the type requires cannot be missing here, nor have another type); the
- * others are checked against real responses in test/lib/openapi.schemas.test.ts. Output schemas
+ * others are checked against real responses in test/functions/openapi.responses.test.ts. Output schemas
  * from lib/domain are extended, never restated.
  */
 import { z } from 'zod';
-import type { HealthResponse, PublicHealthResponse } from '../../functions/health';
-import { type Creative, CreativeOutput } from '../domain/creatives';
-import { ImageAnalysis } from '../domain/image-analysis';
-import { OpportunitiesOutput, type OpportunitiesResponse } from '../domain/opportunities';
-import type { ErrorBody } from '../errors';
-import { KEY_SCOPES } from '../key-policy';
-import type { KeyRecord } from '../keys';
-import type { Verdict } from '../moderation';
-import type { MaybeDegraded } from '../request-context';
+import { type Creative, CreativeOutput } from '../../lib/domain/creatives';
+import { ImageAnalysis } from '../../lib/domain/image-analysis';
+import { OpportunitiesOutput, type OpportunitiesResponse } from '../../lib/domain/opportunities';
+import { KEY_SCOPES } from '../../lib/key-policy';
+import type { KeyRecord } from '../../lib/keys';
+import type { Verdict } from '../../lib/moderation';
+import { ErrorResponse } from '../../lib/openapi/errors';
+import type { MaybeDegraded } from '../../lib/request-context';
+import type { HealthResponse, PublicHealthResponse } from '../health';
 
 /** Present when the answer came from the model policy's cheaper model (spend past the alert threshold). */
 const Degraded = z.literal(true).optional();
 const usd = z.number().min(0);
 const count = z.int().min(0);
-
-export const ErrorResponse = z.object({
-  error: z.object({
-    type: z.string(),
-    code: z.string(),
-    message: z.string(),
-    /** The field at fault, when one is. */
-    param: z.string().optional(),
-    details: z.record(z.string(), z.unknown()).optional(),
-    request_id: z.string(),
-  }),
-}) satisfies z.ZodType<ErrorBody>;
 
 export const RootResponse = z.object({
   name: z.string(),

@@ -1,11 +1,11 @@
 /** Analysis (moderation, images, similarity), generated images and the budget. */
-import { ImageParams } from '../../../functions/images';
-import { MatchRequest } from '../../../functions/match';
-import { ModerateRequest } from '../../../functions/moderate';
-import { ImageAnalysisRequest } from '../../domain/image-analysis';
-import type { RouteDoc } from '../document';
-import { BudgetResponse, ImageAnalysisBody, MatchResponse, VerdictBody } from '../schemas';
+import { ImageAnalysisRequest } from '../../lib/domain/image-analysis';
+import type { RouteDoc } from '../../lib/openapi/route-doc';
+import { ImageParams } from '../images';
+import { MatchRequest } from '../match';
+import { ModerateRequest } from '../moderate';
 import { CACHED, FLAGGED_INPUT, MODEL_FAILURES, SERVED_BY } from './failures';
+import { BudgetResponse, ImageAnalysisBody, MatchResponse, VerdictBody } from './schemas';
 
 /** A 1×1 PNG, so "Try it out" works without reaching any other host. */
 const TINY_PNG =
