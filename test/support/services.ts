@@ -1,8 +1,8 @@
 /** A request's scope written by hand (lib/services.ts), for tests of what runs below Hono. */
 import { createDeps } from '../../lib/deps';
 import { parseEnv } from '../../lib/env';
-import type { Principal } from '../../lib/guards';
 import { createLogger } from '../../lib/log';
+import type { Principal } from '../../lib/principal';
 import type { RequestScope } from '../../lib/services';
 import { envWith } from './env';
 import { simKey } from './providers';
