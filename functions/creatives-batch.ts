@@ -23,6 +23,7 @@ import {
   itemErrorOf,
 } from '../lib/errors';
 import { costLedger, generate, isRejection, markDegraded } from '../lib/generation';
+import { admitsInHandler } from '../lib/guards';
 import { type Nanos, nanosToUsd } from '../lib/pricing';
 import {
   admitAndLookUpMany,
@@ -73,6 +74,7 @@ interface Outcome {
  */
 export const creativesBatch = new Hono<AppEnv>().post(
   '/v1/creatives/batch',
+  admitsInHandler,
   valid('json', BatchRequest),
   async (c) => {
     const { items } = c.req.valid('json');

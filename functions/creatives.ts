@@ -7,6 +7,7 @@ import {
   produceCreative,
 } from '../lib/creative-pipeline';
 import { type Creative, CreativeRequest } from '../lib/domain/creatives';
+import { admitsInHandler } from '../lib/guards';
 import { cacheFirst, variantFor } from '../lib/request-context';
 import { valid } from '../lib/validate';
 
@@ -20,6 +21,7 @@ import { valid } from '../lib/validate';
  */
 export const creatives = new Hono<AppEnv>().post(
   '/v1/creatives',
+  admitsInHandler,
   valid('json', CreativeRequest),
   async (c) => {
     const request = c.req.valid('json');

@@ -8,6 +8,7 @@ import {
 } from '../lib/domain/image-analysis';
 import { assertCreativeApproved, assertInputApproved } from '../lib/domain/verdicts';
 import { generate, markDegraded } from '../lib/generation';
+import { admitsInHandler } from '../lib/guards';
 import { imageForModels } from '../lib/image-fetch';
 import { modelsFor } from '../lib/model-policy';
 import { moderateContent } from '../lib/moderation';
@@ -25,6 +26,7 @@ import { variantField, withVariant } from '../lib/variants';
  */
 export const imagesAnalyze = new Hono<AppEnv>().post(
   '/v1/images/analyze',
+  admitsInHandler,
   valid('json', ImageAnalysisRequest),
   async (c) => {
     const request = c.req.valid('json');

@@ -22,7 +22,7 @@ import { imagesAnalyze } from './images-analyze';
 import { match } from './match';
 import { metrics } from './metrics';
 import { moderate } from './moderate';
-import { OPENAI_PROXY_POSTS, openaiProxy } from './openai-proxy';
+import { openaiProxy } from './openai-proxy';
 import { openapi } from './openapi';
 import { opportunities } from './opportunities';
 import { root } from './root';
@@ -46,16 +46,6 @@ const IMAGE_VIEW = /^\/v1\/images\/[0-9a-f]{64}$/;
  * hashes, unguessable without the image itself.
  */
 export const isPublic = (path: string) => PUBLIC_PATHS.has(path) || IMAGE_VIEW.test(path);
-/** Cache-first routes: they admit the caller themselves, with the cache lookup in the same round trip. */
-const ADMITS_ITSELF: ReadonlySet<string> = new Set([
-  '/v1/opportunities',
-  '/v1/creatives',
-  '/v1/creatives/batch',
-  '/v1/images/analyze',
-  // Takes the admin key or the scrape token; it checks which itself.
-  '/metrics',
-  ...OPENAI_PROXY_POSTS,
-]);
 
 /** Requests not counted in metrics: probes, and the pages that read the metrics themselves. */
 const UNMETERED: ReadonlySet<string> = new Set([
@@ -78,7 +68,7 @@ export function createGateway(makeDeps: MakeDeps) {
   });
   // The sandboxed /docs page's calls (Origin: null); a preflight is answered before any key is asked for.
   app.use(opaqueOriginCors());
-  app.use(protect(isPublic, (path) => ADMITS_ITSELF.has(path)));
+  app.use(protect(isPublic));
   const routes = [
     root,
     health,

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../lib/app';
 import { configOf } from '../lib/config';
 import { priceOf } from '../lib/domain/cost';
+import { admitsInHandler } from '../lib/guards';
 import { tokenUnits } from '../lib/key-policy';
 import { storeField } from '../lib/proxy/allow-list';
 import { allowedBackup } from '../lib/proxy/budgeted';
@@ -26,6 +27,7 @@ const hasImage = (messages: ChatCompletionRequest['messages']) =>
  */
 export const chatCompletions = new Hono<AppEnv>().post(
   '/openai/v1/chat/completions',
+  admitsInHandler,
   valid('json', ChatCompletionRequest),
   async (c) => {
     const request = c.req.valid('json');

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../lib/app';
 import { configOf } from '../lib/config';
+import { admitsInHandler } from '../lib/guards';
 import { estimateTextCost } from '../lib/pricing';
 import { embeddingInputs, embeddingTokens } from '../lib/proxy/estimate';
 import { servedModel } from '../lib/proxy/models';
@@ -17,6 +18,7 @@ import { valid } from '../lib/validate';
  */
 export const embeddings = new Hono<AppEnv>().post(
   '/openai/v1/embeddings',
+  admitsInHandler,
   valid('json', EmbeddingsRequest),
   async (c) => {
     const request = c.req.valid('json');

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../lib/app';
 import { configOf } from '../lib/config';
+import { admitsInHandler } from '../lib/guards';
 import { imagesCost, promptTokens } from '../lib/proxy/estimate';
 import { servedModel } from '../lib/proxy/models';
 import { proxy } from '../lib/proxy/relay';
@@ -18,6 +19,7 @@ import { valid } from '../lib/validate';
  */
 export const imagesGenerations = new Hono<AppEnv>().post(
   '/openai/v1/images/generations',
+  admitsInHandler,
   valid('json', ImagesRequest),
   async (c) => {
     const request = c.req.valid('json');

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../lib/app';
 import { configOf } from '../lib/config';
+import { admitsInHandler } from '../lib/guards';
 import { servedModel } from '../lib/proxy/models';
 import { proxy } from '../lib/proxy/relay';
 import { ModerationsRequest } from '../lib/proxy/schemas';
@@ -13,6 +14,7 @@ import { valid } from '../lib/validate';
  */
 export const moderations = new Hono<AppEnv>().post(
   '/openai/v1/moderations',
+  admitsInHandler,
   valid('json', ModerationsRequest),
   async (c) => {
     const request = c.req.valid('json');

@@ -7,7 +7,7 @@ import { openaiModels } from './openai-models';
 import { moderations } from './openai-moderations';
 import { responses } from './openai-responses';
 
-/** The proxy's POST routes: each admits its caller itself, with the cache lookup in the same round trip. */
+/** The proxy's POST routes: each admits its caller in its handler (`admitsInHandler`), with the cache lookup in the same round trip. */
 export const OPENAI_PROXY_POSTS = [
   '/openai/v1/chat/completions',
   '/openai/v1/responses',

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../lib/app';
 import { configOf } from '../lib/config';
+import { admitsInHandler } from '../lib/guards';
 import { tokenUnits } from '../lib/key-policy';
 import { estimateTextCost } from '../lib/pricing';
 import { storeField } from '../lib/proxy/allow-list';
@@ -20,6 +21,7 @@ import { valid } from '../lib/validate';
  */
 export const responses = new Hono<AppEnv>().post(
   '/openai/v1/responses',
+  admitsInHandler,
   valid('json', ResponsesRequest),
   async (c) => {
     const request = c.req.valid('json');

@@ -8,6 +8,7 @@ import {
 } from '../lib/domain/opportunities';
 import { assertInputApproved, assertOpportunitiesApproved } from '../lib/domain/verdicts';
 import { generate, markDegraded } from '../lib/generation';
+import { admitsInHandler } from '../lib/guards';
 import { moderateContent } from '../lib/moderation';
 import { opportunityFields, opportunityKeyParts } from '../lib/opportunity-keys';
 import { cacheFirst, moderationFor, servicesOf, variantFor } from '../lib/request-context';
@@ -25,6 +26,7 @@ import { withVariant } from '../lib/variants';
  */
 export const opportunities = new Hono<AppEnv>().post(
   '/v1/opportunities',
+  admitsInHandler,
   valid('json', OpportunitiesRequest),
   async (c) => {
     const request = c.req.valid('json');

@@ -5,6 +5,7 @@
  */
 import { Ratelimit } from '@upstash/ratelimit';
 import type { Context, MiddlewareHandler } from 'hono';
+import { matchedRoutes } from 'hono/route';
 import type { AppEnv } from './app';
 import { configOf } from './config';
 import { AuthenticationError, PermissionDeniedError, RateLimitError, StoreUnavailableError } from './errors';
@@ -19,6 +20,13 @@ export interface AdmitOptions {
   model?: string;
 }
 
+/** Tags route middleware that protects its route, so {@link protect} leaves the route to it. */
+const GUARD = Symbol('guard');
+function guard(middleware: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> {
+  return Object.assign(middleware, { [GUARD]: true });
+}
+const guardedRoute = (c: Context<AppEnv>) => matchedRoutes(c).some((route) => GUARD in route.handler);
+
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 /**
@@ -28,7 +36,7 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i;
 export function requireAdmin(
   options: { alsoAccept?: (env: AppEnv['Variables']['env']) => string | undefined } = {},
 ): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
+  return guard(async (c, next) => {
     const presented = bearerOf(c);
     const adminKey = c.get('env').ADMIN_API_KEY;
     const other = options.alsoAccept?.(c.get('env'));
@@ -44,8 +52,18 @@ export function requireAdmin(
     }
     c.set('principal', adminPrincipal(c));
     await next();
-  };
+  });
 }
+
+/**
+ * Marks a route whose handler admits its caller itself, with {@link admit} (to join a cache lookup to
+ * the key check's round trip): written in the route, beside its validator, so the route shows how it
+ * is protected. Here only the presence of a bearer is checked.
+ */
+export const admitsInHandler: MiddlewareHandler<AppEnv> = guard(async (c, next) => {
+  bearerOf(c);
+  await next();
+});
 
 /**
  * Requires a client key (or the admin key) and applies the caller's rate limit; see {@link admit}.
@@ -248,21 +266,14 @@ function enforce(c: Context<AppEnv>, decision: Decision): void {
 
 /**
  * Protection by default: every route needs a key except those `isPublic` names, and `/admin/*` needs
- * the admin key. A route added later is protected without anyone remembering to protect it.
+ * the admin key. A route added later is protected without anyone remembering to protect it; a route
+ * that guards itself says so in its own definition ({@link admitsInHandler}, {@link requireAdmin}).
  */
-export function protect(
-  isPublic: (path: string) => boolean,
-  /** Routes that call {@link admit} themselves, to add a command to its round trip; checked here for a key. */
-  admitsItself: (path: string) => boolean = () => false,
-): MiddlewareHandler<AppEnv> {
+export function protect(isPublic: (path: string) => boolean): MiddlewareHandler<AppEnv> {
   const client = admitClient();
   const admin = requireAdmin();
   return async (c, next) => {
-    if (isPublic(c.req.path)) return next();
-    if (admitsItself(c.req.path)) {
-      bearerOf(c);
-      return next();
-    }
+    if (isPublic(c.req.path) || guardedRoute(c)) return next();
     if (c.req.path === '/admin' || c.req.path.startsWith('/admin/')) return admin(c, next);
     await client(c, next);
   };

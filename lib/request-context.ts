@@ -152,7 +152,7 @@ export const DEGRADED_CACHE_TTL_SECONDS = 3600;
  * The cache-first path every generating endpoint takes: the caller's cache key, admission and the
  * cache lookup in one round trip, then single-flight `produce` on a miss. Returns the value and the
  * response headers (`x-cache`, and who served it when this request generated). The route must be one
- * that admits itself (see `protect`). `uses`: the capabilities `produce` calls, which size the lease.
+ * marked `admitsInHandler`. `uses`: the capabilities `produce` calls, which size the lease.
  */
 export async function cacheFirst<T extends MaybeDegraded>(
   c: Context<AppEnv>,

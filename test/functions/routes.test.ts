@@ -7,9 +7,13 @@ import { bearer, createTestKey } from '../support/keys';
 const UNKNOWN_KEY = `Bearer cag_${'B'.repeat(43)}`;
 
 /** Every route the app serves, as [method, path with sample params]. */
-const routes = app.routes
-  .filter((r) => r.method !== 'ALL')
-  .map((r) => [r.method, r.path.replace(/:(\w+)/g, 'sample-$1')] as const);
+const routes = [
+  ...new Map(
+    app.routes
+      .filter((r) => r.method !== 'ALL')
+      .map((r) => [`${r.method} ${r.path}`, [r.method, r.path.replace(/:(\w+)/g, 'sample-$1')] as const]),
+  ).values(),
+];
 
 describe('route protection', () => {
   it('knows the public routes and at least one protected one', () => {
