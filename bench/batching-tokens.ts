@@ -13,7 +13,7 @@ import {
   type CreativeRequest,
   creativeBatchTask,
   creativeTask,
-} from '../lib/domain/creatives.ts';
+} from '../lib/creatives/schema.ts';
 import type { StructuredTask } from '../lib/providers/structured.ts';
 import { loadTokenCounter, MESSAGE_OVERHEAD_TOKENS } from '../lib/tokens.ts';
 

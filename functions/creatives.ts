@@ -5,8 +5,8 @@ import {
   creativeFields,
   creativeKeyParts,
   produceCreative,
-} from '../lib/creative-pipeline';
-import { type Creative, CreativeRequest } from '../lib/domain/creatives';
+} from '../lib/creatives/pipeline';
+import { type Creative, CreativeRequest } from '../lib/creatives/schema';
 import { admitsInHandler } from '../lib/guards';
 import { cacheFirst, variantFor } from '../lib/request-context';
 import { valid } from '../lib/validate';

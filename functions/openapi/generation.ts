@@ -1,5 +1,5 @@
 /** Opportunities and creatives, one at a time, many in one call, or as a bulk job. */
-import { CreativeRequest } from '../../lib/domain/creatives';
+import { CreativeRequest } from '../../lib/creatives/schema';
 import { OpportunitiesRequest } from '../../lib/domain/opportunities';
 import type { RouteDoc } from '../../lib/openapi/route-doc';
 import { BulkRequest, Page } from '../batches';

@@ -6,7 +6,7 @@
  * from lib/domain are extended, never restated.
  */
 import { z } from 'zod';
-import { type Creative, CreativeOutput } from '../../lib/domain/creatives';
+import { type Creative, CreativeOutput } from '../../lib/creatives/schema';
 import { ImageAnalysis } from '../../lib/domain/image-analysis';
 import { OpportunitiesOutput, type OpportunitiesResponse } from '../../lib/domain/opportunities';
 import { KEY_SCOPES } from '../../lib/key-policy';

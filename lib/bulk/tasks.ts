@@ -6,8 +6,8 @@
  */
 import { z } from 'zod';
 import type { CacheKeyParts } from '../cache';
-import { type CreativeValue, creativeFields, creativeKeyParts } from '../creative-pipeline';
-import { CreativeOutput, CreativeRequest, creativeTask } from '../domain/creatives';
+import { type CreativeValue, creativeFields, creativeKeyParts } from '../creatives/pipeline';
+import { CreativeOutput, CreativeRequest, creativeTask } from '../creatives/schema';
 import {
   OpportunitiesOutput,
   OpportunitiesRequest,

@@ -23,7 +23,7 @@ describe('bench/batching-tokens.ts', () => {
   it('can import, under plain node, every gateway module the benchmarks and drills use', async () => {
     // lib/ uses extensionless imports (bundler resolution); these few must stay free of them.
     const modules = [
-      'domain/creatives',
+      'creatives/schema',
       'domain/opportunities',
       'pricing/prices',
       'tokens',

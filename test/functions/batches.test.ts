@@ -1,7 +1,7 @@
 import type { Batch } from 'openai/resources/batches';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { Creative } from '../../lib/domain/creatives';
+import type { Creative } from '../../lib/creatives/schema';
 import { OpportunitiesOutput, opportunitiesTask } from '../../lib/domain/opportunities';
 import type { ErrorBody } from '../../lib/errors';
 import { costOf, createPriceTable, estimateTextCost, type ModelPrice } from '../../lib/pricing';

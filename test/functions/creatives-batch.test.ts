@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Creative } from '../../lib/domain/creatives';
-import { CreativeOutput } from '../../lib/domain/creatives';
+import type { Creative } from '../../lib/creatives/schema';
+import { CreativeOutput } from '../../lib/creatives/schema';
 import type { ErrorBody } from '../../lib/errors';
 import { bindings } from '../support/env';
 import { callGateway, freshCaller } from '../support/gateway';

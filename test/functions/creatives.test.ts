@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { Creative } from '../../lib/creatives/schema';
+import { CreativeOutput, creativeTask } from '../../lib/creatives/schema';
 import { worstCaseStructured } from '../../lib/domain/cost';
-import type { Creative } from '../../lib/domain/creatives';
-import { CreativeOutput, creativeTask } from '../../lib/domain/creatives';
 import type { ErrorBody } from '../../lib/errors';
 import { createPriceTable, usdToNanos as nanos } from '../../lib/pricing';
 import { callGateway, freshCaller } from '../support/gateway';

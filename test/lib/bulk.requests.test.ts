@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { batchCost, bulkWorstCase } from '../../lib/bulk/cost';
 import { inputLines, requestLine } from '../../lib/bulk/jsonl';
 import { retrySlotsFor } from '../../lib/bulk/submit';
-import { creativeTask } from '../../lib/domain/creatives';
+import { creativeTask } from '../../lib/creatives/schema';
 import { opportunitiesTask } from '../../lib/domain/opportunities';
 import { costOf, createPriceTable, estimateTextCost, type ModelPrice } from '../../lib/pricing';
 import { REASONING_ALLOWANCE } from '../../lib/providers/reasoning';

@@ -4,9 +4,21 @@
  * leaves these steps unmoderated: a rejection throws `creative_rejected` and the content is dropped.
  */
 import type { Context } from 'hono';
-import type { AppEnv } from './app';
-import { configOf } from './config';
-import { actualCost, priceOf } from './domain/cost';
+import type { AppEnv } from '../app';
+import { configOf } from '../config';
+import { actualCost, priceOf } from '../domain/cost';
+import { assertCreativeApproved, assertInputApproved } from '../domain/verdicts';
+import type { Capability, Env } from '../env';
+import { generate, markDegraded } from '../generation';
+import { imageDataUrl, imageUrl, pooledBucket, storeImage } from '../image-store';
+import { modelsFor } from '../model-policy';
+import { moderateContent } from '../moderation';
+import { estimateImageCost, type Nanos } from '../pricing';
+import type { StructuredTask } from '../providers';
+import type { AttemptBilling } from '../providers/router';
+import { moderationFor, providersFor, type ServedBy, servicesOf } from '../request-context';
+import { loadTokenCounter } from '../tokens';
+import { type Variant, variantField, withVariant } from '../variants';
 import {
   CREATIVE_IMAGE,
   CREATIVES_PROMPT_VERSION,
@@ -14,19 +26,7 @@ import {
   type CreativeOutput,
   type CreativeRequest,
   creativeTask,
-} from './domain/creatives';
-import { assertCreativeApproved, assertInputApproved } from './domain/verdicts';
-import type { Capability, Env } from './env';
-import { generate, markDegraded } from './generation';
-import { imageDataUrl, imageUrl, pooledBucket, storeImage } from './image-store';
-import { modelsFor } from './model-policy';
-import { moderateContent } from './moderation';
-import { estimateImageCost, type Nanos } from './pricing';
-import type { StructuredTask } from './providers';
-import type { AttemptBilling } from './providers/router';
-import { moderationFor, providersFor, type ServedBy, servicesOf } from './request-context';
-import { loadTokenCounter } from './tokens';
-import { type Variant, variantField, withVariant } from './variants';
+} from './schema';
 
 /** The model-policy tasks that make creatives: one at a time, or several in one call. */
 export type CreativeTask = 'creatives' | 'creatives_batch';
