@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../lib/app';
-import { presentsAdminKey } from '../lib/guards';
+import { presentsAdminKey } from '../lib/caller';
 import { pingStore } from '../lib/store';
 import pkg from '../package.json';
 

@@ -1,18 +1,12 @@
-/**
- * Request guards as Hono middleware: who is calling (a client key or the admin key) and whether they
- * may call now (a per-key sliding window), decided in one Redis round trip. Authentication fails closed; the rate limit fails open
- * when Redis is unreachable (the budget, which fails closed, still bounds spend) and logs it.
- */
-import { Ratelimit } from '@upstash/ratelimit';
 import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { AppEnv } from './app';
+import { adminPrincipal, bearerOf, keyPrincipal, sameSecret } from './caller';
 import { configOf } from './config';
-import { AuthenticationError, PermissionDeniedError, RateLimitError, StoreUnavailableError } from './errors';
-import { checkModel, checkScope, keyBudgetUsd } from './key-policy';
-import { hashKey, isKeyShaped, type KeyRecord, keyIdOf, lookupKey } from './keys';
-import type { Principal } from './principal';
-import { redisKey } from './store';
+import { AuthenticationError, PermissionDeniedError, StoreUnavailableError } from './errors';
+import { checkModel, checkScope } from './key-policy';
+import { hashKey, isKeyShaped, keyIdOf, lookupKey } from './keys';
+import { decide, enforce } from './request-limit';
 
 /** What `admit` checks besides the key and its rate limit. */
 export interface AdmitOptions {
@@ -26,8 +20,6 @@ function guard(middleware: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv>
   return Object.assign(middleware, { [GUARD]: true });
 }
 const guardedRoute = (c: Context<AppEnv>) => matchedRoutes(c).some((route) => GUARD in route.handler);
-
-const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 /**
  * Requires the admin key (`ADMIN_API_KEY`), or the token `alsoAccept` names for this route (say a
@@ -73,18 +65,6 @@ export function admitClient(): MiddlewareHandler<AppEnv> {
     await admit(c, async () => undefined);
     await next();
   };
-}
-
-/**
- * The tenant a request's key names, known before Redis answers: the key id derives from the key's
- * hash (`admin` for the admin key). Throws 401 for a missing or malformed key.
- */
-export async function presentedTenant(c: Context<AppEnv>): Promise<string> {
-  const presented = bearerOf(c);
-  const adminKey = c.get('env').ADMIN_API_KEY;
-  if (adminKey && (await sameSecret(presented, adminKey))) return 'admin';
-  if (!isKeyShaped(presented)) throw new AuthenticationError({ message: 'Invalid or revoked API key.' });
-  return keyIdOf(await hashKey(presented));
 }
 
 /**
@@ -149,20 +129,6 @@ export async function admit<T>(
   return result;
 }
 
-function keyPrincipal(c: Context<AppEnv>, record: KeyRecord): Principal {
-  const env = c.get('env');
-  return {
-    kind: 'key',
-    id: record.id,
-    name: record.name,
-    rpm: record.rpm ?? env.KEY_RATE_LIMIT_RPM,
-    upm: record.upm ?? env.KEY_RATE_LIMIT_UPM,
-    dailyBudgetUsd: keyBudgetUsd(record, env),
-    scopes: record.scopes,
-    models: record.models,
-  };
-}
-
 /**
  * Throws 401 unless the request carries the admin key or a live client key (403 when the key lacks the
  * route's scope): at most one key lookup, no write. For an error found before admission (a bad body, an unknown model): only a caller known to be
@@ -181,87 +147,6 @@ export async function verifyCaller(c: Context<AppEnv>): Promise<void> {
   });
   if (!record) throw new AuthenticationError({ message: 'Invalid or revoked API key.' });
   checkScope(keyPrincipal(c, record), c.req.path);
-}
-
-/** Whether the request carries the admin key: no Redis, and false (never a throw) without a bearer. */
-export async function presentsAdminKey(c: Context<AppEnv>): Promise<boolean> {
-  const presented = BEARER.exec(c.req.header('authorization') ?? '')?.[1];
-  const adminKey = c.get('env').ADMIN_API_KEY;
-  return !!presented && !!adminKey && (await sameSecret(presented, adminKey));
-}
-
-function bearerOf(c: Context<AppEnv>): string {
-  const presented = BEARER.exec(c.req.header('authorization') ?? '')?.[1];
-  if (!presented) {
-    throw new AuthenticationError({ message: 'Send your gateway key as `Authorization: Bearer <key>`.' });
-  }
-  return presented;
-}
-
-function adminPrincipal(c: Context<AppEnv>): Principal {
-  return {
-    kind: 'admin',
-    id: 'admin',
-    name: 'admin',
-    rpm: c.get('env').KEY_RATE_LIMIT_RPM,
-    upm: c.get('env').KEY_RATE_LIMIT_UPM,
-    dailyBudgetUsd: null,
-    scopes: null,
-    models: null,
-  };
-}
-
-/** Compares two secrets in constant time: equal-length digests, then timingSafeEqual. */
-async function sameSecret(a: string, b: string): Promise<boolean> {
-  const digest = (s: string) => crypto.subtle.digest('SHA-256', new TextEncoder().encode(s));
-  const [da, db] = await Promise.all([digest(a), digest(b)]);
-  return crypto.subtle.timingSafeEqual(da, db);
-}
-
-/** A rate-limit decision; undefined when the limiter could not answer (the limit fails open). */
-type Decision = Awaited<ReturnType<Ratelimit['limit']>> | undefined;
-
-/**
- * The caller's sliding-window limit (@upstash/ratelimit); denials are remembered in the isolate
- * (`ephemeralCache`) until the window resets. Never rejects: a Redis failure allows the request.
- */
-async function decide(c: Context<AppEnv>, identifier: string, rpm: number): Promise<Decision> {
-  const { redis, ratelimitCache } = c.get('deps');
-  const limiter = new Ratelimit({
-    redis,
-    limiter: Ratelimit.slidingWindow(rpm, '60 s'),
-    prefix: redisKey('rl', 'key'),
-    ephemeralCache: ratelimitCache,
-    timeout: c.get('env').REDIS_TIMEOUT_MS,
-    enableTelemetry: false,
-  });
-  try {
-    const result = await limiter.limit(identifier);
-    c.executionCtx.waitUntil(result.pending);
-    if (result.reason === 'timeout') throw new Error('rate limit timed out');
-    return result;
-  } catch (err) {
-    c.get('log').warn('rate limit unavailable; request allowed', { cause: err });
-    return undefined;
-  }
-}
-
-/**
- * Sets `x-ratelimit-limit`, `-remaining` and `-reset` (seconds) on allowed and denied responses alike;
- * a denial is `429 rate_limit_exceeded` with `Retry-After`.
- */
-function enforce(c: Context<AppEnv>, decision: Decision): void {
-  if (!decision) return;
-  const resetSeconds = Math.max(0, Math.ceil((decision.reset - c.get('deps').now()) / 1000));
-  c.header('x-ratelimit-limit', String(decision.limit));
-  c.header('x-ratelimit-remaining', String(Math.max(0, decision.remaining)));
-  c.header('x-ratelimit-reset', String(resetSeconds));
-  if (!decision.success) {
-    throw new RateLimitError({
-      message: `Rate limit of ${decision.limit} requests per minute reached; retry in ${Math.max(1, resetSeconds)} s.`,
-      retryAfter: Math.max(1, resetSeconds),
-    });
-  }
 }
 
 /**

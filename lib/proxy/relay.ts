@@ -10,7 +10,8 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../app';
 import type { Cache, CacheLookup, CacheStatus } from '../cache';
-import { admit, presentedTenant } from '../guards';
+import { presentedTenant } from '../caller';
+import { admit } from '../guards';
 import { servedHeaders } from '../providers';
 import { callProviders } from '../providers/router';
 import { admitAndLookUp, cacheFor, tenantCacheKey, wantsFresh } from '../request-context';
