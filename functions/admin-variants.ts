@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { AppEnv } from '../lib/app';
+import type { AppEnv } from '../lib/app-env';
 import { createDayClock, shiftDay } from '../lib/budget';
 import { nanosToUsd } from '../lib/pricing';
 import { valid } from '../lib/validate';

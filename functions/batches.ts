@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
-import type { AppEnv } from '../lib/app';
+import type { AppEnv } from '../lib/app-env';
 import { cancelJob } from '../lib/bulk/cancel';
 import { bulkFor } from '../lib/bulk/context';
 import { submitJob } from '../lib/bulk/submit';

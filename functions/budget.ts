@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { AppEnv } from '../lib/app';
+import type { AppEnv } from '../lib/app-env';
 import type { ScopeState } from '../lib/budget';
 import { keyBudgetUsd } from '../lib/key-policy';
 import { listKeys } from '../lib/keys';

@@ -1,6 +1,6 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
-import type { AppEnv } from '../lib/app';
+import type { AppEnv } from '../lib/app-env';
 import { type Entry, type Outcome, settleEntries } from '../lib/creatives/batch';
 import { creativeFields, creativeKeyParts } from '../lib/creatives/pipeline';
 import { type Creative, CreativeRequest } from '../lib/creatives/schema';

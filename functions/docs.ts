@@ -1,5 +1,5 @@
 import { type Context, Hono } from 'hono';
-import type { AppEnv } from '../lib/app';
+import type { AppEnv } from '../lib/app-env';
 import { InternalError } from '../lib/errors';
 
 /**

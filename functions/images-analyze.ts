@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { AppEnv } from '../lib/app';
+import type { AppEnv } from '../lib/app-env';
 import {
   analysisText,
   IMAGE_ANALYSIS_PROMPT_VERSION,

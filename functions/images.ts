@@ -1,6 +1,6 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
-import type { AppEnv } from '../lib/app';
+import type { AppEnv } from '../lib/app-env';
 import { NotFoundError } from '../lib/errors';
 import { headImage, IMAGE_ID_PATTERN, type ImageInfo, imageUrl, readImage } from '../lib/image-store';
 

@@ -1,6 +1,6 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
-import type { AppEnv } from '../lib/app';
+import type { AppEnv } from '../lib/app-env';
 import { cacheNamespace } from '../lib/cache';
 import { configOf } from '../lib/config';
 import { priceOf } from '../lib/domain/cost';

@@ -1,6 +1,6 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
-import type { AppEnv } from '../lib/app';
+import type { AppEnv } from '../lib/app-env';
 import { breakerStates } from '../lib/breaker';
 import { PermissionDeniedError } from '../lib/errors';
 import { requireAdmin } from '../lib/guards';

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { AppEnv } from '../lib/app';
+import type { AppEnv } from '../lib/app-env';
 import { configOf } from '../lib/config';
 import { moderateContent } from '../lib/moderation';
 import { servedHeaders } from '../lib/providers';

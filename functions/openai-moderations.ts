@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { AppEnv } from '../lib/app';
+import type { AppEnv } from '../lib/app-env';
 import { configOf } from '../lib/config';
 import { admitsInHandler } from '../lib/guards';
 import { servedModel } from '../lib/proxy/models';

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { AppEnv } from '../lib/app';
+import type { AppEnv } from '../lib/app-env';
 import { chatCompletions } from './openai-chat-completions';
 import { embeddings } from './openai-embeddings';
 import { imagesGenerations } from './openai-images';

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { AppEnv } from '../lib/app';
+import type { AppEnv } from '../lib/app-env';
 import { buildDocument } from '../lib/openapi/document';
 import pkg from '../package.json';
 import { ROUTES, TAGS } from './openapi/index';

@@ -1,37 +1,16 @@
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { routePath } from 'hono/route';
+import type { AppEnv } from './app-env';
 import { configOf } from './config';
 import type { Deps } from './deps';
 import { ConfigError, type Env, parseEnv, secretsOf } from './env';
-import {
-  type GatewayError,
-  MisconfiguredError,
-  NotFoundError,
-  RequestTooLargeError,
-  toErrorBody,
-  toGatewayError,
-} from './errors';
-import { createLogger, type Logger } from './log';
-import { createMetricsCollector, type MetricsCollector } from './metrics/collector';
+import { callerFirst, renderError } from './error-response';
+import { MisconfiguredError, NotFoundError, RequestTooLargeError } from './errors';
+import { createLogger } from './log';
+import { createMetricsCollector } from './metrics/collector';
 import { writeMetrics } from './metrics/store';
 import { nanosToUsd } from './pricing';
-import type { Principal } from './principal';
-
-export type AppEnv = {
-  Bindings: Cloudflare.Env;
-  Variables: {
-    env: Env;
-    deps: Deps;
-    requestId: string;
-    log: Logger;
-    principal: Principal;
-    /** Unset for requests that are not metered (see `unmetered`) or when the configuration is invalid. */
-    metrics: MetricsCollector | undefined;
-    /** The error code the response carries, when it is an error. */
-    errorCode: string | undefined;
-  };
-};
 
 export type MakeDeps = (env: Env) => Deps;
 
@@ -168,47 +147,4 @@ function finishRequest(c: Context<AppEnv>, durationMs: number): void {
   } catch {
     // No execution context (an app driven directly in tests): the write still runs, unawaited.
   }
-}
-
-const NOT_ABOUT_THE_REQUEST = new Set([401, 403, 429]);
-
-/**
- * Authentication before any other answer: a client error (a bad body, an unknown model or variant)
- * raised before the caller was admitted is reported only once its key is known good; an unknown key
- * gets 401 whatever the body, and learns nothing of the gateway's models or variants.
- */
-async function callerFirst(
-  c: Context<AppEnv>,
-  err: unknown,
-  verifyCaller: AppOptions['verifyCaller'],
-): Promise<unknown> {
-  const { status } = toGatewayError(err);
-  const admitted = (c.var as { principal?: Principal }).principal !== undefined;
-  if (!verifyCaller || admitted || status < 400 || status >= 500 || NOT_ABOUT_THE_REQUEST.has(status))
-    return err;
-  try {
-    await verifyCaller(c);
-    return err;
-  } catch (authError) {
-    return authError;
-  }
-}
-
-/** Logs a failure at the level it deserves and renders the one error body with its headers. */
-function renderError(c: Context<AppEnv>, err: unknown): Response {
-  const error = toGatewayError(err);
-  c.set('errorCode', error.code);
-  logFailure(c.get('log'), error, err);
-  const headers: Record<string, string> = { 'x-request-id': c.get('requestId') };
-  if (error.retryAfter !== undefined) headers['retry-after'] = String(Math.ceil(error.retryAfter));
-  return c.json(toErrorBody(error, c.get('requestId')), error.status, headers);
-}
-
-function logFailure(log: Logger, error: GatewayError, original: unknown): void {
-  if (error.status < 500) {
-    log.info('request rejected', { status: error.status, code: error.code });
-    return;
-  }
-  const cause = original === error ? error.cause : original;
-  log.error('request failed', { status: error.status, code: error.code, cause });
 }

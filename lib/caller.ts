@@ -4,7 +4,7 @@
  * record makes. No Redis here.
  */
 import type { Context } from 'hono';
-import type { AppEnv } from './app';
+import type { AppEnv } from './app-env';
 import { AuthenticationError } from './errors';
 import { keyBudgetUsd } from './key-policy';
 import { hashKey, isKeyShaped, type KeyRecord, keyIdOf } from './keys';

@@ -9,7 +9,7 @@
  * CORS headers, as before.
  */
 import type { MiddlewareHandler } from 'hono';
-import type { AppEnv } from './app';
+import type { AppEnv } from './app-env';
 
 /** The `Origin` a document with an opaque origin sends. */
 const OPAQUE = 'null';

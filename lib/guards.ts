@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
-import type { AppEnv } from './app';
+import type { AppEnv } from './app-env';
 import { adminPrincipal, bearerOf, keyPrincipal, sameSecret } from './caller';
 import { configOf } from './config';
 import { AuthenticationError, PermissionDeniedError, StoreUnavailableError } from './errors';

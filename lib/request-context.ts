@@ -4,7 +4,7 @@
  * the cache-first path that join the two. Being retired (#17): callers move to the services.
  */
 import type { Context } from 'hono';
-import type { AppEnv } from './app';
+import type { AppEnv } from './app-env';
 import type { Breaker } from './breaker';
 import type { Budget } from './budget';
 import { type Cache, type CacheKeyParts, type CacheLookup, cacheKey, cacheNamespace } from './cache';

@@ -5,7 +5,7 @@
  */
 import { Ratelimit } from '@upstash/ratelimit';
 import type { Context } from 'hono';
-import type { AppEnv } from './app';
+import type { AppEnv } from './app-env';
 import { RateLimitError } from './errors';
 import { redisKey } from './store';
 

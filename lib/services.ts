@@ -9,6 +9,7 @@
 import { ALERT_TIMEOUT_MS, sendBudgetAlert } from './alerts';
 import { type Breaker, createBreaker } from './breaker';
 import { type Budget, type BudgetScope, createBudget, createDayClock } from './budget';
+import type { DescribeScope } from './budget/refusal';
 import { type Cache, createCache } from './cache';
 import { configOf } from './config';
 import type { Deps } from './deps';
@@ -23,7 +24,7 @@ import type { RetryPolicy } from './providers/retry';
 import type { AttemptBilling, RouterDeps } from './providers/router';
 import { longestGenerationMs } from './providers/timeouts';
 import { upstreamGuard } from './providers/upstream-guard';
-import { createSpender, type DescribeScope, type Spender } from './spend';
+import { createSpender, type Spender } from './spend';
 import { planTask, type TaskPlan } from './task-plan';
 import { takeUnits } from './unit-limit';
 import { recordVariant, type Variant, type VariantOutcome } from './variants';

@@ -5,9 +5,11 @@
  * its alerts run after the response. Fails closed: without a reservation nothing is called.
  */
 import type { BudgetAlert } from './alerts';
-import type { Budget, BudgetScope, Nanos, Reservation, ReserveResult } from './budget';
+import type { Budget, BudgetScope, Nanos, Reservation } from './budget';
 import { keepLeaseAlive } from './budget/keep-alive';
-import { BudgetExceededError, mayBeBilled } from './errors';
+import { budgetRefusal, type DescribeScope } from './budget/refusal';
+import { settleWithAlerts } from './budget/settle';
+import { mayBeBilled } from './errors';
 import type { Logger } from './log';
 import { nanosToUsd } from './pricing';
 
@@ -175,59 +177,3 @@ export function createSpender(deps: SpendDeps, options: SpendOptions): Spender {
     },
   };
 }
-
-/**
- * Records `actual` against a reservation and sends the alerts this settle crossed first (each threshold
- * fires once a day across all isolates). Rejects when the budget store is unavailable.
- */
-export async function settleWithAlerts(
-  deps: Pick<SpendDeps, 'alert'> & { log: Pick<Logger, 'error'>; budget: Pick<Budget, 'settle'> },
-  thresholds: Pick<SpendOptions, 'alertThresholdNanos' | 'limitNanos'>,
-  reservation: Reservation,
-  actual: Nanos,
-): Promise<void> {
-  const result = await deps.budget.settle(reservation, actual, {
-    alertThresholds: [thresholds.alertThresholdNanos, thresholds.limitNanos],
-  });
-  if (result.overrun)
-    deps.log.error('spend exceeded its reservation', { reserved: reservation.amount, actual });
-  for (const threshold of result.crossed) {
-    await deps.alert({
-      day: result.day,
-      level: threshold >= thresholds.limitNanos ? 'limit' : 'threshold',
-      thresholdUsd: nanosToUsd(threshold),
-      spentUsd: nanosToUsd(result.spentNanos),
-      limitUsd: nanosToUsd(thresholds.limitNanos),
-    });
-  }
-}
-
-/**
- * How a refusal names a budget scope; `shown`: its figures are the caller's own (its key's budget, or
- * any scope for the admin). A client key never learns what the gateway or other keys spend.
- */
-export type DescribeScope = (scope: string) => { name: string; shown: boolean };
-
-/** The 429 for a reservation that did not fit, naming the scope, its figures if shown and when it resets. */
-export function budgetRefusal(
-  refused: Extract<ReserveResult, { ok: false }>,
-  amount: Nanos,
-  describe: DescribeScope,
-  now: number,
-  /** What was refused and how its worst case was priced: `this request` and `this call may cost`. */
-  wording: { refused: string; costs: string } = { refused: 'this request', costs: 'this call may cost' },
-): BudgetExceededError {
-  const { name, shown } = describe(refused.scope);
-  const figures = shown
-    ? `$${usd(refused.spentNanos)} spent and $${usd(refused.reservedNanos)} reserved of ` +
-      `$${usd(refused.limitNanos)}, `
-    : '';
-  return new BudgetExceededError({
-    message:
-      `The daily budget of ${name} cannot cover ${wording.refused}: ` +
-      `${figures}${wording.costs} up to $${usd(amount)}. It resets at ${refused.resetsAt}.`,
-    retryAfter: Math.max(1, Math.ceil((Date.parse(refused.resetsAt) - now) / 1000)),
-  });
-}
-
-const usd = (nanos: Nanos) => nanosToUsd(nanos).toFixed(nanos < 10_000_000 ? 6 : 2);

@@ -5,7 +5,7 @@
  * keys in the caller's namespace, prompt variants as the single endpoints pick them).
  */
 import type { Context } from 'hono';
-import type { AppEnv } from '../app';
+import type { AppEnv } from '../app-env';
 import { configOf } from '../config';
 import type { Usage } from '../providers';
 import { budgetFor, budgetScopes, tenantCacheKey, unitsFor, variantFor } from '../request-context';

@@ -7,8 +7,9 @@
  */
 import type { BudgetAlert } from '../alerts';
 import type { Budget, BudgetScope, Nanos, Reservation } from '../budget';
+import { budgetRefusal, type DescribeScope } from '../budget/refusal';
+import { settleWithAlerts } from '../budget/settle';
 import type { Logger } from '../log';
-import { budgetRefusal, type DescribeScope, settleWithAlerts } from '../spend';
 
 /**
  * The Batch API's 24 h completion window plus two hours for the polls and collection after it. The

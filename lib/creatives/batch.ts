@@ -5,7 +5,7 @@
  * each copy then approved, given its image and cached on its own, exactly as one creative would be.
  */
 import type { Context } from 'hono';
-import type { AppEnv } from '../app';
+import type { AppEnv } from '../app-env';
 import type { CacheLookup, CacheResult, Produced } from '../cache';
 import { configOf } from '../config';
 import { InternalError, InvalidModelOutputError } from '../errors';

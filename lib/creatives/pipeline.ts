@@ -4,7 +4,7 @@
  * leaves these steps unmoderated: a rejection throws `creative_rejected` and the content is dropped.
  */
 import type { Context } from 'hono';
-import type { AppEnv } from '../app';
+import type { AppEnv } from '../app-env';
 import { configOf } from '../config';
 import { actualCost, priceOf } from '../domain/cost';
 import { assertCreativeApproved, assertInputApproved } from '../domain/verdicts';

@@ -4,7 +4,7 @@
  * says settled). Request-scoped glue on Hono's Context, like relay.ts.
  */
 import type { Context } from 'hono';
-import type { AppEnv } from '../app';
+import type { AppEnv } from '../app-env';
 import { configOf } from '../config';
 import { priceOf } from '../domain/cost';
 import { allowsModel } from '../key-policy';

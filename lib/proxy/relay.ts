@@ -8,7 +8,7 @@
  * lib/request-context.ts it works on Hono's Context: it is the request-scoped glue, not a capability.
  */
 import type { Context } from 'hono';
-import type { AppEnv } from '../app';
+import type { AppEnv } from '../app-env';
 import type { Cache, CacheLookup, CacheStatus } from '../cache';
 import { presentedTenant } from '../caller';
 import { admit } from '../guards';

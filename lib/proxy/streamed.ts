@@ -6,7 +6,7 @@
  * the relay read on the way.
  */
 import type { Context } from 'hono';
-import type { AppEnv } from '../app';
+import type { AppEnv } from '../app-env';
 import type { CacheStatus } from '../cache';
 import { servedHeaders, type Usage } from '../providers';
 import { callProviders, type ObservedCall, type ProviderCall } from '../providers/router';
