@@ -4,7 +4,7 @@ import type { ScopeState } from '../lib/budget';
 import { keyBudgetUsd } from '../lib/key-policy';
 import { listKeys } from '../lib/keys';
 import { nanosToUsd, usdToNanos } from '../lib/pricing';
-import { budgetFor } from '../lib/request-context';
+import { servicesOf } from '../lib/request-services';
 
 /** One scope's figures in dollars; `limit_usd` null means no limit of its own. */
 function figures(state: ScopeState | undefined, limitUsd: number | null) {
@@ -28,7 +28,7 @@ function figures(state: ScopeState | undefined, limitUsd: number | null) {
 export const budget = new Hono<AppEnv>().get('/v1/budget', async (c) => {
   const env = c.get('env');
   const principal = c.get('principal');
-  const ledger = budgetFor(c);
+  const ledger = servicesOf(c).budget();
   const noStore = { 'cache-control': 'no-store' };
   if (principal.kind === 'key') {
     const scope = keyScope(principal.id);

@@ -1,13 +1,15 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../lib/app-env';
-import { type Entry, type Outcome, settleEntries } from '../lib/creatives/batch';
+import { presentedTenantKey } from '../lib/cache-first';
+import { type Outcome, settleEntries } from '../lib/creatives/batch';
 import { creativeFields, creativeKeyParts } from '../lib/creatives/pipeline';
 import { type Creative, CreativeRequest } from '../lib/creatives/schema';
+import type { Entry } from '../lib/creatives/together';
 import { GatewayError, InternalError, InvalidRequestError, type ItemError, itemErrorOf } from '../lib/errors';
 import { admitsInHandler } from '../lib/guards';
 import { nanosToUsd } from '../lib/pricing';
-import { presentedTenantKey, variantFor } from '../lib/request-context';
+import { variantFor } from '../lib/request-services';
 import { valid } from '../lib/validate';
 
 /** Hard ceiling of the body schema; CREATIVES_BATCH_MAX_ITEMS (≤ this) is the configured one. */

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../lib/app-env';
+import { cacheFirst } from '../lib/cache-first';
 import {
   creativeCapabilities,
   creativeFields,
@@ -8,7 +9,7 @@ import {
 } from '../lib/creatives/pipeline';
 import { type Creative, CreativeRequest } from '../lib/creatives/schema';
 import { admitsInHandler } from '../lib/guards';
-import { cacheFirst, variantFor } from '../lib/request-context';
+import { variantFor } from '../lib/request-services';
 import { valid } from '../lib/validate';
 
 /**

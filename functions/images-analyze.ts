@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../lib/app-env';
+import { cacheFirst } from '../lib/cache-first';
 import {
   analysisText,
   IMAGE_ANALYSIS_PROMPT_VERSION,
@@ -12,7 +13,7 @@ import { admitsInHandler } from '../lib/guards';
 import { imageForModels } from '../lib/image-fetch';
 import { modelsFor } from '../lib/model-policy';
 import { moderateContent } from '../lib/moderation';
-import { cacheFirst, moderationFor, servicesOf, variantFor } from '../lib/request-context';
+import { servicesOf, variantFor } from '../lib/request-services';
 import { valid } from '../lib/validate';
 import { variantField, withVariant } from '../lib/variants';
 
@@ -43,7 +44,7 @@ export const imagesAnalyze = new Hono<AppEnv>().post(
       },
       async () => {
         const image = await imageForModels(c.get('deps').connections, request.image_url);
-        const { verdict } = await moderateContent(moderationFor(c), {
+        const { verdict } = await moderateContent(servicesOf(c).moderation, {
           imageUrls: [image],
           ...(request.context ? { text: request.context } : {}),
         });
@@ -54,7 +55,7 @@ export const imagesAnalyze = new Hono<AppEnv>().post(
           task: withVariant(imageAnalysisTask(request, image), variant),
           variant,
           finish: async (analysis) => {
-            const output = await moderateContent(moderationFor(c), { text: analysisText(analysis) });
+            const output = await moderateContent(servicesOf(c).moderation, { text: analysisText(analysis) });
             assertCreativeApproved(output.verdict, 'analysis');
             return analysis;
           },

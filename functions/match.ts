@@ -5,9 +5,10 @@ import { cacheNamespace } from '../lib/cache';
 import { configOf } from '../lib/config';
 import { priceOf } from '../lib/domain/cost';
 import { cosine, embeddingKey, readEmbeddings, writeEmbeddings } from '../lib/embedding-cache';
+import { billingFor } from '../lib/generation';
 import { costOf } from '../lib/pricing';
 import { servedHeaders } from '../lib/providers';
-import { billingFor, providersFor, spendFor } from '../lib/request-context';
+import { servicesOf } from '../lib/request-services';
 import type { Held } from '../lib/spend';
 import { loadTokenCounter } from '../lib/tokens';
 import { valid } from '../lib/validate';
@@ -87,11 +88,12 @@ async function embedBudgeted(c: Context<AppEnv>, texts: string[], dimensions: nu
   const tokens = texts.reduce((sum, t) => sum + Math.ceil(countTextTokens(t) * 1.1) + 8, 0);
   const estimate = costOf(price, { inputTokens: tokens, cachedTokens: 0, outputTokens: 0 });
   const embed = (held: Held) =>
-    providersFor(
-      c,
-      billingFor(held, () => estimate),
-    ).embed(texts, dimensions);
-  return spendFor(c, { uses: ['embeddings'], units: texts.length }).run(estimate, embed, {
-    value: (r) => costOf(priceOf(prices, r.model), r.value.usage),
-  });
+    servicesOf(c)
+      .providers(billingFor(held, () => estimate))
+      .embed(texts, dimensions);
+  return servicesOf(c)
+    .spend({ uses: ['embeddings'], units: texts.length })
+    .run(estimate, embed, {
+      value: (r) => costOf(priceOf(prices, r.model), r.value.usage),
+    });
 }

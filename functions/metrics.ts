@@ -9,7 +9,7 @@ import { readTotals, readWindow } from '../lib/metrics/store';
 import { summarize } from '../lib/metrics/summary';
 import { nanosToUsd } from '../lib/pricing';
 import { breakerNames } from '../lib/providers/targets';
-import { breakerFor, budgetFor } from '../lib/request-context';
+import { servicesOf } from '../lib/request-services';
 import { valid } from '../lib/validate';
 
 export const MetricsQuery = z.object({
@@ -22,12 +22,12 @@ export const MetricsQuery = z.object({
 });
 
 function breakersOf(c: Context<AppEnv>) {
-  return breakerStates(breakerFor(c), breakerNames(c.get('deps').providers));
+  return breakerStates(servicesOf(c).breaker, breakerNames(c.get('deps').providers));
 }
 
 async function todaysBudget(c: Context<AppEnv>) {
   const env = c.get('env');
-  const today = await budgetFor(c).read(['global']);
+  const today = await servicesOf(c).budget().read(['global']);
   const global = today.scopes[0];
   return {
     day: today.day,

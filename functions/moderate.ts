@@ -4,7 +4,7 @@ import type { AppEnv } from '../lib/app-env';
 import { configOf } from '../lib/config';
 import { moderateContent } from '../lib/moderation';
 import { servedHeaders } from '../lib/providers';
-import { providersFor } from '../lib/request-context';
+import { servicesOf } from '../lib/request-services';
 import { valid } from '../lib/validate';
 
 const MAX_TEXT_CHARS = 10_000;
@@ -52,7 +52,7 @@ export const moderate = new Hono<AppEnv>().post('/v1/moderate', valid('json', Mo
   const { text, image_url } = c.req.valid('json');
   const { verdict, served } = await moderateContent(
     {
-      providers: providersFor(c),
+      providers: servicesOf(c).providers(),
       rules: configOf(c.get('env')).moderation,
       failClosed: c.get('env').MODERATION_FAIL_CLOSED,
       log: c.get('log'),

@@ -11,7 +11,7 @@ import { servedModel } from '../lib/proxy/models';
 import { outputLimitsFor, proxy } from '../lib/proxy/relay';
 import { ChatCompletionRequest } from '../lib/proxy/schemas';
 import { chatUsage } from '../lib/proxy/usage';
-import { candidateModels } from '../lib/request-context';
+import { candidateModels } from '../lib/task-plan';
 import { loadTokenCounter } from '../lib/tokens';
 import { valid } from '../lib/validate';
 
@@ -59,7 +59,7 @@ export const chatCompletions = new Hono<AppEnv>().post(
           request.response_format,
         ]);
         const allowed = allowedBackup(c);
-        const models = candidateModels(c, capability, request.model)
+        const models = candidateModels(c.get('deps').providers, capability, request.model)
           .filter((m, i) => i === 0 || allowed(m))
           .map((m) => priceOf(prices, m));
         const output = maxOutputTokens * (request.n ?? 1);

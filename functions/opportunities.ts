@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../lib/app-env';
+import { cacheFirst } from '../lib/cache-first';
 import {
   OpportunitiesRequest,
   opportunitiesTask,
@@ -11,7 +12,7 @@ import { generate, markDegraded } from '../lib/generation';
 import { admitsInHandler } from '../lib/guards';
 import { moderateContent } from '../lib/moderation';
 import { opportunityFields, opportunityKeyParts } from '../lib/opportunity-keys';
-import { cacheFirst, moderationFor, servicesOf, variantFor } from '../lib/request-context';
+import { servicesOf, variantFor } from '../lib/request-services';
 import { valid } from '../lib/validate';
 import { withVariant } from '../lib/variants';
 
@@ -38,7 +39,7 @@ export const opportunities = new Hono<AppEnv>().post(
       // down the intent and the answer are checked by the local layers alone, so the endpoint stays up
       // through an OpenAI outage; such an answer is served to this request only, never cached, so the
       // next one after the outage gets all three layers.
-      const moderation = { ...moderationFor(c), failClosed: false };
+      const moderation = { ...servicesOf(c).moderation, failClosed: false };
       const { verdict } = await moderateContent(moderation, { text: request.intent });
       assertInputApproved(verdict, 'intent');
       const made = await generate(servicesOf(c), {

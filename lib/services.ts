@@ -10,6 +10,7 @@ import { ALERT_TIMEOUT_MS, sendBudgetAlert } from './alerts';
 import { type Breaker, createBreaker } from './breaker';
 import { type Budget, type BudgetScope, createBudget, createDayClock } from './budget';
 import type { DescribeScope } from './budget/refusal';
+import { budgetScopesOf } from './budget/scopes';
 import { type Cache, createCache } from './cache';
 import { configOf } from './config';
 import type { Deps } from './deps';
@@ -76,8 +77,6 @@ export interface Services {
 }
 
 const TEXT: readonly Capability[] = ['text'];
-/** The admin key has no budget of its own: its scope only counts (totals), it never refuses. */
-const UNLIMITED = Number.MAX_SAFE_INTEGER;
 /** Time a single-flight waiter allows beyond the slowest generation, for the leader's own writes. */
 const SINGLE_FLIGHT_WAIT_MARGIN_MS = 5_000;
 
@@ -129,21 +128,7 @@ export function createServices(scope: RequestScope): Services {
         ...(options.globalScope ? { globalScope: options.globalScope } : {}),
       },
     );
-  const budgetScopes = (globalScope = 'global') => {
-    const principal = scope.principal();
-    const keyLimit = principal.dailyBudgetUsd === null ? UNLIMITED : usdToNanos(principal.dailyBudgetUsd);
-    const describe: DescribeScope = (name) =>
-      name === globalScope
-        ? { name: 'the gateway', shown: principal.kind === 'admin' }
-        : { name: `key ${principal.id}`, shown: true };
-    return {
-      scopes: [
-        { scope: globalScope, limit: usdToNanos(env.OPENAI_DAILY_BUDGET_USD) },
-        { scope: `key:${principal.id}`, limit: keyLimit },
-      ],
-      describe,
-    };
-  };
+  const budgetScopes = (globalScope = 'global') => budgetScopesOf(env, scope.principal(), globalScope);
   const units = async (n: number) => {
     const { redis, now } = deps;
     const timeoutMs = env.REDIS_TIMEOUT_MS;

@@ -9,11 +9,11 @@ import { z } from 'zod';
 import { type Creative, CreativeOutput } from '../../lib/creatives/schema';
 import { ImageAnalysis } from '../../lib/domain/image-analysis';
 import { OpportunitiesOutput, type OpportunitiesResponse } from '../../lib/domain/opportunities';
+import type { MaybeDegraded } from '../../lib/generation';
 import { KEY_SCOPES } from '../../lib/key-policy';
 import type { KeyRecord } from '../../lib/keys';
 import type { Verdict } from '../../lib/moderation';
 import { ErrorResponse } from '../../lib/openapi/errors';
-import type { MaybeDegraded } from '../../lib/request-context';
 import type { HealthResponse, PublicHealthResponse } from '../health';
 
 /** Present when the answer came from the model policy's cheaper model (spend past the alert threshold). */

@@ -1,14 +1,15 @@
 /**
  * The bulk capabilities as one request uses them, built from the request's env, deps and principal (the
- * bulk counterpart of lib/request-context.ts, and like it the one bulk module that knows Hono): the job
+ * bulk counterpart of lib/request-services.ts, and like it the one bulk module that knows Hono): the job
  * store, the caller's identity, and what submitting needs (budget scopes as spendFor builds them, cache
  * keys in the caller's namespace, prompt variants as the single endpoints pick them).
  */
 import type { Context } from 'hono';
 import type { AppEnv } from '../app-env';
+import { tenantCacheKey } from '../cache-first';
 import { configOf } from '../config';
 import type { Usage } from '../providers';
-import { budgetFor, budgetScopes, tenantCacheKey, unitsFor, variantFor } from '../request-context';
+import { servicesOf, variantFor } from '../request-services';
 import { batchCost } from './cost';
 import type { JobRecord } from './job';
 import { createJobStore } from './jobs';
@@ -39,8 +40,8 @@ export function bulkFor(c: Context<AppEnv>) {
     view: (record: JobRecord, page?: ResultsPage) => jobView(record, costOf(record.job.model), page),
 
     submitDeps(): SubmitDeps {
-      const budget = budgetFor(c);
-      const { scopes, describe } = budgetScopes(c);
+      const budget = servicesOf(c).budget();
+      const { scopes, describe } = servicesOf(c).budgetScopes();
       return {
         env,
         store,
@@ -49,7 +50,7 @@ export function bulkFor(c: Context<AppEnv>) {
           // The units go in the reservation's round trip; a refusal of either gives the other's hold back.
           const [held, taken] = await Promise.allSettled([
             reserveJob({ budget, now: deps.now }, scopes, amount, describe),
-            unitsFor(c, units),
+            servicesOf(c).units(units),
           ]);
           if (taken.status === 'rejected') {
             if (held.status === 'fulfilled')

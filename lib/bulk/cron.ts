@@ -1,6 +1,6 @@
 /**
  * The bulk poll as a cron job: builds what lib/bulk/poll.ts needs from the cron's settings and clients,
- * as lib/request-context.ts does for a request (the provider layer with shared breakers, the budget
+ * as lib/services.ts does for a request (the provider layer with shared breakers, the budget
  * ledger with its alerts, the cache), with deferred work handed to the cron's `waitUntil`.
  */
 import { ALERT_TIMEOUT_MS, sendBudgetAlert } from '../alerts';

@@ -9,14 +9,14 @@ import { configOf } from '../config';
 import { actualCost, priceOf } from '../domain/cost';
 import { assertCreativeApproved, assertInputApproved } from '../domain/verdicts';
 import type { Capability, Env } from '../env';
-import { generate, markDegraded } from '../generation';
+import { generate, markDegraded, type ServedBy } from '../generation';
 import { imageDataUrl, imageUrl, pooledBucket, storeImage } from '../image-store';
 import { modelsFor } from '../model-policy';
 import { moderateContent } from '../moderation';
 import { estimateImageCost, type Nanos } from '../pricing';
 import type { StructuredTask } from '../providers';
 import type { AttemptBilling } from '../providers/router';
-import { moderationFor, providersFor, type ServedBy, servicesOf } from '../request-context';
+import { servicesOf } from '../request-services';
 import { loadTokenCounter } from '../tokens';
 import { type Variant, variantField, withVariant } from '../variants';
 import {
@@ -96,7 +96,10 @@ export async function produceCreative(
 /** The client's opportunity text through all three layers: flagged → `400 content_policy_violation`. */
 export async function moderateCreativeInput(c: Context<AppEnv>, request: CreativeRequest): Promise<void> {
   const input = [request.opportunity.description, request.target_audience, request.brand_voice].join('\n');
-  assertInputApproved((await moderateContent(moderationFor(c), { text: input })).verdict, 'opportunity');
+  assertInputApproved(
+    (await moderateContent(servicesOf(c).moderation, { text: input })).verdict,
+    'opportunity',
+  );
 }
 
 /** The worst case of one creative image whose prompt the copy task writes. */
@@ -123,7 +126,7 @@ export async function approveCreative(
   billing?: AttemptBilling,
 ): Promise<CreativeValue> {
   const text = `${copy.copy}\n${copy.call_to_action}\n${copy.image_prompt}`;
-  const { verdict } = await moderateContent(moderationFor(c), { text });
+  const { verdict } = await moderateContent(servicesOf(c).moderation, { text });
   assertCreativeApproved(verdict, 'copy');
   const visual = needsVisual ? await produceImage(c, copy.image_prompt, bill, billing) : null;
   return {
@@ -148,10 +151,12 @@ async function produceImage(
   billing: AttemptBilling | undefined,
 ) {
   const env = c.get('env');
-  const generated = await providersFor(c, billing).image({ prompt, ...CREATIVE_IMAGE });
+  const generated = await servicesOf(c)
+    .providers(billing)
+    .image({ prompt, ...CREATIVE_IMAGE });
   bill(actualCost(configOf(env).prices, generated.model, generated.value.usage));
   const dataUrl = imageDataUrl(generated.value.bytes, 'image/png');
-  const { verdict } = await moderateContent(moderationFor(c), { imageUrls: [dataUrl] });
+  const { verdict } = await moderateContent(servicesOf(c).moderation, { imageUrls: [dataUrl] });
   assertCreativeApproved(verdict, 'image');
   const { connections } = c.get('deps');
   const bucket = pooledBucket(c.env.IMAGES, (work) => connections.run(work));

@@ -7,11 +7,13 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../app-env';
 import { configOf } from '../config';
 import { priceOf } from '../domain/cost';
+import { billingFor } from '../generation';
 import { allowsModel } from '../key-policy';
 import { costOf } from '../pricing';
 import type { Usage } from '../providers';
 import type { AttemptBilling, RouterDeps } from '../providers/router';
-import { billingFor, routerFor, spendFor } from '../request-context';
+import { servicesOf } from '../request-services';
+import type { Services } from '../services';
 import type { Held } from '../spend';
 import type { ProxyPlan } from './plan';
 
@@ -20,8 +22,8 @@ import type { ProxyPlan } from './plan';
  * only with a model the key's allow-list names (the primary's, the one asked for, was checked at
  * admission): a key held to a cheap model is never answered by a dearer one in an outage.
  */
-export function routerOf(c: Context<AppEnv>, plan: ProxyPlan): ReturnType<typeof routerFor> {
-  const { deps, policy } = routerFor(c);
+export function routerOf(c: Context<AppEnv>, plan: ProxyPlan): ReturnType<Services['router']> {
+  const { deps, policy } = servicesOf(c).router();
   const candidates = plan.backups ? deps.providers : deps.providers.slice(0, 1);
   const allowed = allowedBackup(c);
   const providers: RouterDeps['providers'] = candidates.filter(
@@ -57,10 +59,12 @@ export async function budgeted<T>(
       held,
       billingFor(held, () => estimate),
     );
-  return spendFor(c, { uses: [plan.capability], units }).run(estimate, run, {
-    value: (value) => {
-      const { model, usage } = usageOf(value);
-      return usage ? costOf(priceOf(prices, model), usage) : estimate;
-    },
-  });
+  return servicesOf(c)
+    .spend({ uses: [plan.capability], units })
+    .run(estimate, run, {
+      value: (value) => {
+        const { model, usage } = usageOf(value);
+        return usage ? costOf(priceOf(prices, model), usage) : estimate;
+      },
+    });
 }

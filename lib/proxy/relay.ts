@@ -5,16 +5,17 @@
  * Chat Completions) backups, then the settle from the answer's usage. A stream renews its reservation's
  * lease every third of it while it is open: one Redis round trip per renewal, none per event. An answer
  * too large to hold (`relay: 'json'`, images) is relayed as it arrives, like a stream. Like
- * lib/request-context.ts it works on Hono's Context: it is the request-scoped glue, not a capability.
+ * lib/cache-first.ts it works on Hono's Context: it is the request-scoped glue, not a capability.
  */
 import type { Context } from 'hono';
 import type { AppEnv } from '../app-env';
 import type { Cache, CacheLookup, CacheStatus } from '../cache';
+import { admitAndLookUp, tenantCacheKey, wantsFresh } from '../cache-first';
 import { presentedTenant } from '../caller';
 import { admit } from '../guards';
 import { servedHeaders } from '../providers';
 import { callProviders } from '../providers/router';
-import { admitAndLookUp, cacheFor, tenantCacheKey, wantsFresh } from '../request-context';
+import { servicesOf } from '../request-services';
 import { budgeted, routerOf } from './budgeted';
 import { cacheModeOf, proxyCacheKeyParts } from './cache-policy';
 import type { OutputLimits } from './estimate';
@@ -57,7 +58,7 @@ export async function proxy(c: Context<AppEnv>, plan: ProxyPlan): Promise<Respon
     return answered(c, await callJson(c, plan), 'BYPASS');
   }
   const key = await tenantCacheKey(c, await presentedTenant(c), proxyCacheKeyParts(plan.path, plan.body));
-  const cache = cacheFor(c, [plan.capability]);
+  const cache = servicesOf(c).cache([plan.capability]);
   const first = await admitAndLookUp<Answer>(c, cache, key, mode === 'write-only', { model: plan.model });
   if (plan.stream) return streamedWithCache(c, plan, cache, key, first, mode === 'write-only');
   const limit = c.get('env').PROXY_CACHE_MAX_BYTES;

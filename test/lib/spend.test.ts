@@ -9,7 +9,7 @@ import { parseEnv } from '../../lib/env';
 import { type ErrorBody, InvalidModelOutputError } from '../../lib/errors';
 import { protect } from '../../lib/guards';
 import { costOf, createPriceTable, estimateTextCost, type ModelPrice } from '../../lib/pricing';
-import { budgetFor, providersFor, spendFor } from '../../lib/request-context';
+import { servicesOf } from '../../lib/request-services';
 import { loadTokenCounter } from '../../lib/tokens';
 import { bindings, envWith } from '../support/env';
 import { bearer, createTestKey } from '../support/keys';
@@ -44,14 +44,12 @@ function spendingApp(scope: string) {
   const app = createApp(createDeps);
   app.use(protect(() => false));
   app.post('/v1/spend', async (c) => {
-    const result = await spendFor(c, { globalScope: scope }).run(
-      ESTIMATE,
-      () => providersFor(c).structured(TASK),
-      {
+    const result = await servicesOf(c)
+      .spend({ globalScope: scope })
+      .run(ESTIMATE, () => servicesOf(c).providers().structured(TASK), {
         value: (r) => costOf(PRICE, r.usage),
         error: (err) => (err instanceof InvalidModelOutputError && err.usage ? costOf(PRICE, err.usage) : 0),
-      },
-    );
+      });
     return c.json(result.data);
   });
   return app;
@@ -205,7 +203,7 @@ describe('budgetFor', () => {
   it('uses the configured time zone for the budget day', async () => {
     const app = createApp(createDeps);
     app.use(protect(() => false));
-    app.get('/v1/day', async (c) => c.json(await budgetFor(c).read(['global'])));
+    app.get('/v1/day', async (c) => c.json(await servicesOf(c).budget().read(['global'])));
     const { key } = await createTestKey();
     const ctx = createExecutionContext();
     const res = await app.request(

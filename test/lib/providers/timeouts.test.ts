@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseEnv } from '../../../lib/env';
 import { createProviderTargets, targetFor } from '../../../lib/providers/targets';
-import { timeoutsOf } from '../../../lib/providers/timeouts';
-import { longestGenerationMs } from '../../../lib/request-context';
+import { longestGenerationMs, timeoutsOf } from '../../../lib/providers/timeouts';
 import { envWith } from '../../support/env';
 
 const env = parseEnv(

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { createApp } from '../../lib/app';
 import { createDeps } from '../../lib/deps';
 import { servedHeaders } from '../../lib/providers';
-import { providersFor } from '../../lib/request-context';
+import { servicesOf } from '../../lib/request-services';
 import { envWith } from '../support/env';
 import { simConfigure, simKey, simRequests } from '../support/providers';
 
@@ -12,13 +12,15 @@ import { simConfigure, simKey, simRequests } from '../support/providers';
 function appWithEndpoint() {
   const app = createApp(createDeps);
   app.get('/try', async (c) => {
-    const result = await providersFor(c).structured({
-      name: 'answer',
-      schema: z.object({ answer: z.string().max(40) }),
-      instructions: 'Answer briefly.',
-      input: 'Which boots for rain?',
-      maxOutputTokens: 200,
-    });
+    const result = await servicesOf(c)
+      .providers()
+      .structured({
+        name: 'answer',
+        schema: z.object({ answer: z.string().max(40) }),
+        instructions: 'Answer briefly.',
+        input: 'Which boots for rain?',
+        maxOutputTokens: 200,
+      });
     return c.json(result.data, 200, servedHeaders(result));
   });
   return app;

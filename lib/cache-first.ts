@@ -1,0 +1,115 @@
+/**
+ * The cache-first path of a generating route: the caller's cache key in its tenant's namespace,
+ * admission and the cache lookup in one Redis round trip, then single-flight production on a miss.
+ */
+import type { Context } from 'hono';
+import type { AppEnv } from './app-env';
+import { type Cache, type CacheKeyParts, type CacheLookup, cacheKey, cacheNamespace } from './cache';
+import { presentedTenant } from './caller';
+import type { Capability } from './env';
+import type { MaybeDegraded, ServedBy } from './generation';
+import { type AdmitOptions, admit } from './guards';
+import { servedHeaders } from './providers';
+import { servicesOf } from './request-services';
+
+const TEXT: readonly Capability[] = ['text'];
+
+/**
+ * Admits the request (key, rate limit) and looks the cache up in the same Redis round trip, so a
+ * cache hit costs one. A lease the lookup granted is handed back when admission then refuses.
+ */
+export async function admitAndLookUp<T>(
+  c: Context<AppEnv>,
+  cache: Cache,
+  key: string,
+  bypass: boolean,
+  options: AdmitOptions = {},
+): Promise<CacheLookup<T> | undefined> {
+  return (await admitAndLookUpMany<T>(c, cache, [key], bypass, options))?.[0];
+}
+
+/** `admitAndLookUp` for several keys: every lookup joins the same round trip. */
+export async function admitAndLookUpMany<T>(
+  c: Context<AppEnv>,
+  cache: Cache,
+  keys: string[],
+  bypass: boolean,
+  options: AdmitOptions = {},
+): Promise<CacheLookup<T>[] | undefined> {
+  let looked: Promise<CacheLookup<T>[]> | undefined;
+  try {
+    await admit(
+      c,
+      async () => {
+        if (!bypass) looked = Promise.all(keys.map((key) => cache.lookup<T>(key)));
+      },
+      options,
+    );
+  } catch (err) {
+    if (looked) c.executionCtx.waitUntil(looked.then((all) => Promise.all(all.map((l) => cache.release(l)))));
+    throw err;
+  }
+  return looked;
+}
+
+/** Whether the client asked to skip the cache (`cache-control: no-cache`). */
+export function wantsFresh(c: Context<AppEnv>): boolean {
+  return c.req.header('cache-control')?.toLowerCase().includes('no-cache') ?? false;
+}
+
+/** A cache key in the caller's namespace (or the shared one, when configured). */
+export function tenantCacheKey(
+  c: Context<AppEnv>,
+  tenant: string,
+  parts: Omit<CacheKeyParts, 'namespace'>,
+): Promise<string> {
+  const shared = c.get('env').CACHE_SHARED_NAMESPACE ? 'shared' : undefined;
+  return cacheKey({ namespace: cacheNamespace({ keyId: tenant, shared }), ...parts });
+}
+
+/** The caller's cache-key builder: the tenant is resolved once, for requests that need many keys. */
+export async function presentedTenantKey(
+  c: Context<AppEnv>,
+): Promise<(parts: Omit<CacheKeyParts, 'namespace'>) => Promise<string>> {
+  const tenant = await presentedTenant(c);
+  return (parts) => tenantCacheKey(c, tenant, parts);
+}
+
+/** How long a result made on a degraded model is reused: full quality returns soon after the budget allows. */
+export const DEGRADED_CACHE_TTL_SECONDS = 3600;
+
+/**
+ * The cache-first path every generating endpoint takes: the caller's cache key, admission and the
+ * cache lookup in one round trip, then single-flight `produce` on a miss. Returns the value and the
+ * response headers (`x-cache`, and who served it when this request generated). The route must be one
+ * marked `admitsInHandler`. `uses`: the capabilities `produce` calls, which size the lease.
+ */
+export async function cacheFirst<T extends MaybeDegraded>(
+  c: Context<AppEnv>,
+  parts: Omit<CacheKeyParts, 'namespace'>,
+  /** `cacheable: false`: served to this request only (say, checked by the local moderation layers alone). */
+  produce: () => Promise<{ value: T; served: ServedBy; cacheable?: boolean }>,
+  uses: readonly Capability[] = TEXT,
+): Promise<{ value: T; status: string; headers: Record<string, string> }> {
+  const key = await tenantCacheKey(c, await presentedTenant(c), parts);
+  const cache = servicesOf(c).cache(uses);
+  const bypass = wantsFresh(c);
+  const first = await admitAndLookUp<T>(c, cache, key, bypass);
+  let served: ServedBy | null = null;
+  const result = await cache.getOrProduce<T>(
+    key,
+    async () => {
+      const made = await produce();
+      served = made.served;
+      const ttl = made.value.degraded ? { ttlSeconds: DEGRADED_CACHE_TTL_SECONDS } : {};
+      return { value: made.value, cacheable: made.cacheable ?? true, ...ttl };
+    },
+    { bypass, ...(first ? { first } : {}) },
+  );
+  const headers = {
+    'x-cache': result.status,
+    ...(served ? servedHeaders(served) : {}),
+    ...(result.value.degraded ? { 'x-gateway-degraded': 'spend-threshold' } : {}),
+  };
+  return { value: result.value, status: result.status, headers };
+}
