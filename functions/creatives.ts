@@ -9,7 +9,7 @@ import {
 } from '../lib/creatives/pipeline';
 import { type Creative, CreativeRequest } from '../lib/creatives/schema';
 import { admitsInHandler } from '../lib/guards';
-import { variantFor } from '../lib/request-services';
+import { servicesOf, variantFor } from '../lib/request-services';
 import { valid } from '../lib/validate';
 
 /**
@@ -31,7 +31,7 @@ export const creatives = new Hono<AppEnv>().post(
     const result = await cacheFirst(
       c,
       parts,
-      () => produceCreative(c, request, variant),
+      () => produceCreative(servicesOf(c), request, variant),
       creativeCapabilities(request),
     );
     const body: Creative = { ...result.value, cache: { status: result.status, key_version: parts.version } };

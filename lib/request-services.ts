@@ -24,6 +24,8 @@ export function servicesOf(c: Context<AppEnv>): Services {
       defer: (work) => c.executionCtx.waitUntil(work),
       principal: () => c.get('principal'),
       header: (name, value) => c.header(name, value),
+      images: c.env.IMAGES,
+      origin: new URL(c.req.url).origin,
     });
     built.set(c, services);
   }

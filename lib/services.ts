@@ -12,9 +12,11 @@ import { type Budget, type BudgetScope, createBudget, createDayClock } from './b
 import type { DescribeScope } from './budget/refusal';
 import { budgetScopesOf } from './budget/scopes';
 import { type Cache, createCache } from './cache';
+import { singleFlightOptions } from './cache/options';
 import { configOf } from './config';
 import type { Deps } from './deps';
 import type { Capability, Env, Task } from './env';
+import { type ImageBucket, pooledBucket } from './image-store';
 import type { Logger } from './log';
 import type { MetricsCollector } from './metrics/collector';
 import type { ModerationDeps } from './moderation';
@@ -43,6 +45,9 @@ export interface RequestScope {
   principal: () => Principal;
   /** Sets a response header (the units left, say). */
   header: (name: string, value: string) => void;
+  /** The R2 bucket of generated images, and the origin their public URLs start with. */
+  images: ImageBucket;
+  origin: string;
 }
 
 /** Which ledger a request spends through, and what its calls may use (their timeouts size the lease). */
@@ -56,6 +61,10 @@ export interface SpendOptions {
 }
 
 export interface Services {
+  env: Env;
+  /** The images bucket, its calls through this invocation's connection pool; and the public origin. */
+  images: ImageBucket;
+  origin: string;
   breaker: Breaker;
   /** The router's dependencies and the retry policy; `billing` pays for attempts billed unanswered. */
   router(billing?: AttemptBilling): { deps: RouterDeps; policy: RetryPolicy };
@@ -77,8 +86,6 @@ export interface Services {
 }
 
 const TEXT: readonly Capability[] = ['text'];
-/** Time a single-flight waiter allows beyond the slowest generation, for the leader's own writes. */
-const SINGLE_FLIGHT_WAIT_MARGIN_MS = 5_000;
 
 export function createServices(scope: RequestScope): Services {
   const { env, deps, log } = scope;
@@ -158,20 +165,15 @@ export function createServices(scope: RequestScope): Services {
       },
     );
   };
-  const cache = (uses: readonly Capability[] = TEXT) => {
-    const longest = longestGenerationMs(env, uses);
-    const leaseMs = Math.min(env.CACHE_LEASE_MS, longest);
-    return createCache(
+  const cache = (uses: readonly Capability[] = TEXT) =>
+    createCache(
       { redis: deps.redis, now: deps.now, sleep: deps.sleep, newId: deps.newId, log },
-      {
-        ttlSeconds: env.CACHE_TTL_SECONDS,
-        leaseMs,
-        pollMs: env.CACHE_POLL_MS,
-        waitMs: Math.max(longest, leaseMs + env.CACHE_POLL_MS) + SINGLE_FLIGHT_WAIT_MARGIN_MS,
-      },
+      singleFlightOptions(env, uses),
     );
-  };
   return {
+    env,
+    images: pooledBucket(scope.images, (work) => deps.connections.run(work)),
+    origin: scope.origin,
     get breaker() {
       return breaker();
     },

@@ -48,7 +48,9 @@ export async function settleEntries(c: Context<AppEnv>, entries: Entry[]): Promi
       outcomes.set(entry.key, { value: found.value, status: 'HIT', costNanos: 0 });
     } else if (found?.kind === 'wait') {
       const produce = async () =>
-        cacheable((await produceCreative(c, entry.request, entry.variant, 'creatives_batch')).value);
+        cacheable(
+          (await produceCreative(servicesOf(c), entry.request, entry.variant, 'creatives_batch')).value,
+        );
       waits.push(settle(entry.key, cache.getOrProduce(entry.key, produce, { first: found }), () => 0));
     } else {
       generating.push({ entry, first: found });

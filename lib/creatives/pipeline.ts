@@ -1,22 +1,15 @@
-/**
- * The steps of making a creative that the single and the batch endpoint share: moderating the
- * client's text, approving generated copy, and generating, moderating and storing its image. Nothing
- * leaves these steps unmoderated: a rejection throws `creative_rejected` and the content is dropped.
- */
-import type { Context } from 'hono';
-import type { AppEnv } from '../app-env';
 import { configOf } from '../config';
 import { actualCost, priceOf } from '../domain/cost';
 import { assertCreativeApproved, assertInputApproved } from '../domain/verdicts';
 import type { Capability, Env } from '../env';
 import { generate, markDegraded, type ServedBy } from '../generation';
-import { imageDataUrl, imageUrl, pooledBucket, storeImage } from '../image-store';
+import { imageDataUrl, imageUrl, storeImage } from '../image-store';
 import { modelsFor } from '../model-policy';
 import { moderateContent } from '../moderation';
 import { estimateImageCost, type Nanos } from '../pricing';
 import type { StructuredTask } from '../providers';
 import type { AttemptBilling } from '../providers/router';
-import { servicesOf } from '../request-services';
+import type { Services } from '../services';
 import { loadTokenCounter } from '../tokens';
 import { type Variant, variantField, withVariant } from '../variants';
 import {
@@ -72,21 +65,27 @@ export function creativeKeyParts(
  * is `422 creative_rejected`; what it cost is settled either way and counted for its variant.
  */
 export async function produceCreative(
-  c: Context<AppEnv>,
+  services: Services,
   request: CreativeRequest,
   variant: Variant | undefined,
   policyTask: CreativeTask = 'creatives',
 ): Promise<{ value: CreativeValue; served: ServedBy }> {
-  await moderateCreativeInput(c, request);
+  await moderateCreativeInput(services, request);
   const task = withVariant(creativeTask(request), variant);
-  const nanos = request.needs_visual ? await imageWorstCase(c, task) : 0;
-  const made = await generate(servicesOf(c), {
+  const nanos = request.needs_visual ? await imageWorstCase(services.env, task) : 0;
+  const made = await generate(services, {
     policyTask,
     task,
     variant,
     images: { count: request.needs_visual ? 1 : 0, nanos },
     finish: async (copy, { ledger, billing, degraded }) => {
-      const value = await approveCreative(c, copy, request.needs_visual, (n) => ledger.add(n), billing);
+      const value = await approveCreative(
+        services,
+        copy,
+        request.needs_visual,
+        (n) => ledger.add(n),
+        billing,
+      );
       return markDegraded(value, degraded);
     },
   });
@@ -94,17 +93,13 @@ export async function produceCreative(
 }
 
 /** The client's opportunity text through all three layers: flagged → `400 content_policy_violation`. */
-export async function moderateCreativeInput(c: Context<AppEnv>, request: CreativeRequest): Promise<void> {
+export async function moderateCreativeInput(services: Services, request: CreativeRequest): Promise<void> {
   const input = [request.opportunity.description, request.target_audience, request.brand_voice].join('\n');
-  assertInputApproved(
-    (await moderateContent(servicesOf(c).moderation, { text: input })).verdict,
-    'opportunity',
-  );
+  assertInputApproved((await moderateContent(services.moderation, { text: input })).verdict, 'opportunity');
 }
 
 /** The worst case of one creative image whose prompt the copy task writes. */
-export async function imageWorstCase(c: Context<AppEnv>, task: StructuredTask<unknown>): Promise<Nanos> {
-  const env = c.get('env');
+export async function imageWorstCase(env: Env, task: StructuredTask<unknown>): Promise<Nanos> {
   const { countTextTokens } = await loadTokenCounter();
   return estimateImageCost(
     priceOf(configOf(env).prices, env.OPENAI_IMAGE_MODEL),
@@ -119,16 +114,16 @@ export async function imageWorstCase(c: Context<AppEnv>, task: StructuredTask<un
  * stored. `bill` is told every cost as it is incurred, so a rejection still settles what was spent.
  */
 export async function approveCreative(
-  c: Context<AppEnv>,
+  services: Services,
   copy: CreativeOutput,
   needsVisual: boolean,
   bill: (nanos: Nanos) => void,
   billing?: AttemptBilling,
 ): Promise<CreativeValue> {
   const text = `${copy.copy}\n${copy.call_to_action}\n${copy.image_prompt}`;
-  const { verdict } = await moderateContent(servicesOf(c).moderation, { text });
+  const { verdict } = await moderateContent(services.moderation, { text });
   assertCreativeApproved(verdict, 'copy');
-  const visual = needsVisual ? await produceImage(c, copy.image_prompt, bill, billing) : null;
+  const visual = needsVisual ? await produceImage(services, copy.image_prompt, bill, billing) : null;
   return {
     ...copy,
     image: visual?.image ?? null,
@@ -145,29 +140,24 @@ export async function approveCreative(
 
 /** Generates, moderates and stores the image; only an approved image gets a durable URL. */
 async function produceImage(
-  c: Context<AppEnv>,
+  services: Services,
   prompt: string,
   bill: (nanos: Nanos) => void,
   billing: AttemptBilling | undefined,
 ) {
-  const env = c.get('env');
-  const generated = await servicesOf(c)
-    .providers(billing)
-    .image({ prompt, ...CREATIVE_IMAGE });
-  bill(actualCost(configOf(env).prices, generated.model, generated.value.usage));
+  const generated = await services.providers(billing).image({ prompt, ...CREATIVE_IMAGE });
+  bill(actualCost(services.prices, generated.model, generated.value.usage));
   const dataUrl = imageDataUrl(generated.value.bytes, 'image/png');
-  const { verdict } = await moderateContent(servicesOf(c).moderation, { imageUrls: [dataUrl] });
+  const { verdict } = await moderateContent(services.moderation, { imageUrls: [dataUrl] });
   assertCreativeApproved(verdict, 'image');
-  const { connections } = c.get('deps');
-  const bucket = pooledBucket(c.env.IMAGES, (work) => connections.run(work));
-  const stored = await storeImage(bucket, generated.value.bytes, {
+  const stored = await storeImage(services.images, generated.value.bytes, {
     model: generated.model,
     size: generated.value.size,
     prompt,
   });
   const image = {
     id: stored.id,
-    url: imageUrl(new URL(c.req.url).origin, stored.id),
+    url: imageUrl(services.origin, stored.id),
     model: generated.model,
     size: generated.value.size,
   };

@@ -44,7 +44,7 @@ export function generateTogether(c: Context<AppEnv>, entries: Entry[]): Pending[
   const run = async () => {
     const admitted = await Promise.all(
       entries.map((entry, i) =>
-        moderateCreativeInput(c, entry.request).then(
+        moderateCreativeInput(servicesOf(c), entry.request).then(
           () => true,
           (error: unknown) => {
             settlers[i]?.reject(error);
@@ -106,7 +106,7 @@ async function generateGroup(c: Context<AppEnv>, items: GroupItem[]): Promise<vo
     await generate(servicesOf(c), {
       policyTask: 'creatives_batch',
       task,
-      images: { count: visuals, nanos: await imageWorstCase(c, task) },
+      images: { count: visuals, nanos: await imageWorstCase(c.get('env'), task) },
       ledger,
       finish: async (copy, { billing, degraded }) => {
         share(ledger.total);
@@ -120,7 +120,13 @@ async function generateGroup(c: Context<AppEnv>, items: GroupItem[]): Promise<vo
                 it.pending.billed += n;
                 ledger.add(n);
               };
-              const value = await approveCreative(c, written, it.entry.request.needs_visual, bill, billing);
+              const value = await approveCreative(
+                servicesOf(c),
+                written,
+                it.entry.request.needs_visual,
+                bill,
+                billing,
+              );
               record(it, false);
               it.settle?.resolve(markDegraded(value, degraded));
             } catch (error) {

@@ -4,6 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { produceCreative } from '../../lib/creatives/pipeline';
+import { CreativeRequest } from '../../lib/creatives/schema';
 import { CreativeRejectedError } from '../../lib/errors';
 import { generate } from '../../lib/generation';
 import { createServices } from '../../lib/services';
@@ -54,5 +56,27 @@ describe('generate', () => {
     const { scopes } = await services.budget().read([`key:${scope.principal().id}`]);
     expect(scopes[0]?.spentNanos).toBeGreaterThan(0);
     expect(scopes[0]?.reservedNanos).toBe(0);
+  });
+
+  it('makes a whole creative, copy and stored image, on services alone', async () => {
+    const { scope, sim, settled } = scopeFor({
+      ...KEY,
+      id: `key_${crypto.randomUUID().slice(0, 24)}`,
+      upm: 100,
+    });
+    const request = CreativeRequest.parse({
+      opportunity: { id: 'opp_1', product_category: 'Hiking boots', description: 'Boots for rainy walks' },
+      target_audience: `weekend hikers ${crypto.randomUUID()}`,
+      brand_voice: 'warm, practical',
+      tone: 'playful',
+      needs_visual: true,
+    });
+    const { value, served } = await produceCreative(createServices(scope), request, undefined);
+    await settled();
+    expect(served.provider).toBe('openai');
+    expect(value.moderation.approved).toBe(true);
+    expect(value.image?.url).toMatch(/^http:\/\/gateway\/v1\/images\/[0-9a-f]{64}$/);
+    expect(await scope.images.head(value.image?.id ?? '')).not.toBeNull();
+    expect(await simRequests(sim)).toMatchObject({ '/v1/responses': 1, '/v1/images/generations': 1 });
   });
 });

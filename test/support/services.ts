@@ -4,7 +4,7 @@ import { parseEnv } from '../../lib/env';
 import { createLogger } from '../../lib/log';
 import type { Principal } from '../../lib/principal';
 import type { RequestScope } from '../../lib/services';
-import { envWith } from './env';
+import { bindings, envWith } from './env';
 import { simKey } from './providers';
 
 /** A client key with a $1 budget and 3 units a minute. */
@@ -33,6 +33,8 @@ export function scopeFor(principal: Principal = KEY) {
     defer: (work) => void deferred.push(work),
     principal: () => principal,
     header: (name, value) => void headers.set(name, value),
+    images: bindings.IMAGES,
+    origin: 'http://gateway',
   };
   return { scope, sim, headers, settled: () => Promise.all(deferred.splice(0)) };
 }
