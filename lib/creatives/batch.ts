@@ -59,7 +59,7 @@ export async function settleEntries(c: Context<AppEnv>, entries: Entry[]): Promi
 
   // One combined generation; each entry then finishes its own lease with its own value.
   const pending = generateTogether(
-    c,
+    servicesOf(c),
     generating.map((g) => g.entry),
   );
   const finishing = generating.map(({ entry, first }, i) => {

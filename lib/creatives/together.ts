@@ -1,15 +1,7 @@
-/**
- * The misses of a creatives batch generated together: each client text moderated, then per prompt
- * variant ONE pipeline run (lib/generation.ts) writing all their copy, each copy then approved and
- * given its image on its own; the combined call's cost split evenly, an image billed to its own item.
- */
-import type { Context } from 'hono';
-import type { AppEnv } from '../app-env';
-import { configOf } from '../config';
 import { InternalError, InvalidModelOutputError } from '../errors';
 import { costLedger, generate, isRejection, markDegraded } from '../generation';
 import type { Nanos } from '../pricing';
-import { servicesOf } from '../request-services';
+import type { Services } from '../services';
 import { type Variant, withVariant } from '../variants';
 import { approveCreative, type CreativeValue, imageWorstCase, moderateCreativeInput } from './pipeline';
 import { type CreativeRequest, creativeBatchTask } from './schema';
@@ -34,7 +26,7 @@ export interface Pending {
  * policy); each copy is then approved and given its image on its own. The combined call's cost is
  * split evenly between its entries; an image is billed to its own entry.
  */
-export function generateTogether(c: Context<AppEnv>, entries: Entry[]): Pending[] {
+export function generateTogether(services: Services, entries: Entry[]): Pending[] {
   const settlers: { resolve: (v: CreativeValue) => void; reject: (e: unknown) => void }[] = [];
   const pending = entries.map((): Pending => {
     const value = new Promise<CreativeValue>((resolve, reject) => settlers.push({ resolve, reject }));
@@ -44,7 +36,7 @@ export function generateTogether(c: Context<AppEnv>, entries: Entry[]): Pending[
   const run = async () => {
     const admitted = await Promise.all(
       entries.map((entry, i) =>
-        moderateCreativeInput(servicesOf(c), entry.request).then(
+        moderateCreativeInput(services, entry.request).then(
           () => true,
           (error: unknown) => {
             settlers[i]?.reject(error);
@@ -62,7 +54,7 @@ export function generateTogether(c: Context<AppEnv>, entries: Entry[]): Pending[
     await Promise.all(
       [...groups.values()].map((indexes) =>
         generateGroup(
-          c,
+          services,
           indexes.map((i) => ({
             entry: entries[i] as Entry,
             pending: pending[i] as Pending,
@@ -89,11 +81,11 @@ interface GroupItem {
  * image on its own. The combined call's cost is split evenly between the items, an image billed to
  * its own; each item's outcome is recorded for the variant.
  */
-async function generateGroup(c: Context<AppEnv>, items: GroupItem[]): Promise<void> {
+async function generateGroup(services: Services, items: GroupItem[]): Promise<void> {
   const variant = items[0]?.entry.variant;
   const task = withVariant(creativeBatchTask(items.map((it) => it.entry.request)), variant);
   const visuals = items.filter((it) => it.entry.request.needs_visual).length;
-  const ledger = costLedger(configOf(c.get('env')).prices);
+  const ledger = costLedger(services.prices);
   const share = (nanos: Nanos) => {
     const each = Math.floor(nanos / items.length);
     items.forEach((it, i) => {
@@ -101,12 +93,12 @@ async function generateGroup(c: Context<AppEnv>, items: GroupItem[]): Promise<vo
     });
   };
   const record = (it: GroupItem, rejected: boolean) =>
-    servicesOf(c).recordVariant(variant, { costNanos: it.pending.billed, rejected });
+    services.recordVariant(variant, { costNanos: it.pending.billed, rejected });
   try {
-    await generate(servicesOf(c), {
+    await generate(services, {
       policyTask: 'creatives_batch',
       task,
-      images: { count: visuals, nanos: await imageWorstCase(c.get('env'), task) },
+      images: { count: visuals, nanos: await imageWorstCase(services.env, task) },
       ledger,
       finish: async (copy, { billing, degraded }) => {
         share(ledger.total);
@@ -121,7 +113,7 @@ async function generateGroup(c: Context<AppEnv>, items: GroupItem[]): Promise<vo
                 ledger.add(n);
               };
               const value = await approveCreative(
-                servicesOf(c),
+                services,
                 written,
                 it.entry.request.needs_visual,
                 bill,
