@@ -5,7 +5,7 @@
  *
  * The fetch is bounded on every side, and each refusal is the client's error (`param: image_url`),
  * raised before anything is reserved or sent upstream:
- * - the URL and every redirect hop: https, plain http only to this machine (lib/env.ts
+ * - the URL and every redirect hop: https, plain http only to this machine (lib/outbound-url.ts
  *   `isOutboundUrl`) → `400 invalid_image_url`;
  * - at most {@link MAX_IMAGE_REDIRECTS} redirects, followed by hand; no answer within the timeout, a
  *   network error or a status other than 2xx → `400 image_fetch_failed`;
@@ -21,7 +21,6 @@
  * time again.
  */
 import type { ConnectionPool } from './connections';
-import { isOutboundUrl } from './env';
 import {
   GatewayError,
   InvalidRequestError,
@@ -30,6 +29,7 @@ import {
   UnsupportedMediaTypeError,
 } from './errors';
 import { imageDataUrl, sniffImageType } from './image-store';
+import { isOutboundUrl } from './outbound-url';
 
 /** The image types OpenAI's vision models accept. */
 export const VISION_IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'image/gif'] as const;

@@ -8,7 +8,7 @@ import type { AppEnv } from './app';
 import type { Breaker } from './breaker';
 import type { Budget } from './budget';
 import { type Cache, type CacheKeyParts, type CacheLookup, cacheKey, cacheNamespace } from './cache';
-import type { Capability, Task } from './env';
+import type { Capability, Task } from './capabilities';
 import { type AdmitOptions, admit, presentedTenant } from './guards';
 import type { ModerationDeps } from './moderation';
 import { type Providers, type StructuredTask, servedHeaders } from './providers';

@@ -5,10 +5,11 @@
  */
 import type { Context } from 'hono';
 import type { AppEnv } from '../app';
+import type { Capability } from '../capabilities';
 import { configOf } from '../config';
 import { actualCost, priceOf } from '../domain/cost';
 import { assertCreativeApproved, assertInputApproved } from '../domain/verdicts';
-import type { Capability, Env } from '../env';
+import type { Env } from '../env';
 import { generate, markDegraded } from '../generation';
 import { imageDataUrl, imageUrl, pooledBucket, storeImage } from '../image-store';
 import { modelsFor } from '../model-policy';

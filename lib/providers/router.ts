@@ -1,5 +1,5 @@
 import type { Breaker, BreakerPermit, BreakerState } from '../breaker';
-import type { Capability } from '../env';
+import type { Capability } from '../capabilities';
 import { CircuitOpenError, type GatewayError, markMayBeBilled, RateLimitError } from '../errors';
 import type { Logger } from '../log';
 import { classifyFailure, type Failure, UpstreamRequestError } from './failures';

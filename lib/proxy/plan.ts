@@ -1,4 +1,4 @@
-import type { Capability } from '../env';
+import type { Capability } from '../capabilities';
 import type { Nanos } from '../pricing';
 import type { CachePolicy } from './cache-policy';
 import type { StreamApi } from './sse';
