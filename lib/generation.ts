@@ -11,7 +11,7 @@ import { actualCost } from './domain/cost';
 import { CreativeRejectedError, InvalidModelOutputError } from './errors';
 import type { Nanos, PriceTable } from './pricing';
 import type { StructuredTask, Usage } from './providers';
-import type { AttemptBilling, StructuredCall } from './providers/router';
+import type { AttemptBilling, StructuredCall } from './providers/router-deps';
 import type { Services } from './services';
 import type { Held } from './spend';
 import type { Variant } from './variants';

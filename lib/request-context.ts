@@ -12,7 +12,7 @@ import type { Capability, Task } from './capabilities';
 import { type AdmitOptions, admit, presentedTenant } from './guards';
 import type { ModerationDeps } from './moderation';
 import { type Providers, type StructuredTask, servedHeaders } from './providers';
-import type { AttemptBilling } from './providers/router';
+import type { AttemptBilling } from './providers/router-deps';
 import { createServices, type Services, type SpendOptions } from './services';
 import type { Spender } from './spend';
 import { candidateModels as candidateModelsOf, planTask as planTaskOf } from './task-plan';

@@ -21,7 +21,7 @@ import { type Nanos, type PriceTable, usdToNanos } from './pricing';
 import type { Principal } from './principal';
 import { createProviders, type Providers, type StructuredTask } from './providers';
 import type { RetryPolicy } from './providers/retry';
-import type { AttemptBilling, RouterDeps } from './providers/router';
+import type { AttemptBilling, RouterDeps } from './providers/router-deps';
 import { longestGenerationMs } from './providers/timeouts';
 import { upstreamGuard } from './providers/upstream-guard';
 import { createSpender, type DescribeScope, type Spender } from './spend';

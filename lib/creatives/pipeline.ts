@@ -16,7 +16,7 @@ import { modelsFor } from '../model-policy';
 import { moderateContent } from '../moderation';
 import { estimateImageCost, type Nanos } from '../pricing';
 import type { StructuredTask } from '../providers';
-import type { AttemptBilling } from '../providers/router';
+import type { AttemptBilling } from '../providers/router-deps';
 import { moderationFor, providersFor, type ServedBy, servicesOf } from '../request-context';
 import { loadTokenCounter } from '../tokens';
 import { type Variant, variantField, withVariant } from '../variants';

@@ -3,7 +3,8 @@ import { type Embeddings, embed } from './embeddings';
 import { type GeneratedImage, generateImage, type ImageRequest } from './images';
 import { type ModerationInput, moderate } from './moderations';
 import type { RetryPolicy } from './retry';
-import type { RouterDeps, Served } from './router';
+import type { Served } from './router';
+import type { RouterDeps } from './router-deps';
 import { generateStructured, type StructuredResult, type StructuredTask } from './structured';
 
 export {

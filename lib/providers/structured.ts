@@ -15,7 +15,8 @@ import {
   reasoningParam,
 } from './reasoning';
 import type { RetryPolicy } from './retry';
-import { callProviders, type RouterDeps, type Served } from './router';
+import { callProviders, type Served } from './router';
+import type { RouterDeps } from './router-deps';
 import type { ProviderTarget } from './targets';
 import { addUsage, type Usage, ZERO_USAGE } from './usage';
 

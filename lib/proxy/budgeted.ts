@@ -10,7 +10,7 @@ import { priceOf } from '../domain/cost';
 import { allowsModel } from '../key-policy';
 import { costOf } from '../pricing';
 import type { Usage } from '../providers';
-import type { AttemptBilling, RouterDeps } from '../providers/router';
+import type { AttemptBilling, RouterDeps } from '../providers/router-deps';
 import { billingFor, routerFor, spendFor } from '../request-context';
 import type { Held } from '../spend';
 import type { ProxyPlan } from './plan';

@@ -4,7 +4,7 @@ import { createDeps } from '../../lib/deps';
 import { parseEnv } from '../../lib/env';
 import { createLogger } from '../../lib/log';
 import type { RetryPolicy } from '../../lib/providers/retry';
-import type { RouterDeps } from '../../lib/providers/router';
+import type { RouterDeps } from '../../lib/providers/router-deps';
 import type { ProviderTarget } from '../../lib/providers/targets';
 import { bindings } from './env';
 
