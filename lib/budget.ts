@@ -46,7 +46,9 @@ import { createDayClock, landingDays, shiftDay } from './budget/day';
 import { alertsKey, dayKeys, leasesKey, scopeIndexKey, totalsKey } from './budget/keys';
 import type { Budget, BudgetDeps, BudgetOptions, ScopeState } from './budget/types';
 import { StoreUnavailableError } from './errors';
-import { BUDGET_READ, BUDGET_RELEASE, BUDGET_RENEW, BUDGET_RESERVE, BUDGET_SETTLE } from './scripts/budget';
+import { BUDGET_RESERVE, BUDGET_SETTLE } from './scripts/budget';
+import { BUDGET_RELEASE, BUDGET_RENEW } from './scripts/budget-lease';
+import { BUDGET_READ } from './scripts/budget-read';
 import { runScript } from './scripts/run';
 
 export { type BudgetDay, budgetDay, createDayClock, shiftDay } from './budget/day';
