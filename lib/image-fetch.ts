@@ -28,7 +28,8 @@ import {
   UnprocessableError,
   UnsupportedMediaTypeError,
 } from './errors';
-import { imageDataUrl, sniffImageType } from './image-store';
+import { imageDataUrl } from './image-store';
+import { sniffImageType } from './image-type';
 import { isOutboundUrl } from './outbound-url';
 
 /** The image types OpenAI's vision models accept. */
