@@ -4,13 +4,13 @@ import { routePath } from 'hono/route';
 import { configOf } from './config';
 import type { Deps } from './deps';
 import { ConfigError, type Env, parseEnv, secretsOf } from './env';
+import { toGatewayError } from './error-mapping';
 import {
   type GatewayError,
   MisconfiguredError,
   NotFoundError,
   RequestTooLargeError,
   toErrorBody,
-  toGatewayError,
 } from './errors';
 import { createLogger, type Logger } from './log';
 import { createMetricsCollector, type MetricsCollector } from './metrics/collector';
