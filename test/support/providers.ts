@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
-import { type BreakerOptions, createBreaker } from '../../lib/breaker';
+import { createBreaker } from '../../lib/breaker';
+import type { BreakerOptions } from '../../lib/breaker-options';
 import { createDeps } from '../../lib/deps';
 import { parseEnv } from '../../lib/env';
 import { createLogger } from '../../lib/log';
