@@ -18,7 +18,7 @@ export const BackupProviderSpec = z.strictObject({
 });
 export type BackupProviderSpec = z.output<typeof BackupProviderSpec>;
 
-/** One PRICING_OVERRIDES entry (USD per 1M tokens); mirrors PriceOverride in lib/pricing.ts. */
+/** One PRICING_OVERRIDES entry (USD per 1M tokens); mirrors PriceOverride in lib/pricing/overrides.ts. */
 export const PriceOverrideSpec = z.strictObject({
   kind: z.enum(['text', 'image', 'embedding', 'moderation']),
   inputPerMillion: z.number().min(0).optional(),
