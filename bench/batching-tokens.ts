@@ -14,7 +14,7 @@ import {
   creativeBatchTask,
   creativeTask,
 } from '../lib/creatives/schema.ts';
-import type { StructuredTask } from '../lib/providers/structured.ts';
+import type { StructuredTask } from '../lib/providers/structured-calls.ts';
 import { loadTokenCounter, MESSAGE_OVERHEAD_TOKENS } from '../lib/tokens.ts';
 
 const CATEGORIES = [

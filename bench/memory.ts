@@ -21,8 +21,8 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { BULK_ITEMS_LIMIT } from '../lib/env.ts';
 import { IMAGE_PIXELS_PER_REQUEST, IMAGES_PER_REQUEST } from '../lib/proxy/image-limits.ts';
+import { BULK_ITEMS_LIMIT } from '../lib/settings.ts';
 import { writeMemorySection } from './lib/memory-report.ts';
 import { mb, rssBytes, sampleRss, steadyRss, totalRss } from './lib/rss.ts';
 import { type Stack, startStack } from './lib/stack.ts';

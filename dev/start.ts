@@ -12,7 +12,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parseEnv } from 'node:util';
-import { SETTING_NAMES } from '../lib/env.ts';
+import { SETTING_NAMES } from '../lib/settings.ts';
 import { type RunningBridge, startBridge } from './bridge/index.ts';
 import { type RunningSimulator, startSimulator } from './openai-sim/index.ts';
 

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import type { AppEnv } from '../lib/app-env';
 import { configOf } from '../lib/config';
 import { InvalidRequestError } from '../lib/errors';
+import { createKey, listKeys, revokeKey, updateKey } from '../lib/key-admin';
 import { KEY_SCOPES } from '../lib/key-policy';
-import { createKey, listKeys, revokeKey, updateKey } from '../lib/keys';
 import { valid } from '../lib/validate';
 
 /** What an admin may set on a key; an omitted field keeps its default (null sets it back to the default). */

@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../lib/app-env';
 import type { ScopeState } from '../lib/budget';
+import { listKeys } from '../lib/key-admin';
 import { keyBudgetUsd } from '../lib/key-policy';
-import { listKeys } from '../lib/keys';
 import { nanosToUsd, usdToNanos } from '../lib/pricing';
 import { servicesOf } from '../lib/request-services';
 

@@ -1,7 +1,7 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../lib/app-env';
-import { breakerStates } from '../lib/breaker';
+import { breakerStates } from '../lib/breaker-states';
 import { PermissionDeniedError } from '../lib/errors';
 import { requireAdmin } from '../lib/guards';
 import { type Gauge, toPrometheus } from '../lib/metrics/prometheus';

@@ -25,19 +25,11 @@
  *   throw error;
  * }
  */
+import { type BreakerOptions, resolveOptions } from './breaker-options';
 import type { Logger } from './log';
 import { BREAKER_ACQUIRE, BREAKER_RECORD } from './scripts/breaker';
 import { runScript } from './scripts/run';
 import { type Redis, redisKey } from './store';
-
-export interface BreakerOptions {
-  /** Consecutive failures that open the breaker. @default 5 */
-  failureThreshold: number;
-  /** Seconds an open breaker refuses calls before letting one probe through. @default 60 */
-  openSeconds: number;
-  /** How long a half-open probe may take before another caller may probe. @default 30_000 */
-  probeLeaseMs: number;
-}
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
@@ -92,27 +84,10 @@ export interface BreakerDeps {
   log?: Pick<Logger, 'warn'>;
 }
 
-const DEFAULTS: BreakerOptions = { failureThreshold: 5, openSeconds: 60, probeLeaseMs: 30_000 };
 // Long enough that an idle breaker's history stops mattering, and never shorter than an open window.
 const IDLE_TTL_SECONDS = 86_400;
 // Script replies encode the state as an index into this list.
 const STATES: readonly BreakerState[] = ['closed', 'open', 'half_open'];
-
-function resolveOptions(options: Partial<BreakerOptions>): BreakerOptions {
-  const set = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  const resolved: BreakerOptions = { ...DEFAULTS, ...set };
-  const { failureThreshold, openSeconds, probeLeaseMs } = resolved;
-  if (!Number.isInteger(failureThreshold) || failureThreshold < 1) {
-    throw new RangeError(`failureThreshold must be a positive integer, got ${failureThreshold}`);
-  }
-  if (!Number.isFinite(openSeconds) || openSeconds <= 0) {
-    throw new RangeError(`openSeconds must be positive, got ${openSeconds}`);
-  }
-  if (!Number.isInteger(probeLeaseMs) || probeLeaseMs < 1) {
-    throw new RangeError(`probeLeaseMs must be a positive integer, got ${probeLeaseMs}`);
-  }
-  return resolved;
-}
 
 const toSeconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
@@ -192,20 +167,4 @@ export function createBreaker(deps: BreakerDeps, options: Partial<BreakerOptions
       return { state: 'half_open', failures, retryAfterSeconds };
     },
   };
-}
-
-/** Each named breaker's state, read concurrently; `unknown` where Redis could not say. */
-export function breakerStates(
-  breaker: Pick<Breaker, 'inspect'>,
-  names: string[],
-): Promise<{ name: string; state: BreakerState | 'unknown' }[]> {
-  return Promise.all(
-    names.map(async (name) => ({
-      name,
-      state: await breaker.inspect(name).then(
-        (s) => s.state,
-        () => 'unknown' as const,
-      ),
-    })),
-  );
 }

@@ -44,40 +44,16 @@
 import { type ArchiveContext, archiveDay, readHistory } from './budget/archive';
 import { createDayClock, landingDays, shiftDay } from './budget/day';
 import { alertsKey, dayKeys, leasesKey, scopeIndexKey, totalsKey } from './budget/keys';
+import { checkLeaseMs, checkNanos, checkScopes, DAY_MS, resolveOptions } from './budget/options';
 import type { Budget, BudgetDeps, BudgetOptions, ScopeState } from './budget/types';
 import { StoreUnavailableError } from './errors';
-import { BUDGET_READ, BUDGET_RELEASE, BUDGET_RENEW, BUDGET_RESERVE, BUDGET_SETTLE } from './scripts/budget';
+import { BUDGET_RESERVE, BUDGET_SETTLE } from './scripts/budget';
+import { BUDGET_RELEASE, BUDGET_RENEW } from './scripts/budget-lease';
+import { BUDGET_READ } from './scripts/budget-read';
 import { runScript } from './scripts/run';
 
 export { type BudgetDay, budgetDay, createDayClock, shiftDay } from './budget/day';
 export type * from './budget/types';
-
-const DEFAULTS: BudgetOptions = {
-  timeZone: 'UTC',
-  leaseMs: 120_000,
-  globalScope: 'global',
-  keyScopePrefix: 'key:',
-  retentionDays: 8,
-};
-const DAY_MS = 86_400_000;
-
-function checkNanos(name: string, value: number): void {
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new RangeError(`${name} must be a non-negative integer of nanodollars, got ${value}`);
-  }
-}
-
-function checkScopes(scopes: readonly string[]): void {
-  if (scopes.length === 0) throw new RangeError('a reservation needs at least one scope');
-  if (new Set(scopes).size !== scopes.length) throw new RangeError(`scopes repeat: ${scopes.join(', ')}`);
-  if (scopes.some((s) => typeof s !== 'string' || s === '')) throw new RangeError('a scope name is empty');
-}
-
-function checkLeaseMs(leaseMs: number): void {
-  if (!Number.isSafeInteger(leaseMs) || leaseMs < 1) {
-    throw new RangeError(`leaseMs must be a positive integer, got ${leaseMs}`);
-  }
-}
 
 /** Runs one store operation; any failure becomes StoreUnavailableError (the budget fails closed). */
 async function guarded<T>(run: () => Promise<T>): Promise<T> {
@@ -96,14 +72,7 @@ async function guarded<T>(run: () => Promise<T>): Promise<T> {
  * @throws RangeError for options that cannot work (an unknown time zone, a lease below 1 ms, …).
  */
 export function createBudget(deps: BudgetDeps, options: Partial<BudgetOptions> = {}): Budget {
-  const set = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  const { timeZone, leaseMs, globalScope, keyScopePrefix, retentionDays }: BudgetOptions = {
-    ...DEFAULTS,
-    ...set,
-  };
-  checkLeaseMs(leaseMs);
-  if (!(retentionDays > 0)) throw new RangeError(`retentionDays must be positive, got ${retentionDays}`);
-  if (!globalScope || !keyScopePrefix) throw new RangeError('globalScope and keyScopePrefix are required');
+  const { timeZone, leaseMs, globalScope, keyScopePrefix, retentionDays } = resolveOptions(options);
   const clock = createDayClock(timeZone);
   const { redis, now } = deps;
   const newId = deps.newId ?? ((prefix) => `${prefix}_${crypto.randomUUID().replaceAll('-', '')}`);

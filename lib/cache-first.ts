@@ -6,7 +6,7 @@ import type { Context } from 'hono';
 import type { AppEnv } from './app-env';
 import { type Cache, type CacheKeyParts, type CacheLookup, cacheKey, cacheNamespace } from './cache';
 import { presentedTenant } from './caller';
-import type { Capability } from './env';
+import type { Capability } from './capabilities';
 import type { MaybeDegraded, ServedBy } from './generation';
 import { type AdmitOptions, admit } from './guards';
 import { servedHeaders } from './providers';

@@ -33,6 +33,8 @@
  */
 import { decodeEntry, encodeEntry } from './cache/entry';
 import { leaseKeyOf } from './cache/key';
+import { holdLease } from './cache/lease';
+import { checkInteger, resolveOptions } from './cache/options';
 import type {
   Cache,
   CacheDeps,
@@ -42,9 +44,8 @@ import type {
   GetOrProduceOptions,
   Produced,
 } from './cache/types';
-import { UpstreamTimeoutError } from './errors';
-import { renewLease } from './renew-lease';
-import { CACHE_FINISH, CACHE_LOOKUP, CACHE_RENEW } from './scripts/cache';
+import { waitForLeader } from './cache/wait';
+import { CACHE_FINISH, CACHE_LOOKUP } from './scripts/cache';
 import { runScript } from './scripts/run';
 
 export type { CacheEntry } from './cache/entry';
@@ -57,26 +58,6 @@ export {
   normaliseText,
 } from './cache/key';
 export type * from './cache/types';
-
-const DEFAULTS = { ttlSeconds: 86_400, leaseMs: 60_000, pollMs: 150 };
-const WAIT_MARGIN_MS = 5_000;
-
-function checkInteger(name: string, value: number, min: number): void {
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new RangeError(`${name} must be an integer of at least ${min}, got ${value}`);
-  }
-}
-
-function resolveOptions(options: Partial<CacheOptions>): CacheOptions {
-  const set = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  const base = { ...DEFAULTS, ...set };
-  const resolved: CacheOptions = { waitMs: base.leaseMs + WAIT_MARGIN_MS, ...base };
-  checkInteger('ttlSeconds', resolved.ttlSeconds, 1);
-  checkInteger('leaseMs', resolved.leaseMs, 1);
-  checkInteger('pollMs', resolved.pollMs, 1);
-  checkInteger('waitMs', resolved.waitMs, resolved.leaseMs + resolved.pollMs);
-  return resolved;
-}
 
 /**
  * Builds the cache over `deps.redis`. Cheap: build one per request with that request's client.
@@ -101,25 +82,7 @@ export function createCache(deps: CacheDeps, options: Partial<CacheOptions> = {}
         [leaseId, leaseMs],
       );
       if (code === 1) {
-        // From the moment it is granted until it is finished, however long the leader works before and
-        // during its generation, the lease holds while this leader lives (see renewLease); but never
-        // longer than a waiter waits, so a lease its holder forgot to finish still runs out.
-        const until = now() + waitMs;
-        let overdue = false;
-        const renewal = () => {
-          overdue = now() >= until;
-          return overdue ? Promise.resolve(false) : renew(key, leaseId);
-        };
-        renewing.set(
-          leaseId,
-          renewLease(leaseMs, renewal, {
-            failed: (error) => warn('cache lease renewal failed; retried at the next tick', key, error),
-            lost: () =>
-              overdue
-                ? warn('cache lease held longer than any waiter waits; no longer renewed', key, null)
-                : warn('cache lease lost while generating; another caller may generate too', key, null),
-          }),
-        );
+        renewing.set(leaseId, holdLease(redis, key, leaseId, { leaseMs, waitMs, now, warn }));
         return { kind: 'lead', key, leaseId };
       }
       if (code === 2) return { kind: 'wait', key, leaseLeftMs: Math.max(0, Number(payload) || 0) };
@@ -142,11 +105,6 @@ export function createCache(deps: CacheDeps, options: Partial<CacheOptions> = {}
     } catch (error) {
       warn('cache write failed; entry not stored or lease left to expire', key, error);
     }
-  }
-
-  /** Extends the lease `leaseId` holds by `leaseMs`; false when it is no longer this holder's. */
-  async function renew(key: string, leaseId: string): Promise<boolean> {
-    return (await runScript<number>(redis, CACHE_RENEW, [leaseKeyOf(key)], [leaseId, leaseMs])) === 1;
   }
 
   /** The JSON entry for `value`, or '' (logged) when it has none. */
@@ -220,20 +178,13 @@ export function createCache(deps: CacheDeps, options: Partial<CacheOptions> = {}
         const held = first ? await first : undefined;
         return lead(key, held?.kind === 'lead' ? held.leaseId : '', produce, 'BYPASS');
       }
-      let found = await (first ?? lookup<T>(key));
-      const deadline = now() + waitMs;
-      let waited = false;
-      while (found.kind === 'wait') {
-        const left = deadline - now();
-        if (left <= 0) {
-          throw new UpstreamTimeoutError({
-            message: 'Timed out waiting for an identical request to finish generating. Retry shortly.',
-          });
-        }
-        await sleep(Math.min(pollMs, left));
-        waited = true;
-        found = await lookup<T>(key);
-      }
+      const looked = await (first ?? lookup<T>(key));
+      const { found, waited } = await waitForLeader(looked, () => lookup<T>(key), {
+        now,
+        sleep,
+        pollMs,
+        waitMs,
+      });
       if (found.kind === 'hit') {
         return { value: found.value, status: waited ? 'COALESCED' : 'HIT', cachedAt: found.cachedAt };
       }

@@ -1,4 +1,4 @@
-import type { BreakerOptions } from './breaker';
+import type { BreakerOptions } from './breaker-options';
 import type { Env } from './env';
 import { createModerationRules, type ModerationRules } from './moderation';
 import { createPriceTable, type PriceTable } from './pricing';

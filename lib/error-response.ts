@@ -5,7 +5,8 @@
  */
 import type { Context } from 'hono';
 import type { AppEnv } from './app-env';
-import { type GatewayError, toErrorBody, toGatewayError } from './errors';
+import { toGatewayError } from './error-mapping';
+import { type GatewayError, toErrorBody } from './errors';
 import type { Logger } from './log';
 import type { Principal } from './principal';
 

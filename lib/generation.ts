@@ -5,12 +5,13 @@
  * prompt variant's outcome. Every bill lands in a cost ledger as it is incurred, so a refusal still
  * settles exactly what was spent. Endpoints add caching around it.
  */
+
+import type { Capability, Task } from './capabilities';
 import { actualCost } from './domain/cost';
-import type { Capability, Task } from './env';
 import { CreativeRejectedError, InvalidModelOutputError } from './errors';
 import type { Nanos, PriceTable } from './pricing';
 import type { StructuredTask, Usage } from './providers';
-import type { AttemptBilling, StructuredCall } from './providers/router';
+import type { AttemptBilling, StructuredCall } from './providers/router-deps';
 import type { Services } from './services';
 import type { Held } from './spend';
 import type { Variant } from './variants';

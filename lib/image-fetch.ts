@@ -5,7 +5,7 @@
  *
  * The fetch is bounded on every side, and each refusal is the client's error (`param: image_url`),
  * raised before anything is reserved or sent upstream:
- * - the URL and every redirect hop: https, plain http only to this machine (lib/env.ts
+ * - the URL and every redirect hop: https, plain http only to this machine (lib/outbound-url.ts
  *   `isOutboundUrl`) → `400 invalid_image_url`;
  * - at most {@link MAX_IMAGE_REDIRECTS} redirects, followed by hand; no answer within the timeout, a
  *   network error or a status other than 2xx → `400 image_fetch_failed`;
@@ -21,26 +21,23 @@
  * time again.
  */
 import type { ConnectionPool } from './connections';
-import { isOutboundUrl } from './env';
+import { InvalidRequestError, UnprocessableError, UnsupportedMediaTypeError } from './errors';
 import {
-  GatewayError,
-  InvalidRequestError,
-  RequestTooLargeError,
-  UnprocessableError,
-  UnsupportedMediaTypeError,
-} from './errors';
-import { imageDataUrl, sniffImageType } from './image-store';
+  fetchFailed,
+  IMAGE_URL_PARAM,
+  MAX_FETCHED_IMAGE_BYTES,
+  readCapped,
+  timedOut,
+  tooLarge,
+} from './image-read';
+import { imageDataUrl } from './image-store';
+import { sniffImageType } from './image-type';
+import { isOutboundUrl } from './outbound-url';
 
 /** The image types OpenAI's vision models accept. */
 export const VISION_IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'image/gif'] as const;
 export type VisionImageType = (typeof VISION_IMAGE_TYPES)[number];
 
-/**
- * The largest image fetched, in bytes. It is held, then sent twice as base64 (moderation and vision),
- * about four times its size in an isolate that has 128 MB for all its requests; product photos are
- * rarely larger.
- */
-export const MAX_FETCHED_IMAGE_BYTES = 4 * 1024 * 1024;
 /** Redirects followed before giving up. */
 export const MAX_IMAGE_REDIRECTS = 3;
 /** How long a hop may take to answer, and the body to arrive. */
@@ -52,7 +49,6 @@ export interface FetchedImage {
   contentType: VisionImageType;
 }
 
-const PARAM = 'image_url';
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 /**
@@ -98,7 +94,7 @@ function checkedUrl(url: string, how = 'is'): URL {
   if (!parsed || !isOutboundUrl(parsed.href)) {
     throw new InvalidRequestError({
       code: 'invalid_image_url',
-      param: PARAM,
+      param: IMAGE_URL_PARAM,
       message: `The image URL ${how} ${parsed ? `a ${parsed.protocol} URL` : 'no URL'}; it must be https (plain http only to localhost).`,
     });
   }
@@ -126,7 +122,7 @@ async function read(res: Response, target: URL, timeoutMs: number): Promise<Fetc
     await res.body?.cancel();
     throw new UnsupportedMediaTypeError({
       code: 'unsupported_image_type',
-      param: PARAM,
+      param: IMAGE_URL_PARAM,
       message: `The image at image_url is ${declared || 'of no stated type'}; it must be ${VISION_IMAGE_TYPES.join(', ')}.`,
     });
   }
@@ -139,50 +135,11 @@ async function read(res: Response, target: URL, timeoutMs: number): Promise<Fetc
   if (!contentType) {
     throw new UnprocessableError({
       code: 'invalid_image',
-      param: PARAM,
+      param: IMAGE_URL_PARAM,
       message: 'The bytes at image_url are not a PNG, JPEG, WebP or GIF image.',
     });
   }
   return { bytes, contentType };
-}
-
-/** The body, read until it ends or passes the cap (then the rest is never read), within `timeoutMs`. */
-async function readCapped(res: Response, timeoutMs: number): Promise<Uint8Array> {
-  const reader = (res.body as ReadableStream<Uint8Array> | null)?.getReader();
-  if (!reader) return new Uint8Array();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  // A cancelled stream ends a pending read as if it were done, so the flag tells a cut from an end.
-  let expired = false;
-  const timer = setTimeout(() => {
-    expired = true;
-    void reader.cancel().catch(() => {});
-  }, timeoutMs);
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (expired) throw fetchFailed(`The image at image_url did not arrive within ${timeoutMs} ms.`);
-      if (done) break;
-      size += value.byteLength;
-      if (size > MAX_FETCHED_IMAGE_BYTES) {
-        void reader.cancel().catch(() => {});
-        throw tooLarge();
-      }
-      chunks.push(value);
-    }
-  } catch (err) {
-    if (err instanceof GatewayError) throw err;
-    throw fetchFailed('The image at image_url could not be read.', err);
-  } finally {
-    clearTimeout(timer);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
 }
 
 /** PNG, JPEG or WebP by lib/image-store.ts's signatures, or GIF (`GIF87a` / `GIF89a`). */
@@ -190,16 +147,3 @@ function sniffVisionType(bytes: Uint8Array): VisionImageType | null {
   const header = String.fromCharCode(...bytes.subarray(0, 6));
   return sniffImageType(bytes) ?? (header === 'GIF87a' || header === 'GIF89a' ? 'image/gif' : null);
 }
-
-const timedOut = (err: unknown, timeoutMs: number) =>
-  err instanceof Error && err.name === 'TimeoutError' ? ` within ${timeoutMs} ms` : '';
-
-const fetchFailed = (message: string, cause?: unknown) =>
-  new InvalidRequestError({ code: 'image_fetch_failed', param: PARAM, message, cause });
-
-const tooLarge = () =>
-  new RequestTooLargeError({
-    code: 'image_too_large',
-    param: PARAM,
-    message: `The image at image_url is larger than ${MAX_FETCHED_IMAGE_BYTES} bytes.`,
-  });

@@ -10,14 +10,15 @@
  * Only PNG, JPEG and WebP are stored, checked by their magic bytes, so the route can serve them with
  * `x-content-type-options: nosniff` and never hands a browser anything that is not an image.
  *
- * The prompt is kept as a short, single-line excerpt (at most {@link PROMPT_METADATA_MAX_BYTES} UTF-8
- * bytes, `prompt_truncated: 'true'` when cut) for operators browsing the bucket: prompts may be up to
+ * The prompt is kept as a short, single-line excerpt (at most PROMPT_METADATA_MAX_BYTES UTF-8 bytes,
+ * `prompt_truncated: 'true'` when cut; lib/image-metadata.ts) for operators browsing the bucket: prompts may be up to
  * 32,000 characters and R2 caps an object's metadata at 8,192 bytes. On a dedupe hit the first store's
  * metadata stays.
  *
  * Fails closed: R2 errors propagate, so no image URL is handed out for an image that was not stored.
  */
-import { GatewayError } from './errors';
+import { customMetadata, type ImageMeta } from './image-metadata';
+import { checkedType, type ImageContentType } from './image-type';
 
 /** The slice of an R2 binding this module uses. */
 export type ImageBucket = Pick<R2Bucket, 'put' | 'get' | 'head'>;
@@ -35,19 +36,6 @@ export function pooledBucket(
     get: (...args: Parameters<R2Bucket['get']>) => run(() => bucket.get(...args)),
     head: (...args: Parameters<R2Bucket['head']>) => run(() => bucket.head(...args)),
   } as ImageBucket;
-}
-
-export type ImageContentType = 'image/png' | 'image/jpeg' | 'image/webp';
-
-export interface ImageMeta {
-  /** What the bytes claim to be; must agree with their magic bytes. @default 'image/png' */
-  contentType?: string;
-  /** The model that generated the image. */
-  model: string;
-  /** e.g. `1024x1024`. */
-  size: string;
-  /** Stored as an excerpt of at most {@link PROMPT_METADATA_MAX_BYTES} bytes; omitted when absent. */
-  prompt?: string;
 }
 
 export interface StoreOptions {
@@ -80,32 +68,9 @@ export interface ImageObject extends ImageInfo {
 /** 64 lower-case hex characters: a SHA-256 digest as {@link storeImage} writes it. */
 export const IMAGE_ID_PATTERN = /^[0-9a-f]{64}$/;
 
-/** Upper bound of the prompt excerpt kept in an object's custom metadata. */
-export const PROMPT_METADATA_MAX_BYTES = 512;
-
 const DEFAULT_CONTENT_TYPE = 'image/png';
 /** Served when an object somehow lacks one; with `nosniff` a browser will not render it. */
 const FALLBACK_CONTENT_TYPE = 'application/octet-stream';
-
-/**
- * Bytes that are not a PNG, JPEG or WebP image, or not the type the caller declared. Bytes come from
- * providers, hence a 502; a caller storing client-supplied bytes should answer 400 instead.
- */
-export class UnsupportedImageError extends GatewayError {
-  override readonly status = 502;
-  static override readonly defaultCode = 'unsupported_image';
-}
-
-/** The image type from the leading magic bytes, or null when it is not PNG, JPEG or WebP. */
-export function sniffImageType(bytes: Uint8Array): ImageContentType | null {
-  const startsWith = (signature: number[], offset = 0) =>
-    bytes.length >= offset + signature.length && signature.every((b, i) => bytes[offset + i] === b);
-  if (startsWith([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'image/png';
-  if (startsWith([0xff, 0xd8, 0xff])) return 'image/jpeg';
-  // RIFF container with a WEBP form type: 'RIFF' <size:4> 'WEBP'.
-  if (startsWith([0x52, 0x49, 0x46, 0x46]) && startsWith([0x57, 0x45, 0x42, 0x50], 8)) return 'image/webp';
-  return null;
-}
 
 export const isImageId = (id: string): boolean => IMAGE_ID_PATTERN.test(id);
 
@@ -148,48 +113,6 @@ export async function headImage(bucket: ImageBucket, id: string): Promise<ImageI
   if (!isImageId(id)) return null;
   const object = await bucket.head(id);
   return object ? infoOf(id, object) : null;
-}
-
-function checkedType(bytes: Uint8Array, declared: string): ImageContentType {
-  const sniffed = sniffImageType(bytes);
-  if (!sniffed) {
-    throw new UnsupportedImageError({ message: 'The image data is not a PNG, JPEG or WebP image.' });
-  }
-  // Compare the media type only: `Image/PNG; foo=bar` declares PNG.
-  const declaredType = declared.split(';')[0]?.trim().toLowerCase();
-  if (declaredType !== sniffed) {
-    throw new UnsupportedImageError({
-      message: `The image data is ${sniffed}, not the declared ${declaredType}.`,
-    });
-  }
-  return sniffed;
-}
-
-function customMetadata(meta: ImageMeta, createdAtMs: number): Record<string, string> {
-  const fields: Record<string, string> = {
-    model: meta.model,
-    size: meta.size,
-    created_at: new Date(createdAtMs).toISOString(),
-  };
-  if (meta.prompt === undefined) return fields;
-  const excerpt = promptExcerpt(meta.prompt);
-  fields.prompt = excerpt.text;
-  if (excerpt.truncated) fields.prompt_truncated = 'true';
-  return fields;
-}
-
-/** Whitespace collapsed to single spaces, cut on a code point so it stays within the byte cap. */
-function promptExcerpt(prompt: string): { text: string; truncated: boolean } {
-  const oneLine = prompt.replace(/\s+/g, ' ').trim();
-  const encoder = new TextEncoder();
-  let used = 0;
-  let text = '';
-  for (const char of oneLine) {
-    used += encoder.encode(char).byteLength;
-    if (used > PROMPT_METADATA_MAX_BYTES) return { text, truncated: true };
-    text += char;
-  }
-  return { text, truncated: false };
 }
 
 function infoOf(id: string, object: R2Object): ImageInfo {

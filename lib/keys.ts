@@ -4,7 +4,6 @@
  * revocation takes effect on the next request in every isolate. Lookups fail closed: without Redis
  * nobody is authenticated.
  */
-import { NotFoundError } from './errors';
 import { KEY_SCOPES, type KeyScope } from './key-policy';
 import { KEY_LOOKUP } from './scripts/keys';
 import { runScript } from './scripts/run';
@@ -35,7 +34,8 @@ export interface KeyRecord {
 export type KeySettings = Partial<Omit<KeyRecord, 'id' | 'created_at' | 'revoked_at'>>;
 export type NewKey = KeySettings & { name: string };
 
-const FIELDS = [
+/** The fields of a key's Redis hash. */
+export const KEY_FIELDS = [
   'id',
   'name',
   'created_at',
@@ -47,10 +47,10 @@ const FIELDS = [
   'models',
   'revoked_at',
 ] as const;
-const KEY_PREFIX = 'cag_';
 /** id → key hash, for listing and revoking by id. */
-const INDEX = redisKey('apikeys');
-const recordKey = (hash: string) => redisKey('apikey', hash);
+export const KEY_INDEX = redisKey('apikeys');
+/** The Redis hash holding the record of the key with SHA-256 `hash`. */
+export const keyRecordKey = (hash: string) => redisKey('apikey', hash);
 
 export type KeysRedis = Pick<Redis, 'hmget' | 'hset' | 'hget' | 'hgetall' | 'pipeline'>;
 
@@ -63,39 +63,6 @@ export async function hashKey(key: string): Promise<string> {
 /** Whether a string has the shape of one of our keys; anything else is refused before Redis. */
 export function isKeyShaped(key: string): boolean {
   return /^cag_[A-Za-z0-9_-]{43}$/.test(key);
-}
-
-/** Creates a key: 256 random bits, base64url, with a `cag_` prefix that secret scanners can match. */
-export async function createKey(
-  redis: KeysRedis,
-  input: NewKey,
-  now: () => number,
-): Promise<KeyRecord & { key: string }> {
-  const random = crypto.getRandomValues(new Uint8Array(32));
-  const key =
-    KEY_PREFIX +
-    btoa(String.fromCharCode(...random))
-      .replace(/\+/g, '-')
-      .replace(/\//g, '_')
-      .replace(/=+$/, '');
-  const hash = await hashKey(key);
-  const record: KeyRecord = {
-    id: keyIdOf(hash),
-    name: input.name,
-    created_at: new Date(now()).toISOString(),
-    rpm: input.rpm ?? null,
-    upm: input.upm ?? null,
-    daily_budget_usd: input.daily_budget_usd ?? null,
-    budget_share: input.budget_share ?? null,
-    scopes: input.scopes ?? null,
-    models: input.models ?? null,
-    revoked_at: null,
-  };
-  const p = redis.pipeline();
-  p.hset(recordKey(hash), toHash(record));
-  p.hset(INDEX, { [record.id]: hash });
-  await p.exec();
-  return { ...record, key };
 }
 
 /**
@@ -115,79 +82,26 @@ export async function lookupKey(
   redis: Pick<Redis, 'evalsha' | 'eval'>,
   hash: string,
 ): Promise<KeyRecord | null> {
-  const values = await runScript<(string | null)[]>(redis, KEY_LOOKUP, [recordKey(hash)], [...FIELDS]);
-  const record = fromHash(Object.fromEntries(FIELDS.map((f, i) => [f, values[i] ?? null])));
+  const values = await runScript<(string | null)[]>(redis, KEY_LOOKUP, [keyRecordKey(hash)], [...KEY_FIELDS]);
+  const record = fromHash(Object.fromEntries(KEY_FIELDS.map((f, i) => [f, values[i] ?? null])));
   return record && !record.revoked_at ? record : null;
 }
-
-/** Every key's metadata, newest first, revoked ones included (never a secret or a hash). */
-export async function listKeys(redis: KeysRedis): Promise<KeyRecord[]> {
-  const index = (await redis.hgetall<Record<string, string>>(INDEX)) ?? {};
-  const hashes = Object.values(index);
-  if (!hashes.length) return [];
-  const p = redis.pipeline();
-  for (const hash of hashes) p.hmget(recordKey(hash), ...FIELDS);
-  const rows = (await p.exec()) as (Record<string, unknown> | null)[];
-  return rows
-    .map((row) => row && fromHash(row))
-    .filter((r): r is KeyRecord => r !== null)
-    .sort((a, b) => b.created_at.localeCompare(a.created_at));
-}
-
-/** Revokes a key by id; the record stays for the listing, marked with when. */
-export async function revokeKey(redis: KeysRedis, id: string, now: () => number): Promise<KeyRecord> {
-  const { hash, record } = await recordById(redis, id);
-  if (record.revoked_at) return record;
-  const revoked_at = new Date(now()).toISOString();
-  await redis.hset(recordKey(hash), { revoked_at });
-  return { ...record, revoked_at };
-}
-
-/**
- * Changes a key's settings (a field set to null returns to the default); the secret stays. Takes effect
- * on the key's next request in every isolate: every request reads the record.
- */
-export async function updateKey(redis: KeysRedis, id: string, input: KeySettings): Promise<KeyRecord> {
-  const { hash, record } = await recordById(redis, id);
-  // A budget of its own and a share of the gateway's are exclusive: setting one clears the other.
-  const settings: KeySettings = {
-    ...input,
-    ...(input.daily_budget_usd != null ? { budget_share: null } : {}),
-    ...(input.budget_share != null ? { daily_budget_usd: null } : {}),
-  };
-  const updated: KeyRecord = { ...record, ...settings };
-  const changed = Object.keys(settings) as (keyof KeySettings)[];
-  if (changed.length) await redis.hset(recordKey(hash), pick(toHash(updated), changed));
-  return updated;
-}
-
-async function recordById(redis: KeysRedis, id: string): Promise<{ hash: string; record: KeyRecord }> {
-  const hash = await redis.hget<string>(INDEX, id);
-  const record = hash
-    ? fromHash((await redis.hmget<Record<string, unknown>>(recordKey(hash), ...FIELDS)) ?? {})
-    : null;
-  if (!hash || !record) throw new NotFoundError({ message: `No key with id ${id}.`, param: 'id' });
-  return { hash, record };
-}
-
-const pick = (hash: Record<string, string>, fields: string[]) =>
-  Object.fromEntries(fields.map((f) => [f, hash[f] ?? '']));
 
 /**
  * Lists are stored comma-separated: never JSON-shaped, which the SDK would parse on the way back. An
  * empty list would read back as unset (every scope, any model), so it is refused here.
  */
-function toHash(record: KeyRecord): Record<string, string> {
+export function toHash(record: KeyRecord): Record<string, string> {
   const text = (v: KeyRecord[keyof KeyRecord]) => {
     if (Array.isArray(v) && v.length === 0)
       throw new RangeError('a key list (scopes, models) cannot be empty');
     return v === null ? '' : Array.isArray(v) ? v.join(',') : String(v);
   };
-  return Object.fromEntries(FIELDS.map((f) => [f, text(record[f])]));
+  return Object.fromEntries(KEY_FIELDS.map((f) => [f, text(record[f])]));
 }
 
 /** Values come back through the SDK's JSON deserialisation: numbers as numbers, '' as ''. */
-function fromHash(values: Record<string, unknown>): KeyRecord | null {
+export function fromHash(values: Record<string, unknown>): KeyRecord | null {
   if (!values.id) return null;
   const num = (v: unknown) => (v === '' || v === null || v === undefined ? null : Number(v));
   const str = (v: unknown) => (v === '' || v === null || v === undefined ? null : String(v));

@@ -3,7 +3,8 @@
  * passes the alert threshold. Only the primary's model is chosen here: backups keep the models they
  * were configured with.
  */
-import type { Env, Task } from './env';
+import type { Task } from './capabilities';
+import type { Env } from './env';
 import { DEFAULT_REASONING_EFFORT, type ReasoningEffort } from './providers/reasoning';
 
 export interface TaskModels {

@@ -5,7 +5,8 @@
  * see it (a Redis SET NX decides).
  */
 import { sendAlert } from './alerts';
-import { breakerStates, createBreaker } from './breaker';
+import { createBreaker } from './breaker';
+import { breakerStates } from './breaker-states';
 import { configOf } from './config';
 import type { Env } from './env';
 import type { Logger } from './log';

@@ -1,12 +1,6 @@
 import { ConfigError } from './env';
-import {
-  CACHE_WRITE_FACTOR,
-  GPT_IMAGE_OUTPUT_TOKENS,
-  type ImageQuality,
-  MODEL_PRICES,
-  type ModelPrice,
-  type PriceKind,
-} from './pricing/prices';
+import { applyOverride, type PriceOverride, priceProblem } from './pricing/overrides';
+import { type ImageQuality, MODEL_PRICES, type ModelPrice } from './pricing/prices';
 import type { Usage } from './providers/usage';
 
 export type { ImageQuality, ModelPrice, PriceKind } from './pricing/prices';
@@ -20,9 +14,6 @@ export type Nanos = number;
 
 /** Standard, or the Batch API at 50 % of Standard on input and output (reference §5, §7). */
 export type PriceTier = 'standard' | 'batch';
-
-/** One entry of `PRICING_OVERRIDES`: replaces a built-in model's fields, or adds a model. */
-export type PriceOverride = Partial<ModelPrice> & Pick<ModelPrice, 'kind'>;
 
 export interface PriceTable {
   /**
@@ -148,42 +139,6 @@ export function usdToNanos(usd: number): Nanos {
 /** Nanos to dollars, for display and logs. */
 export function nanosToUsd(nanos: Nanos): number {
   return nanos / NANOS_PER_USD;
-}
-
-function applyOverride(base: ModelPrice | undefined, override: PriceOverride): Partial<ModelPrice> {
-  const fields = Object.fromEntries(Object.entries(override).filter(([, v]) => v !== undefined));
-  if (base && base.kind === override.kind) return { ...base, ...fields };
-  const defaults: Partial<ModelPrice> =
-    override.kind === 'moderation'
-      ? { inputPerMillion: 0, cachedInputPerMillion: 0, outputPerMillion: 0 }
-      : {
-          cachedInputPerMillion: override.inputPerMillion,
-          ...(override.kind === 'text' && override.inputPerMillion !== undefined
-            ? { cacheWritePerMillion: override.inputPerMillion * CACHE_WRITE_FACTOR }
-            : {}),
-          ...(override.kind === 'embedding' ? { outputPerMillion: 0 } : {}),
-          ...(override.kind === 'image' ? { imageOutputTokens: GPT_IMAGE_OUTPUT_TOKENS } : {}),
-        };
-  return { ...defaults, ...fields };
-}
-
-const RATES = ['inputPerMillion', 'cachedInputPerMillion', 'outputPerMillion'] as const;
-const KINDS: readonly PriceKind[] = ['text', 'image', 'embedding', 'moderation'];
-const QUALITIES: readonly ImageQuality[] = ['low', 'medium', 'high'];
-
-function priceProblem(price: Partial<ModelPrice>): string | undefined {
-  if (!price.kind || !KINDS.includes(price.kind)) return `kind must be one of ${KINDS.join(', ')}`;
-  for (const rate of RATES) {
-    const value = price[rate];
-    if (value === undefined) return `${rate} is required for a new model`;
-    if (!Number.isFinite(value) || value < 0) return `${rate} must be a non-negative number`;
-  }
-  if (price.kind === 'image') {
-    const counts = price.imageOutputTokens;
-    const valid = counts && QUALITIES.every((q) => Number.isInteger(counts[q]) && counts[q] > 0);
-    if (!valid) return 'imageOutputTokens must give positive whole low, medium and high counts';
-  }
-  return undefined;
 }
 
 /** USD per 1M tokens as pico-dollars per token, rounded up past float noise (0.07 × 1e6 = 70000.00…01). */

@@ -3,9 +3,11 @@
  * policy's model and on the cheaper one it may degrade to (every candidate provider's), each call's
  * worst case, the task for the tier the reservation grants, and its units of work.
  */
+
+import type { Capability, Task } from './capabilities';
 import { configOf } from './config';
 import { type AttemptNanos, worstCaseStructured } from './domain/cost';
-import type { Capability, Env, Task } from './env';
+import type { Env } from './env';
 import { tokenUnits } from './key-policy';
 import { modelsFor } from './model-policy';
 import type { Nanos } from './pricing';

@@ -1,4 +1,4 @@
-import type { PromptPart } from './providers/structured';
+import type { PromptPart } from './providers/structured-calls';
 
 /**
  * Token estimates for prompts, made before a call so the budget can reserve its worst-case cost.

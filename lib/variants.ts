@@ -6,7 +6,8 @@
  * request always meets the same variant and its cached answer stays reusable. The variant joins the
  * cache key, so variants never serve each other's answers.
  */
-import type { Env, Task } from './env';
+import type { Task } from './capabilities';
+import type { Env } from './env';
 import { InvalidRequestError } from './errors';
 import type { Nanos } from './pricing';
 import type { StructuredTask } from './providers';

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis as IORedis } from 'ioredis';
 import { type RunningRedisServer, startRedisServer } from '../../dev/bridge/index.ts';
-import { SETTING_NAMES } from '../../lib/env.ts';
+import { SETTING_NAMES } from '../../lib/settings.ts';
 import { freePort } from '../../test/support/node/dev-gateway.ts';
 import { descendants, type NodeChild, reap, startNode } from './processes.ts';
 

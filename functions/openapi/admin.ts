@@ -3,7 +3,7 @@ import type { RouteDoc } from '../../lib/openapi/route-doc';
 import { KeyId, KeyUpdate, NewKeyRequest } from '../admin-keys';
 import { ReportQuery } from '../admin-variants';
 import { MetricsQuery } from '../metrics';
-import { CreatedKeyResponse, KeyListResponse, KeyResponse, VariantsResponse } from './schemas';
+import { CreatedKeyResponse, KeyListResponse, KeyResponse, VariantsResponse } from './admin-schemas';
 
 export const ADMIN_ROUTES: RouteDoc[] = [
   {

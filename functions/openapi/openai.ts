@@ -5,10 +5,10 @@
  */
 
 import type { RouteDoc } from '../../lib/openapi/route-doc';
+import { ImagesRequest } from '../../lib/proxy/image-schemas';
 import {
   ChatCompletionRequest,
   EmbeddingsRequest,
-  ImagesRequest,
   ModerationsRequest,
   ResponsesRequest,
 } from '../../lib/proxy/schemas';

@@ -10,16 +10,16 @@ import { type Creative, CreativeOutput } from '../../lib/creatives/schema';
 import { ImageAnalysis } from '../../lib/domain/image-analysis';
 import { OpportunitiesOutput, type OpportunitiesResponse } from '../../lib/domain/opportunities';
 import type { MaybeDegraded } from '../../lib/generation';
-import { KEY_SCOPES } from '../../lib/key-policy';
-import type { KeyRecord } from '../../lib/keys';
 import type { Verdict } from '../../lib/moderation';
 import { ErrorResponse } from '../../lib/openapi/errors';
 import type { HealthResponse, PublicHealthResponse } from '../health';
 
 /** Present when the answer came from the model policy's cheaper model (spend past the alert threshold). */
 const Degraded = z.literal(true).optional();
-const usd = z.number().min(0);
-const count = z.int().min(0);
+/** An amount of US dollars. */
+export const usd = z.number().min(0);
+/** A count of things. */
+export const count = z.int().min(0);
 
 export const RootResponse = z.object({
   name: z.string(),
@@ -48,39 +48,6 @@ export const HealthBody = z.object({
     vision: z.string(),
   }),
 }) satisfies z.ZodType<HealthResponse>;
-
-export const KeyResponse = z.object({
-  id: z.string(),
-  name: z.string(),
-  created_at: z.iso.datetime(),
-  rpm: count.nullable(),
-  upm: count.nullable(),
-  daily_budget_usd: usd.nullable(),
-  budget_share: z.number().min(0).max(1).nullable(),
-  scopes: z.array(z.enum(KEY_SCOPES)).nullable(),
-  models: z.array(z.string()).nullable(),
-  revoked_at: z.iso.datetime().nullable(),
-}) satisfies z.ZodType<KeyRecord>;
-export const CreatedKeyResponse = KeyResponse.extend({
-  /** The secret, shown this once. */
-  key: z.string().regex(/^cag_[A-Za-z0-9_-]{43}$/),
-}) satisfies z.ZodType<KeyRecord & { key: string }>;
-export const KeyListResponse = z.object({ keys: z.array(KeyResponse) });
-
-const VariantRow = z.object({
-  name: z.string(),
-  weight: z.number().nullable(),
-  generated: count,
-  rejected: count,
-  rejection_rate: z.number().nullable(),
-  cost_usd: usd,
-  avg_cost_usd: usd.nullable(),
-});
-export const VariantsResponse = z.object({
-  from: z.string(),
-  to: z.string(),
-  tasks: z.record(z.enum(['opportunities', 'creatives', 'vision']), z.array(VariantRow)),
-});
 
 const Figures = {
   limit_usd: usd.nullable(),

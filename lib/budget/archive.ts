@@ -2,7 +2,7 @@
  * The budget's history: the cron archives each finished day's totals into one Redis hash (field = day,
  * value = JSON built here), and `GET /v1/budget` style readers list them newest first.
  */
-import { BUDGET_ARCHIVE } from '../scripts/budget';
+import { BUDGET_ARCHIVE } from '../scripts/budget-archive';
 import { runScript } from '../scripts/run';
 import { type DayClock, isDay, shiftDay } from './day';
 import { alertsKey, dayKeys, historyKey, scopeIndexKey } from './keys';

@@ -14,7 +14,7 @@ import { batchCost } from './cost';
 import type { JobRecord } from './job';
 import { createJobStore } from './jobs';
 import { reserveJob } from './ledger';
-import type { SubmitDeps } from './submit';
+import type { SubmitDeps } from './submit-deps';
 import { jobView, type ResultsPage } from './view';
 
 export function bulkFor(c: Context<AppEnv>) {

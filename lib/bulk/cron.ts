@@ -9,7 +9,7 @@ import { createBudget } from '../budget';
 import { createCache } from '../cache';
 import { configOf } from '../config';
 import { usdToNanos } from '../pricing';
-import type { RouterDeps } from '../providers/router';
+import type { RouterDeps } from '../providers/router-deps';
 import type { CronContext } from '../scheduled';
 import { createJobStore, RUNNING_TTL_SECONDS } from './jobs';
 import { settleJob } from './ledger';

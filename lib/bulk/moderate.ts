@@ -15,7 +15,8 @@ import {
 } from '../moderation';
 import { UpstreamRequestError } from '../providers/failures';
 import type { RetryPolicy } from '../providers/retry';
-import { callProviders, type RouterDeps } from '../providers/router';
+import { callProviders } from '../providers/router';
+import type { RouterDeps } from '../providers/router-deps';
 
 /** Inputs per moderation request; a conservative size for one omni-moderation call. */
 export const TEXTS_PER_CALL = 32;

@@ -4,51 +4,23 @@
  * reservation holds; if the upload or the batch fails, the reservation is released; if the job cannot be
  * recorded, the batch is cancelled, so no batch runs that no job will collect.
  */
-import type OpenAI from 'openai';
-import type { Nanos, Reservation } from '../budget';
-import type { CacheKeyParts } from '../cache';
+import type { Reservation } from '../budget';
 import { configOf } from '../config';
 import { priceOf } from '../domain/cost';
-import type { Env } from '../env';
 import { StoreUnavailableError } from '../errors';
-import type { Logger } from '../log';
-import { modelsFor, type TaskModels } from '../model-policy';
+import { modelsFor } from '../model-policy';
 import type { StructuredTask } from '../providers';
 import { classifyFailure } from '../providers/failures';
 import { ZERO_USAGE } from '../providers/usage';
-import { type Variant, type VariantTask, withVariant } from '../variants';
 import { bulkWorstCase } from './cost';
 import { screenItems, validateItems } from './items';
-import type { JobRecord, StoredItem } from './job';
-import type { JobStore, NewJob } from './jobs';
+import type { JobRecord } from './job';
+import type { NewJob } from './jobs';
 import { BULK_ENDPOINT, inputLines } from './jsonl';
-import { type AnyBulkTask, type BulkTaskName, TASKS } from './tasks';
+import { prepareItems } from './prepare';
+import type { SubmitDeps, SubmitRequest } from './submit-deps';
+import { TASKS } from './tasks';
 import { uploadInputFile } from './upload';
-
-export interface SubmitDeps {
-  env: Env;
-  store: Pick<JobStore, 'create'>;
-  /** The primary provider's SDK client: batches belong to the OpenAI account. */
-  client: OpenAI;
-  /** Holds `amount` for the job and takes its `units` of work (one per item) from the key's limit. */
-  reserve(amount: Nanos, units: number): Promise<Reservation>;
-  release(reservation: Reservation): Promise<unknown>;
-  /** The caller's cache key for a task's key parts (its tenant namespace). */
-  cacheKey(parts: Omit<CacheKeyParts, 'namespace'>): Promise<string>;
-  /** The prompt variant a single request with these cache fields would get. */
-  variant(task: VariantTask, unit: unknown): Variant | undefined;
-  owner: string;
-  newId(prefix: string): string;
-  now(): number;
-  defer(work: Promise<unknown>): void;
-  log: Pick<Logger, 'warn' | 'error'>;
-}
-
-export interface SubmitRequest {
-  task: BulkTaskName;
-  items: unknown[];
-  metadata: Record<string, string>;
-}
 
 /** @throws InvalidRequestError, BudgetExceededError, the upstream error, or StoreUnavailableError. */
 export async function submitJob(deps: SubmitDeps, request: SubmitRequest): Promise<JobRecord> {
@@ -66,7 +38,7 @@ export async function submitJob(deps: SubmitDeps, request: SubmitRequest): Promi
     await deps.store.create(job);
     return recordOf(job);
   }
-  const entries = await prepare(deps, task, { model, reasoningEffort }, accepted);
+  const entries = await prepareItems(deps, task, { model, reasoningEffort }, accepted);
   for (const { index, item } of entries) job.items.set(index, item);
   const tasks = entries.map((e) => e.task);
   const retrySlots = retrySlotsFor(tasks.length, deps.env.BULK_RETRY_PERCENT);
@@ -136,36 +108,6 @@ function newJob(
     },
   };
 }
-
-/**
- * Each accepted item's structured task (with the prompt variant the single endpoint would pick) and
- * what the collector needs of it. Results are cached only when the single endpoint uses the bulk model:
- * a cache entry must be what that endpoint would have generated.
- */
-async function prepare(
-  deps: SubmitDeps,
-  task: AnyBulkTask,
-  { model, reasoningEffort }: Pick<TaskModels, 'model' | 'reasoningEffort'>,
-  accepted: { index: number; request: unknown }[],
-) {
-  const cacheable = model === modelsFor(deps.env, task.single).model;
-  const one = async ({ index, request }: { index: number; request: unknown }) => {
-    const variant = deps.variant(task.single, task.variantUnit(request));
-    const key = cacheable ? await deps.cacheKey(task.cacheParts(request, deps.env, variant)) : '';
-    const item: StoredItem = { key, text: task.inputText(request) };
-    const structured = { ...withVariant(task.structured(request), variant), reasoningEffort };
-    return { index, task: structured, item };
-  };
-  // A slice at a time: ten thousand key hashes in flight at once keep all their buffers alive together.
-  const prepared: Awaited<ReturnType<typeof one>>[] = [];
-  for (let start = 0; start < accepted.length; start += PREPARE_SLICE) {
-    prepared.push(...(await Promise.all(accepted.slice(start, start + PREPARE_SLICE).map(one))));
-  }
-  return prepared;
-}
-
-/** Items whose cache keys are hashed at once. */
-const PREPARE_SLICE = 256;
 
 /** Uploads the input file and creates the batch; on failure releases the reservation and cleans up. */
 async function startBatch(

@@ -1,22 +1,23 @@
-/** How the response cache's single-flight is sized for a producer, from the settings. */
-import type { Capability, Env } from '../env';
-import { longestGenerationMs } from '../providers/timeouts';
 import type { CacheOptions } from './types';
 
-/** Time a single-flight waiter allows beyond the slowest generation, for the leader's own writes. */
-const SINGLE_FLIGHT_WAIT_MARGIN_MS = 5_000;
+const DEFAULTS = { ttlSeconds: 86_400, leaseMs: 60_000, pollMs: 150 };
+const WAIT_MARGIN_MS = 5_000;
 
-/**
- * A leader renews its lease while it generates; waiters wait as long as the slowest generation of
- * what the producer `uses` may take, and the leader's writes after it.
- */
-export function singleFlightOptions(env: Env, uses: readonly Capability[] = ['text']): CacheOptions {
-  const longest = longestGenerationMs(env, uses);
-  const leaseMs = Math.min(env.CACHE_LEASE_MS, longest);
-  return {
-    ttlSeconds: env.CACHE_TTL_SECONDS,
-    leaseMs,
-    pollMs: env.CACHE_POLL_MS,
-    waitMs: Math.max(longest, leaseMs + env.CACHE_POLL_MS) + SINGLE_FLIGHT_WAIT_MARGIN_MS,
-  };
+/** Throws a RangeError unless `value` is a safe integer of at least `min`. */
+export function checkInteger(name: string, value: number, min: number): void {
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new RangeError(`${name} must be an integer of at least ${min}, got ${value}`);
+  }
+}
+
+/** `options` with the defaults applied; throws a RangeError for options that cannot work. */
+export function resolveOptions(options: Partial<CacheOptions>): CacheOptions {
+  const set = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  const base = { ...DEFAULTS, ...set };
+  const resolved: CacheOptions = { waitMs: base.leaseMs + WAIT_MARGIN_MS, ...base };
+  checkInteger('ttlSeconds', resolved.ttlSeconds, 1);
+  checkInteger('leaseMs', resolved.leaseMs, 1);
+  checkInteger('pollMs', resolved.pollMs, 1);
+  checkInteger('waitMs', resolved.waitMs, resolved.leaseMs + resolved.pollMs);
+  return resolved;
 }

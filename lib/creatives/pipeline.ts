@@ -1,14 +1,15 @@
+import type { Capability } from '../capabilities';
 import { configOf } from '../config';
 import { actualCost, priceOf } from '../domain/cost';
 import { assertCreativeApproved, assertInputApproved } from '../domain/verdicts';
-import type { Capability, Env } from '../env';
+import type { Env } from '../env';
 import { generate, markDegraded, type ServedBy } from '../generation';
 import { imageDataUrl, imageUrl, storeImage } from '../image-store';
 import { modelsFor } from '../model-policy';
 import { moderateContent } from '../moderation';
 import { estimateImageCost, type Nanos } from '../pricing';
 import type { StructuredTask } from '../providers';
-import type { AttemptBilling } from '../providers/router';
+import type { AttemptBilling } from '../providers/router-deps';
 import type { Services } from '../services';
 import { loadTokenCounter } from '../tokens';
 import { type Variant, variantField, withVariant } from '../variants';

@@ -3,7 +3,7 @@
  * brand-safety concerns and commercial opportunities), from a current vision model.
  */
 import { z } from 'zod';
-import { isOutboundUrl } from '../env';
+import { isOutboundUrl } from '../outbound-url';
 import type { StructuredTask } from '../providers';
 
 /** Bump when the prompt or the output schema changes. */

@@ -4,7 +4,7 @@
  */
 import type { Verdict } from '../moderation';
 import { costOf, type PriceTable } from '../pricing';
-import type { ObservedCall } from '../providers/router';
+import type { ObservedCall } from '../providers/router-deps';
 import { bucketOf, field } from './fields';
 
 /** One logical upstream call (its retries and fallback included), as the provider layer reports it. */

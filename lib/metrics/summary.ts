@@ -5,7 +5,8 @@
  * upstream model calls; "requests" are client requests.
  */
 import { nanosToUsd } from '../pricing';
-import { LATENCY_BOUNDS_MS, split } from './fields';
+import { split } from './fields';
+import { emptyHistogram, type Histogram, percentiles, quantile } from './histogram';
 import type { MinuteCounters } from './store';
 
 export interface SummaryFilters {
@@ -18,28 +19,6 @@ export interface SummaryFilters {
 /** Below this success rate the gateway reports itself degraded (the playbook's 95 %). */
 export const HEALTHY_SUCCESS_RATE = 0.95;
 
-type Histogram = number[];
-const emptyHistogram = (): Histogram => new Array(LATENCY_BOUNDS_MS.length + 1).fill(0);
-
-/** The `p` quantile (0..1) of a histogram, interpolated within its bucket; null when empty. */
-export function quantile(histogram: Histogram, p: number): number | null {
-  const total = histogram.reduce((a, b) => a + b, 0);
-  if (total === 0) return null;
-  const rank = p * total;
-  let seen = 0;
-  for (const [i, count] of histogram.entries()) {
-    if (count > 0 && seen + count >= rank) {
-      const lower = i === 0 ? 0 : (LATENCY_BOUNDS_MS[i - 1] as number);
-      const upper = LATENCY_BOUNDS_MS[i];
-      // The open bucket has no upper bound: report its lower one.
-      if (upper === undefined) return lower;
-      return Math.round(lower + (upper - lower) * ((rank - seen) / count));
-    }
-    seen += count;
-  }
-  return LATENCY_BOUNDS_MS.at(-1) as number;
-}
-
 interface CallTotals {
   calls: number;
   ok: number;
@@ -48,11 +27,6 @@ interface CallTotals {
 }
 const emptyCalls = (): CallTotals => ({ calls: 0, ok: 0, ms: 0, costNanos: 0 });
 const rate = (part: number, whole: number) => (whole > 0 ? part / whole : null);
-const percentiles = (h: Histogram) => ({
-  p50: quantile(h, 0.5),
-  p95: quantile(h, 0.95),
-  p99: quantile(h, 0.99),
-});
 
 export function summarize(minutes: MinuteCounters[], filters: SummaryFilters = {}) {
   const calls = emptyCalls();

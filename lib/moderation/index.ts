@@ -9,19 +9,21 @@ export {
   moderateContent,
   type Verdict,
 } from './chain';
-export { normalisedReadings, readingsOnDemand } from './normalise';
-export { createProfanityMatcher, type ProfanityMatcher } from './profanity';
 export {
   BUSINESS_RULE_NAMES,
-  type BusinessRule,
   type BusinessRuleName,
   type BusinessRuleSpec,
-  createModerationRules,
   DEFAULT_BLOCKED_TERMS,
   DEFAULT_BUSINESS_RULES,
   DEFAULT_CLAIMS,
   DEFAULT_COMPETITORS,
   DEFAULT_PROFANITY_ALLOWLIST,
+} from './default-rules';
+export { normalisedReadings, readingsOnDemand } from './normalise';
+export { createProfanityMatcher, type ProfanityMatcher } from './profanity';
+export {
+  type BusinessRule,
+  createModerationRules,
   type ModerationRules,
   ModerationRulesConfig,
   type TermRule,

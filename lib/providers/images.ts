@@ -1,6 +1,7 @@
 import { UpstreamError } from '../errors';
 import type { RetryPolicy } from './retry';
-import { callProviders, type RouterDeps, type Served } from './router';
+import { callProviders, type Served } from './router';
+import type { RouterDeps } from './router-deps';
 import type { Usage } from './usage';
 
 export interface ImageRequest {

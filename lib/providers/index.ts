@@ -3,8 +3,10 @@ import { type Embeddings, embed } from './embeddings';
 import { type GeneratedImage, generateImage, type ImageRequest } from './images';
 import { type ModerationInput, moderate } from './moderations';
 import type { RetryPolicy } from './retry';
-import type { RouterDeps, Served } from './router';
-import { generateStructured, type StructuredResult, type StructuredTask } from './structured';
+import type { Served } from './router';
+import type { RouterDeps } from './router-deps';
+import { generateStructured, type StructuredResult } from './structured';
+import type { StructuredTask } from './structured-calls';
 
 export {
   DEFAULT_REASONING_EFFORT,
@@ -14,7 +16,8 @@ export {
   reasoningParam,
 } from './reasoning';
 export type { Served } from './router';
-export { callCap, type PromptPart, type StructuredResult, type StructuredTask } from './structured';
+export type { StructuredResult } from './structured';
+export { callCap, type PromptPart, type StructuredTask } from './structured-calls';
 export type { Usage } from './usage';
 
 /** Every model call an endpoint makes, each behind retries, breakers and backups. */

@@ -1,7 +1,8 @@
 import type { Moderation } from 'openai/resources/moderations';
 import { UpstreamError } from '../errors';
 import type { RetryPolicy } from './retry';
-import { callProviders, type RouterDeps, type Served } from './router';
+import { callProviders, type Served } from './router';
+import type { RouterDeps } from './router-deps';
 
 /** What to moderate: text, image URLs (https or data:), or both in one call. */
 export interface ModerationInput {

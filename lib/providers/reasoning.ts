@@ -5,7 +5,7 @@
  * of a call is its answer's own cap plus an allowance for that effort.
  */
 
-import { REASONING_EFFORTS } from '../env';
+import { REASONING_EFFORTS } from '../capabilities';
 
 export { REASONING_EFFORTS };
 export type ReasoningEffort = (typeof REASONING_EFFORTS)[number];

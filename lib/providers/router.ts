@@ -1,68 +1,13 @@
-import type { Breaker, BreakerPermit, BreakerState } from '../breaker';
-import type { Capability } from '../env';
-import { CircuitOpenError, type GatewayError, markMayBeBilled, RateLimitError } from '../errors';
-import type { Logger } from '../log';
+import type { BreakerPermit, BreakerState } from '../breaker';
+import type { Capability } from '../capabilities';
+import { type GatewayError, markMayBeBilled } from '../errors';
 import { classifyFailure, type Failure, UpstreamRequestError } from './failures';
 import { type RetryPolicy, retryDelayMs } from './retry';
+import type { ObservedCall, RouterDeps } from './router-deps';
 import { type ProviderTarget, tagged, targetFor } from './targets';
 import { probeLeaseMs } from './timeouts';
+import { type Refusal, unavailable } from './unavailable';
 import type { Usage } from './usage';
-
-export interface RouterDeps {
-  providers: ProviderTarget[];
-  breaker: Breaker;
-  sleep: (ms: number) => Promise<void>;
-  random: () => number;
-  /** Work that must not delay the caller (recording a success); `ctx.waitUntil` in a Worker. */
-  defer: (work: Promise<unknown>) => void;
-  log: Logger;
-  /**
-   * The gateway-wide upstream guard: resolves to how long to wait when `target` may not be called
-   * now (the provider account's own limits), or undefined when it may.
-   */
-  admit?: (target: ProviderTarget) => Promise<number | undefined>;
-  /** Told about every logical call once it ends, served or not (metrics). */
-  observe?: (call: ObservedCall) => void;
-  /** Milliseconds since the epoch, for call durations. @default Date.now */
-  now?: () => number;
-  /** Log prompts and raw answers (LOG_PROMPTS); never on by default. */
-  logPrompts?: boolean;
-  /** The gateway's request id, sent upstream with every call (see `tagged`). */
-  requestId?: string;
-  /**
-   * How attempts the provider may have billed without answering are paid for (the reservation the call
-   * runs under). Unset: such a call is never made again, and its whole reservation is charged.
-   */
-  billing?: AttemptBilling;
-}
-
-/** Paying for attempts the provider may have billed without answering (a timeout, a broken connection). */
-export interface AttemptBilling {
-  /** Reserves room for one more attempt of a `capability` call; false when it does not fit. */
-  retry(capability: Capability): Promise<boolean>;
-  /** The call ends on such an attempt: it is charged its worst case. */
-  abandoned(capability: Capability): void;
-  /** The same for one call of a structured task, whose calls differ in worst case. */
-  forCall?(call: StructuredCall): AttemptBilling;
-}
-
-/** A structured task's first call, or the one more (a repair, a larger cap) an unusable answer gets. */
-export type StructuredCall = 'first' | 'second';
-
-/** A logical call as metrics see it: who served (or last failed) it, how long, and at what cost. */
-export interface ObservedCall {
-  capability: Capability;
-  provider: string;
-  model: string;
-  durationMs: number;
-  /** The error code when no provider served it. */
-  errorCode?: string;
-  retries: number;
-  fallback: boolean;
-  /** A structured output's repair call. */
-  repair: boolean;
-  usage?: Usage;
-}
 
 export interface CallOptions<T> {
   /** The primary's model for this call (the task's model policy); backups keep their own. */
@@ -231,16 +176,6 @@ async function route<T>(
 }
 
 /**
- * A provider not called: its breaker is open, the provider rate-limited this account (`throttled`, shared
- * through the breaker), or the gateway is at its own upstream rate limit (`capacity`).
- */
-interface Refusal {
-  provider: string;
-  retryAfterSeconds: number;
-  reason: 'circuit' | 'throttled' | 'capacity';
-}
-
-/**
  * A 429 rate_limit_exceeded is no breaker failure: a probe gives its lease back, and when the account is
  * spent for everyone every isolate's callers wait it out (one round trip, not on the success path), for
  * at most `maxMs`: a longer wait is then found again by the next caller, not imposed on all for hours.
@@ -254,48 +189,4 @@ async function throttled(
 ): Promise<BreakerState> {
   if (!sharedWaitMs) return deps.breaker.record(breakerName, permit, 'release');
   return deps.breaker.record(breakerName, permit, 'throttle', Math.min(sharedWaitMs, maxMs));
-}
-
-const REFUSED: Record<Refusal['reason'], string> = {
-  circuit: 'circuit open',
-  throttled: 'rate limited by the provider',
-  capacity: 'at the gateway rate limit',
-};
-
-/** The error for a call no provider could serve. */
-function unavailable(
-  candidates: number,
-  refusals: Refusal[],
-  failures: { provider: string; failure: Failure }[],
-): GatewayError {
-  const only = failures[0];
-  const refused = refusals[0];
-  if (candidates === 1 && refused && refused.reason !== 'circuit') {
-    const message =
-      refused.reason === 'capacity'
-        ? `The gateway is at its upstream rate limit; retry in ${refused.retryAfterSeconds} s.`
-        : `${refused.provider} is rate limiting the gateway; retry in ${refused.retryAfterSeconds} s.`;
-    return new RateLimitError({
-      message,
-      code: refused.reason === 'capacity' ? 'upstream_capacity' : 'upstream_rate_limited',
-      retryAfter: refused.retryAfterSeconds,
-    });
-  }
-  // A lone provider that failed keeps its own error (502, 504, 429 …); several, or open breakers, make a 503.
-  if (candidates === 1 && only && !refusals.length) return only.failure.error;
-  const waits = [
-    ...refusals.map((r) => r.retryAfterSeconds),
-    ...failures.map((f) => Math.ceil((f.failure.retryAfterMs ?? 0) / 1000)).filter((s) => s > 0),
-  ];
-  const retryAfter = waits.length ? Math.max(1, Math.min(...waits)) : 1;
-  const detail = [
-    ...refusals.map((r) => `${r.provider}: ${REFUSED[r.reason]}`),
-    ...failures.map((f) => `${f.provider}: ${f.failure.error.code}`),
-  ].join('; ');
-  return new CircuitOpenError({
-    message: candidates
-      ? `No provider can serve this request right now (${detail}). Retry after ${retryAfter} s.`
-      : 'No configured provider offers this capability.',
-    retryAfter,
-  });
 }

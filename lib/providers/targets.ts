@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
+import type { Capability } from '../capabilities';
 import { type ConnectionPool, QUEUED_CALL_BACKSTOP_MS } from '../connections';
-import type { Capability, Env } from '../env';
+import type { Env } from '../env';
 import { timeoutsOf } from './timeouts';
 
 /** One provider the gateway can call, primary or backup, behind the OpenAI SDK. */

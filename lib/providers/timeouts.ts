@@ -1,4 +1,5 @@
-import type { Capability, Env } from '../env';
+import type { Capability } from '../capabilities';
+import type { Env } from '../env';
 
 /**
  * Each capability's per-attempt timeout, in ms: an image may take minutes (OpenAI: up to about two

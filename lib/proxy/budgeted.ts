@@ -11,7 +11,7 @@ import { billingFor } from '../generation';
 import { allowsModel } from '../key-policy';
 import { costOf } from '../pricing';
 import type { Usage } from '../providers';
-import type { AttemptBilling, RouterDeps } from '../providers/router';
+import type { AttemptBilling, RouterDeps } from '../providers/router-deps';
 import { servicesOf } from '../request-services';
 import type { Services } from '../services';
 import type { Held } from '../spend';

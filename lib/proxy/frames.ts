@@ -5,7 +5,7 @@
  * `ResponseErrorEvent`).
  */
 import { type GatewayError, toErrorBody } from '../errors';
-import type { StreamApi } from './sse';
+import type { StreamApi } from './sse-events';
 
 /** The SSE error event for `api`, with the request id in the body like every error response. */
 export function errorEvent(api: StreamApi, error: GatewayError, requestId: string): string {

@@ -1,7 +1,7 @@
-import type { Capability } from '../env';
+import type { Capability } from '../capabilities';
 import type { Nanos } from '../pricing';
 import type { CachePolicy } from './cache-policy';
-import type { StreamApi } from './sse';
+import type { StreamApi } from './sse-events';
 import type { UsageReader } from './usage';
 
 /** What a proxied call may cost, and the units of work it counts. */

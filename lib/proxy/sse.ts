@@ -12,11 +12,8 @@
  * its reservation stands.
  */
 import { type GatewayError, UpstreamError } from '../errors';
-import type { Usage } from '../providers/usage';
+import { EventScanner, type RelayOutcome, type StreamApi } from './sse-events';
 import { readWithin, toStreamError } from './timed-read';
-import { chatUsage, responsesUsage } from './usage';
-
-export type StreamApi = 'chat' | 'responses';
 
 export interface RelayOptions {
   api: StreamApi;
@@ -42,71 +39,6 @@ export interface RelayOptions {
   drainMs?: number;
 }
 
-export interface RelayOutcome {
-  /** The stream ended with its terminal event (`[DONE]`; `response.completed`, `.incomplete` or `.failed`) or the provider's own error event. */
-  ended: boolean;
-  /** It ended as a success worth caching: `[DONE]` or `response.completed`, and no error event. */
-  succeeded: boolean;
-  usage?: Usage;
-  /** Everything the client received, when it succeeded within `recordLimit`. */
-  recorded?: string;
-}
-
-/** One SSE event's name (if any) and its data lines joined. */
-export function parseEvent(block: string): { event?: string; data: string } {
-  let event: string | undefined;
-  const data: string[] = [];
-  for (const line of block.split(/\r\n|\r|\n/)) {
-    const colon = line.indexOf(':');
-    const field = colon === -1 ? line : line.slice(0, colon);
-    const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
-    if (field === 'event') event = value;
-    else if (field === 'data') data.push(value);
-  }
-  return { ...(event === undefined ? {} : { event }), data: data.join('\n') };
-}
-
-const EVENT_END = /\r\n\r\n|\n\n|\r\r/;
-const RESPONSE_TERMINALS = new Set(['response.completed', 'response.incomplete', 'response.failed']);
-
-/** What one event means for the relay; `forward: false` drops it. */
-interface Seen {
-  forward: boolean;
-  ended?: boolean;
-  succeeded?: boolean;
-  failed?: boolean;
-  usage?: Usage;
-}
-
-function inspect(api: StreamApi, block: string, dropUsageChunk: boolean): Seen {
-  const { event, data } = parseEvent(block);
-  if (api === 'chat' && data === '[DONE]') return { forward: true, ended: true, succeeded: true };
-  let json: Record<string, unknown> | undefined;
-  try {
-    json = JSON.parse(data);
-  } catch {
-    return { forward: true };
-  }
-  if (!json || typeof json !== 'object') return { forward: true };
-  const type = event ?? json.type;
-  if (type === 'error' || json.error) return { forward: true, ended: true, failed: true };
-  if (api === 'chat') {
-    const usage = json.usage ? chatUsage(json.usage) : undefined;
-    const usageOnly = Array.isArray(json.choices) && json.choices.length === 0 && usage !== undefined;
-    return { forward: !(usageOnly && dropUsageChunk), ...(usage ? { usage } : {}) };
-  }
-  if (typeof type === 'string' && RESPONSE_TERMINALS.has(type)) {
-    const usage = responsesUsage((json.response as { usage?: unknown } | undefined)?.usage);
-    return {
-      forward: true,
-      ended: true,
-      succeeded: type === 'response.completed',
-      ...(usage ? { usage } : {}),
-    };
-  }
-  return { forward: true };
-}
-
 /**
  * Relays `reader` (whose first bytes, `first`, were already read) as a byte stream for a Response
  * body; `outcome` resolves once the stream is over, however it ended (the client cancelling too).
@@ -118,13 +50,9 @@ export function relaySse(
 ): { body: ReadableStream<Uint8Array>; outcome: Promise<RelayOutcome> } {
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();
-  let pending = '';
   /** The text from the terminal event on, sent once `beforeEnd` is done. */
   let held = '';
-  let ended = false;
-  let succeeded = false;
-  let failed = false;
-  let usage: Usage | undefined;
+  const scan = new EventScanner(options.api, options.dropUsageChunk);
   let recorded: string[] | undefined = [];
   let recordedChars = 0;
   let resolve: (outcome: RelayOutcome) => void = () => undefined;
@@ -134,15 +62,7 @@ export function relaySse(
   let over = false;
   /** The client cancelled its stream: nothing more is sent. */
   let cancelled = false;
-  const outcomeNow = (): RelayOutcome => {
-    const ok = ended && succeeded && !failed;
-    return {
-      ended,
-      succeeded: ok,
-      ...(usage ? { usage } : {}),
-      ...(ok && recorded ? { recorded: recorded.join('') } : {}),
-    };
-  };
+  const outcomeNow = () => scan.outcome(recorded);
   const finish = () => {
     if (over) return;
     over = true;
@@ -165,24 +85,6 @@ export function relaySse(
     return true;
   };
 
-  /** Takes decoded text; returns the whole events to forward. */
-  const take = (text: string): string => {
-    pending += text;
-    let out = '';
-    for (let match = EVENT_END.exec(pending); match; match = EVENT_END.exec(pending)) {
-      const block = pending.slice(0, match.index);
-      pending = pending.slice(match.index + match[0].length);
-      if (!block.trim()) continue;
-      const seen = inspect(options.api, block, options.dropUsageChunk);
-      if (seen.usage) usage = seen.usage;
-      if (seen.failed) failed = true;
-      if (seen.ended) ended = true;
-      if (seen.succeeded) succeeded = true;
-      if (seen.forward) out += block + match[0];
-    }
-    return out;
-  };
-
   /**
    * The next chunk within `ms`. The upstream allows one pending read at a time (workerd enforces it): a
    * read a timeout gave up on stays the pending one, and the next call waits on it rather than
@@ -202,11 +104,11 @@ export function relaySse(
   const drain = async (ms: number) => {
     const deadline = Date.now() + ms;
     try {
-      while (!ended) {
+      while (!scan.ended) {
         const left = deadline - Date.now();
         if (left <= 0) break;
         const next = await read(Math.min(left, options.idleTimeoutMs));
-        take(next.done ? decoder.decode() : decoder.decode(next.value, { stream: true }));
+        scan.take(next.done ? decoder.decode() : decoder.decode(next.value, { stream: true }));
         if (next.done) break;
       }
     } catch {
@@ -215,7 +117,7 @@ export function relaySse(
   };
 
   const fail = (controller: ReadableStreamDefaultController<Uint8Array>, error: GatewayError) => {
-    failed = true;
+    scan.failed = true;
     controller.enqueue(encoder.encode(options.errorEvent(error)));
     controller.close();
     reader.cancel().catch(() => undefined);
@@ -224,13 +126,13 @@ export function relaySse(
 
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
-      const text = take(decoder.decode(first, { stream: true }));
-      if (ended) held += text;
+      const text = scan.take(decoder.decode(first, { stream: true }));
+      if (scan.ended) held += text;
       else emit(controller, text);
     },
     async pull(controller) {
       // Read until a whole event can go out: a pull that enqueues nothing is not called again.
-      while (!ended) {
+      while (!scan.ended) {
         let next: ReadableStreamReadResult<Uint8Array>;
         try {
           const reading = read(options.idleTimeoutMs);
@@ -243,13 +145,13 @@ export function relaySse(
           if (!cancelled) fail(controller, toStreamError(err, options.idleTimeoutMs));
           return;
         }
-        const text = take(next.done ? decoder.decode() : decoder.decode(next.value, { stream: true }));
+        const text = scan.take(next.done ? decoder.decode() : decoder.decode(next.value, { stream: true }));
         if (cancelled) return; // the client went away during the read: `cancel` drains the rest
-        if (ended) held += text;
+        if (scan.ended) held += text;
         else if (emit(controller, text) && !next.done) return;
         if (next.done) break;
       }
-      if (!ended) {
+      if (!scan.ended) {
         fail(
           controller,
           new UpstreamError({
@@ -274,7 +176,7 @@ export function relaySse(
       // A read the relay started is still the stream's one pending read: let it land (and be
       // inspected) before the drain reads on.
       await pulling;
-      if (options.drainMs && !ended) await drain(options.drainMs);
+      if (options.drainMs && !scan.ended) await drain(options.drainMs);
       reader.cancel(reason).catch(() => undefined);
       finish();
     },

@@ -9,7 +9,8 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../app-env';
 import type { CacheStatus } from '../cache';
 import { servedHeaders, type Usage } from '../providers';
-import { callProviders, type ObservedCall, type ProviderCall } from '../providers/router';
+import { callProviders, type ProviderCall } from '../providers/router';
+import type { ObservedCall } from '../providers/router-deps';
 import { budgeted, routerOf } from './budgeted';
 import type { ProxyPlan } from './plan';
 

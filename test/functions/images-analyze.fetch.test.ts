@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ErrorBody } from '../../lib/errors';
-import { MAX_FETCHED_IMAGE_BYTES, MAX_IMAGE_REDIRECTS } from '../../lib/image-fetch';
+import { MAX_IMAGE_REDIRECTS } from '../../lib/image-fetch';
+import { MAX_FETCHED_IMAGE_BYTES } from '../../lib/image-read';
 import { callGateway, freshCaller } from '../support/gateway';
 import { bearer } from '../support/keys';
 import { simImage, simImageFetches, simRequests } from '../support/providers';

@@ -4,7 +4,7 @@ import { createBudget } from '../../lib/budget';
 import { leasesKey, totalsKey } from '../../lib/budget/keys';
 import { createDeps, newIsolateState } from '../../lib/deps';
 import { parseEnv } from '../../lib/env';
-import { BUDGET_RENEW } from '../../lib/scripts/budget';
+import { BUDGET_RENEW } from '../../lib/scripts/budget-lease';
 import { envWith } from '../support/env';
 import { appCaller } from '../support/gateway';
 import { createTestKey } from '../support/keys';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
+import { CreatedKeyResponse, KeyResponse } from '../../functions/openapi/admin-schemas';
 import { ROUTES } from '../../functions/openapi/index';
-import { BudgetResponse, CreatedKeyResponse, KeyResponse } from '../../functions/openapi/schemas';
+import { BudgetResponse } from '../../functions/openapi/schemas';
 import { ErrorResponse } from '../../lib/openapi/errors';
 import type { RouteDoc } from '../../lib/openapi/route-doc';
 import { envWith } from '../support/env';

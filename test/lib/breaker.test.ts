@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type BreakerOptions, type BreakerPermit, createBreaker } from '../../lib/breaker';
+import { type BreakerPermit, createBreaker } from '../../lib/breaker';
+import type { BreakerOptions } from '../../lib/breaker-options';
 import { createDeps } from '../../lib/deps';
 import { parseEnv } from '../../lib/env';
 import { redisKey } from '../../lib/store';

@@ -2,13 +2,9 @@ import type { Redis } from '@upstash/redis/cloudflare';
 import { describe, expect, it } from 'vitest';
 import { type BudgetOptions, createBudget, type Reservation, type ReserveResult } from '../../lib/budget';
 import { alertsKey, dayKeys, leasesKey, scopeIndexKey, totalsKey } from '../../lib/budget/keys';
-import {
-  BUDGET_READ,
-  BUDGET_RELEASE,
-  BUDGET_RENEW,
-  BUDGET_RESERVE,
-  BUDGET_SETTLE,
-} from '../../lib/scripts/budget';
+import { BUDGET_RESERVE, BUDGET_SETTLE } from '../../lib/scripts/budget';
+import { BUDGET_RELEASE, BUDGET_RENEW } from '../../lib/scripts/budget-lease';
+import { BUDGET_READ } from '../../lib/scripts/budget-read';
 import type { LuaScript } from '../../lib/scripts/run';
 import { bindings } from '../support/env';
 import { countingClient } from '../support/redis';

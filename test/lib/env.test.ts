@@ -158,7 +158,7 @@ describe('parseEnv', () => {
     ['PROMPT_VARIANTS', '{"creatives":[{"name":"a","weight":1},{"name":"a","weight":1}]}'],
     ['PROMPT_VARIANTS', '{"creatives":[{"name":"Has Spaces","weight":1}]}'],
     ['CREATIVES_BATCH_MAX_ITEMS', '51'],
-    // Past what one submission and one collecting run fit in a Worker's memory (lib/env.ts).
+    // Past what one submission and one collecting run fit in a Worker's memory (lib/settings.ts).
     ['BULK_MAX_ITEMS', '10001'],
     ['METRICS_NAMESPACE', 'Prod Env'],
     ['METRICS_SCRAPE_TOKEN', 'short'],

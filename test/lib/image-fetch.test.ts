@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../lib/errors';
-import { fetchClientImage, imageForModels, MAX_FETCHED_IMAGE_BYTES } from '../../lib/image-fetch';
+import { fetchClientImage, imageForModels } from '../../lib/image-fetch';
+import { MAX_FETCHED_IMAGE_BYTES } from '../../lib/image-read';
 
 const PNG = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]);
 

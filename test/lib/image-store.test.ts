@@ -1,14 +1,8 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import {
-  headImage,
-  type ImageBucket,
-  PROMPT_METADATA_MAX_BYTES,
-  readImage,
-  sniffImageType,
-  storeImage,
-  UnsupportedImageError,
-} from '../../lib/image-store';
+import { PROMPT_METADATA_MAX_BYTES } from '../../lib/image-metadata';
+import { headImage, type ImageBucket, readImage, storeImage } from '../../lib/image-store';
+import { sniffImageType, UnsupportedImageError } from '../../lib/image-type';
 import { generateImage } from '../../lib/providers/images';
 import { FAST_POLICY, simHarness } from '../support/providers';
 

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createMetricsCollector, OTHER_MODEL } from '../../lib/metrics/collector';
 import { bucketOf, LATENCY_BOUNDS_MS } from '../../lib/metrics/fields';
+import { quantile } from '../../lib/metrics/histogram';
 import { toPrometheus } from '../../lib/metrics/prometheus';
 import type { MinuteCounters } from '../../lib/metrics/store';
-import { quantile, summarize } from '../../lib/metrics/summary';
+import { summarize } from '../../lib/metrics/summary';
 import type { Verdict } from '../../lib/moderation';
 import { createPriceTable } from '../../lib/pricing';
 

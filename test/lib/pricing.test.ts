@@ -14,7 +14,8 @@ import {
   usdToNanos,
 } from '../../lib/pricing';
 import { generateImage } from '../../lib/providers/images';
-import { generateStructured, type PromptPart } from '../../lib/providers/structured';
+import { generateStructured } from '../../lib/providers/structured';
+import type { PromptPart } from '../../lib/providers/structured-calls';
 import { loadTokenCounter } from '../../lib/tokens';
 import { FAST_POLICY, simHarness, simKey } from '../support/providers';
 

@@ -8,8 +8,8 @@ import {
   promptTokens,
   worstTextCost,
 } from '../../lib/proxy/estimate';
+import { ImageSize } from '../../lib/proxy/image-schemas';
 import { servedModel, servedModels } from '../../lib/proxy/models';
-import { ImageSize } from '../../lib/proxy/schemas';
 import { chatUsage, responsesUsage } from '../../lib/proxy/usage';
 import { IMAGE_INPUT_TOKENS, loadTokenCounter, type TokenCounter } from '../../lib/tokens';
 

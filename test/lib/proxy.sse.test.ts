@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { UpstreamError } from '../../lib/errors';
 import { errorEvent } from '../../lib/proxy/frames';
-import { parseEvent, type RelayOptions, relaySse } from '../../lib/proxy/sse';
+import { type RelayOptions, relaySse } from '../../lib/proxy/sse';
+import { parseEvent } from '../../lib/proxy/sse-events';
 
 const encoder = new TextEncoder();
 

@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { BREAKER_ACQUIRE, BREAKER_RECORD } from '../../lib/scripts/breaker';
-import {
-  BUDGET_ARCHIVE,
-  BUDGET_READ,
-  BUDGET_RELEASE,
-  BUDGET_RENEW,
-  BUDGET_RESERVE,
-  BUDGET_SETTLE,
-} from '../../lib/scripts/budget';
+import { BUDGET_RESERVE, BUDGET_SETTLE } from '../../lib/scripts/budget';
+import { BUDGET_ARCHIVE } from '../../lib/scripts/budget-archive';
+import { BUDGET_RELEASE, BUDGET_RENEW } from '../../lib/scripts/budget-lease';
+import { BUDGET_READ } from '../../lib/scripts/budget-read';
 import { CACHE_FINISH, CACHE_LOOKUP, CACHE_RENEW } from '../../lib/scripts/cache';
 import { KEY_LOOKUP } from '../../lib/scripts/keys';
 import { METRICS_ADD } from '../../lib/scripts/metrics';

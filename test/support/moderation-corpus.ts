@@ -11,7 +11,7 @@
  *
  * Plain node imports this module (the benchmark), so its imports carry their `.ts` extension.
  */
-import { DEFAULT_BLOCKED_TERMS } from '../../lib/moderation/rules.ts';
+import { DEFAULT_BLOCKED_TERMS } from '../../lib/moderation/default-rules.ts';
 import { BENIGN_EMBEDDED, BENIGN_ORDINARY } from './moderation-benign.ts';
 
 export { BENIGN_EMBEDDED, BENIGN_ORDINARY, BORDERLINE } from './moderation-benign.ts';

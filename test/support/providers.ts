@@ -1,10 +1,11 @@
 import OpenAI from 'openai';
-import { type BreakerOptions, createBreaker } from '../../lib/breaker';
+import { createBreaker } from '../../lib/breaker';
+import type { BreakerOptions } from '../../lib/breaker-options';
 import { createDeps } from '../../lib/deps';
 import { parseEnv } from '../../lib/env';
 import { createLogger } from '../../lib/log';
 import type { RetryPolicy } from '../../lib/providers/retry';
-import type { RouterDeps } from '../../lib/providers/router';
+import type { RouterDeps } from '../../lib/providers/router-deps';
 import type { ProviderTarget } from '../../lib/providers/targets';
 import { bindings } from './env';
 

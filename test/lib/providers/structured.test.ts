@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { InvalidModelOutputError } from '../../../lib/errors';
 import { INCOMPLETE_RETRY_FACTOR, REASONING_ALLOWANCE } from '../../../lib/providers/reasoning';
-import { generateStructured, type StructuredTask } from '../../../lib/providers/structured';
+import { generateStructured } from '../../../lib/providers/structured';
+import type { StructuredTask } from '../../../lib/providers/structured-calls';
 import {
   FAST_POLICY,
   providerName,
