@@ -3,22 +3,15 @@
  * from a hand-written scope, against the real Redis and the simulator.
  */
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { produceCreative } from '../../lib/creatives/pipeline';
 import { CreativeRequest } from '../../lib/creatives/schema';
 import { CreativeRejectedError } from '../../lib/errors';
 import { generate } from '../../lib/generation';
 import { createServices } from '../../lib/services';
 import { simRequests } from '../support/providers';
-import { KEY, scopeFor } from '../support/services';
+import { ANSWER_TASK, KEY, scopeFor } from '../support/services';
 
-const TASK = {
-  name: 'answer',
-  schema: z.object({ answer: z.string().max(60) }),
-  instructions: 'Answer briefly.',
-  input: 'Boots for rain?',
-  maxOutputTokens: 100,
-};
+const TASK = ANSWER_TASK;
 
 describe('generate', () => {
   it('reserves, calls, finishes and settles exactly what the ledger says was billed', async () => {

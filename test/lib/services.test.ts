@@ -3,10 +3,9 @@
  * the simulator, each capability built once and shared by every call site of the request.
  */
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { createServices } from '../../lib/services';
 import { simRequests } from '../support/providers';
-import { KEY, scopeFor } from '../support/services';
+import { ANSWER_TASK, KEY, scopeFor } from '../support/services';
 
 describe('createServices', () => {
   it('builds the breaker and the moderation chain once per request, whoever asks', () => {
@@ -27,13 +26,7 @@ describe('createServices', () => {
   it('spends through the budget with the units taken alongside, and calls the provider it built', async () => {
     const { scope, sim, headers, settled } = scopeFor();
     const services = createServices(scope);
-    const task = {
-      name: 'answer',
-      schema: z.object({ answer: z.string().max(60) }),
-      instructions: 'Answer briefly.',
-      input: 'Boots for rain?',
-      maxOutputTokens: 100,
-    };
+    const task = ANSWER_TASK;
     const globalScope = `services-${crypto.randomUUID()}`;
     const made = await services
       .spend({ globalScope, units: 2 })

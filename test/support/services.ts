@@ -1,4 +1,5 @@
 /** A request's scope written by hand (lib/services.ts), for tests of what runs below Hono. */
+import { z } from 'zod';
 import { createDeps } from '../../lib/deps';
 import { parseEnv } from '../../lib/env';
 import { createLogger } from '../../lib/log';
@@ -38,3 +39,12 @@ export function scopeFor(principal: Principal = KEY) {
   };
   return { scope, sim, headers, settled: () => Promise.all(deferred.splice(0)) };
 }
+
+/** A small structured task the simulator answers: one short `answer`. */
+export const ANSWER_TASK = {
+  name: 'answer',
+  schema: z.object({ answer: z.string().max(60) }),
+  instructions: 'Answer briefly.',
+  input: 'Boots for rain?',
+  maxOutputTokens: 100,
+};
