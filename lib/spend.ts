@@ -6,6 +6,7 @@
  */
 import type { BudgetAlert } from './alerts';
 import type { Budget, BudgetScope, Nanos, Reservation } from './budget';
+import { holdAlongside } from './budget/alongside';
 import { keepLeaseAlive } from './budget/keep-alive';
 import { budgetRefusal, type DescribeScope } from './budget/refusal';
 import { settleWithAlerts } from './budget/settle';
@@ -108,22 +109,17 @@ export function createSpender(deps: SpendDeps, options: SpendOptions): Spender {
     async run(estimate, work, cost) {
       const tiered = typeof estimate === 'number' ? undefined : estimate;
       const full = tiered ? tiered.full : (estimate as Nanos);
-      const [reserving, gated] = await Promise.allSettled([
+      const reserved = await holdAlongside(
         deps.budget.reserve(
           options.scopes,
           full,
           tiered ? { fallback: { amount: tiered.degraded, above: options.alertThresholdNanos } } : {},
         ),
         options.gate?.(),
-      ]);
-      if (gated.status === 'rejected') {
-        if (reserving.status === 'fulfilled' && reserving.value.ok) {
-          deps.defer(deps.budget.release(reserving.value.reservation).catch(() => undefined));
-        }
-        throw gated.reason;
-      }
-      if (reserving.status === 'rejected') throw reserving.reason;
-      const reserved = reserving.value;
+        (r) => {
+          if (r.ok) deps.defer(deps.budget.release(r.reservation).catch(() => undefined));
+        },
+      );
       if (!reserved.ok) {
         throw budgetRefusal(reserved, tiered ? tiered.degraded : full, options.describe, deps.now());
       }

@@ -6,6 +6,7 @@
  */
 import type { Context } from 'hono';
 import type { AppEnv } from '../app-env';
+import { holdAlongside } from '../budget/alongside';
 import { tenantCacheKey } from '../cache-first';
 import { configOf } from '../config';
 import type { Usage } from '../providers';
@@ -46,20 +47,13 @@ export function bulkFor(c: Context<AppEnv>) {
         env,
         store,
         client: primary.client,
-        reserve: async (amount, units) => {
-          // The units go in the reservation's round trip; a refusal of either gives the other's hold back.
-          const [held, taken] = await Promise.allSettled([
+        // The units go in the reservation's round trip; a refusal of the units gives the hold back.
+        reserve: (amount, units) =>
+          holdAlongside(
             reserveJob({ budget, now: deps.now }, scopes, amount, describe),
             servicesOf(c).units(units),
-          ]);
-          if (taken.status === 'rejected') {
-            if (held.status === 'fulfilled')
-              c.executionCtx.waitUntil(budget.release(held.value).catch(() => undefined));
-            throw taken.reason;
-          }
-          if (held.status === 'rejected') throw held.reason;
-          return held.value;
-        },
+            (held) => c.executionCtx.waitUntil(budget.release(held).catch(() => undefined)),
+          ),
         release: (reservation) => budget.release(reservation),
         cacheKey: (parts) => tenantCacheKey(c, principal.id, parts),
         variant: (task, unit) => variantFor(c, task, unit),
