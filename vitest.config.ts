@@ -17,6 +17,11 @@ for (const name of [
 // `worker` runs the gateway inside workerd against that infrastructure over real HTTP.
 export default defineConfig({
   test: {
+    // The tests wait on Redis, the simulator and timers far more than they compute: two files at a
+    // time halve the wall time even on two cores (vitest's default there is one). Each test keeps to
+    // its own keys, simulator account and provider names, and every gateway a test starts takes free
+    // ports, wrangler's inspector included, so files do not meet.
+    maxWorkers: 2,
     reporters: ['default', './test/support/node/summary-reporter.ts'],
     // Structured request logs are noise when a test passes; they are shown for a failing one.
     silent: 'passed-only',

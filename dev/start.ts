@@ -19,6 +19,9 @@ import { type RunningSimulator, startSimulator } from './openai-sim/index.ts';
 const GATEWAY_PORT = Number(process.env.PORT ?? 8787);
 const BRIDGE_PORT = Number(process.env.BRIDGE_PORT ?? 8079);
 const SIM_PORT = Number(process.env.SIM_PORT ?? 8090);
+// wrangler's own default (9229 when free) is picked by a check-then-bind that two gateways started at
+// once can both win; a caller starting several passes a free port of its own.
+const INSPECTOR_PORT = process.env.INSPECTOR_PORT;
 // One file per process: two gateways started together in one tree (tests) must not read each other's secrets.
 const GENERATED_VARS = `.wrangler/dev-${process.pid}.env`;
 // wrangler's package exports hide its bin; resolve the package root and take the file from there.
@@ -99,6 +102,7 @@ async function main() {
       '--env-file',
       GENERATED_VARS,
       '--test-scheduled',
+      ...(INSPECTOR_PORT ? ['--inspector-port', INSPECTOR_PORT] : []),
       ...varArgs,
     ],
     { stdio: 'inherit', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },

@@ -3,10 +3,11 @@ import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import type { AppEnv } from '../lib/app-env';
 import { cancelJob } from '../lib/bulk/cancel';
-import { bulkFor } from '../lib/bulk/context';
+import { bulkFor } from '../lib/bulk/services';
 import { submitJob } from '../lib/bulk/submit';
 import { BULK_TASKS } from '../lib/bulk/tasks';
 import { InvalidRequestError, NotFoundError, RequestTooLargeError } from '../lib/errors';
+import { servicesOf } from '../lib/request-services';
 import { valid } from '../lib/validate';
 
 /** The client's metadata, echoed on the job and sent with the batch (which adds `gateway_job`). */
@@ -64,7 +65,7 @@ export const batches = new Hono<AppEnv>()
         param: 'items',
       });
     }
-    const bulk = bulkFor(c);
+    const bulk = bulkFor(servicesOf(c));
     const record = await submitJob(bulk.submitDeps(), {
       task: body.task,
       items: body.items,
@@ -74,13 +75,13 @@ export const batches = new Hono<AppEnv>()
   })
   .get('/v1/batches/:id', valid('query', Page), async (c) => {
     const page = c.req.valid('query');
-    const bulk = bulkFor(c);
+    const bulk = bulkFor(servicesOf(c));
     const found = await bulk.store.read(c.req.param('id'), page);
     if (!found || !bulk.owns(found.record)) throw notFound(c.req.param('id'));
     return c.json(bulk.view(found.record, { ...page, results: found.results }), 200, noStore);
   })
   .post('/v1/batches/:id/cancel', async (c) => {
-    const bulk = bulkFor(c);
+    const bulk = bulkFor(servicesOf(c));
     const found = await bulk.store.read(c.req.param('id'));
     if (!found || !bulk.owns(found.record)) throw notFound(c.req.param('id'));
     const record = await cancelJob(bulk, found.record);

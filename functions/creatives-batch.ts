@@ -1,15 +1,20 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../lib/app-env';
-import { presentedTenantKey } from '../lib/cache-first';
+import { admitAndLookUpMany, presentedTenantKey, wantsFresh } from '../lib/cache-first';
 import { type Outcome, settleEntries } from '../lib/creatives/batch';
-import { creativeFields, creativeKeyParts } from '../lib/creatives/pipeline';
+import {
+  type CreativeValue,
+  creativeFields,
+  creativeKeyParts,
+  TEXT_AND_IMAGE,
+} from '../lib/creatives/pipeline';
 import { type Creative, CreativeRequest } from '../lib/creatives/schema';
 import type { Entry } from '../lib/creatives/together';
 import { GatewayError, InternalError, InvalidRequestError, type ItemError, itemErrorOf } from '../lib/errors';
 import { admitsInHandler } from '../lib/guards';
 import { nanosToUsd } from '../lib/pricing';
-import { variantFor } from '../lib/request-services';
+import { servicesOf } from '../lib/request-services';
 import { valid } from '../lib/validate';
 
 /** Hard ceiling of the body schema; CREATIVES_BATCH_MAX_ITEMS (≤ this) is the configured one. */
@@ -49,7 +54,7 @@ export const creativesBatch = new Hono<AppEnv>().post(
     const keyOfItem = await Promise.all(
       parsed.map(async (p) => {
         if (!p.success) return undefined;
-        const variant = variantFor(c, 'creatives', creativeFields(p.data));
+        const variant = servicesOf(c).variant('creatives', creativeFields(p.data));
         const parts = creativeKeyParts(env, p.data, variant, 'creatives_batch');
         const key = await tenantKey(parts);
         if (!entries.has(key)) entries.set(key, { request: p.data, variant, key, keyVersion: parts.version });
@@ -57,7 +62,12 @@ export const creativesBatch = new Hono<AppEnv>().post(
       }),
     );
 
-    const outcomes = await settleEntries(c, [...entries.values()]);
+    const services = servicesOf(c);
+    const cache = services.cache(TEXT_AND_IMAGE);
+    const bypass = wantsFresh(c);
+    const keys = [...entries.keys()];
+    const lookups = await admitAndLookUpMany<CreativeValue>(c, cache, keys, bypass);
+    const outcomes = await settleEntries(services, [...entries.values()], { cache, lookups, bypass });
     const results = parsed.map((p, i): ItemResult => {
       if (!p.success) {
         const error = new InvalidRequestError({

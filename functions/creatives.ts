@@ -9,7 +9,7 @@ import {
 } from '../lib/creatives/pipeline';
 import { type Creative, CreativeRequest } from '../lib/creatives/schema';
 import { admitsInHandler } from '../lib/guards';
-import { servicesOf, variantFor } from '../lib/request-services';
+import { servicesOf } from '../lib/request-services';
 import { valid } from '../lib/validate';
 
 /**
@@ -26,7 +26,7 @@ export const creatives = new Hono<AppEnv>().post(
   valid('json', CreativeRequest),
   async (c) => {
     const request = c.req.valid('json');
-    const variant = variantFor(c, 'creatives', creativeFields(request));
+    const variant = servicesOf(c).variant('creatives', creativeFields(request));
     const parts = creativeKeyParts(c.get('env'), request, variant);
     const result = await cacheFirst(
       c,

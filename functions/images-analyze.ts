@@ -13,7 +13,7 @@ import { admitsInHandler } from '../lib/guards';
 import { imageForModels } from '../lib/image-fetch';
 import { modelsFor } from '../lib/model-policy';
 import { moderateContent } from '../lib/moderation';
-import { servicesOf, variantFor } from '../lib/request-services';
+import { servicesOf } from '../lib/request-services';
 import { valid } from '../lib/validate';
 import { variantField, withVariant } from '../lib/variants';
 
@@ -33,7 +33,7 @@ export const imagesAnalyze = new Hono<AppEnv>().post(
     const request = c.req.valid('json');
     const env = c.get('env');
     const fields = { image_url: request.image_url, context: request.context };
-    const variant = variantFor(c, 'vision', fields);
+    const variant = servicesOf(c).variant('vision', fields);
     const result = await cacheFirst(
       c,
       {

@@ -4,13 +4,15 @@ import { configOf } from '../lib/config';
 import { priceOf } from '../lib/domain/cost';
 import { admitsInHandler } from '../lib/guards';
 import { tokenUnits } from '../lib/key-policy';
+import { proxy } from '../lib/proxy/admission';
 import { storeField } from '../lib/proxy/allow-list';
 import { allowedBackup } from '../lib/proxy/budgeted';
 import { capOutput, promptTokens, worstTextCost } from '../lib/proxy/estimate';
 import { servedModel } from '../lib/proxy/models';
-import { outputLimitsFor, proxy } from '../lib/proxy/relay';
+import { outputLimitsFor } from '../lib/proxy/relay';
 import { ChatCompletionRequest } from '../lib/proxy/schemas';
 import { chatUsage } from '../lib/proxy/usage';
+import { servicesOf } from '../lib/request-services';
 import { candidateModels } from '../lib/task-plan';
 import { loadTokenCounter } from '../lib/tokens';
 import { valid } from '../lib/validate';
@@ -38,7 +40,7 @@ export const chatCompletions = new Hono<AppEnv>().post(
       request,
       ['max_completion_tokens', 'max_tokens'],
       'max_completion_tokens',
-      outputLimitsFor(c),
+      outputLimitsFor(c.get('env')),
     );
     storeField(request.store, { allowed: c.get('env').PROXY_ALLOW_STORE, storesByDefault: false });
     const wantsUsage = request.stream_options?.include_usage === true;
@@ -58,7 +60,7 @@ export const chatCompletions = new Hono<AppEnv>().post(
           request.functions,
           request.response_format,
         ]);
-        const allowed = allowedBackup(c);
+        const allowed = allowedBackup(servicesOf(c));
         const models = candidateModels(c.get('deps').providers, capability, request.model)
           .filter((m, i) => i === 0 || allowed(m))
           .map((m) => priceOf(prices, m));

@@ -2,8 +2,8 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../lib/app-env';
 import { configOf } from '../lib/config';
 import { admitsInHandler } from '../lib/guards';
+import { proxy } from '../lib/proxy/admission';
 import { servedModel } from '../lib/proxy/models';
-import { proxy } from '../lib/proxy/relay';
 import { ModerationsRequest } from '../lib/proxy/schemas';
 import { valid } from '../lib/validate';
 

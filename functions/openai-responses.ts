@@ -4,10 +4,11 @@ import { configOf } from '../lib/config';
 import { admitsInHandler } from '../lib/guards';
 import { tokenUnits } from '../lib/key-policy';
 import { estimateTextCost } from '../lib/pricing';
+import { proxy } from '../lib/proxy/admission';
 import { storeField } from '../lib/proxy/allow-list';
 import { capOutput, promptTokens } from '../lib/proxy/estimate';
 import { servedModel } from '../lib/proxy/models';
-import { outputLimitsFor, proxy } from '../lib/proxy/relay';
+import { outputLimitsFor } from '../lib/proxy/relay';
 import { ResponsesRequest } from '../lib/proxy/schemas';
 import { responsesUsage } from '../lib/proxy/usage';
 import { loadTokenCounter } from '../lib/tokens';
@@ -30,7 +31,7 @@ export const responses = new Hono<AppEnv>().post(
       request,
       ['max_output_tokens'],
       'max_output_tokens',
-      outputLimitsFor(c),
+      outputLimitsFor(c.get('env')),
     );
     const store = storeField(request.store, {
       allowed: c.get('env').PROXY_ALLOW_STORE,

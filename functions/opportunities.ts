@@ -12,7 +12,7 @@ import { generate, markDegraded } from '../lib/generation';
 import { admitsInHandler } from '../lib/guards';
 import { moderateContent } from '../lib/moderation';
 import { opportunityFields, opportunityKeyParts } from '../lib/opportunity-keys';
-import { servicesOf, variantFor } from '../lib/request-services';
+import { servicesOf } from '../lib/request-services';
 import { valid } from '../lib/validate';
 import { withVariant } from '../lib/variants';
 
@@ -32,7 +32,7 @@ export const opportunities = new Hono<AppEnv>().post(
   async (c) => {
     const request = c.req.valid('json');
     const env = c.get('env');
-    const variant = variantFor(c, 'opportunities', opportunityFields(request));
+    const variant = servicesOf(c).variant('opportunities', opportunityFields(request));
     let localOnly = false;
     const result = await cacheFirst(c, opportunityKeyParts(env, request, variant), async () => {
       // Opportunities are signals for the platform, not published copy: while the moderation API is

@@ -4,10 +4,10 @@
  */
 import type { Context } from 'hono';
 import type { AppEnv } from './app-env';
-import { type Cache, type CacheKeyParts, type CacheLookup, cacheKey, cacheNamespace } from './cache';
+import { type Cache, type CacheKeyParts, type CacheLookup, tenantCacheKey } from './cache';
 import { presentedTenant } from './caller';
 import type { Capability } from './capabilities';
-import type { MaybeDegraded, ServedBy } from './generation';
+import { DEGRADED_CACHE_TTL_SECONDS, type MaybeDegraded, type ServedBy } from './generation';
 import { type AdmitOptions, admit } from './guards';
 import { servedHeaders } from './providers';
 import { servicesOf } from './request-services';
@@ -57,26 +57,13 @@ export function wantsFresh(c: Context<AppEnv>): boolean {
   return c.req.header('cache-control')?.toLowerCase().includes('no-cache') ?? false;
 }
 
-/** A cache key in the caller's namespace (or the shared one, when configured). */
-export function tenantCacheKey(
-  c: Context<AppEnv>,
-  tenant: string,
-  parts: Omit<CacheKeyParts, 'namespace'>,
-): Promise<string> {
-  const shared = c.get('env').CACHE_SHARED_NAMESPACE ? 'shared' : undefined;
-  return cacheKey({ namespace: cacheNamespace({ keyId: tenant, shared }), ...parts });
-}
-
 /** The caller's cache-key builder: the tenant is resolved once, for requests that need many keys. */
 export async function presentedTenantKey(
   c: Context<AppEnv>,
 ): Promise<(parts: Omit<CacheKeyParts, 'namespace'>) => Promise<string>> {
   const tenant = await presentedTenant(c);
-  return (parts) => tenantCacheKey(c, tenant, parts);
+  return (parts) => tenantCacheKey(c.get('env'), tenant, parts);
 }
-
-/** How long a result made on a degraded model is reused: full quality returns soon after the budget allows. */
-export const DEGRADED_CACHE_TTL_SECONDS = 3600;
 
 /**
  * The cache-first path every generating endpoint takes: the caller's cache key, admission and the
@@ -91,7 +78,7 @@ export async function cacheFirst<T extends MaybeDegraded>(
   produce: () => Promise<{ value: T; served: ServedBy; cacheable?: boolean }>,
   uses: readonly Capability[] = TEXT,
 ): Promise<{ value: T; status: string; headers: Record<string, string> }> {
-  const key = await tenantCacheKey(c, await presentedTenant(c), parts);
+  const key = await tenantCacheKey(c.get('env'), await presentedTenant(c), parts);
   const cache = servicesOf(c).cache(uses);
   const bypass = wantsFresh(c);
   const first = await admitAndLookUp<T>(c, cache, key, bypass);

@@ -56,6 +56,7 @@ export {
   canonicalJson,
   leaseKeyOf,
   normaliseText,
+  tenantCacheKey,
 } from './cache/key';
 export type * from './cache/types';
 

@@ -25,6 +25,9 @@ export type ServedBy = { provider: string; model: string };
 /** Marks a result made on the cheaper model because the day's spend passed the alert threshold. */
 export type MaybeDegraded = { degraded?: true };
 
+/** How long a result made on a degraded model is reused: full quality returns soon after the budget allows. */
+export const DEGRADED_CACHE_TTL_SECONDS = 3600;
+
 /** What a generation has cost so far: each bill as it lands. */
 export interface CostLedger {
   /** A call's usage, priced with the model that served it. */

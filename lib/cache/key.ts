@@ -4,6 +4,7 @@
  * changes the key. The layout is `gw:v1:cache:<namespace>:<kind>:<version>:<sha256 of the fields>`,
  * and a generation in progress holds `<that key>:lease`.
  */
+import type { Env } from '../env';
 import { redisKey } from '../store';
 
 export interface CacheKeyParts {
@@ -33,6 +34,16 @@ export interface CacheKeyParts {
  */
 export function cacheNamespace({ keyId, shared }: { keyId: string; shared?: string | undefined }): string {
   return shared === undefined ? `tenant.${keyId}` : `shared.${shared}`;
+}
+
+/** A cache key in `tenant`'s namespace, or in the shared one when `CACHE_SHARED_NAMESPACE` is set. */
+export function tenantCacheKey(
+  env: Pick<Env, 'CACHE_SHARED_NAMESPACE'>,
+  tenant: string,
+  parts: Omit<CacheKeyParts, 'namespace'>,
+): Promise<string> {
+  const shared = env.CACHE_SHARED_NAMESPACE ? 'shared' : undefined;
+  return cacheKey({ namespace: cacheNamespace({ keyId: tenant, shared }), ...parts });
 }
 
 /** Trim, collapse inner whitespace, Unicode NFKC, lower-case. NFKC first: it can produce spaces. */

@@ -1,16 +1,14 @@
 /**
- * The creatives batch below its endpoint: every distinct request looked up with admission in one
- * round trip; hits served, entries another request is generating waited for, and the misses
+ * The creatives batch below its endpoint, once every distinct request was looked up (with admission,
+ * in one round trip): hits served, entries another request is generating waited for, and the misses
  * generated together, one pipeline run (lib/generation.ts) per prompt variant writing all their copy,
  * each copy then approved, given its image and cached on its own, exactly as one creative would be.
  */
-import type { Context } from 'hono';
-import type { AppEnv } from '../app-env';
-import type { CacheLookup, CacheResult, Produced } from '../cache';
-import { admitAndLookUpMany, DEGRADED_CACHE_TTL_SECONDS, wantsFresh } from '../cache-first';
+import type { Cache, CacheLookup, CacheResult, Produced } from '../cache';
+import { DEGRADED_CACHE_TTL_SECONDS } from '../generation';
 import type { Nanos } from '../pricing';
-import { servicesOf } from '../request-services';
-import { type CreativeValue, produceCreative, TEXT_AND_IMAGE } from './pipeline';
+import type { Services } from '../services';
+import { type CreativeValue, produceCreative } from './pipeline';
 import { type Entry, generateTogether, type Pending } from './together';
 
 /** What one entry came to, and what it cost. */
@@ -21,19 +19,22 @@ export interface Outcome {
   costNanos: Nanos;
 }
 
+/** What the lookup found for the entries, in their order (none when the client bypassed the cache). */
+export interface Looked {
+  cache: Cache;
+  lookups: CacheLookup<CreativeValue>[] | undefined;
+  bypass: boolean;
+}
+
 /**
- * Looks every entry up (one round trip, with admission), then: hits are done; entries another request
- * is generating wait for it (taking over alone if it fails); the rest are generated together.
+ * Settles every looked-up entry: hits are done; entries another request is generating wait for it
+ * (taking over alone if it fails); the rest are generated together.
  */
-export async function settleEntries(c: Context<AppEnv>, entries: Entry[]): Promise<Map<string, Outcome>> {
-  const cache = servicesOf(c).cache(TEXT_AND_IMAGE);
-  const bypass = wantsFresh(c);
-  const lookups = await admitAndLookUpMany<CreativeValue>(
-    c,
-    cache,
-    entries.map((e) => e.key),
-    bypass,
-  );
+export async function settleEntries(
+  services: Services,
+  entries: Entry[],
+  { cache, lookups, bypass }: Looked,
+): Promise<Map<string, Outcome>> {
   const outcomes = new Map<string, Outcome>();
   const generating: { entry: Entry; first: CacheLookup<CreativeValue> | undefined }[] = [];
   const waits: Promise<void>[] = [];
@@ -48,9 +49,7 @@ export async function settleEntries(c: Context<AppEnv>, entries: Entry[]): Promi
       outcomes.set(entry.key, { value: found.value, status: 'HIT', costNanos: 0 });
     } else if (found?.kind === 'wait') {
       const produce = async () =>
-        cacheable(
-          (await produceCreative(servicesOf(c), entry.request, entry.variant, 'creatives_batch')).value,
-        );
+        cacheable((await produceCreative(services, entry.request, entry.variant, 'creatives_batch')).value);
       waits.push(settle(entry.key, cache.getOrProduce(entry.key, produce, { first: found }), () => 0));
     } else {
       generating.push({ entry, first: found });
@@ -59,7 +58,7 @@ export async function settleEntries(c: Context<AppEnv>, entries: Entry[]): Promi
 
   // One combined generation; each entry then finishes its own lease with its own value.
   const pending = generateTogether(
-    servicesOf(c),
+    services,
     generating.map((g) => g.entry),
   );
   const finishing = generating.map(({ entry, first }, i) => {

@@ -5,14 +5,19 @@
  * serve); then the body is relayed, and the settle runs in waitUntil once it is over, from the usage
  * the relay read on the way.
  */
-import type { Context } from 'hono';
-import type { AppEnv } from '../app-env';
 import type { CacheStatus } from '../cache';
 import { servedHeaders, type Usage } from '../providers';
 import { callProviders, type ProviderCall } from '../providers/router';
 import type { ObservedCall } from '../providers/router-deps';
+import type { Services } from '../services';
 import { budgeted, routerOf } from './budgeted';
 import type { ProxyPlan } from './plan';
+
+/** A proxied answer as plain data: the route layer makes the Response (status 200). */
+export interface Reply {
+  body: string | ReadableStream<Uint8Array>;
+  headers: Record<string, string>;
+}
 
 /** Who served a call. */
 export type Served = { provider: string; model: string };
@@ -32,13 +37,13 @@ export interface BodyRelay<Opened> {
 
 /** Relays `plan`'s answer through `relay`; `after` runs in waitUntil once it is over. */
 export async function streamed<Opened>(
-  c: Context<AppEnv>,
+  s: Services,
   plan: ProxyPlan,
   status: CacheStatus,
   relay: BodyRelay<Opened>,
   after: () => Promise<void> = async () => undefined,
-): Promise<Response> {
-  const routed = routerOf(c, plan);
+): Promise<Reply> {
+  const routed = routerOf(s, plan);
   const { policy } = routed;
   // The call is recorded once the answer has ended, with the usage it carried.
   let observed: ObservedCall | undefined;
@@ -48,12 +53,12 @@ export async function streamed<Opened>(
       observed = call;
     },
   };
-  let opened: (response: Response) => void = () => undefined;
-  const ready = new Promise<Response>((resolve) => {
+  let opened: (reply: Reply) => void = () => undefined;
+  const ready = new Promise<Reply>((resolve) => {
     opened = resolve;
   });
   const done = budgeted(
-    c,
+    s,
     plan,
     async ({ keepAlive }, billing) => {
       const served = await callProviders(
@@ -65,7 +70,10 @@ export async function streamed<Opened>(
       );
       const who = { provider: served.provider, model: served.model };
       const relayed = relay.relay(served.value, who);
-      opened(c.body(relayed.body, 200, { ...relay.headers, 'x-cache': status, ...servedHeaders(served) }));
+      opened({
+        body: relayed.body,
+        headers: { ...relay.headers, 'x-cache': status, ...servedHeaders(served) },
+      });
       // The reservation's lease covers the call up to its first bytes; a long answer streams on for
       // longer (32k tokens at tens a second), and its headroom must not be handed to other calls nor
       // charged by a sweep meanwhile. So the lease is renewed, on a timer off the per-chunk path, until
@@ -80,8 +88,8 @@ export async function streamed<Opened>(
     },
     (result) => ({ model: result.model, usage: result.outcome.usage }),
   );
-  c.executionCtx.waitUntil(done.then(after, after).catch(() => undefined));
-  c.get('metrics')?.hold(
+  s.defer(done.then(after, after).catch(() => undefined));
+  s.metrics?.hold(
     done
       .then(({ outcome }) => {
         if (observed && outcome.usage) observed = { ...observed, usage: outcome.usage };

@@ -4,7 +4,7 @@ import { createDeps } from '../../lib/deps';
 import { parseEnv } from '../../lib/env';
 import { createLogger } from '../../lib/log';
 import type { Principal } from '../../lib/principal';
-import type { RequestScope } from '../../lib/services';
+import type { RequestScope } from '../../lib/request-scope';
 import { bindings, envWith } from './env';
 import { simKey } from './providers';
 

@@ -35,12 +35,18 @@ export async function startDevGateway(
   env: Record<string, string> = {},
   timeoutMs = 90_000,
 ): Promise<DevGateway> {
-  const [port, bridgePort, simPort] = [await freePort(), await freePort(), await freePort()];
+  const [port, bridgePort, simPort, inspectorPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const childEnv: Record<string, string | undefined> = {
     ...process.env,
     PORT: String(port),
     BRIDGE_PORT: String(bridgePort),
     SIM_PORT: String(simPort),
+    INSPECTOR_PORT: String(inspectorPort),
     DEV_VARS_FILE: '/nonexistent/.dev.vars',
     ...env,
   };

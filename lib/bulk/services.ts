@@ -1,16 +1,13 @@
 /**
- * The bulk capabilities as one request uses them, built from the request's env, deps and principal (the
- * bulk counterpart of lib/request-services.ts, and like it the one bulk module that knows Hono): the job
- * store, the caller's identity, and what submitting needs (budget scopes as spendFor builds them, cache
- * keys in the caller's namespace, prompt variants as the single endpoints pick them).
+ * The bulk capabilities as one request uses them, built from its services (lib/services.ts): the job
+ * store, the caller's identity, and what submitting needs (the budget scopes spending uses, cache keys
+ * in the caller's namespace, prompt variants as the single endpoints pick them).
  */
-import type { Context } from 'hono';
-import type { AppEnv } from '../app-env';
 import { holdAlongside } from '../budget/alongside';
-import { tenantCacheKey } from '../cache-first';
+import { tenantCacheKey } from '../cache';
 import { configOf } from '../config';
 import type { Usage } from '../providers';
-import { servicesOf, variantFor } from '../request-services';
+import type { Services } from '../services';
 import { batchCost } from './cost';
 import type { JobRecord } from './job';
 import { createJobStore } from './jobs';
@@ -18,10 +15,9 @@ import { reserveJob } from './ledger';
 import type { SubmitDeps } from './submit-deps';
 import { jobView, type ResultsPage } from './view';
 
-export function bulkFor(c: Context<AppEnv>) {
-  const env = c.get('env');
-  const deps = c.get('deps');
-  const principal = c.get('principal');
+export function bulkFor(services: Services) {
+  const { env, deps } = services;
+  const principal = services.principal();
   const primary = deps.providers[0];
   if (!primary) throw new Error('no provider is configured');
   const store = createJobStore(deps.redis, {
@@ -41,8 +37,8 @@ export function bulkFor(c: Context<AppEnv>) {
     view: (record: JobRecord, page?: ResultsPage) => jobView(record, costOf(record.job.model), page),
 
     submitDeps(): SubmitDeps {
-      const budget = servicesOf(c).budget();
-      const { scopes, describe } = servicesOf(c).budgetScopes();
+      const budget = services.budget();
+      const { scopes, describe } = services.budgetScopes();
       return {
         env,
         store,
@@ -51,17 +47,17 @@ export function bulkFor(c: Context<AppEnv>) {
         reserve: (amount, units) =>
           holdAlongside(
             reserveJob({ budget, now: deps.now }, scopes, amount, describe),
-            servicesOf(c).units(units),
-            (held) => c.executionCtx.waitUntil(budget.release(held).catch(() => undefined)),
+            services.units(units),
+            (held) => services.defer(budget.release(held).catch(() => undefined)),
           ),
         release: (reservation) => budget.release(reservation),
-        cacheKey: (parts) => tenantCacheKey(c, principal.id, parts),
-        variant: (task, unit) => variantFor(c, task, unit),
+        cacheKey: (parts) => tenantCacheKey(env, principal.id, parts),
+        variant: (task, unit) => services.variant(task, unit),
         owner: principal.id,
         newId: deps.newId,
         now: deps.now,
-        defer: (work) => c.executionCtx.waitUntil(work),
-        log: c.get('log'),
+        defer: services.defer,
+        log: services.log,
       };
     },
   };
