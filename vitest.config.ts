@@ -50,6 +50,9 @@ export default defineConfig({
                 // retry-after still counts), and single-flight waiters poll every 10 ms.
                 OPENAI_RETRY_BASE_MS: '0',
                 CACHE_POLL_MS: '10',
+                // Each request writes its own metrics, so a test reads them as soon as it is answered;
+                // the buffered write has tests of its own.
+                METRICS_FLUSH_SECONDS: '0',
                 BRIDGE_URL: inject('bridgeUrl'),
                 SIMULATOR_URL: inject('simulatorUrl'),
               },

@@ -9,7 +9,6 @@ import { callerFirst, renderError } from './error-response';
 import { MisconfiguredError, NotFoundError, RequestTooLargeError } from './errors';
 import { createLogger } from './log';
 import { createMetricsCollector } from './metrics/collector';
-import { writeMetrics } from './metrics/store';
 import { nanosToUsd } from './pricing';
 
 export type MakeDeps = (env: Env) => Deps;
@@ -130,18 +129,19 @@ function finishRequest(c: Context<AppEnv>, durationMs: number): void {
     ...(cache ? { cache } : {}),
     ...(errorCode ? { errorCode } : {}),
   };
-  const store = { namespace: env.METRICS_NAMESPACE, retentionDays: env.METRICS_RETENTION_DAYS };
-  const { redis, now } = c.get('deps');
+  const { redis, now, metricsBuffer } = c.get('deps');
   const at = now();
-  // Started on the next turn, once the response has left (the write never shares its round trip), and
-  // after any held work such as a stream still being relayed, so its usage is counted.
+  const options = {
+    namespace: env.METRICS_NAMESPACE,
+    retentionDays: env.METRICS_RETENTION_DAYS,
+    flushMs: env.METRICS_FLUSH_SECONDS * 1000,
+  };
+  const onError = (err: unknown) => c.get('log').warn('metrics not written', { cause: err });
+  // Added once the response has left and any held work (a stream still relayed) has settled, so its
+  // usage is counted; the isolate's buffer writes it with everyone else's (lib/metrics/buffer.ts).
   const written = new Promise((resolve) => setTimeout(resolve, 0))
     .then(() => metrics.settled())
-    .then(() =>
-      writeMetrics(redis, store, at, metrics.increments(outcome), (err) =>
-        c.get('log').warn('metrics not written', { cause: err }),
-      ),
-    );
+    .then(() => metricsBuffer.add(at, metrics.increments(outcome), { redis, onError }, options));
   try {
     c.executionCtx.waitUntil(written);
   } catch {

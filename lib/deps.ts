@@ -1,6 +1,7 @@
 import { Redis } from '@upstash/redis/cloudflare';
 import { type ConnectionPool, createConnectionPool } from './connections';
 import type { Env } from './env';
+import { createMetricsBuffer, type MetricsBuffer } from './metrics/buffer';
 import { createProviderTargets, type ProviderTarget } from './providers/targets';
 
 /** What request handlers use to reach the outside world; tests build their own. */
@@ -23,6 +24,8 @@ export interface Deps {
   keyRpm: Map<string, number>;
   /** Per-isolate memory of provider API key → digest (the upstream limit's account id). */
   accountDigests: Map<string, string>;
+  /** The isolate's metrics, written once per flush interval (lib/metrics/buffer.ts). */
+  metricsBuffer: MetricsBuffer;
 }
 
 /** State that outlives a request: created once per isolate in functions/index.ts. */
@@ -30,12 +33,16 @@ export interface IsolateState {
   ratelimitCache: Map<string, number>;
   keyRpm: Map<string, number>;
   accountDigests: Map<string, string>;
+  metricsBuffer: MetricsBuffer;
 }
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export const newIsolateState = (): IsolateState => ({
   ratelimitCache: new Map(),
   keyRpm: new Map(),
   accountDigests: new Map(),
+  metricsBuffer: createMetricsBuffer(sleep),
 });
 
 /**
@@ -62,10 +69,11 @@ export function createDeps(env: Env, isolate: IsolateState = newIsolateState()):
     providers: createProviderTargets(env, connections),
     now: () => Date.now(),
     newId: (prefix) => `${prefix}_${crypto.randomUUID().replaceAll('-', '')}`,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    sleep,
     random: Math.random,
     ratelimitCache: isolate.ratelimitCache,
     keyRpm: isolate.keyRpm,
     accountDigests: isolate.accountDigests,
+    metricsBuffer: isolate.metricsBuffer,
   };
 }

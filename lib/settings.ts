@@ -125,6 +125,11 @@ export const Settings = z.object({
   UPSTASH_REDIS_REST_TOKEN: secret(),
   /** Days each minute of metrics is kept. */
   METRICS_RETENTION_DAYS: int(7, 1, 90),
+  /**
+   * Seconds an isolate buffers its requests' metrics before one write (lib/metrics/buffer.ts); 0 writes
+   * each request's at once. Under Workers' 30 s of `waitUntil`.
+   */
+  METRICS_FLUSH_SECONDS: int(5, 0, 20),
   /** Separates the metrics of gateways that share one Redis (say staging and production). */
   METRICS_NAMESPACE: z.preprocess(
     unset,

@@ -131,6 +131,51 @@ describe('Redis round trips on the critical path', () => {
     expect(hit.critical).toBe(1);
   });
 
+  it('cache hits cost one round trip in all: the isolate writes their metrics once per flush interval', async () => {
+    const gateway = countingGateway();
+    const { key } = await createTestKey({ rpm: 1000 });
+    const namespace = `rt-${crypto.randomUUID().slice(0, 8)}`;
+    const env = envWith({
+      OPENAI_API_KEY: simKey(),
+      METRICS_NAMESPACE: namespace,
+      METRICS_FLUSH_SECONDS: '1',
+    });
+    const json = { intent: `hiking socks for wet weather ${crypto.randomUUID()}` };
+    const warm = await roundTrips(gateway, '/v1/opportunities', key, json, env);
+    expect(warm.res.headers.get('x-cache')).toBe('MISS');
+
+    const before = gateway.counter.redis;
+    const afterResponse: Promise<void>[] = [];
+    for (let i = 0; i < 10; i++) {
+      const ctx = createExecutionContext();
+      const res = await gateway.app.request(
+        '/v1/opportunities',
+        {
+          method: 'POST',
+          headers: { ...bearer(key), 'content-type': 'application/json' },
+          body: JSON.stringify(json),
+        },
+        env,
+        ctx,
+      );
+      expect(res.headers.get('x-cache')).toBe('HIT');
+      afterResponse.push(waitOnExecutionContext(ctx));
+    }
+    await Promise.all(afterResponse);
+    // Ten admissions with their lookups, and one metrics write for all ten.
+    expect(gateway.counter.redis - before).toBe(11);
+
+    // Nothing was lost on the way: every hit is counted.
+    const metrics = await sendThrough(
+      gateway,
+      envWith({ METRICS_NAMESPACE: namespace }),
+      '/v1/metrics?minutes=5&endpoint=/v1/opportunities',
+      adminAuth.authorization,
+    );
+    const body = (await metrics.json()) as { requests: { total: number } };
+    expect(body.requests.total).toBe(11);
+  });
+
   it('a miss costs at most two before its first upstream call, and two between moderation and generation', async () => {
     const gateway = countingGateway();
     const { key } = await createTestKey({ rpm: 1000 });
