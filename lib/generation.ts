@@ -17,7 +17,10 @@ import type { Held } from './spend';
 import type { Variant } from './variants';
 
 /** What the pipeline uses of a request's services (lib/services.ts); a test can hand it its own. */
-export type GenerationServices = Pick<Services, 'prices' | 'plan' | 'spend' | 'providers' | 'recordVariant'>;
+export type GenerationServices = Pick<
+  Services,
+  'prices' | 'plan' | 'spend' | 'providers' | 'early' | 'recordVariant'
+>;
 
 /** Who served a generation, for the `x-gateway-*` headers. */
 export type ServedBy = { provider: string; model: string };
@@ -89,8 +92,12 @@ export async function generate<T, R = T>(
   const plan = await services.plan(spec.policyTask, spec.task, images.count * images.nanos);
   const ledger = spec.ledger ?? costLedger(services.prices);
   const uses: Capability[] = [spec.task.capability ?? 'text', ...(images.count ? ['image' as const] : [])];
+  const spender = services.spend({ uses, units: plan.units + images.count });
+  // The first call's breaker permit and upstream guard, asked for in the reservation's tick: one
+  // Redis round trip between the last upstream call (the input's moderation) and this one.
+  const early = services.early(uses[0] as Capability, plan.taskFor({ degraded: false }).model);
   try {
-    const made = await services.spend({ uses, units: plan.units + images.count }).run(
+    const made = await spender.run(
       plan.estimate,
       async (tier) => {
         const task = plan.taskFor(tier);
@@ -98,7 +105,7 @@ export async function generate<T, R = T>(
           capability === 'image' ? images.nanos : plan.attemptNanos[call],
         );
         const answer = await services
-          .providers(billing)
+          .providers(billing, early)
           .structured(task)
           .catch((err: unknown) => {
             // Both calls of an answer that stayed invalid were billed.
@@ -118,6 +125,8 @@ export async function generate<T, R = T>(
   } catch (err) {
     if (isRejection(err)) services.recordVariant(spec.variant, { costNanos: ledger.total, rejected: true });
     throw err;
+  } finally {
+    early.discard();
   }
 }
 

@@ -22,7 +22,8 @@ import type { Nanos, PriceTable } from './pricing';
 import type { Principal } from './principal';
 import { createProviders, type Providers, type StructuredTask } from './providers';
 import type { RetryPolicy } from './providers/retry';
-import type { AttemptBilling, RouterDeps } from './providers/router-deps';
+import { askEarly } from './providers/first-attempt';
+import type { AttemptBilling, EarlyPermit, RouterDeps } from './providers/router-deps';
 import { upstreamGuard } from './providers/upstream-guard';
 import type { RequestScope } from './request-scope';
 import { type SpendingServices, spendingServices } from './spending-services';
@@ -49,9 +50,14 @@ export interface Services extends SpendingServices {
   images: ImageBucket;
   origin: string;
   breaker: Breaker;
-  /** The router's dependencies and the retry policy; `billing` pays for attempts billed unanswered. */
-  router(billing?: AttemptBilling): { deps: RouterDeps; policy: RetryPolicy };
-  providers(billing?: AttemptBilling): Providers;
+  /**
+   * The router's dependencies and the retry policy; `billing` pays for attempts billed unanswered,
+   * `early` is a first attempt's permit already asked for.
+   */
+  router(billing?: AttemptBilling, early?: EarlyPermit): { deps: RouterDeps; policy: RetryPolicy };
+  providers(billing?: AttemptBilling, early?: EarlyPermit): Providers;
+  /** Asks now for the first attempt's permit and guard of a `capability` call (first-attempt.ts). */
+  early(capability: Capability, model?: string): EarlyPermit;
   moderation: ModerationDeps;
   /** The response cache with single-flight, its lease sized for what the producer `uses`. */
   cache(uses?: readonly Capability[]): Cache;
@@ -74,7 +80,7 @@ export function createServices(scope: RequestScope): Services {
   };
   const breaker = once(() => createBreaker({ redis: deps.redis, now: deps.now, log }, configOf(env).breaker));
   const guard = once(() => upstreamGuard(scope));
-  const router = (billing?: AttemptBilling) => ({
+  const router = (billing?: AttemptBilling, early?: EarlyPermit) => ({
     deps: {
       providers: deps.providers,
       breaker: breaker(),
@@ -88,11 +94,12 @@ export function createServices(scope: RequestScope): Services {
       logPrompts: env.LOG_PROMPTS,
       requestId: scope.requestId,
       ...(billing ? { billing } : {}),
+      ...(early ? { early } : {}),
     },
     policy: configOf(env).retry,
   });
-  const providers = (billing?: AttemptBilling) => {
-    const { deps: routed, policy } = router(billing);
+  const providers = (billing?: AttemptBilling, early?: EarlyPermit) => {
+    const { deps: routed, policy } = router(billing, early);
     return createProviders(routed, policy);
   };
   const moderation = once(
@@ -125,6 +132,7 @@ export function createServices(scope: RequestScope): Services {
     },
     router,
     providers,
+    early: (capability, model) => askEarly(router().deps, capability, model),
     get moderation() {
       return moderation();
     },

@@ -1,4 +1,4 @@
-import type { Breaker } from '../breaker';
+import type { Breaker, BreakerPermit } from '../breaker';
 import type { Capability } from '../capabilities';
 import type { Logger } from '../log';
 import type { ProviderTarget } from './targets';
@@ -31,6 +31,19 @@ export interface RouterDeps {
    * runs under). Unset: such a call is never made again, and its whole reservation is charged.
    */
   billing?: AttemptBilling;
+  /** The first attempt's permit and guard, asked for ahead of the call (lib/providers/first-attempt.ts). */
+  early?: EarlyPermit;
+}
+
+/** A first attempt's breaker permit, and how long the upstream guard says to wait (none: go). */
+export type FirstPermit = [BreakerPermit, number | undefined];
+
+/** A first attempt's permit and guard, asked for early; the router takes it once, for that breaker. */
+export interface EarlyPermit {
+  /** The permit asked for `breakerName`, the first time it is asked for; undefined otherwise. */
+  take(breakerName: string): Promise<FirstPermit> | undefined;
+  /** Gives back a probe's lease nobody took (the reservation was refused, or a cheaper model served). */
+  discard(): void;
 }
 
 /** Paying for attempts the provider may have billed without answering (a timeout, a broken connection). */

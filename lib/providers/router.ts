@@ -2,10 +2,10 @@ import type { BreakerPermit, BreakerState } from '../breaker';
 import type { Capability } from '../capabilities';
 import { type GatewayError, markMayBeBilled } from '../errors';
 import { classifyFailure, type Failure, UpstreamRequestError } from './failures';
+import { attemptOf } from './first-attempt';
 import { type RetryPolicy, retryDelayMs } from './retry';
 import type { ObservedCall, RouterDeps } from './router-deps';
-import { type ProviderTarget, tagged, targetFor } from './targets';
-import { probeLeaseMs } from './timeouts';
+import type { ProviderTarget } from './targets';
 import { type Refusal, unavailable } from './unavailable';
 import type { Usage } from './usage';
 
@@ -80,7 +80,6 @@ async function route<T>(
   call: ProviderCall<T>,
   primaryModel: string | undefined,
 ): Promise<Served<T>> {
-  const primary = deps.providers[0];
   const candidates = deps.providers.filter((p) => p.models[capability]);
   const refusals: Refusal[] = [];
   const failures: { provider: string; failure: Failure }[] = [];
@@ -90,18 +89,11 @@ async function route<T>(
   let lastMayBeBilled = false;
 
   for (const [index, configured] of candidates.entries()) {
-    const model = (configured === primary && primaryModel) || (configured.models[capability] as string);
-    const breakerName = `${configured.name}:${model}`;
-    // Calls of this capability get its own per-attempt timeout, and a probe holds the breaker that long.
-    const scoped = targetFor(configured, capability);
-    const { timeoutMs } = scoped;
-    const target = tagged(scoped.target, deps.requestId);
-    const lease = timeoutMs === undefined ? {} : { probeLeaseMs: probeLeaseMs(timeoutMs) };
-    // The breaker and the first attempt's upstream guard, issued together: one Redis round trip.
-    const [permit, firstWait] = await Promise.all([
-      deps.breaker.acquire(breakerName, lease),
-      deps.admit?.(target),
-    ]);
+    const { model, breakerName, target, lease } = attemptOf(deps, configured, capability, primaryModel);
+    // The breaker and the first attempt's upstream guard, issued together: one Redis round trip, or
+    // none of its own when they were asked for early, alongside the reservation (first-attempt.ts).
+    const [permit, firstWait] = await (deps.early?.take(breakerName) ??
+      Promise.all([deps.breaker.acquire(breakerName, lease), deps.admit?.(target)]));
     if (!permit.allowed) {
       const reason = permit.throttled ? 'throttled' : 'circuit';
       refusals.push({ provider: target.name, retryAfterSeconds: permit.retryAfterSeconds, reason });

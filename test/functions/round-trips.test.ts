@@ -176,7 +176,7 @@ describe('Redis round trips on the critical path', () => {
     expect(body.requests.total).toBe(11);
   });
 
-  it('a miss costs at most two before its first upstream call, and two between moderation and generation', async () => {
+  it('a miss costs at most two before its first upstream call, and one between moderation and generation', async () => {
     const gateway = countingGateway();
     const { key } = await createTestKey({ rpm: 1000 });
     // A moderation breaker of its own: failures other tests record on the shared one would make the
@@ -194,7 +194,47 @@ describe('Redis round trips on the critical path', () => {
     const generation = gateway.events.indexOf('upstream /v1/responses');
     expect(moderation).toBeGreaterThan(0);
     expect(gateway.events.slice(0, moderation)).toEqual(['redis', 'redis']);
-    expect(gateway.events.slice(moderation + 1, generation)).toEqual(['redis', 'redis']);
+    // The reservation, the generation's breaker permit and its upstream guard, in one round trip.
+    expect(gateway.events.slice(moderation + 1, generation)).toEqual(['redis']);
+  });
+
+  it('a creative miss with an image costs at most two before its first upstream call and one between calls', async () => {
+    const gateway = countingGateway();
+    const { key } = await createTestKey({ rpm: 1000 });
+    const env = envWith({
+      OPENAI_API_KEY: simKey(),
+      OPENAI_MODERATION_MODEL: `omni-moderation-${crypto.randomUUID().slice(0, 8)}`,
+    });
+    const creative = (audience: string) => ({
+      opportunity: { id: 'opp_rt', product_category: 'rain boots', description: 'boots for wet commutes' },
+      target_audience: audience,
+      brand_voice: 'calm and practical',
+      needs_visual: true,
+    });
+    // Warm the isolate (the key's rpm, the upstream account's digest, the scripts in Redis).
+    await roundTrips(gateway, '/v1/creatives', key, creative(`warm ${crypto.randomUUID()}`), env);
+    gateway.events.length = 0;
+    const miss = await roundTrips(
+      gateway,
+      '/v1/creatives',
+      key,
+      creative(`city walkers ${crypto.randomUUID()}`),
+      env,
+    );
+    expect(miss.res.status).toBe(200);
+    expect(miss.res.headers.get('x-cache')).toBe('MISS');
+    const calls = gateway.events.flatMap((e, i) => (e.startsWith('upstream') ? [i] : []));
+    // Input moderation, copy, copy moderation, image, image moderation.
+    expect(calls.map((i) => gateway.events[i])).toEqual([
+      'upstream /v1/moderations',
+      'upstream /v1/responses',
+      'upstream /v1/moderations',
+      'upstream /v1/images/generations',
+      'upstream /v1/moderations',
+    ]);
+    expect(calls[0]).toBeLessThanOrEqual(2);
+    const between = calls.slice(1).map((at, n) => at - (calls[n] as number) - 1);
+    expect(between.every((redis) => redis <= 1)).toBe(true);
   });
 
   it('a flood of requests with bad keys writes nothing to Redis: at most one key lookup each, no metrics', async () => {
