@@ -1,6 +1,7 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../lib/app-env';
+import type { Held } from '../lib/budget/held';
 import { cacheNamespace } from '../lib/cache';
 import { configOf } from '../lib/config';
 import { priceOf } from '../lib/domain/cost';
@@ -9,7 +10,6 @@ import { billingFor } from '../lib/generation';
 import { costOf } from '../lib/pricing';
 import { servedHeaders } from '../lib/providers';
 import { servicesOf } from '../lib/request-services';
-import type { Held } from '../lib/spend';
 import { loadTokenCounter } from '../lib/tokens';
 import { valid } from '../lib/validate';
 

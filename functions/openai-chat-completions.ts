@@ -14,7 +14,6 @@ import { ChatCompletionRequest } from '../lib/proxy/schemas';
 import { chatUsage } from '../lib/proxy/usage';
 import { servicesOf } from '../lib/request-services';
 import { candidateModels } from '../lib/task-plan';
-import { loadTokenCounter } from '../lib/tokens';
 import { valid } from '../lib/validate';
 
 /** A message with an image part needs a vision model; a backup then serves with its vision model. */
@@ -53,8 +52,7 @@ export const chatCompletions = new Hono<AppEnv>().post(
       upstream: request.stream
         ? { ...body, stream_options: { ...request.stream_options, include_usage: true } }
         : body,
-      estimate: async () => {
-        const counter = await loadTokenCounter();
+      estimate: (counter) => {
         const input = promptTokens(counter, request.messages, [
           request.tools,
           request.functions,

@@ -8,7 +8,6 @@ import { embeddingInputs, embeddingTokens } from '../lib/proxy/estimate';
 import { servedModel } from '../lib/proxy/models';
 import { EmbeddingsRequest } from '../lib/proxy/schemas';
 import { embeddingsUsage } from '../lib/proxy/usage';
-import { loadTokenCounter } from '../lib/tokens';
 import { valid } from '../lib/validate';
 
 /**
@@ -31,8 +30,8 @@ export const embeddings = new Hono<AppEnv>().post(
       body: request,
       upstream: request,
       // A unit per input: a string, or one array of token ids.
-      estimate: async () => ({
-        nanos: estimateTextCost(price, embeddingTokens(await loadTokenCounter(), request.input), 0),
+      estimate: (counter) => ({
+        nanos: estimateTextCost(price, embeddingTokens(counter, request.input), 0),
         units: embeddingInputs(request.input),
       }),
       usage: embeddingsUsage,

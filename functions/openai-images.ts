@@ -7,7 +7,6 @@ import { imagesCost, promptTokens } from '../lib/proxy/estimate';
 import { ImagesRequest } from '../lib/proxy/image-schemas';
 import { servedModel } from '../lib/proxy/models';
 import { imagesUsage } from '../lib/proxy/usage';
-import { loadTokenCounter } from '../lib/tokens';
 import { valid } from '../lib/validate';
 
 /**
@@ -32,8 +31,8 @@ export const imagesGenerations = new Hono<AppEnv>().post(
       model,
       body: request,
       upstream: request,
-      estimate: async () => {
-        const tokens = promptTokens(await loadTokenCounter(), [request.prompt], []);
+      estimate: (counter) => {
+        const tokens = promptTokens(counter, [request.prompt], []);
         const n = request.n ?? 1;
         const nanos = imagesCost(price, tokens, n, request.size ?? 'auto', request.quality ?? 'auto');
         return { nanos, units: n };

@@ -11,7 +11,6 @@ import { servedModel } from '../lib/proxy/models';
 import { outputLimitsFor } from '../lib/proxy/relay';
 import { ResponsesRequest } from '../lib/proxy/schemas';
 import { responsesUsage } from '../lib/proxy/usage';
-import { loadTokenCounter } from '../lib/tokens';
 import { valid } from '../lib/validate';
 
 /**
@@ -44,8 +43,7 @@ export const responses = new Hono<AppEnv>().post(
       model: request.model,
       body,
       upstream: { ...body, ...store },
-      estimate: async () => {
-        const counter = await loadTokenCounter();
+      estimate: (counter) => {
         const input = typeof request.input === 'string' ? [request.input] : request.input;
         const messages = request.instructions ? [request.instructions, ...input] : input;
         const tokens = promptTokens(counter, messages, [request.tools, request.text, request.tool_choice]);

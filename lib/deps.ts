@@ -1,6 +1,7 @@
 import { Redis } from '@upstash/redis/cloudflare';
 import { type ConnectionPool, createConnectionPool } from './connections';
 import type { Env } from './env';
+import type { KeyRecord } from './keys';
 import { createMetricsBuffer, type MetricsBuffer } from './metrics/buffer';
 import { createProviderTargets, type ProviderTarget } from './providers/targets';
 
@@ -20,8 +21,11 @@ export interface Deps {
   random: () => number;
   /** Per-isolate memory of rate-limit denials (@upstash/ratelimit `ephemeralCache`). */
   ratelimitCache: Map<string, number>;
-  /** Per-isolate memory of each key's own rpm, so its limit can run before its lookup returns. */
-  keyRpm: Map<string, number>;
+  /**
+   * Per-isolate memory of each key's record, so its rate limit (and what acts for it) can run before its
+   * lookup returns.
+   */
+  keyRecords: Map<string, KeyRecord>;
   /** Per-isolate memory of provider API key → digest (the upstream limit's account id). */
   accountDigests: Map<string, string>;
   /** The isolate's metrics, written once per flush interval (lib/metrics/buffer.ts). */
@@ -31,7 +35,7 @@ export interface Deps {
 /** State that outlives a request: created once per isolate in functions/index.ts. */
 export interface IsolateState {
   ratelimitCache: Map<string, number>;
-  keyRpm: Map<string, number>;
+  keyRecords: Map<string, KeyRecord>;
   accountDigests: Map<string, string>;
   metricsBuffer: MetricsBuffer;
 }
@@ -40,7 +44,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 export const newIsolateState = (): IsolateState => ({
   ratelimitCache: new Map(),
-  keyRpm: new Map(),
+  keyRecords: new Map(),
   accountDigests: new Map(),
   metricsBuffer: createMetricsBuffer(sleep),
 });
@@ -72,7 +76,7 @@ export function createDeps(env: Env, isolate: IsolateState = newIsolateState()):
     sleep,
     random: Math.random,
     ratelimitCache: isolate.ratelimitCache,
-    keyRpm: isolate.keyRpm,
+    keyRecords: isolate.keyRecords,
     accountDigests: isolate.accountDigests,
     metricsBuffer: isolate.metricsBuffer,
   };

@@ -6,6 +6,7 @@
  * settles exactly what was spent. Endpoints add caching around it.
  */
 
+import type { Held } from './budget/held';
 import type { Capability, Task } from './capabilities';
 import { actualCost } from './domain/cost';
 import { CreativeRejectedError, InvalidModelOutputError } from './errors';
@@ -13,7 +14,6 @@ import type { Nanos, PriceTable } from './pricing';
 import type { StructuredTask, Usage } from './providers';
 import type { AttemptBilling, StructuredCall } from './providers/router-deps';
 import type { Services } from './services';
-import type { Held } from './spend';
 import type { Variant } from './variants';
 
 /** What the pipeline uses of a request's services (lib/services.ts); a test can hand it its own. */

@@ -5,8 +5,8 @@ import { adminPrincipal, bearerOf, keyPrincipal, sameSecret } from './caller';
 import { configOf } from './config';
 import { AuthenticationError, PermissionDeniedError, StoreUnavailableError } from './errors';
 import { checkModel, checkScope } from './key-policy';
-import { hashKey, isKeyShaped, keyIdOf, lookupKey } from './keys';
-import { decide, enforce } from './request-limit';
+import { hashKey, isKeyShaped, type KeyRecord, keyIdOf, lookupKey } from './keys';
+import { decide, deniedInIsolate, enforce } from './request-limit';
 
 /** What `admit` checks besides the key and its rate limit. */
 export interface AdmitOptions {
@@ -68,14 +68,18 @@ export function admitClient(): MiddlewareHandler<AppEnv> {
 }
 
 /**
- * Authenticates the caller, applies its rate limit and runs `extra` (say, a cache lookup), all in one
- * Redis round trip: the key lookup, the limiter's script and `extra`'s command are issued in the same
- * tick, and auto-pipelining carries them in one request. The key id (the limiter's identifier)
- * derives from the key's hash; the key's own rpm is remembered in the isolate from earlier lookups, so
- * a key's first request in an isolate takes two round trips. The price of that one round trip: a key
- * revoked after this isolate admitted it still adds to its rate limit and takes a cache lease (freed at
- * once) on the requests that find it revoked, those in flight together; then it is forgotten, and costs
- * one read a request like any unknown key. Sets `principal`; returns `extra`'s result.
+ * Authenticates the caller, applies its rate limit and runs `extra` (say, a cache lookup, or a proxied
+ * call's reservation), all in one Redis round trip: the key lookup, the limiter's script and `extra`'s
+ * commands are issued in the same tick, and auto-pipelining carries them in one request. The key id
+ * (the limiter's identifier) derives from the key's hash; a key this isolate admitted before is
+ * remembered, so `extra` runs as its remembered principal (set before `extra` starts) while the lookup
+ * confirms it; a key's first request in an isolate is looked up alone first (an unknown key costs that
+ * read and nothing else). The price of that one round trip: a key revoked after this isolate admitted
+ * it still adds to its rate limit and runs `extra` on the requests that find it revoked, those in
+ * flight together (the caller undoes what `extra` holds when admission throws); then it is forgotten.
+ * A key changed meanwhile (PATCH) is admitted as it now is: the caller compares the principal `extra`
+ * saw with the one set at the end. Scope and model are checked before anything is written. Sets
+ * `principal`; returns `extra`'s result.
  */
 export async function admit<T>(
   c: Context<AppEnv>,
@@ -93,7 +97,7 @@ export async function admit<T>(
   if (!isKeyShaped(presented)) throw new AuthenticationError({ message: 'Invalid or revoked API key.' });
   const hash = await hashKey(presented);
   const id = keyIdOf(hash);
-  const { redis, keyRpm } = c.get('deps');
+  const { redis, keyRecords } = c.get('deps');
   const lookup = () =>
     lookupKey(redis, hash).catch((err: unknown) => {
       throw new StoreUnavailableError({
@@ -101,32 +105,47 @@ export async function admit<T>(
         cause: err,
       });
     });
-  const known = keyRpm.get(id);
+  /** Sets `record`'s principal once it may do what this request asks (403 before any write). */
+  const actAs = (record: KeyRecord) => {
+    const principal = keyPrincipal(c, record);
+    checkScope(principal, c.req.path);
+    if (options.model !== undefined) {
+      checkModel(principal, options.model, configOf(env).prices.entryOf(options.model));
+    }
+    c.set('principal', principal);
+    return record.rpm ?? env.KEY_RATE_LIMIT_RPM;
+  };
+  const remembered = keyRecords.get(id);
+  // A denial the isolate remembers refuses without running `extra` (nothing to undo).
+  const run = deniedInIsolate(c, id) ? async () => undefined : extra;
+  const rememberedRpm = remembered && permitted(() => actAs(remembered));
   const [record, decision, result] =
-    known === undefined
+    rememberedRpm === undefined
       ? await lookup().then(async (r) => {
-          // A key this isolate has not seen is looked up alone first: an unknown one costs that read and
-          // nothing else (no limiter state, no cache lease).
           if (!r) return [r, undefined, undefined] as const;
-          const rpm = r.rpm ?? env.KEY_RATE_LIMIT_RPM;
-          return Promise.all([r, decide(c, id, rpm), extra()] as const);
+          const rpm = actAs(r);
+          return Promise.all([r, decide(c, id, rpm), run()] as const);
         })
-      : await Promise.all([lookup(), decide(c, id, known), extra()]);
+      : await Promise.all([lookup(), decide(c, id, rememberedRpm), run()]);
   if (!record) {
     // Revoked since this isolate admitted it: forgotten, so its next requests are looked up alone and
-    // write nothing (remembered, each would add to its rate limit and take a cache lease).
-    keyRpm.delete(id);
+    // write nothing (remembered, each would add to its rate limit and run `extra`).
+    keyRecords.delete(id);
     throw new AuthenticationError({ message: 'Invalid or revoked API key.' });
   }
-  keyRpm.set(id, record.rpm ?? env.KEY_RATE_LIMIT_RPM);
-  const principal = keyPrincipal(c, record);
-  c.set('principal', principal);
-  checkScope(principal, c.req.path);
-  if (options.model !== undefined) {
-    checkModel(principal, options.model, configOf(env).prices.entryOf(options.model));
-  }
+  keyRecords.set(id, record);
+  if (record !== remembered) actAs(record);
   enforce(c, decision);
-  return result;
+  return result as T;
+}
+
+/** What `act` returns, or undefined when it refuses (the request then takes the lookup-first path). */
+function permitted<T>(act: () => T): T | undefined {
+  try {
+    return act();
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -9,6 +9,8 @@ import type { AppEnv } from './app-env';
 import { RateLimitError } from './errors';
 import { redisKey } from './store';
 
+const PREFIX = redisKey('rl', 'key');
+
 /** A rate-limit decision; undefined when the limiter could not answer (the limit fails open). */
 export type Decision = Awaited<ReturnType<Ratelimit['limit']>> | undefined;
 
@@ -21,7 +23,7 @@ export async function decide(c: Context<AppEnv>, identifier: string, rpm: number
   const limiter = new Ratelimit({
     redis,
     limiter: Ratelimit.slidingWindow(rpm, '60 s'),
-    prefix: redisKey('rl', 'key'),
+    prefix: PREFIX,
     ephemeralCache: ratelimitCache,
     timeout: c.get('env').REDIS_TIMEOUT_MS,
     enableTelemetry: false,
@@ -35,6 +37,12 @@ export async function decide(c: Context<AppEnv>, identifier: string, rpm: number
     c.get('log').warn('rate limit unavailable; request allowed', { cause: err });
     return undefined;
   }
+}
+
+/** Whether this isolate remembers a denial of `identifier` that has not reset: no Redis needed to refuse it. */
+export function deniedInIsolate(c: Context<AppEnv>, identifier: string): boolean {
+  const until = c.get('deps').ratelimitCache.get(`${PREFIX}:${identifier}`);
+  return until !== undefined && until > Date.now();
 }
 
 /**

@@ -4,6 +4,7 @@
  * worst case, the task for the tier the reservation grants, and its units of work.
  */
 
+import type { TieredEstimate } from './budget/held';
 import type { Capability, Task } from './capabilities';
 import { configOf } from './config';
 import { type AttemptNanos, worstCaseStructured } from './domain/cost';
@@ -13,7 +14,6 @@ import { modelsFor } from './model-policy';
 import type { Nanos } from './pricing';
 import type { StructuredTask } from './providers';
 import type { ProviderTarget } from './providers/targets';
-import type { TieredEstimate } from './spend';
 
 /**
  * The models that may serve `capability`: the primary's (`primaryModel` when the task's policy names

@@ -10,9 +10,41 @@ import { admitAndLookUp, wantsFresh } from '../cache-first';
 import { presentedTenant } from '../caller';
 import { admit } from '../guards';
 import { servicesOf } from '../request-services';
+import { loadTokenCounter } from '../tokens';
+import { type ProxyStart, startProxy } from './budgeted';
 import { cacheModeOf, proxyCacheKeyParts } from './cache-policy';
 import type { ProxyPlan } from './plan';
 import { type Answer, relayProxy } from './relay';
+
+/**
+ * Admits the request with the call's reservation and first permit in the same round trip (for a key
+ * the isolate knows; a new key's are asked for once its lookup returned). A start made for a principal
+ * that admission then found changed (PATCHed meanwhile) is undone and made again, for the key as it is.
+ */
+async function admitAndStart(c: Context<AppEnv>, plan: ProxyPlan): Promise<ProxyStart> {
+  const services = servicesOf(c);
+  // Loaded before admission (once per isolate), so the estimate is synchronous and the reservation
+  // leaves in admission's tick.
+  const counter = await loadTokenCounter();
+  let start: ProxyStart | undefined;
+  let actedFor: string | undefined;
+  try {
+    await admit(
+      c,
+      async () => {
+        actedFor = JSON.stringify(services.principal());
+        start = startProxy(services, plan, counter);
+      },
+      { model: plan.model },
+    );
+  } catch (err) {
+    start?.cancel();
+    throw err;
+  }
+  if (start && actedFor === JSON.stringify(services.principal())) return start;
+  start?.cancel();
+  return startProxy(services, plan, counter);
+}
 
 /** Admits the request, then answers `plan` with the provider's body, or from the cache. */
 export async function proxy(c: Context<AppEnv>, plan: ProxyPlan): Promise<Response> {
@@ -24,8 +56,7 @@ export async function proxy(c: Context<AppEnv>, plan: ProxyPlan): Promise<Respon
   });
   const services = servicesOf(c);
   if (mode === 'off') {
-    await admit(c, async () => undefined, { model: plan.model });
-    const reply = await relayProxy(services, plan);
+    const reply = await relayProxy(services, plan, undefined, await admitAndStart(c, plan));
     return c.body(reply.body, 200, reply.headers);
   }
   const tenant = await presentedTenant(c);

@@ -1,5 +1,6 @@
 import type { Capability } from '../capabilities';
 import type { Nanos } from '../pricing';
+import type { TokenCounter } from '../tokens';
 import type { CachePolicy } from './cache-policy';
 import type { StreamApi } from './sse-events';
 import type { UsageReader } from './usage';
@@ -25,10 +26,11 @@ export interface ProxyPlan {
   upstream: Record<string, unknown>;
   /**
    * The reservation, the dearest candidate's worst case (0 for a free API: nothing is reserved), and
-   * the units of work it counts against the key (lib/unit-limit.ts). Computed only after admission and
-   * a cache miss: counting a prompt's tokens costs CPU.
+   * the units of work it counts against the key (lib/unit-limit.ts). Synchronous, so the reservation
+   * goes out in admission's tick; computed only for a key the isolate knows or has looked up, and on a
+   * cache miss: counting a prompt's tokens costs CPU.
    */
-  estimate: () => ProxyEstimate | Promise<ProxyEstimate>;
+  estimate: (counter: TokenCounter) => ProxyEstimate;
   usage: UsageReader;
   cache: CachePolicy;
   /** Set for `stream: true`. */

@@ -11,7 +11,7 @@ import type { Env } from '../env';
 import { servedHeaders } from '../providers';
 import { callProviders } from '../providers/router';
 import type { Services } from '../services';
-import { budgeted, routerOf } from './budgeted';
+import { budgeted, type ProxyStart, routerOf, startOrNow } from './budgeted';
 import type { OutputLimits } from './estimate';
 import { errorEvent } from './frames';
 import { relayJson } from './json-relay';
@@ -46,12 +46,20 @@ export interface CachedProxy {
   writeOnly: boolean;
 }
 
-/** Answers `plan` upstream, through the cache when admission looked it up (`cached`). */
-export async function relayProxy(s: Services, plan: ProxyPlan, cached?: CachedProxy): Promise<Reply> {
+/**
+ * Answers `plan` upstream: uncached under the reservation admission started (`start`), or through the
+ * cache admission looked up (`cached`), reserving on a miss.
+ */
+export async function relayProxy(
+  s: Services,
+  plan: ProxyPlan,
+  cached?: CachedProxy,
+  start?: ProxyStart,
+): Promise<Reply> {
   if (!cached) {
-    if (plan.stream) return streamed(s, plan, 'BYPASS', sseRelay(s, plan));
-    if (plan.relay === 'json') return streamed(s, plan, 'BYPASS', jsonRelay(s, plan));
-    return answered(await callJson(s, plan), 'BYPASS');
+    if (plan.stream) return streamed(s, plan, 'BYPASS', sseRelay(s, plan), undefined, start);
+    if (plan.relay === 'json') return streamed(s, plan, 'BYPASS', jsonRelay(s, plan), undefined, start);
+    return answered(await callJson(s, plan, start), 'BYPASS');
   }
   const { cache, key, first, writeOnly } = cached;
   if (plan.stream) return streamedWithCache(s, plan, cached);
@@ -75,11 +83,12 @@ function answered(answer: Answer, status: CacheStatus): Reply {
   };
 }
 
-async function callJson(s: Services, plan: ProxyPlan): Promise<Answer> {
-  const { deps, policy } = routerOf(s, plan);
+async function callJson(s: Services, plan: ProxyPlan, given?: ProxyStart): Promise<Answer> {
+  const start = await startOrNow(s, plan, given);
+  const { deps, policy } = routerOf(s, plan, start.early);
   const served = await budgeted(
     s,
-    plan,
+    start,
     (_held, billing) =>
       callProviders(
         billing ? { ...deps, billing } : deps,

@@ -10,7 +10,7 @@ import { servedHeaders, type Usage } from '../providers';
 import { callProviders, type ProviderCall } from '../providers/router';
 import type { ObservedCall } from '../providers/router-deps';
 import type { Services } from '../services';
-import { budgeted, routerOf } from './budgeted';
+import { budgeted, type ProxyStart, routerOf, startOrNow } from './budgeted';
 import type { ProxyPlan } from './plan';
 
 /** A proxied answer as plain data: the route layer makes the Response (status 200). */
@@ -35,15 +35,20 @@ export interface BodyRelay<Opened> {
   ): { body: ReadableStream<Uint8Array>; outcome: Promise<{ usage?: Usage }> };
 }
 
-/** Relays `plan`'s answer through `relay`; `after` runs in waitUntil once it is over. */
+/**
+ * Relays `plan`'s answer through `relay` under `given`'s reservation (or one asked for now); `after` runs
+ * in waitUntil once it is over.
+ */
 export async function streamed<Opened>(
   s: Services,
   plan: ProxyPlan,
   status: CacheStatus,
   relay: BodyRelay<Opened>,
   after: () => Promise<void> = async () => undefined,
+  given?: ProxyStart,
 ): Promise<Reply> {
-  const routed = routerOf(s, plan);
+  const start = await startOrNow(s, plan, given);
+  const routed = routerOf(s, plan, start.early);
   const { policy } = routed;
   // The call is recorded once the answer has ended, with the usage it carried.
   let observed: ObservedCall | undefined;
@@ -59,7 +64,7 @@ export async function streamed<Opened>(
   });
   const done = budgeted(
     s,
-    plan,
+    start,
     async ({ keepAlive }, billing) => {
       const served = await callProviders(
         billing ? { ...deps, billing } : deps,

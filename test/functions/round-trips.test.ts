@@ -5,6 +5,7 @@ import { createGateway } from '../../functions/index';
 import type { OPENAI_PROXY_POSTS } from '../../functions/openai-proxy';
 import { createDeps, newIsolateState } from '../../lib/deps';
 import { KEY_LOOKUP } from '../../lib/scripts/keys';
+import { METRICS_ADD } from '../../lib/scripts/metrics';
 import { envWith } from '../support/env';
 import { adminAuth, bearer, createTestKey } from '../support/keys';
 import { simKey } from '../support/providers';
@@ -24,9 +25,15 @@ function countingGateway() {
     const deps = createDeps(env, isolate);
     deps.redis.use((req, next) => {
       counter.redis += 1;
-      events.push('redis');
       const body = req.body as unknown[];
-      commands.push(...((Array.isArray(body[0]) ? body : [body]) as unknown[][]));
+      const sent = (Array.isArray(body[0]) ? body : [body]) as unknown[][];
+      // A request carrying only metrics writes is told apart: they are amortised per isolate.
+      events.push(
+        sent.every((cmd) => cmd[1] === METRICS_ADD.sha1 || cmd[1] === METRICS_ADD.source)
+          ? 'redis metrics'
+          : 'redis',
+      );
+      commands.push(...sent);
       return next(req);
     });
     // Observe (not replace) the upstream calls, which go out through the invocation's connection pool:
@@ -236,6 +243,48 @@ describe('Redis round trips on the critical path', () => {
     const between = calls.slice(1).map((at, n) => at - (calls[n] as number) - 1);
     expect(between.every((redis) => redis <= 1)).toBe(true);
   });
+
+  it.each([
+    ['a proxied call', false],
+    ['a proxied stream', true],
+  ])(
+    '%s costs one round trip before its upstream call (key, rate limit, reservation, breaker, guard) and one after (the settle)',
+    async (_, stream) => {
+      const gateway = countingGateway();
+      const { key } = await createTestKey({ rpm: 1000 });
+      const env = envWith({
+        OPENAI_API_KEY: simKey(),
+        OPENAI_TEXT_MODEL: `gpt-rt-${crypto.randomUUID().slice(0, 8)}`,
+      });
+      const body = (content: string) =>
+        JSON.stringify({
+          model: 'gpt-6-luna',
+          messages: [{ role: 'user', content }],
+          ...(stream ? { stream: true } : {}),
+        });
+      // Warm the isolate (the key, the upstream account's digest, the scripts in Redis).
+      // Read before waiting for the work after the response: a stream's settle waits for its end.
+      const chat = async (json: string) => {
+        const ctx = createExecutionContext();
+        const res = await gateway.app.request(
+          '/openai/v1/chat/completions',
+          { method: 'POST', headers: { ...bearer(key), 'content-type': 'application/json' }, body: json },
+          env,
+          ctx,
+        );
+        await res.text();
+        await waitOnExecutionContext(ctx);
+        return res;
+      };
+      expect((await chat(body('warm'))).status).toBe(200);
+      gateway.events.length = 0;
+      expect((await chat(body('boots for rain?'))).status).toBe(200);
+      const events = gateway.events.filter((e) => e !== 'redis metrics');
+      const upstream = events.indexOf('upstream /v1/chat/completions');
+      expect(events.slice(0, upstream)).toEqual(['redis']);
+      expect(events.slice(upstream + 1)).toEqual(['redis']);
+    },
+  );
 
   it('a flood of requests with bad keys writes nothing to Redis: at most one key lookup each, no metrics', async () => {
     const gateway = countingGateway();

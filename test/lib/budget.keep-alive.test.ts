@@ -1,8 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { Budget, Reservation } from '../../lib/budget';
+import type { Held } from '../../lib/budget/held';
 import { keepLeaseAlive } from '../../lib/budget/keep-alive';
 import { UpstreamError } from '../../lib/errors';
-import { createSpender, type Held } from '../../lib/spend';
+import { createSpender } from '../../lib/spend';
 
 // Renewal timers of a tiny lease, against a budget that records each renewal: the ledger's own renew
 // is tested on real Redis in budget.renew.test.ts, the proxy's stream in openai-proxy.lease.test.ts.
