@@ -65,6 +65,8 @@ export function createGateway(makeDeps: MakeDeps) {
     // Public routes have no caller to confirm; /metrics takes its scrape token and checks it itself.
     verifyCaller: (c) =>
       isPublic(c.req.path) || c.req.path === '/metrics' ? Promise.resolve() : verifyCaller(c),
+    // Liveness answers without Redis, so it stays true while the isolate sheds everything else.
+    unshed: (path) => path === '/health',
   });
   // The sandboxed /docs page's calls (Origin: null); a preflight is answered before any key is asked for.
   app.use(opaqueOriginCors());

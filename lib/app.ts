@@ -6,7 +6,7 @@ import { configOf } from './config';
 import type { Deps } from './deps';
 import { ConfigError, type Env, parseEnv, secretsOf } from './env';
 import { callerFirst, renderError } from './error-response';
-import { MisconfiguredError, NotFoundError, RequestTooLargeError } from './errors';
+import { MisconfiguredError, NotFoundError, OverloadedError, RequestTooLargeError } from './errors';
 import { createLogger } from './log';
 import { createMetricsCollector } from './metrics/collector';
 import { nanosToUsd } from './pricing';
@@ -21,6 +21,8 @@ export interface AppOptions {
    * known key); its client error is reported only to a known caller. Public routes are not asked.
    */
   verifyCaller?: (c: Context<AppEnv>) => Promise<void>;
+  /** Paths never shed under overload (a liveness check that needs no Redis). */
+  unshed?: (path: string) => boolean;
 }
 
 const MISCONFIGURED_MESSAGE = 'The gateway is misconfigured; its operator can see the details in the logs.';
@@ -63,7 +65,16 @@ export function createApp(makeDeps: MakeDeps, options: AppOptions = {}): Hono<Ap
         secrets: secretsOf(env),
       }),
     );
-    c.set('deps', makeDeps(env));
+    const deps = makeDeps(env);
+    c.set('deps', deps);
+    // Shed before any work when the isolate's Redis queue is older than it can serve in time: an answer
+    // now beats a timeout later, and the request adds nothing to the queue.
+    if (!options.unshed?.(c.req.path) && deps.storeGate.queueDelayMs(deps.now()) > env.OVERLOAD_QUEUE_MS) {
+      throw new OverloadedError({
+        message: 'The gateway is overloaded; retry in a second.',
+        retryAfter: 1,
+      });
+    }
     if (!options.unmetered?.(c.req.path)) c.set('metrics', createMetricsCollector(configOf(env).prices));
     await next();
   });
@@ -119,7 +130,7 @@ function finishRequest(c: Context<AppEnv>, durationMs: number): void {
   // A caller nobody could authenticate costs no Redis write: a flood of bad keys must not become one
   // write each, nor one whose keys Redis was too slow to check (the write would only add to its load).
   // Its log line above still counts it.
-  const unchecked = errorCode === 'store_unavailable' && !principal;
+  const unchecked = (errorCode === 'store_unavailable' || errorCode === 'overloaded') && !principal;
   if (!metrics || c.res.status === 401 || unchecked) return;
   const env = c.get('env');
   const outcome = {

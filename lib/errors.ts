@@ -156,6 +156,11 @@ export class StoreUnavailableError extends GatewayError {
   override readonly status = 503;
   static override readonly defaultCode = 'store_unavailable';
 }
+/** The isolate has more work than it can serve in time: shed at once, before any Redis call. */
+export class OverloadedError extends GatewayError {
+  override readonly status = 503;
+  static override readonly defaultCode = 'overloaded';
+}
 export class MisconfiguredError extends GatewayError {
   static override readonly defaultCode = 'misconfigured';
 }
