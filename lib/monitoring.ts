@@ -27,7 +27,7 @@ export interface Breach {
 }
 
 export interface MonitorDeps {
-  redis: Pick<Redis, 'pipeline' | 'set' | 'evalsha' | 'eval' | 'hmget'>;
+  redis: Pick<Redis, 'pipeline' | 'multi' | 'set' | 'evalsha' | 'eval' | 'hmget'>;
   now: () => number;
   providers: ProviderTarget[];
   log: Logger;

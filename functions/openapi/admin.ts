@@ -74,7 +74,7 @@ export const ADMIN_ROUTES: RouteDoc[] = [
     operationId: 'getMetrics',
     summary: 'Performance over the last minutes',
     description:
-      'Requests, upstream calls, latency percentiles, cache and moderation rates, cost by endpoint and by model, a per-minute series, breaker states and today’s budget, over the last `minutes`, optionally for one `endpoint` or `model`. What `/dashboard` shows.',
+      'Requests, upstream calls, latency percentiles, cache and moderation rates, cost by endpoint and by model, a series (per minute up to 60 minutes, per hour beyond), breaker states and today’s budget, over the last `minutes`, optionally for one `endpoint` or `model`. What `/dashboard` shows.',
     tag: 'Admin',
     auth: 'admin',
     query: MetricsQuery,

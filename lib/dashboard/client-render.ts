@@ -5,7 +5,10 @@
  * literals or backslashes.
  */
 export const RENDER_JS = `
-/** Minutes merged into at most 60 buckets; p95 is the worst minute of a bucket. */
+/**
+ * Series entries merged into at most 60 buckets (only a minute series is ever longer); a bucket covers
+ * its entries' minutes (an entry of an hourly series covers up to an hour); p95 is its worst entry's.
+ */
 function buckets(series) {
   const size = Math.max(1, Math.ceil(series.length / 60));
   const out = [];
@@ -15,7 +18,7 @@ function buckets(series) {
     const p95s = part.map((p) => p.p95_ms).filter((v) => typeof v === 'number');
     out.push({
       from: part[0].minute,
-      size,
+      size: part.reduce((t, p) => t + (p.minutes || 1), 0),
       requests: sum('requests'),
       calls: sum('calls'),
       successes: sum('successes'),
@@ -65,13 +68,14 @@ function renderBudget(m) {
 function renderCharts(m, b) {
   const bk = buckets(m.series || []);
   const labels = bk.map((x) => fmtClock(x.from));
-  const per = bk.length && bk[0].size > 1 ? 'per ' + bk[0].size + ' min' : 'per minute';
+  const hourly = (m.series || []).some((p) => p.minutes > 1);
+  const merged = !hourly && bk.length && bk[0].size > 1;
+  const per = hourly ? 'per hour' : merged ? 'per ' + bk[0].size + ' min' : 'per minute';
   const tip = (i, text) => labels[i] + (bk[i].size > 1 ? ' (+' + bk[i].size + ' min)' : '') + ': ' + text;
   ['ch-requests', 'ch-calls', 'ch-success', 'ch-cost'].forEach((id) => {
     document.getElementById(id + '-note').textContent = per;
   });
-  document.getElementById('ch-latency-note').textContent =
-    bk.length && bk[0].size > 1 ? 'worst minute ' + per : per;
+  document.getElementById('ch-latency-note').textContent = merged ? 'worst minute ' + per : per;
   if (!bk.length) {
     ['ch-requests', 'ch-calls', 'ch-success', 'ch-latency', 'ch-cost'].forEach((id) => {
       emptyChart(document.getElementById(id), 'No data in this window');

@@ -1,7 +1,8 @@
 /**
  * The performance summary over a window of minute counters: the playbook's figures (status,
  * total_calls, success_rate, total_cost_usd, avg_latency_ms, cost_per_success) plus percentiles, cache
- * hit rate, moderation, fallbacks and repairs, per endpoint, per model and per minute. "Calls" are
+ * hit rate, moderation, fallbacks and repairs, per endpoint, per model and per bucket of the window
+ * (a minute, or up to an hour in windows over an hour: lib/metrics/window.ts). "Calls" are
  * upstream model calls; "requests" are client requests.
  */
 import { nanosToUsd } from '../pricing';
@@ -66,7 +67,7 @@ export function summarize(minutes: MinuteCounters[], filters: SummaryFilters = {
     (!filters.endpoint || endpoint === filters.endpoint) &&
     (!filters.model || model === undefined || model === filters.model);
 
-  for (const { minute, fields } of minutes) {
+  for (const { minute, minutes: width = 1, fields } of minutes) {
     const m = { requests: 0, calls: 0, successes: 0, costNanos: 0, cacheHits: 0, latency: emptyHistogram() };
     for (const [name, value] of Object.entries(fields)) {
       const [kind, endpoint, ...rest] = split(name);
@@ -129,6 +130,7 @@ export function summarize(minutes: MinuteCounters[], filters: SummaryFilters = {
     }
     series.push({
       minute: new Date(minute * 60_000).toISOString(),
+      minutes: width,
       requests: m.requests,
       calls: m.calls,
       successes: m.successes,

@@ -13,7 +13,8 @@ import type { LuaScript } from './run';
  */
 export const BREAKER_ACQUIRE: LuaScript = {
   name: 'breaker-acquire',
-  source: `-- KEYS[1]: the breaker hash. ARGV: now (ms), probe id, probe lease (ms), idle TTL (s).
+  source: `#!lua flags=allow-key-locking
+-- KEYS[1]: the breaker hash. ARGV: now (ms), probe id, probe lease (ms), idle TTL (s).
 -- Returns {state, allowed, failures, wait ms, throttled}; state 0 closed, 1 open, 2 half-open; throttled
 -- 1 when the refusal is the provider's rate limit (it is up; we must wait), not an outage.
 local key = KEYS[1]
@@ -31,7 +32,7 @@ if now < probe_until then return {2, 0, failures, probe_until - now, 0} end
 redis.call('HSET', key, 'probe', ARGV[2], 'probe_until', now + tonumber(ARGV[3]))
 redis.call('EXPIRE', key, ARGV[4])
 return {2, 1, failures, 0, 0}`,
-  sha1: 'a3ab2a5b958b345a5ebc1294a8ed3f7a3cb2bf77',
+  sha1: 'c2687a47169ea00fb62fb7c3c6084e9eea3e1266',
 };
 
 /**
@@ -42,7 +43,8 @@ return {2, 1, failures, 0, 0}`,
  */
 export const BREAKER_RECORD: LuaScript = {
   name: 'breaker-record',
-  source: `-- KEYS[1]: the breaker hash. ARGV: now (ms), 'success', 'failure', 'release' or 'throttle', probe
+  source: `#!lua flags=allow-key-locking
+-- KEYS[1]: the breaker hash. ARGV: now (ms), 'success', 'failure', 'release' or 'throttle', probe
 -- id ('' if none), failure threshold, open window (ms), idle TTL (s), wait (ms, for 'throttle').
 -- Returns {state, failures} after the report.
 local key = KEYS[1]
@@ -82,5 +84,5 @@ redis.call('EXPIRE', key, ARGV[6])
 if not open then return {0, failures} end
 if now < (tonumber(h[3]) or 0) then return {1, failures} end
 return {2, failures}`,
-  sha1: 'd78e12a8e745738f1d9a56a5b7e0ec5bade25e8b',
+  sha1: 'bdbc09be59fc66bb21db3888fd6147e94db83c63',
 };

@@ -9,7 +9,8 @@ import type { LuaScript } from './run';
  */
 export const BUDGET_ARCHIVE: LuaScript = {
   name: 'budget-archive',
-  source: `-- KEYS: the day's scope index, then per scope its totals hash, leases zset and alerts hash of the
+  source: `#!lua flags=allow-key-locking
+-- KEYS: the day's scope index, then per scope its totals hash, leases zset and alerts hash of the
 -- day, then its totals hash and leases zset of the day before.
 -- ARGV: sweep until (ms: now, or the day's last ms once it has ended), the day's first instant (ms),
 -- TTL (s), then per scope its name. Returns per scope: spent, calls, 1 when the scope reserved or
@@ -28,5 +29,5 @@ for i = 1, math.floor(#KEYS / 5) do
 end
 redis.call('EXPIRE', KEYS[1], ttl)
 return out`,
-  sha1: 'd5f445d48bc4f7ca5e0a2cf414bab8750de10930',
+  sha1: '956509312a533e9e0e7d05cbfb5f2bc7ba5fd7b2',
 };

@@ -5,7 +5,8 @@ import type { LuaScript } from './run';
 /** Gives a live reservation back on every scope; a no-op once it was settled, released or swept. */
 export const BUDGET_RELEASE: LuaScript = {
   name: 'budget-release',
-  source: `-- KEYS: per scope its totals hash and leases zset. ARGV: reservation id, amount.
+  source: `#!lua flags=allow-key-locking
+-- KEYS: per scope its totals hash and leases zset. ARGV: reservation id, amount.
 -- Returns how many scopes still held the lease (0 = nothing to give back).
 local member = ARGV[1] .. ':' .. ARGV[2]
 local held = tonumber(ARGV[2])
@@ -18,7 +19,7 @@ for i = 1, math.floor(#KEYS / 2) do
   end
 end
 return released`,
-  sha1: '8ebb0757f274b4d50d780e2d20b386d28c93932c',
+  sha1: '77f37d4f361763c92db28227b6648a0946b4c1ce',
 };
 
 /**
@@ -28,7 +29,8 @@ return released`,
  */
 export const BUDGET_RENEW: LuaScript = {
   name: 'budget-renew',
-  source: `-- KEYS: per scope its leases zset of the day the reservation was made.
+  source: `#!lua flags=allow-key-locking
+-- KEYS: per scope its leases zset of the day the reservation was made.
 -- ARGV: now (ms), new lease expiry (ms), reservation id, amount.
 -- Returns how many scopes still held the lease live (0 = it had ended: settled, released or expired).
 local member = ARGV[3] .. ':' .. ARGV[4]
@@ -42,7 +44,7 @@ for i = 1, #KEYS do
   end
 end
 return live`,
-  sha1: '20cf2da619fb922c89e60cc94fc399c65d9e1e3d',
+  sha1: '58eb8b4be8685c0a58061aad74a4a47f51b37c20',
 };
 
 // Sums the leases of one zset that expired at or before `now`: all of them, and those that expired

@@ -23,7 +23,8 @@ end
  */
 export const BUDGET_READ: LuaScript = {
   name: 'budget-read',
-  source: `-- KEYS: per scope its totals hash, leases zset and alerts hash of the day, then its totals hash and
+  source: `#!lua flags=allow-key-locking
+-- KEYS: per scope its totals hash, leases zset and alerts hash of the day, then its totals hash and
 -- leases zset of the day before. ARGV: now (ms), the day's first instant (ms), the next day's (ms).
 -- Returns per scope: spent (expired leases charged), reserved (live leases only), calls, number of
 -- alerts, then the alerts.
@@ -42,5 +43,5 @@ for i = 1, math.floor(#KEYS / 5) do
   for _, threshold in ipairs(alerts) do out[#out + 1] = tonumber(threshold) end
 end
 return out`,
-  sha1: 'efcbaa972a99565f5bc7b9a36f4ff76758c7f6d6',
+  sha1: '84584810c73133ff3cedc64d31bc27a6e77b37be',
 };

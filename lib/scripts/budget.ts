@@ -31,7 +31,8 @@ import type { LuaScript } from './run';
  */
 export const BUDGET_RESERVE: LuaScript = {
   name: 'budget-reserve',
-  source: `-- KEYS: the day's scope index, then per scope its totals hash and leases zset of the day, then
+  source: `#!lua flags=allow-key-locking
+-- KEYS: the day's scope index, then per scope its totals hash and leases zset of the day, then
 -- its totals hash and leases zset of the day before.
 -- ARGV: now (ms), lease expiry (ms), reservation id, amount, TTL (s), fallback amount (-1 = none),
 -- degrade above (spend of the first scope; -1 = never), the day's first instant (ms), then per scope
@@ -74,7 +75,7 @@ for i = 1, n do
 end
 redis.call('EXPIRE', KEYS[1], ttl)
 return {1, tier}`,
-  sha1: 'ed0d67f2d59319431132b14d553dd2c31bad13bf',
+  sha1: '923630b28a32a2f2f0feb3507623214e5d670e5b',
 };
 
 /**
@@ -87,7 +88,8 @@ return {1, tier}`,
  */
 export const BUDGET_SETTLE: LuaScript = {
   name: 'budget-settle',
-  source: `-- KEYS: the scope index and the alerting scope's alerts hash of the day the settle runs, then per
+  source: `#!lua flags=allow-key-locking
+-- KEYS: the scope index and the alerting scope's alerts hash of the day the settle runs, then per
 -- scope its leases zset of the day the reservation was made and its totals hash of each of the k days
 -- that spend may land on: the day made, the day after it, and the settle's own day (the last).
 -- ARGV: reservation id, reserved amount, actual amount, TTL (s) of the settle's day, now (ms), position
@@ -144,5 +146,5 @@ if fire then
   redis.call('EXPIRE', alerts, ARGV[4])
 end
 return out`,
-  sha1: '02aed962004ca9e1d052304831c1d31cf496bc48',
+  sha1: '80ca0e6c0c85e88821857bd3aa7ea542c8422191',
 };

@@ -11,13 +11,14 @@ import type { LuaScript } from './run';
  */
 export const CACHE_LOOKUP: LuaScript = {
   name: 'cache-lookup',
-  source: `-- KEYS[1]: the entry, KEYS[2]: its lease. ARGV: lease id, lease (ms).
+  source: `#!lua flags=allow-key-locking
+-- KEYS[1]: the entry, KEYS[2]: its lease. ARGV: lease id, lease (ms).
 -- Returns {0, entry} on a hit, {1} when the lease was granted, {2, ms left on the leader's lease}.
 local entry = redis.call('GET', KEYS[1])
 if entry and string.sub(entry, 1, 13) == '{"cached_at":' then return {0, entry} end
 if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {1} end
 return {2, redis.call('PTTL', KEYS[2])}`,
-  sha1: '7671cbc44e0f988dc2d817f317834c865f5c12c6',
+  sha1: 'd93d11e457731e34179b6f2c6b547aada7ca1aca',
 };
 
 /**
@@ -26,7 +27,8 @@ return {2, redis.call('PTTL', KEYS[2])}`,
  */
 export const CACHE_FINISH: LuaScript = {
   name: 'cache-finish',
-  source: `-- KEYS[1]: the entry, KEYS[2]: its lease. ARGV: lease id, entry ('' = store nothing), TTL (s).
+  source: `#!lua flags=allow-key-locking
+-- KEYS[1]: the entry, KEYS[2]: its lease. ARGV: lease id, entry ('' = store nothing), TTL (s).
 -- Returns {stored, released}, each 0 or 1.
 local stored, released = 0, 0
 if ARGV[2] ~= '' then
@@ -38,7 +40,7 @@ if redis.call('GET', KEYS[2]) == ARGV[1] then
   released = 1
 end
 return {stored, released}`,
-  sha1: 'b921f1f74d558803a44531edb549b90e6f49c09b',
+  sha1: 'b1e136d46f0d10040df95c19db47550d319fdef2',
 };
 
 /**
@@ -47,11 +49,12 @@ return {stored, released}`,
  */
 export const CACHE_RENEW: LuaScript = {
   name: 'cache-renew',
-  source: `-- KEYS[1]: the lease. ARGV: lease id, lease (ms). Returns 1 when renewed, 0 when not this holder's.
+  source: `#!lua flags=allow-key-locking
+-- KEYS[1]: the lease. ARGV: lease id, lease (ms). Returns 1 when renewed, 0 when not this holder's.
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   return 1
 end
 return 0`,
-  sha1: 'd0f721a493b636dee8523a1044c13206598b2e76',
+  sha1: 'e5fe98dc99b6a9d74e63915c5d39c056d72197b5',
 };

@@ -1,8 +1,18 @@
+/// <reference types="vite/client" />
 import { randomUUID } from 'node:crypto';
 import { Redis as IORedis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { createScriptMap, sha1Hex, stripUpstashFlags } from '../../dev/bridge/scripts.ts';
 import { BACKENDS, useBridge } from '../support/node/bridge-fixture.ts';
+
+// The gateway's own scripts, every one of which starts with the allow-key-locking flag.
+const gatewayScripts = Object.values(
+  import.meta.glob<Record<string, unknown>>('../../lib/scripts/*.ts', { eager: true }),
+).flatMap((exports) =>
+  Object.values(exports).filter(
+    (v): v is { name: string; source: string } => typeof v === 'object' && v !== null && 'source' in v,
+  ),
+);
 
 describe('stripUpstashFlags', () => {
   it('drops the whole shebang line when allow-key-locking was the only flag', () => {
@@ -133,6 +143,38 @@ describe.each(BACKENDS)('bridge on $name, script commands over HTTP', ({ options
       ['incr', key],
     ]);
     expect(pipeline.json).toEqual([{ result: 3 }, { result: 4 }]);
+  });
+
+  it('loads every gateway script (flagged) under its original SHA, and runs one', async () => {
+    expect(gatewayScripts.length).toBeGreaterThanOrEqual(13);
+    for (const { name, source } of gatewayScripts) {
+      expect(source.startsWith('#!lua flags=allow-key-locking\n'), name).toBe(true);
+      expect(await send('/', ['script', 'load', source]), name).toEqual({
+        status: 200,
+        json: { result: sha1Hex(source) },
+      });
+    }
+    const lookup = gatewayScripts.find((s) => s.name === 'key-lookup')?.source ?? '';
+    const key = newKey();
+    await send('/', ['hset', key, 'a', '1']);
+    const res = await send('/', ['evalsha', sha1Hex(lookup), 1, key, 'a', 'b']);
+    expect(res.json).toEqual({ result: ['1', null] });
+  });
+
+  it('keeps the other flags of a flagged script: no-writes still refuses a write on real Redis', async () => {
+    const key = newKey();
+    await send('/', ['set', key, 'v']);
+    const read = `#!lua flags=allow-key-locking,no-writes\n-- ${randomUUID()}\nreturn redis.call('GET', KEYS[1])`;
+    expect((await send('/', ['eval', read, 1, key])).json).toEqual({ result: 'v' });
+    expect((await send('/', ['evalsha', sha1Hex(read), 1, key])).json).toEqual({ result: 'v' });
+    const write = `#!lua flags=allow-key-locking,no-writes\n-- ${randomUUID()}\nreturn redis.call('SET', KEYS[1], 'w')`;
+    const refused = await send('/', ['eval', write, 1, key]);
+    // The embedded store ignores script flags; only a real Redis enforces no-writes.
+    if (bridge().redisUrl) {
+      expect(refused.status).toBe(400);
+      expect(JSON.stringify(refused.json)).toMatch(/Write commands are not allowed/);
+      expect((await send('/', ['get', key])).json).toEqual({ result: 'v' });
+    }
   });
 
   it('passes NOSCRIPT through for unknown SHAs and after SCRIPT FLUSH', async () => {

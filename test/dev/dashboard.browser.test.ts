@@ -280,6 +280,15 @@ describe('GET /dashboard in a real browser', () => {
       mkdirSync('docs', { recursive: true });
       copyFileSync(SCREENSHOT, DOCS_SCREENSHOT);
     }
+
+    // The 24 h window reads hourly buckets (lib/metrics/window.ts): the same figures as its answer.
+    const day = await loadAndRead(page, admin, 1440, metered, () => page.click('label[for="w1440"]'));
+    expect(day.metrics.window).toMatchObject({ minutes: 1440 });
+    expect((day.metrics.series as unknown[]).length).toBeLessThanOrEqual(25);
+    for (const figure of day.shown.filter((s) => s.source === 'metrics')) {
+      expectShown(figure, pathGet(day.metrics, figure.metric));
+    }
+    expect(await page.textContent('#ch-requests-note')).toBe('per hour');
     await page.close();
   }, 120_000);
 

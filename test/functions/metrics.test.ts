@@ -79,6 +79,16 @@ describe('GET /v1/metrics', () => {
     expect(s.breakers).toContainEqual({ name: 'openai:gpt-6-luna', state: expect.any(String) });
     expect(s.budget.limit_usd).toBe(100);
 
+    // The 24 h window reads hourly rollups (lib/metrics/window.ts) and shows the same figures.
+    // (The /v1/budget call above counts by now: compare with the 5 minutes read again.)
+    const recent = await summary(env);
+    const day = await summary(env, 'minutes=1440');
+    const figures = (m: Summary) => ({ ...m, window: null, series: null, breakers: null, budget: null });
+    expect(figures(day)).toEqual(figures(recent));
+    expect(day.series.length).toBeLessThanOrEqual(25);
+    expect(day.series.reduce((n, m) => n + m.minutes, 0)).toBe(1440);
+    expect(day.series.reduce((n, m) => n + m.requests, 0)).toBe(recent.requests.total);
+
     const onlyCreatives = await summary(env, 'minutes=5&endpoint=/v1/creatives');
     expect(onlyCreatives.requests.total).toBe(2);
     expect(onlyCreatives.total_calls).toBe(0);
