@@ -1,9 +1,14 @@
 /**
- * The isolate's Redis calls, at most `limit` in flight at once, the rest waiting in order. One isolate
- * serves many requests at a time; sent all at once under overload, their calls would queue where the
- * isolate cannot see them (sockets, the database) and time out there, the work wasted. Queued here,
- * each call's timeout starts only when it is sent, and the queue's age says when the isolate has more
- * work than it can serve in time: then new requests are shed (lib/app.ts) before they add to it.
+ * The isolate's Redis calls, at most `limit` in flight at once, the rest waiting. One isolate serves
+ * many requests at a time; sent all at once under overload, their calls would queue where the isolate
+ * cannot see them (sockets, the database) and time out there, the work wasted. Held here, each call's
+ * timeout starts only when it is sent, and the age of the oldest waiting call says when the isolate
+ * has more work than it can serve in time: then new requests are shed (lib/app.ts) before they add
+ * to it.
+ *
+ * A waiter looks for a free slot on its own timer, never woken by another request's call ending: in
+ * Workers a promise resolved from another request's context runs on in that context, whose end
+ * cancels it (a call left holding its slot for good). Waiting is in arrival order only roughly.
  */
 
 export interface StoreGate {
@@ -15,48 +20,60 @@ export interface StoreGate {
   readonly queued: number;
 }
 
-export function createStoreGate(limit: number, now: () => number = Date.now): StoreGate {
+/** How long a waiter sleeps between looks: longer as more wait, so a long queue costs little CPU. */
+const pollMs = (queued: number) => Math.min(20, 1 + Math.floor(queued / 16));
+
+export function createStoreGate(
+  limit: number,
+  now: () => number = Date.now,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+): StoreGate {
   if (!Number.isInteger(limit) || limit < 1)
     throw new RangeError(`limit must be a positive integer, got ${limit}`);
   let active = 0;
-  const waiting: { since: number; grant: () => void }[] = [];
+  /** Waiters in arrival order; `done` once they got their slot (dropped from the front lazily). */
+  const waiting: { since: number; done: boolean }[] = [];
   let head = 0;
+  let queued = 0;
 
-  const release = () => {
-    const next = waiting[head];
-    if (next) {
-      // Handed straight to the next in line: `active` stays as it is.
-      waiting[head] = undefined as never;
-      head += 1;
-      if (head > 1024 && head * 2 > waiting.length) {
-        waiting.splice(0, head);
-        head = 0;
-      }
-      next.grant();
-    } else {
-      active -= 1;
+  const oldest = () => {
+    while (head < waiting.length && waiting[head]?.done) head += 1;
+    if (head > 1024 && head * 2 > waiting.length) {
+      waiting.splice(0, head);
+      head = 0;
     }
+    return waiting[head];
   };
 
   return {
     async run(work) {
-      if (active < limit) active += 1;
-      else await new Promise<void>((grant) => waiting.push({ since: now(), grant }));
+      if (active >= limit) {
+        const entry = { since: now(), done: false };
+        waiting.push(entry);
+        queued += 1;
+        try {
+          while (active >= limit) await sleep(pollMs(queued));
+        } finally {
+          entry.done = true;
+          queued -= 1;
+        }
+      }
+      active += 1;
       try {
         return await work();
       } finally {
-        release();
+        active -= 1;
       }
     },
     queueDelayMs(at) {
-      const oldest = waiting[head];
-      return oldest ? Math.max(0, at - oldest.since) : 0;
+      const first = oldest();
+      return first ? Math.max(0, at - first.since) : 0;
     },
     get active() {
       return active;
     },
     get queued() {
-      return waiting.length - head;
+      return queued;
     },
   };
 }

@@ -71,21 +71,23 @@ async function shownFigures(page: Page): Promise<Shown[]> {
 }
 
 /**
- * Metrics are written in waitUntil after each response, which a test of `wrangler dev` cannot await:
- * waits until they count at least the `metered` requests the test knows were answered (each request's
- * figures are written in one script call, so then all of theirs are in), and until two reads agree.
+ * Metrics are buffered per isolate and written once per flush interval, which a test of `wrangler dev`
+ * cannot await: waits until they count at least the `metered` requests the test knows were answered
+ * (a flush writes whole requests, so then all of theirs are in), and until two reads agree. Polls
+ * twice a second: the admin key's rate limit counts these reads too.
  */
 async function settledMetrics(adminKey: string, minutes: number, metered: number): Promise<Json> {
   const strip = (m: Json) => JSON.stringify({ ...m, window: null, series: null });
   let previous = '';
   let total = 0;
-  for (let i = 0; i < 300; i++) {
-    const { body } = await call(`/v1/metrics?minutes=${minutes}`, adminKey);
+  for (let i = 0; i < 120; i++) {
+    const { status, body } = await call(`/v1/metrics?minutes=${minutes}`, adminKey);
+    if (status !== 200) throw new Error(`GET /v1/metrics answered ${status}: ${JSON.stringify(body)}`);
     const now = strip(body);
     total = (body.requests as Json).total as number;
     if (now === previous && total >= metered) return body;
     previous = now;
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error(`metrics did not settle within 60 s: ${total} of ${metered} requests counted`);
 }
@@ -156,7 +158,8 @@ describe('GET /dashboard in a real browser', () => {
         );
       }
       [gateway, browser] = await Promise.all([
-        startDevGateway({ SIM_LATENCY_MS: '15' }),
+        // Metrics flushed every second (buffered per isolate, as in production), so they settle soon.
+        startDevGateway({ SIM_LATENCY_MS: '15', METRICS_FLUSH_SECONDS: '1' }),
         chromium.launch({ executablePath: CHROMIUM }),
       ]);
     } catch (error) {

@@ -58,6 +58,7 @@ describe('parseEnv', () => {
       BULK_POLL_JOBS_PER_RUN: 50,
       BULK_RESULTS_TTL_SECONDS: 604_800,
       METRICS_RETENTION_DAYS: 7,
+      METRICS_FLUSH_SECONDS: 5,
       METRICS_NAMESPACE: 'main',
       METRICS_SCRAPE_TOKEN: undefined,
       MONITOR_WINDOW_MINUTES: 15,
@@ -81,6 +82,8 @@ describe('parseEnv', () => {
       PROXY_CACHE_MAX_BYTES: 262_144,
       PROXY_DRAIN_SECONDS: 20,
       REDIS_TIMEOUT_MS: 1000,
+      REDIS_MAX_IN_FLIGHT: 32,
+      OVERLOAD_QUEUE_MS: 2000,
       MAX_BODY_BYTES: 1_048_576,
       LOG_LEVEL: 'info',
     });
