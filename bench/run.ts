@@ -5,13 +5,20 @@
  *
  * `node bench/run.ts --quick` runs every phase with tiny loads (to check the harness) and writes its
  * report to the system's temp directory instead.
+ *
+ * `--only=cpu,round-trips` runs some phases (bundle, round-trips, batching, overhead, cpu, replay) and
+ * writes to the temp directory too, unless `--merge`: then the phases measured replace theirs in
+ * bench/RESULTS.json and RESULTS.md is rendered again. `BENCH_BRIDGE_LATENCIES=0,20` (the default)
+ * picks the bridge latencies of the CPU phase.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { benchBatching } from './batching.ts';
 import { benchBundle } from './bundle.ts';
 import { benchCostReplay, type ReplayOptions } from './cost-replay.ts';
+import { benchCpu, type CpuOptions } from './cpu.ts';
 import { withDrillsSection } from './drills/report.ts';
 import { describeMachine } from './lib/machine.ts';
 import { withMemorySection } from './lib/memory-report.ts';
@@ -23,10 +30,26 @@ import { type Stack, startStack } from './lib/stack.ts';
 import { benchOverhead, type OverheadOptions } from './overhead.ts';
 import { benchRoundTrips } from './round-trips.ts';
 
-const quick = process.argv.includes('--quick');
+const PHASES = ['bundle', 'round-trips', 'batching', 'overhead', 'cpu', 'replay'];
+const { values: args } = parseArgs({
+  options: { quick: { type: 'boolean' }, only: { type: 'string' }, merge: { type: 'boolean' } },
+});
+const quick = args.quick ?? false;
+const only = args.only?.split(',') ?? PHASES;
+const latencies = (process.env.BENCH_BRIDGE_LATENCIES ?? '0,20').split(',').map(Number);
+if (only.some((p) => !PHASES.includes(p)) || latencies.some((ms) => !(ms >= 0)) || (args.merge && quick)) {
+  console.error(`usage: node bench/run.ts [--quick] [--only=${PHASES.join(',')} [--merge]]`);
+  process.exit(2);
+}
+const partial = only.length < PHASES.length;
+const wanted = (name: string) => only.includes(name);
+// Overhead trimmed from 6 + 2 s to 5 + 1 s per measurement to make room for the CPU phase (#18).
 const OVERHEAD: OverheadOptions = quick
   ? { connections: [1, 10, 50], durationSeconds: 1, warmupSeconds: 0 }
-  : { connections: [1, 10, 50], durationSeconds: 6, warmupSeconds: 2 };
+  : { connections: [1, 10, 50], durationSeconds: 5, warmupSeconds: 1 };
+const CPU: CpuOptions = quick
+  ? { connections: 50, durationSeconds: 1, warmupSeconds: 0, bridgeLatenciesMs: latencies, settleMs: 300 }
+  : { connections: 50, durationSeconds: 6, warmupSeconds: 2, bridgeLatenciesMs: latencies, settleMs: 1_000 };
 const REPLAY: ReplayOptions = {
   requests: quick ? 300 : 5_000,
   timeCapSeconds: quick ? 15 : 150,
@@ -37,13 +60,16 @@ const REPLAY: ReplayOptions = {
   seed: 20261127,
   zipfExponent: 1.1,
 };
-const outDir = quick ? tmpdir() : join(REPO_ROOT, 'bench');
+const scratchRun = quick || (partial && !args.merge);
+const outDir = scratchRun ? tmpdir() : join(REPO_ROOT, 'bench');
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 const started = performance.now();
 const results: BenchResults = {
   date: new Date().toISOString(),
-  command: quick ? 'node bench/run.ts --quick' : 'npm run bench',
+  command: ['node bench/run.ts', ...process.argv.slice(2)]
+    .join(' ')
+    .replace(/^node bench\/run.ts$/, 'npm run bench'),
   machine: describeMachine(),
   totalSeconds: 0,
   loadAverageAtEnd: 0,
@@ -76,32 +102,50 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 try {
-  results.bundle = await phase('bundle', benchBundle);
-  stack = await phase('start the stack', () => startStack());
-  portkey = await phase('start Portkey', startPortkey);
+  if (wanted('bundle')) results.bundle = await phase('bundle', benchBundle);
+  stack = await phase('start the stack', () => startStack({ floor: true }));
+  if (wanted('overhead')) portkey = await phase('start Portkey', startPortkey);
   if (stack) {
     const s = stack;
     // Single requests on a quiet stack first: the counters are global.
-    results.roundTrips = await phase('round trips', () => benchRoundTrips(s));
-    results.batching = await phase('batching', () => benchBatching(s));
+    if (wanted('round-trips')) results.roundTrips = await phase('round trips', () => benchRoundTrips(s));
+    if (wanted('batching')) results.batching = await phase('batching', () => benchBatching(s));
     if (portkey) {
       const p = portkey;
       results.overhead = await phase('overhead and Portkey', () => benchOverhead(s, p, OVERHEAD, log));
     }
-    results.replay = await phase('cost replay', () => benchCostReplay(s, REPLAY, log));
+    if (wanted('cpu')) results.cpu = await phase('CPU per request', () => benchCpu(s, CPU, log));
+    if (wanted('replay')) results.replay = await phase('cost replay', () => benchCostReplay(s, REPLAY, log));
   }
 } finally {
   await phase('stop', shutdown);
 }
 results.totalSeconds = (performance.now() - started) / 1000;
 results.loadAverageAtEnd = Math.round((loadavg()[0] ?? 0) * 100) / 100;
+const written = args.merge ? mergeInto(join(outDir, 'RESULTS.json'), results) : results;
 writeFileSync(
-  join(outDir, quick ? 'bench-quick.json' : 'RESULTS.json'),
-  `${JSON.stringify(results, null, 2)}\n`,
+  join(outDir, scratchRun ? 'bench-quick.json' : 'RESULTS.json'),
+  `${JSON.stringify(written, null, 2)}\n`,
 );
-const report = join(outDir, quick ? 'bench-quick.md' : 'RESULTS.md');
+const report = join(outDir, scratchRun ? 'bench-quick.md' : 'RESULTS.md');
 // The drills (npm run drill), the memory figures (npm run bench:memory) and the moderation corpora
 // (npm run bench:moderation) keep their own sections.
-writeFileSync(report, withDrillsSection(withMemorySection(withModerationSection(renderReport(results)))));
+writeFileSync(report, withDrillsSection(withMemorySection(withModerationSection(renderReport(written)))));
 log(`wrote ${report} in ${Math.round(results.totalSeconds)} s`);
 process.exit(results.errors.length ? 1 : 0);
+
+/** The committed results with this run's phases in place of theirs (`--merge`). */
+function mergeInto(path: string, run: BenchResults): BenchResults {
+  const old = JSON.parse(readFileSync(path, 'utf8')) as BenchResults;
+  const measured = (Object.keys(run) as (keyof BenchResults)[]).filter(
+    (k) =>
+      !['date', 'command', 'machine', 'totalSeconds', 'loadAverageAtEnd', 'phaseSeconds', 'errors'].includes(
+        k,
+      ),
+  );
+  const merged: BenchResults = { ...old, ...Object.fromEntries(measured.map((k) => [k, run[k]])) };
+  merged.command = `${old.command}, then \`${run.command}\` on ${run.date}`;
+  merged.phaseSeconds = { ...old.phaseSeconds, ...run.phaseSeconds };
+  merged.errors = [...old.errors.filter((e) => !(e.phase in run.phaseSeconds)), ...run.errors];
+  return merged;
+}

@@ -4,7 +4,8 @@
  *   else an embedded in-memory store).
  * - No OPENAI_API_KEY → the OpenAI simulator, so no account or key is needed.
  * Settings come from the process environment or `.dev.vars` (the environment wins; DEV_VARS_FILE
- * names another file).
+ * names another file). Arguments after the script go to `wrangler dev` as they are (the bench adds
+ * its floor Worker with `-c wrangler.toml -c <floor config>`).
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -104,6 +105,7 @@ async function main() {
       '--test-scheduled',
       ...(INSPECTOR_PORT ? ['--inspector-port', INSPECTOR_PORT] : []),
       ...varArgs,
+      ...process.argv.slice(2),
     ],
     { stdio: 'inherit', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
   );

@@ -1,9 +1,11 @@
 import type { BatchingResult } from '../batching.ts';
 import type { BundleResult } from '../bundle.ts';
 import type { CostReplayResult } from '../cost-replay.ts';
+import type { CpuResult } from '../cpu.ts';
 import type { OverheadResult } from '../overhead.ts';
 import type { RoundTripResult } from '../round-trips.ts';
 import { addedLatency, peerChecks } from './compare.ts';
+import { cpuSection, cpuTargetRows } from './cpu-report.ts';
 import type { Machine } from './machine.ts';
 
 /** Everything one `npm run bench` measured; a phase that failed has an entry in `errors` instead. */
@@ -18,6 +20,7 @@ export interface BenchResults {
   bundle?: BundleResult;
   roundTrips?: RoundTripResult[];
   overhead?: OverheadResult;
+  cpu?: CpuResult;
   replay?: CostReplayResult;
   batching?: BatchingResult;
   errors: { phase: string; message: string }[];
@@ -54,6 +57,7 @@ export function renderReport(r: BenchResults): string {
       ? ['## Phases that failed', '', ...r.errors.map((e) => `- ${e.phase}: ${e.message}`), '']
       : []),
     ...targets(r),
+    ...(r.cpu ? cpuSection(r.cpu) : []),
     ...(r.overhead ? overheadSection(r.overhead) : []),
     ...(r.roundTrips ? roundTripSection(r.roundTrips) : []),
     ...(r.bundle ? bundleSection(r.bundle) : []),
@@ -85,6 +89,7 @@ function targets(r: BenchResults): string[] {
     ]);
     rows.push([`${who}: req/s ≥ Portkey's`, `${c.rps.ours} vs ${c.rps.portkey}`, mark(c.rps.met)]);
   }
+  for (const t of r.cpu ? cpuTargetRows(r.cpu) : []) rows.push([t.target, t.measured, mark(t.met)]);
   for (const t of r.roundTrips ?? []) {
     const first = t.miss.upstream[0]?.roundTripsBefore ?? Number.NaN;
     // Every request writes its metrics in one round trip after its response; when that write lands

@@ -20,6 +20,7 @@ import { Redis as IORedis } from 'ioredis';
 import { type RunningRedisServer, startRedisServer } from '../../dev/bridge/index.ts';
 import { SETTING_NAMES } from '../../lib/settings.ts';
 import { freePort } from '../../test/support/node/dev-gateway.ts';
+import { findWorkerEntry, floorArgs } from './floor.ts';
 import { descendants, type NodeChild, reap, startNode } from './processes.ts';
 
 export interface StackOptions {
@@ -29,6 +30,10 @@ export interface StackOptions {
   backup?: boolean;
   /** Gets every line the gateway prints once it is up (its JSON logs, with `LOG_LEVEL: 'info'`). */
   onGatewayLine?: (line: string) => void;
+  /** Run the floor Worker (bench/floor) under the same `wrangler dev`. @default false */
+  floor?: boolean;
+  /** The bridge's BRIDGE_LATENCY_MS: a delay per Upstash request. @default 0 */
+  bridgeLatencyMs?: number;
 }
 
 export interface Stack {
@@ -36,6 +41,11 @@ export interface Stack {
   gatewayUrl: string;
   /** The simulator without /v1. */
   simulatorUrl: string;
+  /**
+   * With `floor`: the user workerd's own entry socket, which serves the gateway and the floor Worker
+   * (picked by bench/lib/floor.ts `routeTo`) without wrangler's proxy in front.
+   */
+  workerEntryUrl?: string;
   /** The bridge the gateway uses as UPSTASH_REDIS_REST_URL (stable across stopBridge/startBridge). */
   bridgeUrl: string;
   /** The bridge's token (UPSTASH_REDIS_REST_TOKEN). */
@@ -51,8 +61,8 @@ export interface Stack {
   simConfigure(key: string, config: object): Promise<void>;
   /** Stops the bridge process (Redis keeps running and keeps its data). */
   stopBridge(): Promise<void>;
-  /** Starts the bridge again on the same port. */
-  startBridge(): Promise<void>;
+  /** Starts the bridge again on the same port, with another BRIDGE_LATENCY_MS if given. */
+  startBridge(options?: { latencyMs?: number }): Promise<void>;
   /** Every process the stack runs right now (wrangler and workerd included). */
   processes(): { name: string; pid: number }[];
   /** Stops everything; resolves when every process is gone. */
@@ -102,8 +112,10 @@ async function assemble(parts: Parts, scratch: string, options: StackOptions, st
     UPSTASH_REDIS_REST_TOKEN: bridgeToken,
     REDIS_URL: server.url,
     BRIDGE_BACKEND: 'redis',
+    BRIDGE_LATENCY_MS: String(options.bridgeLatencyMs ?? 0),
   };
-  const startBridge = async () => {
+  const startBridge = async (latencyMs?: number) => {
+    if (latencyMs !== undefined) bridgeEnv.BRIDGE_LATENCY_MS = String(latencyMs);
     parts.bridge = await startNode('dev/bridge/main.ts', bridgeEnv, /Upstash bridge listening on/);
   };
   await startBridge();
@@ -132,6 +144,9 @@ async function assemble(parts: Parts, scratch: string, options: StackOptions, st
     ...(simKeys.backup ? backupSettings(simulatorUrl, simKeys.backup) : {}),
     ...options.env,
   };
+  const wranglerArgs = options.floor
+    ? floorArgs(scratch, simulatorUrl, settings.LOG_LEVEL ?? BENCH_DEFAULTS.LOG_LEVEL ?? 'warn')
+    : [];
   const varsFile = join(scratch, 'dev.vars');
   writeFileSync(varsFile, devVars(settings), { mode: 0o600 });
   // dev/start.ts configures nothing it finds set, so it only runs `wrangler dev` with these settings.
@@ -146,6 +161,7 @@ async function assemble(parts: Parts, scratch: string, options: StackOptions, st
         { ...baseEnv, PORT: String(gatewayPort), DEV_VARS_FILE: varsFile, WRANGLER_SEND_METRICS: 'false' },
         /commerce-ai-gateway is ready at/,
         120_000,
+        wranglerArgs,
       );
       break;
     } catch (error) {
@@ -159,10 +175,13 @@ async function assemble(parts: Parts, scratch: string, options: StackOptions, st
   if (health.status !== 200) {
     throw new Error(`gateway /health answered ${health.status}: ${await health.text()}`);
   }
+  const workerd = descendants(parts.gateway.pid).filter((p) => p.name === 'workerd');
+  const workerEntryUrl = options.floor ? await findWorkerEntry(workerd.map((p) => p.pid)) : undefined;
 
   return {
     gatewayUrl,
     simulatorUrl,
+    ...(workerEntryUrl ? { workerEntryUrl } : {}),
     bridgeUrl,
     bridgeToken,
     redisUrl: server.url,
@@ -174,8 +193,8 @@ async function assemble(parts: Parts, scratch: string, options: StackOptions, st
       await parts.bridge?.stop();
       parts.bridge = undefined;
     },
-    async startBridge() {
-      if (!parts.bridge) await startBridge();
+    async startBridge(opts = {}) {
+      if (!parts.bridge) await startBridge(opts.latencyMs);
     },
     processes: () => listProcesses(parts),
     stop,
@@ -196,7 +215,14 @@ function forwardLines(child: NodeChild, onLine: (line: string) => void): void {
 /** The process environment minus every gateway setting, so a developer's exports cannot leak in. */
 function cleanEnv(): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = { ...process.env };
-  for (const name of [...SETTING_NAMES, 'REDIS_URL', 'BRIDGE_BACKEND', 'SIM_LATENCY_MS', 'SIM_FAULTS']) {
+  for (const name of [
+    ...SETTING_NAMES,
+    'REDIS_URL',
+    'BRIDGE_BACKEND',
+    'BRIDGE_LATENCY_MS',
+    'SIM_LATENCY_MS',
+    'SIM_FAULTS',
+  ]) {
     delete env[name];
   }
   return env;

@@ -30,6 +30,8 @@ export interface BridgeOptions {
   backend?: BridgeBackend;
   /** where log lines go. @default console.error */
   log?: (line: string) => void;
+  /** Injected delay per Upstash request (`/`, `/pipeline`, `/multi-exec`), as a network round trip. @default 0 */
+  latencyMs?: number;
 }
 
 export interface RunningBridge {
@@ -75,6 +77,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     mode: backend.mode,
     connections: createConnectionLog(),
     log,
+    latencyMs: options.latencyMs ?? 0,
   });
   const server = createServer((req, res) => void handler(req, res));
   try {

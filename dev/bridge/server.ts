@@ -14,6 +14,8 @@ export interface HandlerOptions {
   /** Every Upstash request's interval, for `GET /_bridge/connections`. */
   connections: ConnectionLog;
   log: (line: string) => void;
+  /** Delay before each Upstash request is run and answered: one network round trip. @default 0 */
+  latencyMs?: number;
 }
 
 type Reply = { status: number; body: string; allow?: string };
@@ -55,6 +57,8 @@ export function createRequestHandler(options: HandlerOptions) {
     options.stats.requests++;
     if (!isAuthorized(req.headers.authorization)) return json(401, renderError(WRONGPASS));
     const body = await readBody(req);
+    // One REST call is one round trip to Upstash, however many commands it carries (#18).
+    if (options.latencyMs) await sleep(options.latencyMs);
     const base64 = req.headers['upstash-encoding']?.toString().toLowerCase() === 'base64';
     try {
       return await runUpstash(path, body, base64);
@@ -97,6 +101,10 @@ export function createRequestHandler(options: HandlerOptions) {
     });
     res.end(reply.body);
   };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function json(status: number, body: string): Reply {

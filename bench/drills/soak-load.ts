@@ -1,0 +1,83 @@
+/**
+ * The soak's load: autocannon on one warm cache-hit request, every answer classified (served, shed,
+ * error; soak-verdict.ts), the served latencies kept for their own percentiles.
+ */
+import autocannon from 'autocannon';
+import { percentile } from '../lib/load.ts';
+import type { DrillStack } from './harness.ts';
+import { classify } from './soak-verdict.ts';
+
+/** One autocannon run on the warm intent: every answer classified, served latencies kept. */
+export async function hammer(
+  stack: DrillStack,
+  key: string,
+  body: string,
+  connections: number,
+  durationS: number,
+) {
+  const statusCodes: Record<string, number> = {};
+  // The error code of every failed answer, so a failure says what it was.
+  const errorCodes: Record<string, number> = {};
+  let shed = 0;
+  let failed = 0;
+  let servedNotHit = 0;
+  const served: number[] = [];
+  const options: autocannon.Options = {
+    url: `${stack.gatewayUrl}/v1/opportunities`,
+    connections,
+    duration: durationS,
+    timeout: 30,
+    requests: [
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body,
+        onResponse: (status, text, _context, headers) => {
+          statusCodes[status] = (statusCodes[status] ?? 0) + 1;
+          const outcome = classify(status, headers ?? {});
+          if (outcome === 'served') {
+            if (header(headers ?? {}, 'x-cache') !== 'HIT') servedNotHit++;
+            return;
+          }
+          if (outcome === 'shed') shed++;
+          else failed++;
+          const code = `${status} ${/"code":"([^"]+)"/.exec(text)?.[1] ?? 'untyped'}`;
+          errorCodes[code] = (errorCodes[code] ?? 0) + 1;
+        },
+      },
+    ],
+  };
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(options, (error, done) => (error ? reject(error) : resolve(done)));
+    instance.on('response', (_client, status, _bytes, ms) => {
+      if (status >= 200 && status < 300) served.push(ms);
+    });
+  });
+  served.sort((a, b) => a - b);
+  const responses = Object.values(statusCodes).reduce((sum, n) => sum + n, 0);
+  const attempts = responses + result.errors;
+  return {
+    attempts,
+    durationS: result.duration,
+    rps: Math.round(attempts / result.duration),
+    servedRps: Math.round(served.length / result.duration),
+    shed,
+    errors: failed + result.errors,
+    connectionErrors: result.errors - result.timeouts,
+    timeouts: result.timeouts,
+    servedNotHit,
+    statusCodes,
+    errorCodes,
+    servedLatencyMs: {
+      p50: percentile(served, 50),
+      p90: percentile(served, 90),
+      p99: percentile(served, 99),
+      max: served.at(-1) ?? 0,
+    },
+  };
+}
+
+function header(headers: Record<string, unknown>, name: string): unknown {
+  const found = Object.keys(headers).find((k) => k.toLowerCase() === name);
+  return found === undefined ? undefined : headers[found];
+}

@@ -1,0 +1,98 @@
+/** The "CPU per request" section of bench/RESULTS.md and its two targets from #18. */
+import type { CpuResult, CpuRun } from '../cpu.ts';
+import { withinFactor } from './accounting.ts';
+
+/** The targets: a path's CPU per request within a factor of the floor Worker's, at each bridge latency. */
+const TARGETS = [
+  { path: 'hit', label: 'cache-hit', factor: 1.2 },
+  { path: 'proxy', label: 'proxy', factor: 2 },
+];
+
+/** One row per target and bridge latency: [target, measured, met]. */
+export function cpuTargetRows(r: CpuResult): { target: string; measured: string; met: boolean }[] {
+  return r.runs.flatMap((run) => {
+    const floor = cpuOf(run, 'floor');
+    return TARGETS.flatMap(({ path, label, factor }) => {
+      const target = `${label} CPU per request ≤ ${factor}× the floor Worker's (bridge ${run.bridgeLatencyMs} ms)`;
+      const ours = cpuOf(run, path);
+      if (ours === undefined || floor === undefined) {
+        return [
+          {
+            target,
+            measured: `not measured${path === 'proxy' && r.proxySkipped ? `: ${r.proxySkipped}` : ''}`,
+            met: false,
+          },
+        ];
+      }
+      const { ratio, met } = withinFactor(ours, floor, factor);
+      return [{ target, measured: `${ours} ms vs ${floor} ms (×${ratio})`, met }];
+    });
+  });
+}
+
+function cpuOf(run: CpuRun, path: string): number | undefined {
+  return run.paths.find((p) => p.name === path)?.perRequest?.cpuMs;
+}
+
+export function cpuSection(r: CpuResult): string[] {
+  const o = r.options;
+  const rows = r.runs.flatMap((run) =>
+    run.paths.map((p) => [
+      p.name,
+      `${run.bridgeLatencyMs} ms`,
+      p.load.rps,
+      `${p.load.latencyMs.p50.toFixed(1)} ms`,
+      `${p.load.latencyMs.p99.toFixed(1)} ms`,
+      p.perRequest ? p.perRequest.cpuMs.toFixed(3) : '—',
+      p.perRequest ? p.perRequest.roundTrips : '—',
+      p.perRequest ? p.perRequest.commands : '—',
+      p.load.requests,
+      p.load.non2xx + p.load.errors,
+    ]),
+  );
+  return [
+    '## CPU per request, the floor Worker and Redis round trips',
+    '',
+    `autocannon at ${o.connections} connections, ${o.durationSeconds} s per measurement after a ${o.warmupSeconds} s warm-up, one path at`,
+    'a time (on a shared machine: see the load average above). The floor Worker (`bench/floor/worker.ts`) runs',
+    "under the same `wrangler dev` as the gateway (a second `-c` config) and every request goes to that workerd's",
+    "own entry socket (`MF-Route-Override` picks the Worker), leaving out wrangler's dev-only proxy, which",
+    'production does not have either. **CPU ms per request** = utime + stime of',
+    `every workerd process of that \`wrangler dev\` (${r.workerdProcesses}), from \`/proc/<pid>/stat\` before and after the`,
+    `measurement (${o.settleMs} ms after the last response, so work in \`waitUntil\` counts), divided by the responses.`,
+    '**Round trips** = Upstash REST requests the bridge received per response; **commands** = the commands',
+    'inside them (a pipeline of 3 counts 3, a Lua script its one EVALSHA). The bridge latency is',
+    "`BRIDGE_LATENCY_MS`: one delay per REST request; 20 ms stands for an Upstash database in the Worker's region.",
+    '',
+    ...r.paths.map((p) => `- **${p.name}**: ${p.description}.`),
+    ...(r.proxySkipped ? [`- Not measured: ${r.proxySkipped}.`] : []),
+    '',
+    table(
+      [
+        'path',
+        'bridge',
+        'req/s',
+        'p50',
+        'p99',
+        'CPU ms / req',
+        'round trips / req',
+        'commands / req',
+        'responses',
+        'failed',
+      ],
+      rows,
+    ),
+    '',
+    'Workerd on a developer machine is not the Workers runtime in production, and the load generator, Redis,',
+    'the bridge and the simulator share the same cores: read the ratios to the floor, not the absolute times.',
+    '',
+  ];
+}
+
+function table(head: string[], rows: (string | number)[][]): string {
+  return [
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => ' --- |').join('')}`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+}
