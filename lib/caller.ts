@@ -7,7 +7,7 @@ import type { Context } from 'hono';
 import type { AppEnv } from './app-env';
 import { AuthenticationError } from './errors';
 import { keyBudgetUsd } from './key-policy';
-import { hashKey, isKeyShaped, type KeyRecord, keyIdOf } from './keys';
+import { isKeyShaped, type KeyRecord, keyIdOf, toHex } from './keys';
 import type { Principal } from './principal';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
@@ -18,17 +18,53 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i;
  */
 export async function presentedTenant(c: Context<AppEnv>): Promise<string> {
   const presented = bearerOf(c);
-  const adminKey = c.get('env').ADMIN_API_KEY;
-  if (adminKey && (await sameSecret(presented, adminKey))) return 'admin';
+  if (await presentsSecret(c, c.get('env').ADMIN_API_KEY)) return 'admin';
   if (!isKeyShaped(presented)) throw new AuthenticationError({ message: 'Invalid or revoked API key.' });
-  return keyIdOf(await hashKey(presented));
+  return keyIdOf(await presentedKeyHash(c));
+}
+
+/** SHA-256 of a string. */
+const sha256 = (text: string) => crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+
+/** The configured secrets' digests: the isolate's env does not change, so each is computed once. */
+const secretDigests = new Map<string, Promise<ArrayBuffer>>();
+
+/** Each request's bearer digest, computed once however many checks read it. */
+const presentedDigests = new WeakMap<Request, Promise<ArrayBuffer>>();
+
+function presentedDigest(c: Context<AppEnv>): Promise<ArrayBuffer> {
+  let digest = presentedDigests.get(c.req.raw);
+  if (!digest) {
+    digest = sha256(bearerOf(c));
+    presentedDigests.set(c.req.raw, digest);
+  }
+  return digest;
+}
+
+/**
+ * Whether the request's bearer is `secret` (the admin key, a scrape token), in constant time: equal-
+ * length digests compared with timingSafeEqual. False when `secret` is unset; 401 without a bearer.
+ */
+export async function presentsSecret(c: Context<AppEnv>, secret: string | undefined): Promise<boolean> {
+  if (!secret) return false;
+  let theirs = secretDigests.get(secret);
+  if (!theirs) {
+    theirs = sha256(secret);
+    secretDigests.set(secret, theirs);
+  }
+  const [mine, expected] = await Promise.all([presentedDigest(c), theirs]);
+  return crypto.subtle.timingSafeEqual(mine, expected);
+}
+
+/** The presented key's hash as stored (lib/keys.ts `hashKey`), from the request's one digest. */
+export async function presentedKeyHash(c: Context<AppEnv>): Promise<string> {
+  return toHex(await presentedDigest(c));
 }
 
 /** Whether the request carries the admin key: no Redis, and false (never a throw) without a bearer. */
 export async function presentsAdminKey(c: Context<AppEnv>): Promise<boolean> {
   const presented = BEARER.exec(c.req.header('authorization') ?? '')?.[1];
-  const adminKey = c.get('env').ADMIN_API_KEY;
-  return !!presented && !!adminKey && (await sameSecret(presented, adminKey));
+  return !!presented && (await presentsSecret(c, c.get('env').ADMIN_API_KEY));
 }
 
 export function bearerOf(c: Context<AppEnv>): string {
@@ -50,13 +86,6 @@ export function adminPrincipal(c: Context<AppEnv>): Principal {
     scopes: null,
     models: null,
   };
-}
-
-/** Compares two secrets in constant time: equal-length digests, then timingSafeEqual. */
-export async function sameSecret(a: string, b: string): Promise<boolean> {
-  const digest = (s: string) => crypto.subtle.digest('SHA-256', new TextEncoder().encode(s));
-  const [da, db] = await Promise.all([digest(a), digest(b)]);
-  return crypto.subtle.timingSafeEqual(da, db);
 }
 
 /** A client key's principal: its limits, its budget (its own or its share) and what it may call. */

@@ -60,6 +60,7 @@ export const newIsolateState = (): IsolateState => ({
  */
 export function createDeps(env: Env, isolate: IsolateState = newIsolateState()): Deps {
   const connections = createConnectionPool();
+  let providers: ProviderTarget[] | undefined;
   const redis = new Redis({
     url: env.UPSTASH_REDIS_REST_URL,
     token: env.UPSTASH_REDIS_REST_TOKEN,
@@ -79,7 +80,11 @@ export function createDeps(env: Env, isolate: IsolateState = newIsolateState()):
     redis,
     connections,
     // The gateway owns retries and per-attempt timeouts; the SDK's own are 2 retries and 10 minutes.
-    providers: createProviderTargets(env, connections),
+    // Built on first use: an SDK client is a tenth of a millisecond of CPU, and a cache hit needs none.
+    get providers() {
+      providers ??= createProviderTargets(env, connections);
+      return providers;
+    },
     now: () => Date.now(),
     newId: (prefix) => `${prefix}_${crypto.randomUUID().replaceAll('-', '')}`,
     sleep,

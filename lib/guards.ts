@@ -1,11 +1,11 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { AppEnv } from './app-env';
-import { adminPrincipal, bearerOf, keyPrincipal, sameSecret } from './caller';
+import { adminPrincipal, bearerOf, keyPrincipal, presentedKeyHash, presentsSecret } from './caller';
 import { configOf } from './config';
 import { AuthenticationError, PermissionDeniedError, StoreUnavailableError } from './errors';
 import { checkModel, checkScope } from './key-policy';
-import { hashKey, isKeyShaped, type KeyRecord, keyIdOf, lookupKey } from './keys';
+import { isKeyShaped, type KeyRecord, keyIdOf, lookupKey } from './keys';
 import { decide, deniedInIsolate, enforce } from './request-limit';
 
 /** What `admit` checks besides the key and its rate limit. */
@@ -32,13 +32,12 @@ export function requireAdmin(
     const presented = bearerOf(c);
     const adminKey = c.get('env').ADMIN_API_KEY;
     const other = options.alsoAccept?.(c.get('env'));
-    const accepted = async (secret: string | undefined) => !!secret && (await sameSecret(presented, secret));
-    if (!(await accepted(adminKey)) && !(await accepted(other))) {
+    if (!(await presentsSecret(c, adminKey)) && !(await presentsSecret(c, other))) {
       // Only to tell a client key (403) from a wrong one (401); when Redis cannot say, it is not the
       // admin key either way, so a 401, not a 500.
       const known =
         isKeyShaped(presented) &&
-        (await lookupKey(c.get('deps').redis, await hashKey(presented)).catch(() => null));
+        (await lookupKey(c.get('deps').redis, await presentedKeyHash(c)).catch(() => null));
       if (known) throw new PermissionDeniedError({ message: 'This endpoint needs the admin key.' });
       throw new AuthenticationError({ message: 'Invalid admin key.' });
     }
@@ -88,14 +87,14 @@ export async function admit<T>(
 ): Promise<T> {
   const presented = bearerOf(c);
   const env = c.get('env');
-  if (env.ADMIN_API_KEY && (await sameSecret(presented, env.ADMIN_API_KEY))) {
+  if (await presentsSecret(c, env.ADMIN_API_KEY)) {
     c.set('principal', adminPrincipal(c));
     const [decision, result] = await Promise.all([decide(c, 'admin', env.KEY_RATE_LIMIT_RPM), extra()]);
     enforce(c, decision);
     return result;
   }
   if (!isKeyShaped(presented)) throw new AuthenticationError({ message: 'Invalid or revoked API key.' });
-  const hash = await hashKey(presented);
+  const hash = await presentedKeyHash(c);
   const id = keyIdOf(hash);
   const { redis, keyRecords } = c.get('deps');
   const lookup = () =>
@@ -156,9 +155,9 @@ function permitted<T>(act: () => T): T | undefined {
 export async function verifyCaller(c: Context<AppEnv>): Promise<void> {
   const presented = bearerOf(c);
   const env = c.get('env');
-  if (env.ADMIN_API_KEY && (await sameSecret(presented, env.ADMIN_API_KEY))) return;
+  if (await presentsSecret(c, env.ADMIN_API_KEY)) return;
   if (!isKeyShaped(presented)) throw new AuthenticationError({ message: 'Invalid or revoked API key.' });
-  const record = await lookupKey(c.get('deps').redis, await hashKey(presented)).catch((err: unknown) => {
+  const record = await lookupKey(c.get('deps').redis, await presentedKeyHash(c)).catch((err: unknown) => {
     throw new StoreUnavailableError({
       message: 'Cannot check the API key right now; retry shortly.',
       cause: err,

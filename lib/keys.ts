@@ -56,8 +56,12 @@ export type KeysRedis = Pick<Redis, 'hmget' | 'hset' | 'hget' | 'hgetall' | 'pip
 
 /** SHA-256 of a key as hex: what Redis stores and what a lookup asks for. */
 export async function hashKey(key: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(key));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return toHex(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(key)));
+}
+
+/** Lower-case hex of `bytes`. */
+export function toHex(bytes: ArrayBuffer): string {
+  return [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** Whether a string has the shape of one of our keys; anything else is refused before Redis. */
