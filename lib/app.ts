@@ -67,9 +67,9 @@ export function createApp(makeDeps: MakeDeps, options: AppOptions = {}): Hono<Ap
     );
     const deps = makeDeps(env);
     c.set('deps', deps);
-    // Shed before any work when the isolate's Redis queue is older than it can serve in time: an answer
-    // now beats a timeout later, and the request adds nothing to the queue.
-    if (!options.unshed?.(c.req.path) && deps.storeGate.queueDelayMs(deps.now()) > env.OVERLOAD_QUEUE_MS) {
+    // Shed before any work while the isolate's Redis calls are slowing towards their timeout: an answer
+    // now beats a timeout later, and the request adds nothing to the load.
+    if (!options.unshed?.(c.req.path) && deps.storeLoad.latencyMs(deps.now()) > env.OVERLOAD_LATENCY_MS) {
       throw new OverloadedError({
         message: 'The gateway is overloaded; retry in a second.',
         retryAfter: 1,

@@ -4,7 +4,7 @@ import type { Env } from './env';
 import type { KeyRecord } from './keys';
 import { createMetricsBuffer, type MetricsBuffer } from './metrics/buffer';
 import { createProviderTargets, type ProviderTarget } from './providers/targets';
-import { createStoreGate, type StoreGate } from './store-gate';
+import { createStoreLoad, type StoreLoad } from './store-load';
 
 /** What request handlers use to reach the outside world; tests build their own. */
 export interface Deps {
@@ -31,8 +31,8 @@ export interface Deps {
   accountDigests: Map<string, string>;
   /** The isolate's metrics, written once per flush interval (lib/metrics/buffer.ts). */
   metricsBuffer: MetricsBuffer;
-  /** The isolate's Redis requests in flight and waiting (lib/store-gate.ts). */
-  storeGate: StoreGate;
+  /** How long the isolate's Redis requests are taking (lib/store-load.ts). */
+  storeLoad: StoreLoad;
 }
 
 /** State that outlives a request: created once per isolate in functions/index.ts. */
@@ -41,8 +41,7 @@ export interface IsolateState {
   keyRecords: Map<string, KeyRecord>;
   accountDigests: Map<string, string>;
   metricsBuffer: MetricsBuffer;
-  /** Built by the first request, with its REDIS_MAX_IN_FLIGHT. */
-  storeGate?: StoreGate;
+  storeLoad: StoreLoad;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -52,6 +51,7 @@ export const newIsolateState = (): IsolateState => ({
   keyRecords: new Map(),
   accountDigests: new Map(),
   metricsBuffer: createMetricsBuffer(sleep),
+  storeLoad: createStoreLoad(),
 });
 
 /**
@@ -71,11 +71,9 @@ export function createDeps(env: Env, isolate: IsolateState = newIsolateState()):
     retry: { retries: 0 },
     enableTelemetry: false,
   });
-  isolate.storeGate ??= createStoreGate(env.REDIS_MAX_IN_FLIGHT);
-  const { storeGate } = isolate;
-  // The isolate's turn first, then one of this invocation's connections: a call waiting its turn
-  // holds no connection.
-  redis.use((req, next) => storeGate.run(() => connections.run(() => next(req), null, 'store')));
+  const { storeLoad } = isolate;
+  // Timed from when it is sent: a call waiting for one of the invocation's connections is not slow.
+  redis.use((req, next) => connections.run(() => storeLoad.run(() => next(req)), null, 'store'));
   return {
     redis,
     connections,
@@ -93,6 +91,6 @@ export function createDeps(env: Env, isolate: IsolateState = newIsolateState()):
     keyRecords: isolate.keyRecords,
     accountDigests: isolate.accountDigests,
     metricsBuffer: isolate.metricsBuffer,
-    storeGate,
+    storeLoad,
   };
 }

@@ -167,13 +167,11 @@ export const Settings = z.object({
   PROXY_DRAIN_SECONDS: int(20, 0, 25),
   /** Per-request Redis timeout; shared state must never stall a request for long. */
   REDIS_TIMEOUT_MS: int(1000, 50, 30_000),
-  /** Redis requests one isolate has in flight at once; the rest wait in order (lib/store-gate.ts). */
-  REDIS_MAX_IN_FLIGHT: int(32, 1, 1000),
   /**
-   * Once the isolate's oldest waiting Redis request has waited this long, new requests are shed:
-   * `503 overloaded` with `Retry-After`, at once and with no Redis command.
+   * Once the isolate's Redis requests take this long on average (lib/store-load.ts), new requests are
+   * shed: `503 overloaded` with `Retry-After`, at once and with no Redis command.
    */
-  OVERLOAD_QUEUE_MS: int(2000, 100, 30_000),
+  OVERLOAD_LATENCY_MS: int(500, 10, 30_000),
   /** Largest request body accepted, in bytes. */
   MAX_BODY_BYTES: int(1_048_576, 1024, 100 * 1_048_576),
   LOG_LEVEL: z.preprocess(unset, z.enum(['debug', 'info', 'warn', 'error']).default('info')),

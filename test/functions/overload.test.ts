@@ -1,21 +1,26 @@
 /**
- * Overload without collapse: once the isolate's oldest waiting Redis request is older than
- * OVERLOAD_QUEUE_MS, new requests are answered at once with `503 overloaded` and Retry-After, and send
- * nothing to Redis; as soon as the queue drains they are served again.
+ * Overload without collapse: while the isolate's Redis calls take longer than OVERLOAD_LATENCY_MS on
+ * average, new requests are answered at once with `503 overloaded` and Retry-After and send nothing to
+ * Redis; once the average has faded they are served again.
  */
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { createGateway } from '../../functions/index';
 import { createDeps, newIsolateState } from '../../lib/deps';
-import { createStoreGate } from '../../lib/store-gate';
+import { createStoreLoad } from '../../lib/store-load';
 import { envWith } from '../support/env';
 import { bearer, createTestKey } from '../support/keys';
 
 describe('shedding under overload', () => {
-  it('answers 503 overloaded with Retry-After, no Redis command, while the queue is too old; serves again after', async () => {
+  it('answers 503 overloaded with Retry-After and no Redis command while calls are slow; serves again after', async () => {
     const isolate = newIsolateState();
-    // One Redis request at a time in this isolate, so the test can hold the queue.
-    isolate.storeGate = createStoreGate(1);
+    // The load's own clock, so the test says how long Redis calls took whatever the machine's speed.
+    let clock = Date.now();
+    isolate.storeLoad = createStoreLoad(() => clock);
+    const callTaking = (ms: number) =>
+      isolate.storeLoad.run(async () => {
+        clock += ms;
+      });
     let redisRequests = 0;
     const app = createGateway((env) => {
       const deps = createDeps(env, isolate);
@@ -25,7 +30,7 @@ describe('shedding under overload', () => {
       });
       return deps;
     });
-    const env = envWith({ OVERLOAD_QUEUE_MS: '100' });
+    const env = envWith({ OVERLOAD_LATENCY_MS: '100' });
     const { key } = await createTestKey({ rpm: 1000 });
     const get = async (path: string, headers: Record<string, string> = bearer(key)) => {
       const ctx = createExecutionContext();
@@ -35,17 +40,8 @@ describe('shedding under overload', () => {
     };
     expect((await get('/v1/budget')).status).toBe(200);
 
-    // A slow call holds the only slot, and another waits behind it.
-    let release: () => void = () => undefined;
-    const slow = isolate.storeGate.run(
-      () =>
-        new Promise<void>((resolve) => {
-          release = resolve;
-        }),
-    );
-    const waiting = isolate.storeGate.run(async () => undefined);
-    await new Promise((resolve) => setTimeout(resolve, 150));
-
+    // Redis calls as an overloaded isolate sees them: one took five seconds.
+    await callTaking(5000);
     const before = redisRequests;
     const shed = await Promise.all(Array.from({ length: 5 }, () => get('/v1/budget')));
     for (const res of shed) {
@@ -61,8 +57,8 @@ describe('shedding under overload', () => {
     // Liveness needs no Redis and is never shed.
     expect((await get('/health', {})).status).toBe(200);
 
-    release();
-    await Promise.all([slow, waiting]);
+    // Fast calls bring the average down: served again.
+    for (let i = 0; i < 20; i++) await callTaking(1);
     expect((await get('/v1/budget')).status).toBe(200);
   });
 });

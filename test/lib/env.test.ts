@@ -82,8 +82,7 @@ describe('parseEnv', () => {
       PROXY_CACHE_MAX_BYTES: 262_144,
       PROXY_DRAIN_SECONDS: 20,
       REDIS_TIMEOUT_MS: 1000,
-      REDIS_MAX_IN_FLIGHT: 32,
-      OVERLOAD_QUEUE_MS: 2000,
+      OVERLOAD_LATENCY_MS: 500,
       MAX_BODY_BYTES: 1_048_576,
       LOG_LEVEL: 'info',
     });
