@@ -12,7 +12,10 @@ export const MODEL_FAILURES: Record<number, string[]> = {
     '`upstream_error`: the provider failed.',
     '`invalid_model_output`: the answer stayed invalid after a repair.',
   ],
-  503: ['`provider_unavailable`: every provider is failing or its breaker is open; see `Retry-After`.'],
+  503: [
+    '`provider_unavailable`: every provider is failing or its breaker is open; see `Retry-After`.',
+    '`overloaded`: the gateway is shedding load (its Redis calls are slow); retry after `Retry-After`.',
+  ],
   504: ['`upstream_timeout`: the provider did not answer in time.'],
 };
 
