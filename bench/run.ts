@@ -144,7 +144,8 @@ function mergeInto(path: string, run: BenchResults): BenchResults {
       ),
   );
   const merged: BenchResults = { ...old, ...Object.fromEntries(measured.map((k) => [k, run[k]])) };
-  merged.command = `${old.command}, then \`${run.command}\` on ${run.date}`;
+  // Plain text: the report quotes the whole of it as code.
+  merged.command = `${old.command}, then ${run.command} on ${run.date}`;
   merged.phaseSeconds = { ...old.phaseSeconds, ...run.phaseSeconds };
   merged.errors = [...old.errors.filter((e) => !(e.phase in run.phaseSeconds)), ...run.errors];
   return merged;
