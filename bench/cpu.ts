@@ -5,6 +5,8 @@
  * (bench/floor: fetch the simulator, return the answer), one after the other at the same load, at each
  * bridge latency (0, and 20 ms for an Upstash database in the Worker's region).
  */
+
+import { uniqueWord } from '../dev/unique-word.ts';
 import { type BridgeCounters, type PerRequest, perRequest } from './lib/accounting.ts';
 import { bridgeStats, jsonHeaders, postJson } from './lib/client.ts';
 import { FLOOR_NAME, GATEWAY_NAME, routeTo } from './lib/floor.ts';
@@ -64,8 +66,6 @@ export async function benchCpu(
     ...jsonHeaders(key, extra),
     ...routeTo(GATEWAY_NAME),
   });
-  const run = Date.now().toString(36);
-  let miss = 0;
   const primed = await postJson(`${entry}/v1/opportunities`, key, { intent: INTENT }, routeTo(GATEWAY_NAME));
   if (primed.status !== 200) throw new Error(`priming /v1/opportunities: ${primed.status}`);
 
@@ -94,7 +94,7 @@ export async function benchCpu(
       target: {
         url: `${entry}/v1/opportunities`,
         headers: gateway(),
-        nextBody: () => JSON.stringify({ intent: `${INTENT}, run ${run} request ${(miss++).toString(36)}` }),
+        nextBody: () => JSON.stringify({ intent: `${INTENT}, request ${uniqueWord()}` }),
       },
     },
   ];

@@ -3,7 +3,9 @@
  * connections) against the simulator directly, our gateway (cache hit, cache miss, and the
  * OpenAI-compatible proxy when it exists) and the Portkey gateway proxying to the same simulator.
  */
+
 import { zodTextFormat } from 'openai/helpers/zod';
+import { uniqueWord } from '../dev/unique-word.ts';
 import { opportunitiesTask } from '../lib/domain/opportunities.ts';
 import { jsonHeaders, postJson } from './lib/client.ts';
 import { type LoadOptions, type LoadResult, type LoadTarget, measure } from './lib/load.ts';
@@ -49,8 +51,6 @@ export async function benchOverhead(
   const key = await stack.createKey();
   // The direct calls use their own simulator key, so their counts never mix with the gateway's.
   const directKey = 'sim-bench-direct';
-  const run = Date.now().toString(36);
-  let miss = 0;
   const task = opportunitiesTask({ intent: INTENT });
   const responsesBody = {
     model: 'gpt-6-luna',
@@ -102,7 +102,7 @@ export async function benchOverhead(
       target: {
         url: opportunities,
         headers: jsonHeaders(key),
-        nextBody: () => JSON.stringify({ intent: `${INTENT}, run ${run} request ${(miss++).toString(36)}` }),
+        nextBody: () => JSON.stringify({ intent: `${INTENT}, request ${uniqueWord()}` }),
       },
     },
     {

@@ -70,6 +70,8 @@ export function createDeps(env: Env, isolate: IsolateState = newIsolateState()):
     // `retry: false` still makes two attempts; 0 retries means exactly one, and callers decide.
     retry: { retries: 0 },
     enableTelemetry: false,
+    // Our values are UTF-8 text: base64 answers would only cost a decode per response.
+    responseEncoding: false,
   });
   const { storeLoad } = isolate;
   // Timed from when it is sent: a call waiting for one of the invocation's connections is not slow.

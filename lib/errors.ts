@@ -38,7 +38,9 @@ export class GatewayError extends Error {
 
   constructor(init: GatewayErrorInit) {
     super(init.message, { cause: init.cause });
-    this.name = new.target.name;
+    // The bundle keeps no names (wrangler.toml `keep_names = false`), so esbuild tells a class apart
+    // from the SDK's of the same name with a digit (`RateLimitError2`); the logs show ours plain.
+    this.name = new.target.name.replace(/\d+$/, '');
     this.code = init.code ?? (new.target as typeof GatewayError).defaultCode;
     this.param = init.param;
     this.retryAfter = init.retryAfter;

@@ -4,7 +4,8 @@
  * whose daily budget fits only some of them. The key's spend must stay within its budget, nothing may
  * stay reserved, and every refusal must be `429 budget_exceeded`.
  */
-import { randomBytes } from 'node:crypto';
+
+import { uniqueWord } from '../../dev/unique-word.ts';
 import { type Drill, type DrillStack, gw, sleep, waitForSettled } from './harness.ts';
 import { errorCode, type Reply } from './http.ts';
 
@@ -30,7 +31,7 @@ export async function runBudgetRace(
   stack: DrillStack,
   options: { requests: number; fitShare?: number },
 ): Promise<RaceOutcome> {
-  const run = randomBytes(4).toString('hex');
+  const run = uniqueWord(8);
   const calibration = await calibrate(stack, run);
   const perPair = calibration.text_usd + calibration.creative_usd;
   const budgetUsd = round((perPair * options.requests * (options.fitShare ?? 0.25)) / 2);

@@ -5,7 +5,7 @@
  * the playbook's figure, with retries and the backup on), retries, fallbacks, breaker transitions, and
  * that no budget reservation is left behind.
  */
-import { randomBytes } from 'node:crypto';
+import { uniqueWord } from '../../dev/unique-word.ts';
 import { countTransitions, watchBreakers } from './breakers.ts';
 import {
   byStatus,
@@ -45,7 +45,7 @@ const round = (n: number) => Math.round(n * 1e6) / 1e6;
 
 export const faultsDrill: Drill = async ({ stack, scale, log }) => {
   const key = await stack.createKey({ rpm: 1_000_000 });
-  const run = randomBytes(4).toString('hex');
+  const run = uniqueWord(8);
   const warm = `drill ${run} warm intent for trail running socks`;
   await gw(stack, '/v1/opportunities', { key, body: { intent: warm } });
 

@@ -5,7 +5,8 @@
  * time and requests until the primary serves again through half-open. Then the whole primary (every
  * endpoint, moderation included, as when OpenAI is down): what clients see with only the backup left.
  */
-import { randomBytes } from 'node:crypto';
+
+import { uniqueWord } from '../../dev/unique-word.ts';
 import { countTransitions, watchBreakers } from './breakers.ts';
 import {
   type Drill,
@@ -42,7 +43,7 @@ interface Row {
 
 export const primaryDownDrill: Drill = async ({ stack, scale, log }) => {
   const key = await stack.createKey({ rpm: 1_000_000 });
-  const run = randomBytes(4).toString('hex');
+  const run = uniqueWord(8);
   await waitForClosedBreakers(stack);
   const ratePerSec = 8;
   const lengths = [5_000, 15_000, 12_000, 8_000, 10_000].map((ms, i) =>

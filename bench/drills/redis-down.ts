@@ -5,7 +5,8 @@
  * key, answers 503), never a 500, never a dropped connection. After it is back every request must succeed again and the ledger must
  * hold nothing reserved.
  */
-import { randomBytes } from 'node:crypto';
+
+import { uniqueWord } from '../../dev/unique-word.ts';
 import {
   type Drill,
   gw,
@@ -26,7 +27,7 @@ const KINDS: Kind[] = ['hit', 'miss', 'hit', 'budget', 'hit', 'miss', 'health', 
 
 export const redisDownDrill: Drill = async ({ stack, scale, log }) => {
   const key = await stack.createKey({ rpm: 1_000_000 });
-  const run = randomBytes(4).toString('hex');
+  const run = uniqueWord(8);
   const warm = `drill ${run} warm intent for merino base layers`;
   if ((await gw(stack, '/v1/opportunities', { key, body: { intent: warm } })).status !== 200) {
     throw new Error('could not warm the cache');

@@ -1,6 +1,7 @@
 import type { Batch } from 'openai/resources/batches';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { uniqueWord } from '../../dev/unique-word';
 import type { Creative } from '../../lib/creatives/schema';
 import { OpportunitiesOutput, opportunitiesTask } from '../../lib/domain/opportunities';
 import type { ErrorBody } from '../../lib/errors';
@@ -11,7 +12,6 @@ import { bindings } from '../support/env';
 import { callGateway } from '../support/gateway';
 import { bearer, createTestKey } from '../support/keys';
 import { simConfigure, simRequests } from '../support/providers';
-import { uniqueWord } from '../support/unique';
 import {
   cancel,
   finished,

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { uniqueWord } from '../../dev/unique-word';
 import type { ErrorBody } from '../../lib/errors';
 import { redisKey } from '../../lib/store';
 import { freshCaller } from '../support/gateway';
 import { withinOneMinute } from '../support/minute';
 import { simConfigure, simRequests } from '../support/providers';
 import { countingClient } from '../support/redis';
-import { uniqueWord } from '../support/unique';
 import { privateModel, proxyCaller } from './openai-proxy.support';
 
 const OPEN_SECONDS = 0.5;

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { uniqueWord } from '../../dev/unique-word';
 import worker from '../../functions/index';
 import { requestContext } from '../support/after-response';
 import { envWith } from '../support/env';
 import { bearer, createTestKey } from '../support/keys';
 import { simKey, simRequests } from '../support/providers';
-import { uniqueWord } from '../support/unique';
 
 // A client that sends the same request again as soon as it has read the first answer must get a HIT
 // (for /v1/match: no text embedded again): the entry is written before the answer leaves the gateway,

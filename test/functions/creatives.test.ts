@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { uniqueWord } from '../../dev/unique-word';
 import type { Creative } from '../../lib/creatives/schema';
 import { CreativeOutput, creativeTask } from '../../lib/creatives/schema';
 import { worstCaseStructured } from '../../lib/domain/cost';
@@ -7,7 +8,6 @@ import { createPriceTable, usdToNanos as nanos } from '../../lib/pricing';
 import { callGateway, freshCaller } from '../support/gateway';
 import { bearer } from '../support/keys';
 import { simConfigure, simRequests } from '../support/providers';
-import { uniqueWord } from '../support/unique';
 import { warmTokenizer } from './openai-proxy.support';
 
 const REQUEST = {

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { uniqueWord } from '../../dev/unique-word';
 import { type ImageAnalysis, ImageAnalysis as ImageAnalysisSchema } from '../../lib/domain/image-analysis';
 import type { ErrorBody } from '../../lib/errors';
 import { MAX_IMAGE_REDIRECTS } from '../../lib/image-fetch';
 import { callGateway, freshCaller } from '../support/gateway';
 import { adminAuth } from '../support/keys';
 import { simConfigure, simImage, simImageFetches, simImageInputs, simRequests } from '../support/providers';
-import { uniqueWord } from '../support/unique';
 
 const analyze = () => freshCaller('/v1/images/analyze');
 

@@ -1,6 +1,7 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { uniqueWord } from '../../dev/unique-word';
 import { images, imageUrl } from '../../functions/images';
 import { createApp } from '../../lib/app';
 import { createDeps } from '../../lib/deps';
@@ -10,7 +11,6 @@ import { generateImage } from '../../lib/providers/images';
 import { envWith } from '../support/env';
 import { redisCountingGateway } from '../support/gateway';
 import { FAST_POLICY, simHarness } from '../support/providers';
-import { uniqueWord } from '../support/unique';
 
 /** The gateway with only the images route, unprotected as it will be in production. */
 function imagesApp() {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { uniqueWord } from '../../dev/unique-word';
 import { bindings } from '../support/env';
 import { freshCaller } from '../support/gateway';
 import { captureLogs } from '../support/logs';
 import { simConfigure } from '../support/providers';
-import { uniqueWord } from '../support/unique';
 import { proxyCaller, sseEvents, warmTokenizer } from './openai-proxy.support';
 
 warmTokenizer();

@@ -2,8 +2,10 @@
  * What a client key may do beyond being live, through the HTTP API: its scopes, its model allow-list,
  * its budget share and its units of work per minute (lib/key-policy.ts, lib/unit-limit.ts).
  */
+
 import { exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { uniqueWord } from '../../dev/unique-word';
 import type { ErrorBody } from '../../lib/errors';
 import type { KeyRecord } from '../../lib/keys';
 import { redisKey } from '../../lib/store';
@@ -269,7 +271,7 @@ describe('units of work per minute', () => {
   it("counts a domain generation's tokens as reserved, before any upstream call", async () => {
     const { key } = await createTestKey({ upm: 1 });
     const res = await postJson('/v1/opportunities', key, {
-      intent: `Boots for the rain ${crypto.randomUUID()}`,
+      intent: `Boots for the rain ${uniqueWord()}`,
     });
     // An opportunity set reserves its prompt and a cap of more than a thousand tokens.
     expect(res.status).toBe(413);

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { uniqueWord } from '../../dev/unique-word';
 import type { ErrorBody } from '../../lib/errors';
 import { envWith } from '../support/env';
 import { callGateway } from '../support/gateway';
 import { bearer, createTestKey } from '../support/keys';
 import { simKey, simRequests } from '../support/providers';
-import { uniqueWord } from '../support/unique';
 
 interface MatchBody {
   ranked: { id: string; score: number }[];

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { uniqueWord } from '../../dev/unique-word';
 import { worstCaseStructured } from '../../lib/domain/cost';
 import type { OpportunitiesResponse } from '../../lib/domain/opportunities';
 import { opportunitiesTask } from '../../lib/domain/opportunities';
@@ -8,7 +9,6 @@ import { bindings, envWith } from '../support/env';
 import { callGateway, freshCaller } from '../support/gateway';
 import { adminAuth, bearer, createTestKey } from '../support/keys';
 import { simConfigure, simKey, simRequests } from '../support/providers';
-import { uniqueWord } from '../support/unique';
 
 const INTENT = 'Waterproof hiking boots for a rainy autumn trip in Scotland';
 

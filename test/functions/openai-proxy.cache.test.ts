@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { uniqueWord } from '../../dev/unique-word';
 import { costOf, MODEL_PRICES, type ModelPrice, nanosToUsd } from '../../lib/pricing';
 import { chatUsage } from '../../lib/proxy/usage';
 import { callGateway } from '../support/gateway';
 import { bearer, createTestKey } from '../support/keys';
 import { simConfigure, simRequests } from '../support/providers';
-import { uniqueWord } from '../support/unique';
 import { privateModel, proxyCaller, warmTokenizer } from './openai-proxy.support';
 
 warmTokenizer();

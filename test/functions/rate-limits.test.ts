@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { uniqueWord } from '../../dev/unique-word';
 import type { ErrorBody } from '../../lib/errors';
 import { redisKey } from '../../lib/store';
 import { bindings } from '../support/env';
@@ -6,7 +7,6 @@ import { freshCaller } from '../support/gateway';
 import { captureLogs } from '../support/logs';
 import { simConfigure } from '../support/providers';
 import { countingClient } from '../support/redis';
-import { uniqueWord } from '../support/unique';
 
 const { redis } = countingClient();
 

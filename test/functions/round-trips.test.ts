@@ -1,6 +1,7 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { uniqueWord } from '../../dev/unique-word';
 import { createGateway } from '../../functions/index';
 import type { OPENAI_PROXY_POSTS } from '../../functions/openai-proxy';
 import { createDeps, newIsolateState } from '../../lib/deps';
@@ -147,7 +148,7 @@ describe('Redis round trips on the critical path', () => {
       METRICS_NAMESPACE: namespace,
       METRICS_FLUSH_SECONDS: '1',
     });
-    const json = { intent: `hiking socks for wet weather ${crypto.randomUUID()}` };
+    const json = { intent: `hiking socks for wet weather ${uniqueWord()}` };
     const warm = await roundTrips(gateway, '/v1/opportunities', key, json, env);
     expect(warm.res.headers.get('x-cache')).toBe('MISS');
 
@@ -219,13 +220,13 @@ describe('Redis round trips on the critical path', () => {
       needs_visual: true,
     });
     // Warm the isolate (the key's rpm, the upstream account's digest, the scripts in Redis).
-    await roundTrips(gateway, '/v1/creatives', key, creative(`warm ${crypto.randomUUID()}`), env);
+    await roundTrips(gateway, '/v1/creatives', key, creative(`warm ${uniqueWord()}`), env);
     gateway.events.length = 0;
     const miss = await roundTrips(
       gateway,
       '/v1/creatives',
       key,
-      creative(`city walkers ${crypto.randomUUID()}`),
+      creative(`city walkers ${uniqueWord()}`),
       env,
     );
     expect(miss.res.status).toBe(200);

@@ -6,12 +6,12 @@
  * All three share one simulator account, as keys share the gateway's OpenAI account in production.
  */
 import { describe, expect, it } from 'vitest';
+import { uniqueWord } from '../../dev/unique-word';
 import worker, { app, isPublic } from '../../functions/index';
 import { afterResponse, requestContext } from '../support/after-response';
 import { envWith } from '../support/env';
 import { bearer, createTestKey } from '../support/keys';
 import { simConfigure, simKey } from '../support/providers';
-import { uniqueWord } from '../support/unique';
 
 interface Step {
   method: 'GET' | 'POST';

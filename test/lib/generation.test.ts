@@ -2,7 +2,9 @@
  * The generation pipeline without Hono: plan → reserve → call → finish → settle, on services built
  * from a hand-written scope, against the real Redis and the simulator.
  */
+
 import { describe, expect, it } from 'vitest';
+import { uniqueWord } from '../../dev/unique-word';
 import { produceCreative } from '../../lib/creatives/pipeline';
 import { CreativeRequest } from '../../lib/creatives/schema';
 import { CreativeRejectedError } from '../../lib/errors';
@@ -59,7 +61,7 @@ describe('generate', () => {
     });
     const request = CreativeRequest.parse({
       opportunity: { id: 'opp_1', product_category: 'Hiking boots', description: 'Boots for rainy walks' },
-      target_audience: `weekend hikers ${crypto.randomUUID()}`,
+      target_audience: `weekend hikers ${uniqueWord()}`,
       brand_voice: 'warm, practical',
       tone: 'playful',
       needs_visual: true,
