@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../lib/app-env';
-import { createDayClock, shiftDay } from '../lib/budget';
+import { dayClockOf, shiftDay } from '../lib/budget';
 import { nanosToUsd } from '../lib/pricing';
 import { valid } from '../lib/validate';
 import { readVariants, type VariantTask, type VariantTotals } from '../lib/variants';
@@ -24,7 +24,7 @@ export const adminVariants = new Hono<AppEnv>().get(
   async (c) => {
     const env = c.get('env');
     const { days } = c.req.valid('query');
-    const today = createDayClock(env.BUDGET_TIMEZONE).at(c.get('deps').now()).day;
+    const today = dayClockOf(env.BUDGET_TIMEZONE).at(c.get('deps').now()).day;
     const window = Array.from({ length: days }, (_, i) => shiftDay(today, -i));
     const totals = await readVariants(c.get('deps').redis, VARIANT_TASKS, window);
     const tasks = Object.fromEntries(

@@ -42,7 +42,7 @@
  * }
  */
 import { type ArchiveContext, archiveDay, readHistory } from './budget/archive';
-import { createDayClock, landingDays, shiftDay } from './budget/day';
+import { dayClockOf, landingDays, shiftDay } from './budget/day';
 import { alertsKey, dayKeys, leasesKey, scopeIndexKey, totalsKey } from './budget/keys';
 import { checkLeaseMs, checkNanos, checkScopes, DAY_MS, resolveOptions } from './budget/options';
 import type { Budget, BudgetDeps, BudgetOptions, ScopeState } from './budget/types';
@@ -52,7 +52,7 @@ import { BUDGET_RELEASE, BUDGET_RENEW } from './scripts/budget-lease';
 import { BUDGET_READ } from './scripts/budget-read';
 import { runScript } from './scripts/run';
 
-export { type BudgetDay, budgetDay, createDayClock, shiftDay } from './budget/day';
+export { type BudgetDay, budgetDay, createDayClock, dayClockOf, shiftDay } from './budget/day';
 export type * from './budget/types';
 
 /** Runs one store operation; any failure becomes StoreUnavailableError (the budget fails closed). */
@@ -73,7 +73,7 @@ async function guarded<T>(run: () => Promise<T>): Promise<T> {
  */
 export function createBudget(deps: BudgetDeps, options: Partial<BudgetOptions> = {}): Budget {
   const { timeZone, leaseMs, globalScope, keyScopePrefix, retentionDays } = resolveOptions(options);
-  const clock = createDayClock(timeZone);
+  const clock = dayClockOf(timeZone);
   const { redis, now } = deps;
   const newId = deps.newId ?? ((prefix) => `${prefix}_${crypto.randomUUID().replaceAll('-', '')}`);
   /** Seconds a day's keys live from `at`: until the day ends plus the retention. */

@@ -7,7 +7,7 @@
  * call site. Everything below the route and admission layer can run on a scope a test writes by hand.
  */
 import { type Breaker, createBreaker } from './breaker';
-import { createDayClock } from './budget';
+import { dayClockOf } from './budget';
 import { type Cache, createCache } from './cache';
 import { singleFlightOptions } from './cache/single-flight';
 import type { Capability, Task } from './capabilities';
@@ -147,7 +147,7 @@ export function createServices(scope: RequestScope): Services {
     },
     recordVariant: (variant, outcome) => {
       if (!variant) return;
-      const { day } = createDayClock(env.BUDGET_TIMEZONE).at(deps.now());
+      const { day } = dayClockOf(env.BUDGET_TIMEZONE).at(deps.now());
       scope.defer(recordVariant(deps.redis, day, variant, outcome));
     },
   };

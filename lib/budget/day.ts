@@ -92,17 +92,37 @@ export function createDayClock(timeZone: string): DayClock {
     return hi;
   }
 
+  // The day last asked for and the instants it spans: nearly every call falls in it, and answering
+  // from it spares formatToParts (a fifth of a proxied call's CPU before this).
+  let current: { from: number; until: number; day: BudgetDay } | undefined;
   return {
     at(nowMs) {
       if (!Number.isFinite(nowMs)) throw new RangeError(`not an instant: ${nowMs}`);
+      if (current && nowMs >= current.from && nowMs < current.until) return current.day;
       const day = localDay(nowMs);
-      return { day, resetsAt: new Date(startOf(shiftDay(day, 1))).toISOString() };
+      const until = startOf(shiftDay(day, 1));
+      const budgetDay = { day, resetsAt: new Date(until).toISOString() };
+      current = { from: startOf(day), until, day: budgetDay };
+      return budgetDay;
     },
     startOf,
   };
 }
 
+/** One clock per time zone for the isolate's life: creating the formatter is the expensive part. */
+const clocks = new Map<string, DayClock>();
+
+/** `createDayClock(timeZone)`, built once per time zone and shared. */
+export function dayClockOf(timeZone: string): DayClock {
+  let clock = clocks.get(timeZone);
+  if (!clock) {
+    clock = createDayClock(timeZone);
+    clocks.set(timeZone, clock);
+  }
+  return clock;
+}
+
 /** The budget day of `nowMs` in `timeZone`; see createDayClock to compute many. */
 export function budgetDay(nowMs: number, timeZone: string): BudgetDay {
-  return createDayClock(timeZone).at(nowMs);
+  return dayClockOf(timeZone).at(nowMs);
 }

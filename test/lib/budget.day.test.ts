@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { budgetDay, createDayClock, shiftDay } from '../../lib/budget';
+import { budgetDay, createDayClock, dayClockOf, shiftDay } from '../../lib/budget';
 import { isDay, landingDays } from '../../lib/budget/day';
 
 const at = (iso: string) => Date.parse(iso);
@@ -102,5 +102,24 @@ describe('day arithmetic', () => {
     expect(landingDays('2026-12-31', '2027-01-04')).toEqual(['2026-12-31', '2027-01-01', '2027-01-04']);
     // A settle whose clock is behind the reserve's lands on the day the reservation was made.
     expect(landingDays('2026-11-28', '2026-11-27')).toEqual(['2026-11-28']);
+  });
+
+  it('answers from the day it remembers exactly as a fresh clock would, across midnights and DST jumps', () => {
+    const cases: [string, string][] = [
+      ['America/New_York', '2026-03-08T00:00:00Z'], // spring forward
+      ['Europe/London', '2026-10-25T00:00:00Z'], // fall back
+      ['America/Santiago', '2022-09-10T12:00:00Z'], // a skipped midnight
+      ['Asia/Kolkata', '2026-11-27T12:00:00Z'],
+    ];
+    for (const [zone, from] of cases) {
+      const shared = dayClockOf(zone);
+      const start = Date.parse(from);
+      // Every 7 minutes over two days, forwards then backwards: each answer as a new clock's.
+      const instants = Array.from({ length: 412 }, (_, i) => start + i * 7 * 60_000);
+      for (const t of [...instants, ...instants.reverse()]) {
+        expect(shared.at(t), `${zone} at ${new Date(t).toISOString()}`).toEqual(createDayClock(zone).at(t));
+      }
+    }
+    expect(dayClockOf('Europe/London')).toBe(dayClockOf('Europe/London'));
   });
 });
