@@ -73,7 +73,19 @@ export function createDayClock(timeZone: string): DayClock {
   }
   const localDay = (instant: number) => new Date(wallMs(instant)).toISOString().slice(0, 10);
 
+  // Days' starts already found: a reservation asks for three (today's, tomorrow's, the day after's).
+  const starts = new Map<string, number>();
   function startOf(day: string): number {
+    let start = starts.get(day);
+    if (start === undefined) {
+      start = findStart(day);
+      if (starts.size >= 64) starts.clear();
+      starts.set(day, start);
+    }
+    return start;
+  }
+
+  function findStart(day: string): number {
     if (!isDay(day)) throw new RangeError(`not a YYYY-MM-DD day: ${day}`);
     const midnight = Date.parse(`${day}T00:00:00Z`);
     // Two rounds of "wall time minus the offset in force" land on local midnight when it exists.
