@@ -12,14 +12,9 @@ import { type Cache, createCache } from './cache';
 import { singleFlightOptions } from './cache/single-flight';
 import type { Capability, Task } from './capabilities';
 import { configOf } from './config';
-import type { Deps } from './deps';
-import type { Env } from './env';
 import { type ImageBucket, pooledBucket } from './image-store';
-import type { Logger } from './log';
-import type { MetricsCollector } from './metrics/collector';
 import type { ModerationDeps } from './moderation';
 import type { Nanos, PriceTable } from './pricing';
-import type { Principal } from './principal';
 import { createProviders, type Providers, type StructuredTask } from './providers';
 import { askEarly } from './providers/first-attempt';
 import type { RetryPolicy } from './providers/retry';
@@ -36,16 +31,10 @@ import {
   type VariantTask,
 } from './variants';
 
-export interface Services extends SpendingServices {
-  env: Env;
-  deps: Deps;
-  log: Logger;
-  requestId: string;
-  metrics: MetricsCollector | undefined;
-  /** Work after the response (`ctx.waitUntil`). */
-  defer: (work: Promise<unknown>) => void;
-  /** Who the request acts for, once admission has said. */
-  principal: () => Principal;
+/** The request's own data, as its scope gave it. */
+type ScopeData = Pick<RequestScope, 'env' | 'deps' | 'log' | 'requestId' | 'metrics' | 'defer' | 'principal'>;
+
+export interface Services extends SpendingServices, ScopeData {
   /** The images bucket, its calls through this invocation's connection pool; and the public origin. */
   images: ImageBucket;
   origin: string;
