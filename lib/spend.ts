@@ -82,6 +82,11 @@ export function createSpender(deps: SpendDeps, options: SpendOptions): Spender {
     );
   };
 
+  /** Gives a granted reservation back, after the response. */
+  const giveBack = (r: ReserveResult) => {
+    if (r.ok) deps.defer(deps.budget.release(r.reservation).catch(() => undefined));
+  };
+
   const start = (estimate: Nanos | TieredEstimate): Started => {
     const tiered = typeof estimate === 'number' ? undefined : estimate;
     const full = tiered ? tiered.full : (estimate as Nanos);
@@ -92,19 +97,12 @@ export function createSpender(deps: SpendDeps, options: SpendOptions): Spender {
         tiered ? { fallback: { amount: tiered.degraded, above: options.alertThresholdNanos } } : {},
       ),
       options.gate?.(),
-      (r) => {
-        if (r.ok) deps.defer(deps.budget.release(r.reservation).catch(() => undefined));
-      },
+      giveBack,
     );
     // Awaited by `run` or `cancel`; a refusal nobody ran is nobody's error.
     asked.catch(() => undefined);
     return {
-      cancel: () => {
-        asked.then(
-          (r) => r.ok && deps.defer(deps.budget.release(r.reservation).catch(() => undefined)),
-          () => undefined,
-        );
-      },
+      cancel: () => void asked.then(giveBack, () => undefined),
       run: (work, cost) => runReserved(asked, tiered ? tiered.degraded : full, work, cost),
     };
   };
