@@ -32,7 +32,20 @@ export const DRILL_SETTINGS: Record<string, string> = {
   OPENAI_RETRY_BASE_MS: '250',
   OPENAI_RETRY_MAX_DELAY_MS: '2000',
   OPENAI_CIRCUIT_BREAKER_TIMEOUT: '3',
+  ...gatewaySettingsFromEnv(),
 };
+
+/** `DRILL_GATEWAY_SETTINGS='{"OVERLOAD_LATENCY_MS":"800"}'`: gateway settings to try a drill under. */
+function gatewaySettingsFromEnv(): Record<string, string> {
+  const raw = process.env.DRILL_GATEWAY_SETTINGS;
+  if (!raw) return {};
+  const parsed: unknown = JSON.parse(raw);
+  if (!parsed || typeof parsed !== 'object' || Object.values(parsed).some((v) => typeof v !== 'string'))
+    throw new Error(
+      'DRILL_GATEWAY_SETTINGS must be a JSON object of strings, e.g. {"OVERLOAD_LATENCY_MS":"800"}',
+    );
+  return parsed as Record<string, string>;
+}
 
 /**
  * In the order they run: the quiet checks first (bad input needs an idle upstream), the soak last, then

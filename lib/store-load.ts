@@ -2,9 +2,9 @@
  * How long the isolate's Redis calls are taking: a moving average of their durations, fading with time
  * when no call ends. Under overload the calls slow down before they time out, their work wasted; once
  * the average passes OVERLOAD_LATENCY_MS the request shell sheds new requests (lib/app.ts), at once and
- * with no Redis call, until it has faded below. Nothing waits here: in Workers a request woken by
- * another request's call would run on in that request's context and lose its own calls when that one
- * ends, and waiters that poll cost more CPU than an overloaded isolate has.
+ * with no Redis call, until it has faded below. Nothing waits here: a line of calls capped per isolate
+ * served a third of the hits under the soak (each call's time in flight includes the loop's own lag),
+ * and waiters that poll cost more CPU than an overloaded isolate has (docs/operations.md#overload).
  */
 
 export interface StoreLoad {
