@@ -8,12 +8,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
-import {
-  type CreativeOutput,
-  type CreativeRequest,
-  creativeBatchTask,
-  creativeTask,
-} from '../lib/creatives/schema.ts';
+import { creativeBatchTask, creativeTask } from '../lib/creatives/prompt.ts';
+import type { CreativeOutput, CreativeRequest } from '../lib/creatives/schema.ts';
 import type { StructuredTask } from '../lib/providers/structured-calls.ts';
 import { loadTokenCounter, MESSAGE_OVERHEAD_TOKENS } from '../lib/tokens.ts';
 

@@ -6,7 +6,7 @@
 
 import { zodTextFormat } from 'openai/helpers/zod';
 import { uniqueWord } from '../dev/unique-word.ts';
-import { opportunitiesTask } from '../lib/domain/opportunities.ts';
+import { opportunitiesTask } from '../lib/domain/opportunities-prompt.ts';
 import { jsonHeaders, postJson } from './lib/client.ts';
 import { type LoadOptions, type LoadResult, type LoadTarget, measure } from './lib/load.ts';
 import type { RunningPortkey } from './lib/portkey.ts';

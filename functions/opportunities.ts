@@ -1,12 +1,8 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../lib/app-env';
 import { cacheFirst } from '../lib/cache-first';
-import {
-  OpportunitiesRequest,
-  opportunitiesTask,
-  opportunitiesText,
-  withIds,
-} from '../lib/domain/opportunities';
+import { OpportunitiesRequest, opportunitiesText, withIds } from '../lib/domain/opportunities';
+import { opportunitiesTask } from '../lib/domain/opportunities-prompt';
 import { assertInputApproved, assertOpportunitiesApproved } from '../lib/domain/verdicts';
 import { generate, markDegraded } from '../lib/generation';
 import { admitsInHandler } from '../lib/guards';

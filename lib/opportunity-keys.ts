@@ -2,7 +2,8 @@
  * The cache key of an opportunities request: single and bulk requests share it, so a bulk result is a
  * hit for a later single call. (Kept out of lib/domain, which stays importable by plain Node scripts.)
  */
-import { OPPORTUNITIES_PROMPT_VERSION, type OpportunitiesRequest } from './domain/opportunities';
+import type { OpportunitiesRequest } from './domain/opportunities';
+import { OPPORTUNITIES_PROMPT_VERSION } from './domain/opportunities-prompt';
 import type { Env } from './env';
 import { modelsFor } from './model-policy';
 import { type Variant, variantField } from './variants';

@@ -61,10 +61,14 @@ export function chooseVariant(
   return last && { task, name: last.name, instructions: last.instructions };
 }
 
-/** The task with the variant's instructions added. */
+/** The task with the variant's instructions added, and its own prompt-cache key (its own prefix). */
 export function withVariant<T>(task: StructuredTask<T>, variant: Variant | undefined): StructuredTask<T> {
   if (!variant?.instructions) return task;
-  return { ...task, instructions: `${task.instructions}\n\n${variant.instructions}` };
+  return {
+    ...task,
+    instructions: `${task.instructions}\n\n${variant.instructions}`,
+    ...(task.cacheKey ? { cacheKey: `${task.cacheKey}-${variant.name}` } : {}),
+  };
 }
 
 /** The cache-key field naming the variant; nothing when the task has none, so keys stay as they were. */

@@ -50,6 +50,7 @@ export function requestLine(
       text: { format },
       max_output_tokens: callCap(task, model),
       ...reasoningParam(model, task.reasoningEffort ?? DEFAULT_REASONING_EFFORT),
+      ...(task.cacheKey ? { prompt_cache_key: task.cacheKey } : {}),
       store: false,
     },
   };

@@ -7,15 +7,16 @@
 import { z } from 'zod';
 import type { CacheKeyParts } from '../cache';
 import { type CreativeValue, creativeFields, creativeKeyParts } from '../creatives/pipeline';
-import { CreativeOutput, CreativeRequest, creativeTask } from '../creatives/schema';
+import { creativeTask } from '../creatives/prompt';
+import { CreativeOutput, CreativeRequest } from '../creatives/schema';
 import {
   OpportunitiesOutput,
   OpportunitiesRequest,
   type OpportunitiesResponse,
-  opportunitiesTask,
   opportunitiesText,
   withIds,
 } from '../domain/opportunities';
+import { opportunitiesTask } from '../domain/opportunities-prompt';
 import { assertCreativeApproved, assertOpportunitiesApproved } from '../domain/verdicts';
 import type { Env } from '../env';
 import type { Verdict } from '../moderation';

@@ -13,14 +13,8 @@ import type { AttemptBilling } from '../providers/router-deps';
 import type { Services } from '../services';
 import { loadTokenCounter } from '../tokens';
 import { type Variant, variantField, withVariant } from '../variants';
-import {
-  CREATIVE_IMAGE,
-  CREATIVES_PROMPT_VERSION,
-  type Creative,
-  type CreativeOutput,
-  type CreativeRequest,
-  creativeTask,
-} from './schema';
+import { CREATIVES_PROMPT_VERSION, creativeTask } from './prompt';
+import { CREATIVE_IMAGE, type Creative, type CreativeOutput, type CreativeRequest } from './schema';
 
 /** The model-policy tasks that make creatives: one at a time, or several in one call. */
 export type CreativeTask = 'creatives' | 'creatives_batch';

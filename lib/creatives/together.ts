@@ -4,7 +4,8 @@ import type { Nanos } from '../pricing';
 import type { Services } from '../services';
 import { type Variant, withVariant } from '../variants';
 import { approveCreative, type CreativeValue, imageWorstCase, moderateCreativeInput } from './pipeline';
-import { type CreativeRequest, creativeBatchTask } from './schema';
+import { creativeBatchTask } from './prompt';
+import type { CreativeRequest } from './schema';
 
 /** One distinct request of the batch (identical items share one). */
 export interface Entry {

@@ -1,12 +1,8 @@
 /**
  * The opportunities task (the platform's "DAST"): shopper intent in, up to five commercial
- * opportunities out. Request and output schemas, the prompt, and what versions the cache key.
+ * opportunities out. Request and output schemas; the prompt is in opportunities-prompt.ts.
  */
 import { z } from 'zod';
-import type { StructuredTask } from '../providers';
-
-/** Bump when the prompt or the output schema changes: cached answers of the old shape are abandoned. */
-export const OPPORTUNITIES_PROMPT_VERSION = 'opp-1';
 
 const short = (max: number) => z.string().trim().min(1).max(max);
 
@@ -60,25 +56,6 @@ export interface OpportunitiesResponse {
   reasoning: string;
   confidence: number;
   safety_flags: string[];
-}
-
-const INSTRUCTIONS = `You find commercial opportunities in a shopper's intent for a commerce platform.
-Return at most five opportunities, most relevant first: each a concrete product or offer (title),
-its product category, a one-sentence rationale tied to the intent, a relevance from 0 to 1, and
-whether an image would help sell it (needs_visual). Never invent prices, discounts or guarantees.
-Keep "reasoning" under 200 characters. Put concerns about the intent (e.g. minors, health claims,
-regulated goods) in safety_flags as short labels; otherwise return an empty list.`;
-
-/** The structured-output task for one request. */
-export function opportunitiesTask(request: OpportunitiesRequest): StructuredTask<OpportunitiesOutput> {
-  const context = request.context ? `\nContext: ${JSON.stringify(request.context)}` : '';
-  return {
-    name: 'opportunities',
-    schema: OpportunitiesOutput,
-    instructions: INSTRUCTIONS,
-    input: `Shopper intent: ${request.intent}${context}`,
-    maxOutputTokens: 1200,
-  };
 }
 
 /**

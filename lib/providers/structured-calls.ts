@@ -40,6 +40,11 @@ export interface StructuredTask<T> {
   capability?: 'text' | 'vision';
   /** The primary's model (the task's model policy); unset: the primary's model for the capability. */
   model?: string;
+  /**
+   * OpenAI's `prompt_cache_key`: the task, its prompt version and variant. Requests that share it share
+   * their unchanging prefix (instructions, schema), and the key keeps them on the machines that cache it.
+   */
+  cacheKey?: string;
 }
 
 /** One turn of the conversation in provider-neutral form. */
@@ -80,6 +85,7 @@ export async function viaResponses<T>(
     text: { format: zodTextFormat(task.schema, task.name) },
     max_output_tokens: callCap(task, model, call.capFactor),
     ...reasoningParam(model, call.effort),
+    ...(task.cacheKey ? { prompt_cache_key: task.cacheKey } : {}),
     store: false,
   });
   const parts = res.output.flatMap((item) => (item.type === 'message' ? item.content : []));

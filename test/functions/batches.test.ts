@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { uniqueWord } from '../../dev/unique-word';
 import type { Creative } from '../../lib/creatives/schema';
-import { OpportunitiesOutput, opportunitiesTask } from '../../lib/domain/opportunities';
+import { OpportunitiesOutput } from '../../lib/domain/opportunities';
+import { opportunitiesTask } from '../../lib/domain/opportunities-prompt';
 import type { ErrorBody } from '../../lib/errors';
 import { costOf, createPriceTable, estimateTextCost, type ModelPrice } from '../../lib/pricing';
 import { REASONING_ALLOWANCE } from '../../lib/providers/reasoning';
@@ -339,9 +340,10 @@ describe('the bulk poll (cron)', () => {
   });
 
   it('collects bulk creatives text-only; copy failing brand safety is creative_rejected and never cached', async () => {
-    // The simulator's copy for CREATIVE says "durability"; the client's text does not.
+    // The simulator's copy for CREATIVE (not for the mug) says "Target audience" (it draws words from
+    // the prompt's input, labels included); the client's text never says "target".
     const { post, key, env } = await setup({
-      MODERATION_RULES: JSON.stringify({ blocked_terms: ['durability'] }),
+      MODERATION_RULES: JSON.stringify({ blocked_terms: ['target'] }),
     });
     const mug = {
       ...CREATIVE,
@@ -357,7 +359,10 @@ describe('the bulk poll (cron)', () => {
     const [rejected, approved, refused] = done.results ?? [];
     expect(rejected).toMatchObject({
       ok: false,
-      error: { code: 'creative_rejected', details: { layer: 'brand_safety', pattern: 'durability' } },
+      error: {
+        code: 'creative_rejected',
+        details: { layer: 'brand_safety', pattern: 'target' },
+      },
     });
     expect(approved).toMatchObject({
       ok: true,

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { uniqueWord } from '../../dev/unique-word';
+import { creativeTask } from '../../lib/creatives/prompt';
 import type { Creative } from '../../lib/creatives/schema';
-import { CreativeOutput, creativeTask } from '../../lib/creatives/schema';
+import { CreativeOutput } from '../../lib/creatives/schema';
 import { worstCaseStructured } from '../../lib/domain/cost';
 import type { ErrorBody } from '../../lib/errors';
 import { createPriceTable, usdToNanos as nanos } from '../../lib/pricing';
@@ -40,7 +41,7 @@ describe('POST /v1/creatives', () => {
       approved: true,
       checked: { openai: 'passed', business_rules: 'passed', brand_safety: 'passed' },
     });
-    expect(creative.cache).toEqual({ status: 'MISS', key_version: 'cre-1:gpt-6-luna:gpt-image-2.5-flare' });
+    expect(creative.cache).toEqual({ status: 'MISS', key_version: 'cre-2:gpt-6-luna:gpt-image-2.5-flare' });
     expect(creative.image).toMatchObject({ model: 'gpt-image-2.5-flare', size: '1024x1024' });
     const url = new URL(creative.image?.url ?? '');
     expect(url.pathname).toBe(`/v1/images/${creative.image?.id}`);
@@ -174,13 +175,17 @@ describe('POST /v1/creatives', () => {
   });
 
   it('rejects copy that fails brand safety with 422 creative_rejected, and never caches it', async () => {
-    // The simulator's copy says "durability"; the client's text does not.
-    const { post } = await setup({ MODERATION_RULES: JSON.stringify({ blocked_terms: ['durability'] }) });
+    // The simulator's copy says "Target audience" (it draws words from the prompt's input, labels
+    // included); the client's text never says "target".
+    const { post } = await setup({ MODERATION_RULES: JSON.stringify({ blocked_terms: ['target'] }) });
     const res = await post(REQUEST);
     expect(res.status).toBe(422);
     const { error } = await res.json<ErrorBody>();
     expect(error).toMatchObject({ code: 'creative_rejected' });
-    expect(error.details).toMatchObject({ layer: 'brand_safety', pattern: 'durability' });
+    expect(error.details).toMatchObject({
+      layer: 'brand_safety',
+      pattern: 'target',
+    });
     expect((await post(REQUEST)).headers.get('x-cache')).toBeNull();
   });
 

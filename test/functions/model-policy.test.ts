@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { uniqueWord } from '../../dev/unique-word';
 import { worstCaseStructured } from '../../lib/domain/cost';
 import type { OpportunitiesResponse } from '../../lib/domain/opportunities';
-import { opportunitiesTask } from '../../lib/domain/opportunities';
+import { opportunitiesTask } from '../../lib/domain/opportunities-prompt';
 import type { ErrorBody } from '../../lib/errors';
 import { createPriceTable } from '../../lib/pricing';
 import { bindings, envWith } from '../support/env';

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { batchCost, bulkWorstCase } from '../../lib/bulk/cost';
 import { inputLines, requestLine } from '../../lib/bulk/jsonl';
 import { retrySlotsFor } from '../../lib/bulk/submit';
-import { creativeTask } from '../../lib/creatives/schema';
-import { opportunitiesTask } from '../../lib/domain/opportunities';
+import { creativeTask } from '../../lib/creatives/prompt';
+import { opportunitiesTask } from '../../lib/domain/opportunities-prompt';
 import { costOf, createPriceTable, estimateTextCost, type ModelPrice } from '../../lib/pricing';
 import { REASONING_ALLOWANCE } from '../../lib/providers/reasoning';
 import { generateStructured } from '../../lib/providers/structured';
@@ -35,6 +35,9 @@ describe('the batch input file', () => {
     const task = tasks[1] as (typeof tasks)[number];
     await generateStructured(routerHarness([target]).deps, FAST_POLICY, task);
     expect(sent).toHaveLength(1);
+    // Both carry the task's prompt-cache key, so a job's items share their cached prefix.
+    expect(task.cacheKey).toMatch(/^opportunities-/);
+    expect(sent[0]).toMatchObject({ prompt_cache_key: task.cacheKey });
     expect(JSON.parse(JSON.stringify(requestLine('gpt-6-luna', 7, task)))).toEqual({
       custom_id: '7',
       method: 'POST',
