@@ -52,6 +52,35 @@ describe('prefix matching', () => {
     // A different question after the same system message and tools: the 1,100 tokens ahead of it are read.
     const second = (await chat(`Which tent? ${text(400, 'b')}`, 'system last')).usage;
     expect(second?.prompt_tokens_details?.cached_tokens).toBe(1024);
+    const keyed = await client.chat.completions.create({
+      model: 'gpt-4.1-mini',
+      messages: [{ role: 'system', content: INSTRUCTIONS }],
+      prompt_cache_key: 'tents',
+    });
+    expect(keyed.usage?.prompt_tokens_details?.cached_tokens).toBe(0);
+  });
+
+  it('counts an image as its 85 tokens, and a different image breaks the prefix', async () => {
+    const { client } = await scopedClient({});
+    const look = (image: string, question: string) =>
+      client.responses.create({
+        model: 'gpt-6-luna',
+        input: [
+          {
+            role: 'user',
+            content: [
+              { type: 'input_image', image_url: `https://cdn.test/${image}.png`, detail: 'auto' },
+              { type: 'input_text', text: question },
+            ],
+          },
+        ],
+      });
+    const question = `Describe ${text(1100, 'd')}`;
+    const first = await look('boot', question);
+    expect(first.usage?.input_tokens).toBe(85 + 1103);
+    expect(details(first)).toEqual({ cached_tokens: 0, cache_write_tokens: 1152 });
+    expect(details(await look('tent', question))?.cached_tokens).toBe(0);
+    expect(details(await look('boot', `${question} in detail`))?.cached_tokens).toBe(1152);
   });
 
   it('caches nothing below 1,024 tokens', async () => {
@@ -84,17 +113,17 @@ describe('prefix matching', () => {
 
 describe('lifetime', () => {
   it('forgets a prefix prompt_cache_idle_ms × time_scale after its last use; every hit renews it', async () => {
-    const { key, client } = await scopedClient({ prompt_cache_idle_ms: 1000, time_scale: 2 });
-    // Move the key's clock instead of waiting: entries live 2,000 ms of it after their last use.
+    const config = { prompt_cache_idle_ms: 10_000, time_scale: 2 };
+    const { key, client } = await scopedClient(config);
+    // Move the key's clock instead of waiting: entries live 20 s of it after their last use.
     const at = async (clock_offset_ms: number) => {
-      const config = { prompt_cache_idle_ms: 1000, time_scale: 2, clock_offset_ms };
-      expect((await control(`/_sim/config?key=${key}`, config)).status).toBe(200);
+      expect((await control(`/_sim/config?key=${key}`, { ...config, clock_offset_ms })).status).toBe(200);
       return details(await ask(client, 'Which boot?'))?.cached_tokens;
     };
     expect(await at(0)).toBe(0);
-    expect(await at(1500)).toBe(1024);
-    expect(await at(3000)).toBe(1024);
-    expect(await at(5500)).toBe(0);
+    expect(await at(15_000)).toBe(1024);
+    expect(await at(30_000)).toBe(1024);
+    expect(await at(55_000)).toBe(0);
   });
 
   it('validates prompt_cache_idle_ms and prompt_cache_overflow_rpm', async () => {
