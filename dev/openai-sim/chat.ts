@@ -6,6 +6,7 @@ import { sseData } from './http.ts';
 import { promptText } from './input-text.ts';
 import { type FrameTokens, type Meter, type StreamFrames, spreadTokens } from './meter.ts';
 import { schemaFromPrompt } from './prompt-schema.ts';
+import { chatPrompt } from './prompt-sequence.ts';
 import { parseEffort, reasoningFor } from './reasoning.ts';
 import { hashOf } from './rng.ts';
 import { exactPath, type RouteContext, type RouteResult, type SimRoute } from './routes.ts';
@@ -59,10 +60,7 @@ function handleChat(body: Json, ctx: RouteContext): RouteResult {
     }),
   );
   const promptTokens = completions[0]?.inputTokens ?? 0;
-  const cache = ctx.promptCache(
-    hashOf(model, body.prompt_cache_key ?? null, body.messages, body.response_format, body.tools),
-    promptTokens,
-  );
+  const cache = ctx.promptCache(chatPrompt(body), promptTokens);
   const completionTokens = sum(completions, (c) => c.outputTokens);
   const reasoningTokens = sum(completions, (c) => c.reasoningTokens);
   const usage = {

@@ -79,13 +79,27 @@ export interface SimConfig {
    */
   clock_offset_ms?: number;
   /**
-   * `realistic`: production latency (time to first token, token speed, image times), reasoning tokens, prompt
-   * caching and realistically large images; see profile.ts. `instant` answers at once with today's content.
+   * `realistic`: production latency (time to first token, token speed, image times), reasoning tokens and
+   * realistically large images; see profile.ts. `instant` answers at once with today's content. Prompt
+   * caching applies on both (prompt-cache.ts).
    * An explicit `latency_ms` still wins for the endpoints it names. @default 'instant'
    */
   profile?: SimProfile;
-  /** Multiplies every delay of the realistic profile (and its prompt-cache lifetime), e.g. 0.01. @default 1 */
+  /**
+   * Multiplies every delay of the realistic profile, and on every profile the prompt cache's idle window and
+   * the minute its overflow counts requests in, e.g. 0.01. @default 1
+   */
   time_scale?: number;
+  /**
+   * How long a cached prompt prefix lives after its last use (× `time_scale`); every hit renews it.
+   * @default 300000 (5 minutes)
+   */
+  prompt_cache_idle_ms?: number;
+  /**
+   * Requests a minute (× `time_scale`) for one prompt route (first 256 tokens + `prompt_cache_key`) before
+   * some overflow to other cache machines and miss there (cache-routing.ts). @default 15
+   */
+  prompt_cache_overflow_rpm?: number;
   /**
    * Realistic profile: every call to a reasoning model reasons exactly this many tokens, whatever its
    * effort, in place of the drawn distribution; for tests that need a known cut-off. @default drawn
@@ -146,6 +160,8 @@ const CONFIG_KEYS = new Set([
   'clock_offset_ms',
   'profile',
   'time_scale',
+  'prompt_cache_idle_ms',
+  'prompt_cache_overflow_rpm',
   'reasoning_tokens',
   'rate_limits',
   'account_budget_usd',
@@ -184,6 +200,20 @@ export function parseSimConfig(input: unknown): ParseResult<SimConfig> {
     const scale = parseTimeScale(input.time_scale);
     if (!scale.ok) return scale;
     config.time_scale = scale.value;
+  }
+  if (input.prompt_cache_idle_ms !== undefined) {
+    const idle = input.prompt_cache_idle_ms;
+    if (typeof idle !== 'number' || !Number.isFinite(idle) || idle <= 0) {
+      return fail('prompt_cache_idle_ms must be a positive number of milliseconds');
+    }
+    config.prompt_cache_idle_ms = idle;
+  }
+  if (input.prompt_cache_overflow_rpm !== undefined) {
+    const rpm = input.prompt_cache_overflow_rpm;
+    if (typeof rpm !== 'number' || !Number.isSafeInteger(rpm) || rpm < 1) {
+      return fail('prompt_cache_overflow_rpm must be a positive integer');
+    }
+    config.prompt_cache_overflow_rpm = rpm;
   }
   if (input.reasoning_tokens !== undefined) {
     const tokens = input.reasoning_tokens;

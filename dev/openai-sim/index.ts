@@ -54,10 +54,15 @@
  *   xhigh/max 8,192; sigma 0.6; none/minimal 0), reported in `reasoning_tokens`, counted in the output and
  *   against `max_output_tokens` / `max_completion_tokens` / `max_tokens`: past the cap a response is
  *   `incomplete` (no message item at all when reasoning alone reached it) and a chat choice ends `length`;
- * - prompts of ≥ 1,024 tokens are cached by exact content (prompt-cache.ts): the first request reports
- *   `cache_write_tokens`, later ones within 5 min × `time_scale` `cached_tokens`, in 128-token steps;
  * - images are full-size PNGs of megabytes (image-pixels.ts), and sizes follow gpt-image-2's rules.
  * Seeded by the request's content, the same request always reasons as long and takes as long.
+ *
+ * On both profiles prompts are cached as OpenAI caches them (prompt-cache.ts): per key, model and
+ * `prompt_cache_key`, a request reads the longest prefix of 1,024+ tokens it shares with a cached prompt, in
+ * 128-token steps (`cached_tokens`), and writes the rest (`cache_write_tokens`); the prompt runs instructions
+ * and system messages, schema, tools, then input (prompt-sequence.ts). An entry lives `prompt_cache_idle_ms`
+ * (5 min) × `time_scale` after its last use; past `prompt_cache_overflow_rpm` (15) requests a minute on one
+ * route (first 256 tokens + key) some go to other cache machines and miss there (cache-routing.ts).
  *
  * On both profiles the simulator bills what OpenAI would (invoice.ts, from its own price list in prices.ts,
  * with `service_tier` priority 2× and flex 0.5×, built-in Responses tools a fee per call, batch lines 50 %):

@@ -21,7 +21,7 @@ import { withOutput } from './meter.ts';
 import { DEFAULT_FLAGGED_TERMS } from './moderation-terms.ts';
 import { parseMultipart } from './multipart.ts';
 import { isRealistic, timeScaleOf } from './profile.ts';
-import { CACHE_LIFETIME_MS } from './prompt-cache.ts';
+import { CACHE_IDLE_MS, CACHE_OVERFLOW_RPM } from './prompt-cache.ts';
 import { hashOf } from './rng.ts';
 import type { RouteContext, RouteResult, SimRoute } from './routes.ts';
 import { scheduleFor } from './schedule.ts';
@@ -171,7 +171,14 @@ function routeContext(
     fault && CONTENT_FAULTS.includes(fault.kind) ? (fault.kind as ContentFault) : undefined;
   const nowMs = Date.now() + (config.clock_offset_ms ?? 0);
   const realistic = isRealistic(config);
-  const cacheLifetimeMs = CACHE_LIFETIME_MS * timeScaleOf(config);
+  const timeScale = timeScaleOf(config);
+  const cache = {
+    apiKey,
+    nowMs,
+    idleMs: (config.prompt_cache_idle_ms ?? CACHE_IDLE_MS) * timeScale,
+    windowMs: 60_000 * timeScale,
+    overflowRpm: config.prompt_cache_overflow_rpm ?? CACHE_OVERFLOW_RPM,
+  };
   return {
     contentFault,
     flaggedTerms: config.moderation?.flagged_terms ?? DEFAULT_FLAGGED_TERMS,
@@ -185,10 +192,7 @@ function routeContext(
     query,
     apiKey,
     realistic,
-    promptCache: (entry, inputTokens) =>
-      realistic
-        ? deps.state.promptCache.use(apiKey, entry, inputTokens, nowMs, cacheLifetimeMs)
-        : { cachedTokens: 0, cacheWriteTokens: 0 },
+    promptCache: (prompt, inputTokens) => deps.state.promptCache.use({ ...cache, prompt, inputTokens }),
     invoice: deps.state.invoice,
   };
 }

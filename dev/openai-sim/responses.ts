@@ -5,6 +5,7 @@ import { type Completion, generateCompletion, type OutputFormat, parseJsonSchema
 import { promptText } from './input-text.ts';
 import type { Meter } from './meter.ts';
 import type { CacheUse } from './prompt-cache.ts';
+import { responsesPrompt } from './prompt-sequence.ts';
 import { DEFAULT_EFFORT, isReasoningModel, parseEffort, reasoningFor } from './reasoning.ts';
 import { responseStreamFrames } from './responses-stream.ts';
 import { hashOf } from './rng.ts';
@@ -47,10 +48,7 @@ function handleResponses(body: Record<string, unknown>, ctx: RouteContext): Rout
     contentFault: ctx.contentFault,
     reasoningTokens: reasoningFor(ctx, model, effort, seed),
   });
-  const cache = ctx.promptCache(
-    hashOf(model, body.prompt_cache_key ?? null, body.instructions, body.input, body.text, body.tools),
-    completion.inputTokens,
-  );
+  const cache = ctx.promptCache(responsesPrompt(body), completion.inputTokens);
   const reasoning = { effort: ctx.realistic && isReasoningModel(model) ? (effort ?? DEFAULT_EFFORT) : null };
   const response = buildResponse(body, format, completion, ctx, { cache, serviceTier, ...reasoning });
   const meter: Meter = {

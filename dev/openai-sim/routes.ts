@@ -3,6 +3,7 @@ import type { ContentFault } from './generate.ts';
 import type { Invoice } from './invoice.ts';
 import type { Meter } from './meter.ts';
 import type { CacheUse } from './prompt-cache.ts';
+import type { CachePrompt } from './prompt-sequence.ts';
 import type { SimStorage } from './storage.ts';
 
 /** What a route handler knows besides the request body. */
@@ -29,13 +30,13 @@ export interface RouteContext {
   routes: readonly SimRoute[];
   /** The request's bearer key. */
   apiKey: string;
-  /** Whether the config's profile is `realistic` (reasoning tokens, prompt caching, large images). */
+  /** Whether the config's profile is `realistic` (reasoning tokens, large images). */
   realistic: boolean;
   /**
-   * The prompt cache's answer for a prompt of `inputTokens` whose content hashes to `entry`: nothing on the
-   * instant profile (see prompt-cache.ts).
+   * What `prompt`, reported as `inputTokens` input tokens, reads from this account's prompt cache and writes
+   * to it, on every profile (see prompt-cache.ts).
    */
-  promptCache(entry: string, inputTokens: number): CacheUse;
+  promptCache(prompt: CachePrompt, inputTokens: number): CacheUse;
   /** Where finished batches bill their lines. */
   invoice: Invoice;
 }

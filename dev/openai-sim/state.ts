@@ -55,7 +55,7 @@ export interface SimState {
   invoice: Invoice;
   /** The images requests carried (see image-inputs.ts). */
   images: ImageInputLog;
-  /** Prompts cached by the realistic profile. */
+  /** Prompts cached per key (prompt-cache.ts). */
   promptCache: PromptCache;
   /** Requests and tokens per key and model, against the config's rate limits. */
   limiter: RateLimiter;
