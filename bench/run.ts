@@ -28,9 +28,10 @@ import { REPO_ROOT } from './lib/processes.ts';
 import { type BenchResults, renderReport } from './lib/report.ts';
 import { type Stack, startStack } from './lib/stack.ts';
 import { benchOverhead, type OverheadOptions } from './overhead.ts';
+import { benchPromptCache } from './prompt-cache.ts';
 import { benchRoundTrips } from './round-trips.ts';
 
-const PHASES = ['bundle', 'round-trips', 'batching', 'overhead', 'cpu', 'replay'];
+const PHASES = ['bundle', 'round-trips', 'prompt-cache', 'batching', 'overhead', 'cpu', 'replay'];
 const { values: args } = parseArgs({
   options: { quick: { type: 'boolean' }, only: { type: 'string' }, merge: { type: 'boolean' } },
 });
@@ -109,6 +110,8 @@ try {
     const s = stack;
     // Single requests on a quiet stack first: the counters are global.
     if (wanted('round-trips')) results.roundTrips = await phase('round trips', () => benchRoundTrips(s));
+    if (wanted('prompt-cache'))
+      results.promptCache = await phase('prompt cache', () => benchPromptCache(s, quick ? 10 : 100));
     if (wanted('batching')) results.batching = await phase('batching', () => benchBatching(s));
     if (portkey) {
       const p = portkey;

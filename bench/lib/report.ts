@@ -3,6 +3,7 @@ import type { BundleResult } from '../bundle.ts';
 import type { CostReplayResult } from '../cost-replay.ts';
 import type { CpuResult } from '../cpu.ts';
 import type { OverheadResult } from '../overhead.ts';
+import type { PromptCacheResult } from '../prompt-cache.ts';
 import type { RoundTripResult } from '../round-trips.ts';
 import { addedLatency, peerChecks } from './compare.ts';
 import { cpuSection, cpuTargetRows } from './cpu-report.ts';
@@ -23,6 +24,7 @@ export interface BenchResults {
   cpu?: CpuResult;
   replay?: CostReplayResult;
   batching?: BatchingResult;
+  promptCache?: PromptCacheResult;
   errors: { phase: string; message: string }[];
 }
 
@@ -62,6 +64,7 @@ export function renderReport(r: BenchResults): string {
     ...(r.roundTrips ? roundTripSection(r.roundTrips) : []),
     ...(r.bundle ? bundleSection(r.bundle) : []),
     ...(r.replay ? replaySection(r.replay) : []),
+    ...(r.promptCache ? promptCacheSection(r.promptCache) : []),
     ...(r.batching ? batchingSection(r.batching) : []),
     '## Phase times',
     '',
@@ -231,6 +234,48 @@ function replaySection(r: CostReplayResult): string[] {
       .join(', ')}), which settled ${usd(r.noCacheSample.spentUsd)};`,
     `that cost per request times ${r.requests} is the figure above (extrapolated: replaying every request uncached`,
     'would cost the run minutes of generations for the same per-request figure).',
+    '',
+  ];
+}
+
+function promptCacheSection(p: PromptCacheResult): string[] {
+  const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+  const row = (name: string, t: PromptCacheResult['direct']['pre19']) => [
+    name,
+    t.requests,
+    t.input_tokens,
+    `${t.cached_input_tokens} (${pct(t.cached_share)})`,
+    t.cache_write_tokens,
+    t.output_tokens,
+    t.approved,
+    t.tokens_per_approved === null ? '—' : Math.round(t.tokens_per_approved),
+    usd(t.usd),
+  ];
+  return [
+    '## Prompt caching',
+    '',
+    `${p.requests} creative misses of varied requests (copy only), ${p.model} lines of the simulator's invoice, which caches prompts like OpenAI (≥ 1,024-token prefixes per account and \`prompt_cache_key\`, 128-token steps, overflow past 15 a minute; cache writes billed at 1.25× input). "Through the gateway" is \`POST /v1/creatives\` four at a time (moderation included; its ledger settled at ${usd(p.gateway.ledgerUsd)}); the other two send the same requests straight to the simulator, each on a fresh account with the same call shape, with the prompt as it was before #19 and as it is now.`,
+    '',
+    table(
+      [
+        'run',
+        'calls',
+        'input tokens',
+        'cached (share)',
+        'cache writes',
+        'output tokens',
+        'approved',
+        'tokens / approved',
+        'invoice',
+      ],
+      [
+        row('through the gateway', p.gateway),
+        row('direct, prompt before #19', p.direct.pre19),
+        row('direct, prompt now', p.direct.current),
+      ],
+    ),
+    '',
+    `Invoice now against before #19, same requests: ${pct(p.direct.saving)} lower.`,
     '',
   ];
 }

@@ -5,8 +5,8 @@
  */
 import { z } from 'zod';
 import type { StructuredTask } from '../providers';
-import { CREATIVE_EXAMPLES } from './examples';
-import { type CreativeBatchOutput, CreativeOutput, type CreativeRequest } from './schema';
+import { CREATIVE_EXAMPLES } from './examples.ts';
+import { type CreativeBatchOutput, CreativeOutput, type CreativeRequest } from './schema.ts';
 
 /** Bump when the prompt or the output schema changes: cached creatives of the old shape are abandoned. */
 export const CREATIVES_PROMPT_VERSION = 'cre-2';

@@ -4,8 +4,8 @@
  * the request's own intent is the input, last.
  */
 import type { StructuredTask } from '../providers';
-import { OpportunitiesOutput, type OpportunitiesRequest } from './opportunities';
-import { OPPORTUNITIES_EXAMPLES } from './opportunity-examples';
+import { OpportunitiesOutput, type OpportunitiesRequest } from './opportunities.ts';
+import { OPPORTUNITIES_EXAMPLES } from './opportunity-examples.ts';
 
 /** Bump when the prompt or the output schema changes: cached answers of the old shape are abandoned. */
 export const OPPORTUNITIES_PROMPT_VERSION = 'opp-2';
