@@ -55,7 +55,10 @@ describe('task prompts in tokens', () => {
     const measured = Object.fromEntries(
       tasks.map((t) => [
         t.name,
-        { instructions: counter.countTextTokens(t.instructions), schema: counter.countTextTokens(schemaText(t)) },
+        {
+          instructions: counter.countTextTokens(t.instructions),
+          schema: counter.countTextTokens(schemaText(t)),
+        },
       ]),
     );
     expect(measured).toEqual(pinned);
@@ -64,8 +67,14 @@ describe('task prompts in tokens', () => {
   it('gives every cached task a prefix of at least 1,024 tokens, the same for every request and batch size', () => {
     const cached = [
       [creativeTask(creative(1)), creativeTask({ ...creative(2), tone: 'urgent' })],
-      [creativeBatchTask([creative(1)]), creativeBatchTask(Array.from({ length: 50 }, (_, i) => creative(i)))],
-      [opportunitiesTask({ intent: 'tents' }), opportunitiesTask({ intent: 'a gift', context: { region: 'EU' } })],
+      [
+        creativeBatchTask([creative(1)]),
+        creativeBatchTask(Array.from({ length: 50 }, (_, i) => creative(i))),
+      ],
+      [
+        opportunitiesTask({ intent: 'tents' }),
+        opportunitiesTask({ intent: 'a gift', context: { region: 'EU' } }),
+      ],
     ] as const;
     for (const [a, b] of cached) {
       expect(staticTokens(a)).toBeGreaterThanOrEqual(CACHE_MINIMUM);
@@ -92,7 +101,12 @@ describe('task prompts in tokens', () => {
 
   it('checks the batch count with zod, not in the schema the model is sent', () => {
     const task = creativeBatchTask([creative(1), creative(2)]);
-    const one = { copy: 'Light shoes.', image_prompt: 'Shoes on a trail', tone: 'informative', call_to_action: 'Shop' };
+    const one = {
+      copy: 'Light shoes.',
+      image_prompt: 'Shoes on a trail',
+      tone: 'informative',
+      call_to_action: 'Shop',
+    };
     expect(task.schema.safeParse({ creatives: [one, one] }).success).toBe(true);
     expect(task.schema.safeParse({ creatives: [one] }).success).toBe(false);
     expect(() => creativeBatchTask([])).toThrow(RangeError);
