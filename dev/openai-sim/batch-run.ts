@@ -7,7 +7,7 @@ import type { BatchUsage, LineAnswer } from './storage.ts';
 
 export const ZERO_USAGE: BatchUsage = {
   input_tokens: 0,
-  input_tokens_details: { cached_tokens: 0 },
+  input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 },
   output_tokens: 0,
   output_tokens_details: { reasoning_tokens: 0 },
   total_tokens: 0,
@@ -73,6 +73,8 @@ export function addUsage(a: BatchUsage, b: BatchUsage): BatchUsage {
     input_tokens: a.input_tokens + b.input_tokens,
     input_tokens_details: {
       cached_tokens: a.input_tokens_details.cached_tokens + b.input_tokens_details.cached_tokens,
+      cache_write_tokens:
+        a.input_tokens_details.cache_write_tokens + b.input_tokens_details.cache_write_tokens,
     },
     output_tokens: a.output_tokens + b.output_tokens,
     output_tokens_details: {
@@ -93,6 +95,10 @@ function usageOf(body: unknown): BatchUsage {
     input_tokens: input,
     input_tokens_details: {
       cached_tokens: detail(usage.input_tokens_details ?? usage.prompt_tokens_details, 'cached_tokens'),
+      cache_write_tokens: detail(
+        usage.input_tokens_details ?? usage.prompt_tokens_details,
+        'cache_write_tokens',
+      ),
     },
     output_tokens: output,
     output_tokens_details: {

@@ -55,10 +55,14 @@ export interface FinalState {
   usage: BatchUsage;
 }
 
-/** Token usage in the Batch object's shape (BatchUsage in the SDK). */
+/**
+ * Token usage in the Batch object's shape (BatchUsage in the SDK), with the lines' `cache_write_tokens`
+ * summed as well: the models that bill cache writes report them per line, and the summary must bill the
+ * same as its lines.
+ */
 export interface BatchUsage {
   input_tokens: number;
-  input_tokens_details: { cached_tokens: number };
+  input_tokens_details: { cached_tokens: number; cache_write_tokens: number };
   output_tokens: number;
   output_tokens_details: { reasoning_tokens: number };
   total_tokens: number;

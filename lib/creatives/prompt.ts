@@ -25,9 +25,19 @@ const examples = () =>
   `Examples of a request and its answer:\n\n${CREATIVE_EXAMPLES.map(
     (e) => `${describe(e.request)}\nAnswer: ${JSON.stringify(e.output)}`,
   ).join('\n\n')}`;
+/** The same examples as the combined call receives and answers them: numbered requests, one array. */
+const batchExamples = () => {
+  const groups = [CREATIVE_EXAMPLES.slice(0, 3), CREATIVE_EXAMPLES.slice(3)];
+  return `Examples of numbered requests and their answer:\n\n${groups
+    .map(
+      (group) =>
+        `${group.map((e, i) => `Request ${i + 1}:\n${describe(e.request)}`).join('\n\n')}\nAnswer: ${JSON.stringify({ creatives: group.map((e) => e.output) })}`,
+    )
+    .join('\n\n')}`;
+};
 const INSTRUCTIONS = `You write one ad creative for a commerce platform.\n${RULES}\n\n${examples()}`;
 const BATCH_INSTRUCTIONS = `You write one ad creative for each numbered request of a commerce platform. Return
-"creatives" with exactly one entry per request, in the order of the requests. For each one:\n${RULES}\n\n${examples()}`;
+"creatives" with exactly one entry per request, in the order of the requests. For each one:\n${RULES}\n\n${batchExamples()}`;
 
 /** Output cap of one creative, reasoning included. */
 const MAX_OUTPUT_TOKENS = 600;
@@ -59,10 +69,10 @@ export const MAX_BATCH_CREATIVES = 50;
 
 /**
  * One structured task for several requests (the playbook's intelligent batching): the instructions
- * and schema are sent once, and the answer is an array aligned with the requests. The JSON Schema the
- * model is sent is the same for every batch size, or the prompt's prefix would never repeat and never
- * be cached; the exact count is checked by zod, so a missing or extra creative fails validation (and
- * gets the repair call).
+ * and schema are sent once, and the answer is an array aligned with the requests, its length fixed by
+ * the schema so a missing or extra creative fails validation (and gets the repair call). The length is
+ * the one part of the prompt's prefix that changes with the batch size, and it comes after the
+ * instructions and their examples (over 1,024 tokens), so batches of every size share the cached part.
  */
 export function creativeBatchTask(requests: CreativeRequest[]): StructuredTask<CreativeBatchOutput> {
   if (requests.length < 1 || requests.length > MAX_BATCH_CREATIVES)
@@ -71,15 +81,7 @@ export function creativeBatchTask(requests: CreativeRequest[]): StructuredTask<C
     );
   return {
     name: 'creatives',
-    schema: z.object({
-      creatives: z
-        .array(CreativeOutput)
-        .min(1)
-        .max(MAX_BATCH_CREATIVES)
-        .refine((all) => all.length === requests.length, {
-          message: `must hold exactly ${requests.length} creatives, one per request`,
-        }),
-    }),
+    schema: z.object({ creatives: z.array(CreativeOutput).length(requests.length) }),
     instructions: BATCH_INSTRUCTIONS,
     input: requests.map((r, i) => `Request ${i + 1}:\n${describe(r)}`).join('\n\n'),
     maxOutputTokens: MAX_OUTPUT_TOKENS * requests.length,

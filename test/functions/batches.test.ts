@@ -51,6 +51,9 @@ const batchCost = (usage: NonNullable<Batch['usage']>) =>
     {
       inputTokens: usage.input_tokens,
       cachedTokens: usage.input_tokens_details.cached_tokens,
+      // The simulator's summary sums its lines' cache writes too (gpt-6-luna bills them).
+      cacheWriteTokens:
+        (usage.input_tokens_details as { cache_write_tokens?: number }).cache_write_tokens ?? 0,
       outputTokens: usage.output_tokens,
     },
     'batch',
