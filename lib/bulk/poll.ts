@@ -89,6 +89,7 @@ async function refresh(deps: PollDeps, record: JobRecord): Promise<JobRecord> {
       inputTokens: batch.usage?.input_tokens ?? 0,
       cachedTokens: batch.usage?.input_tokens_details?.cached_tokens ?? 0,
       outputTokens: batch.usage?.output_tokens ?? 0,
+      reasoningTokens: batch.usage?.output_tokens_details?.reasoning_tokens ?? 0,
     },
   };
   if (isFinal(batch.status)) {
