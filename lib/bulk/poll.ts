@@ -10,6 +10,7 @@
 import type { Batch } from 'openai/resources/batches';
 import { addUsage } from '../providers/usage';
 import { collectChunk } from './collect';
+import { batchCost } from './cost';
 import { download, finish } from './finish';
 import {
   ACTIVE_STATUSES,
@@ -127,6 +128,13 @@ async function collect(deps: PollDeps, record: JobRecord, end: BatchEnd, budget:
       const to = Math.min(window.to, from + CHUNK_ITEMS);
       const { items, lines } = await readChunk(deps, job.id, from, to);
       const chunk = await collectChunk(TASKS[job.task], items, lines, missing, deps.moderate, cutOff?.retry);
+      const price = deps.price(job.model);
+      deps.meter?.(TASKS[job.task].metricsTask, {
+        calls: lines.size,
+        usage: chunk.usage,
+        costNanos: price ? batchCost(price, chunk.usage) : 0,
+        approved: chunk.approved,
+      });
       await Promise.all(chunk.writes.flatMap(([key, value]) => (key ? [deps.cache.set(key, value)] : [])));
       state = {
         ...state,
@@ -178,6 +186,8 @@ function cutOffRetryFor(
     retryNanos: state.retry_nanos,
     inputFile: () => download(deps, inputFileId),
     window,
+    onCall: (usage, costNanos) =>
+      deps.meter?.(TASKS[job.task].metricsTask, { calls: 1, usage, costNanos, approved: 0 }),
   });
 }
 

@@ -3,7 +3,8 @@
  * what its calls billed and what they bought. Fields are `t|task|measure`, with neither endpoint nor
  * model: task names are a fixed set in code, so a minute's hash gains at most
  * TASK_MEASURES.length fields per task (fewer, since zero increments are never written). The same
- * tokens and cost are also in the `u|…` series; these fields only add the task dimension.
+ * tokens and cost are also in the `u|…` series; these fields only add the task dimension. Bulk jobs
+ * add theirs from the poll (lib/bulk/cron.ts), which no `u|…` series sees.
  */
 import { nanosToUsd } from '../pricing';
 import type { Usage } from '../providers/usage';
@@ -17,15 +18,19 @@ import { field } from './fields';
 export const TASK_MEASURES = ['n', 'in', 'cached', 'cw', 'out', 'reason', 'cost', 'ok'] as const;
 export type TaskMeasure = (typeof TASK_MEASURES)[number];
 
-/** The increments of one call of `task`: one call, its usage (when it returned one) and its cost. */
+/**
+ * The increments of `calls` calls of `task` (one, or a bulk job's chunk of lines): their usage, when
+ * they returned one, and their cost.
+ */
 export function taskCallFields(
   task: string,
   usage: Usage | undefined,
   costNanos: number,
+  calls = 1,
 ): [string, number][] {
   const of = (measure: TaskMeasure, value: number): [string, number] => [field('t', task, measure), value];
   return [
-    of('n', 1),
+    of('n', calls),
     of('in', usage?.inputTokens ?? 0),
     of('cached', usage?.cachedTokens ?? 0),
     of('cw', usage?.cacheWriteTokens ?? 0),
@@ -37,6 +42,18 @@ export function taskCallFields(
 
 /** The field counting `task`'s approved results. */
 export const approvedField = (task: string) => field('t', task, 'ok');
+
+/** Adds `calls` calls of `task`, and the approved results they made, to `into` (written later, at once). */
+export function addTaskCalls(
+  into: Map<string, number>,
+  task: string,
+  counted: { calls: number; usage: Usage; costNanos: number; approved: number },
+): void {
+  const fields = taskCallFields(task, counted.usage, counted.costNanos, counted.calls);
+  for (const [name, by] of [...fields, [approvedField(task), counted.approved] as const]) {
+    if (by) into.set(name, (into.get(name) ?? 0) + Math.round(by));
+  }
+}
 
 /** The share of input tokens served from the provider's prompt cache; null without input. */
 export const cachedShare = (cachedTokens: number, inputTokens: number): number | null =>
