@@ -48,6 +48,8 @@ export const opportunities = new Hono<AppEnv>().post(
           localOnly = [verdict, answer.verdict].some((v) => v.checked.openai === 'unavailable');
           return output;
         },
+        // One opportunity set per fresh generation served (hits are not generations).
+        approved: () => 1,
       });
       const value = markDegraded(await withIds(made.data), made.degraded);
       return { value, served: made.served, cacheable: !localOnly };

@@ -19,7 +19,7 @@ import type { Variant } from './variants';
 /** What the pipeline uses of a request's services (lib/services.ts); a test can hand it its own. */
 export type GenerationServices = Pick<
   Services,
-  'prices' | 'plan' | 'spend' | 'providers' | 'early' | 'recordVariant'
+  'prices' | 'plan' | 'spend' | 'providers' | 'early' | 'recordVariant' | 'metrics'
 >;
 
 /** Who served a generation, for the `x-gateway-*` headers. */
@@ -73,6 +73,11 @@ export interface GenerationSpec<T, R> {
   finish?: (data: T, step: FinishStep) => Promise<R>;
   /** The ledger to bill, when the caller shares it out itself (a batch's items). */
   ledger?: CostLedger;
+  /**
+   * How many approved results the finished value holds, counted for the task's cost per approved
+   * result (lib/metrics/tasks.ts). Unset: the task has no such results.
+   */
+  approved?: (value: R) => number;
 }
 
 export interface Generated<R> {
@@ -121,6 +126,8 @@ export async function generate<T, R = T>(
       { value: () => ledger.total, error: () => ledger.total },
     );
     services.recordVariant(spec.variant, { costNanos: ledger.total, rejected: false });
+    const approved = spec.approved?.(made.data) ?? 0;
+    if (approved > 0) services.metrics?.approved(spec.task.name, approved);
     return { ...made, costNanos: ledger.total };
   } catch (err) {
     if (isRejection(err)) services.recordVariant(spec.variant, { costNanos: ledger.total, rejected: true });

@@ -1,8 +1,9 @@
 /**
  * The playbook's monitoring targets, checked by a cron over a rolling window of metrics: success rate,
- * average latency, cache hit rate, moderation rejection rate, and any breaker that is open. Each
- * breach is sent through the alert channel at most once per cooldown, however many isolates or runs
- * see it (a Redis SET NX decides).
+ * average latency, cache hit rate, moderation rejection rate, each structured task's cached share of
+ * input tokens (prompt caching lost: a prompt change that broke the shared prefix), and any breaker
+ * that is open. Each breach is sent through the alert channel at most once per cooldown, however many
+ * isolates or runs see it (a Redis SET NX decides).
  */
 import { sendAlert } from './alerts';
 import { createBreaker } from './breaker';
@@ -36,7 +37,10 @@ export interface MonitorDeps {
 
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 
-/** The targets `summary` misses, given the thresholds in `env`. Rates need MONITOR_MIN_CALLS calls. */
+/**
+ * The targets `summary` misses, given the thresholds in `env`. Rates need MONITOR_MIN_CALLS calls; a
+ * task's cached share needs MONITOR_CACHED_SHARE_MIN_CALLS calls of that task.
+ */
 export function breaches(summary: MetricsSummary, env: Env, openBreakers: string[]): Breach[] {
   const out: Breach[] = [];
   const window = `${env.MONITOR_WINDOW_MINUTES} min`;
@@ -78,6 +82,17 @@ export function breaches(summary: MetricsSummary, env: Env, openBreakers: string
       message: `Moderation rejected ${pct(rejectionRate)} of ${checked} checks over the last ${window}, above ${pct(env.MONITOR_REJECTION_RATE)}.`,
       value: rejectionRate,
       threshold: env.MONITOR_REJECTION_RATE,
+    });
+  }
+  for (const task of summary.by_task) {
+    const share = task.cached_share;
+    const enoughCalls = task.calls >= env.MONITOR_CACHED_SHARE_MIN_CALLS;
+    if (share === null || !enoughCalls || share >= env.MONITOR_CACHED_SHARE) continue;
+    out.push({
+      name: `cached_share:${task.task}`,
+      message: `Task ${task.task}: ${pct(share)} of its input tokens came from the prompt cache over the last ${window} (${task.calls} calls), below ${pct(env.MONITOR_CACHED_SHARE)}.`,
+      value: share,
+      threshold: env.MONITOR_CACHED_SHARE,
     });
   }
   for (const name of openBreakers) {

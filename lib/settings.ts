@@ -155,6 +155,10 @@ export const Settings = z.object({
   MONITOR_CACHE_HIT_RATE: num(0.7, 0, 1),
   /** Alert when more than this share (0..1) of moderated content is rejected. */
   MONITOR_REJECTION_RATE: num(0.2, 0, 1),
+  /** Alert when a structured task's cached share of input tokens falls below this (0..1); 0 never. */
+  MONITOR_CACHED_SHARE: num(0.5, 0, 1),
+  /** Calls of one task the window needs before its cached share can alert. */
+  MONITOR_CACHED_SHARE_MIN_CALLS: int(20, 1, 1_000_000),
   /** OpenAI-compatible proxy: the output cap reserved, and sent upstream, when a request names none. */
   PROXY_DEFAULT_MAX_OUTPUT_TOKENS: int(4096, 16, 1_000_000),
   /** OpenAI-compatible proxy: the largest output cap (`max_tokens`, …) a request may ask for. */

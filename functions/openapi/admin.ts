@@ -74,7 +74,7 @@ export const ADMIN_ROUTES: RouteDoc[] = [
     operationId: 'getMetrics',
     summary: 'Performance over the last minutes',
     description:
-      'Requests, upstream calls, latency percentiles, cache and moderation rates, cost by endpoint and by model, a series (per minute up to 60 minutes, per hour beyond), breaker states and today’s budget, over the last `minutes`, optionally for one `endpoint` or `model`. What `/dashboard` shows.',
+      'Requests, upstream calls, latency percentiles, cache and moderation rates, cost by endpoint and by model, token efficiency per structured task (`by_task`: input, cached, cache-write, output and reasoning tokens, cost, approved results, cached share, cost per approved result; not filtered), a series (per minute up to 60 minutes, per hour beyond), breaker states and today’s budget, over the last `minutes`, optionally for one `endpoint` or `model`. What `/dashboard` shows.',
     tag: 'Admin',
     auth: 'admin',
     query: MetricsQuery,
@@ -87,7 +87,8 @@ export const ADMIN_ROUTES: RouteDoc[] = [
     path: '/metrics',
     operationId: 'getPrometheusMetrics',
     summary: 'Running totals for Prometheus',
-    description: 'The Prometheus text format. Takes the admin key or `METRICS_SCRAPE_TOKEN`.',
+    description:
+      'The Prometheus text format, per-task `cag_task_*` counters (label `task`) included. Takes the admin key or `METRICS_SCRAPE_TOKEN`.',
     tag: 'Admin',
     auth: 'admin',
     security: [{ adminKey: [] }, { scrapeToken: [] }],

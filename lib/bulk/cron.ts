@@ -8,6 +8,8 @@ import { createBreaker } from '../breaker';
 import { createBudget } from '../budget';
 import { createCache } from '../cache';
 import { configOf } from '../config';
+import { writeMetrics } from '../metrics/store';
+import { addTaskCalls } from '../metrics/tasks';
 import { usdToNanos } from '../pricing';
 import type { RouterDeps } from '../providers/router-deps';
 import type { CronContext } from '../scheduled';
@@ -52,6 +54,9 @@ export async function pollBulkJobs({ env, deps, log, waitUntil }: CronContext): 
   };
   const primary = deps.providers[0];
   if (!primary) throw new Error('no provider is configured');
+  // The run's collected lines and retries per task, written once after it: one Redis call per run
+  // (the poll is sized to Workers' subrequest limits).
+  const metered = new Map<string, number>();
   const result = await pollJobs(
     {
       store: createJobStore(redis, { resultsTtlSeconds: env.BULK_RESULTS_TTL_SECONDS, now }),
@@ -68,8 +73,13 @@ export async function pollBulkJobs({ env, deps, log, waitUntil }: CronContext): 
       now,
       newId,
       log,
+      meter: (task, counted) => addTaskCalls(metered, task, counted),
     },
     { jobsPerRun: env.BULK_POLL_JOBS_PER_RUN, itemsPerRun: env.BULK_COLLECT_PER_RUN, lockMs: LOCK_MS },
+  );
+  const store = { namespace: env.METRICS_NAMESPACE, retentionDays: env.METRICS_RETENTION_DAYS };
+  await writeMetrics(redis, store, now(), metered, (err) =>
+    log.warn('bulk metrics not written', { cause: err }),
   );
   log.info('bulk jobs polled', result);
 }

@@ -37,6 +37,7 @@ const Usage = z.object({
   cachedTokens: Count,
   cacheWriteTokens: Count.optional(),
   outputTokens: Count,
+  reasoningTokens: Count.optional(),
 });
 /** Upstash hands back a numeric-looking string as a number; ids and times must stay strings. */
 const Text = z.preprocess((v) => (typeof v === 'number' ? String(v) : v), z.string());

@@ -94,6 +94,7 @@ function usageOf(usage: Response['usage'] | undefined): Usage {
     cachedTokens: usage?.input_tokens_details?.cached_tokens ?? 0,
     cacheWriteTokens: usage?.input_tokens_details?.cache_write_tokens ?? 0,
     outputTokens: usage?.output_tokens ?? 0,
+    reasoningTokens: usage?.output_tokens_details?.reasoning_tokens ?? 0,
   };
 }
 

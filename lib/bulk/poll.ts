@@ -10,6 +10,7 @@
 import type { Batch } from 'openai/resources/batches';
 import { addUsage } from '../providers/usage';
 import { collectChunk } from './collect';
+import { batchCost } from './cost';
 import { download, finish } from './finish';
 import {
   ACTIVE_STATUSES,
@@ -89,6 +90,7 @@ async function refresh(deps: PollDeps, record: JobRecord): Promise<JobRecord> {
       inputTokens: batch.usage?.input_tokens ?? 0,
       cachedTokens: batch.usage?.input_tokens_details?.cached_tokens ?? 0,
       outputTokens: batch.usage?.output_tokens ?? 0,
+      reasoningTokens: batch.usage?.output_tokens_details?.reasoning_tokens ?? 0,
     },
   };
   if (isFinal(batch.status)) {
@@ -126,6 +128,13 @@ async function collect(deps: PollDeps, record: JobRecord, end: BatchEnd, budget:
       const to = Math.min(window.to, from + CHUNK_ITEMS);
       const { items, lines } = await readChunk(deps, job.id, from, to);
       const chunk = await collectChunk(TASKS[job.task], items, lines, missing, deps.moderate, cutOff?.retry);
+      const price = deps.price(job.model);
+      deps.meter?.(TASKS[job.task].metricsTask, {
+        calls: lines.size,
+        usage: chunk.usage,
+        costNanos: price ? batchCost(price, chunk.usage) : 0,
+        approved: chunk.approved,
+      });
       await Promise.all(chunk.writes.flatMap(([key, value]) => (key ? [deps.cache.set(key, value)] : [])));
       state = {
         ...state,
@@ -177,6 +186,8 @@ function cutOffRetryFor(
     retryNanos: state.retry_nanos,
     inputFile: () => download(deps, inputFileId),
     window,
+    onCall: (usage, costNanos) =>
+      deps.meter?.(TASKS[job.task].metricsTask, { calls: 1, usage, costNanos, approved: 0 }),
   });
 }
 

@@ -30,6 +30,8 @@ export interface CutOffRetryDeps {
   inputFile: () => Promise<ReadableStream<Uint8Array>>;
   /** The item indexes `[from, to)` this run collects: only their requests are kept. */
   window: { from: number; to: number };
+  /** Told each retry that answered: its usage and cost (per-task metrics). */
+  onCall?: (usage: Usage, costNanos: Nanos) => void;
 }
 
 export interface CutOffRetry {
@@ -58,7 +60,9 @@ export function createCutOffRetry(deps: CutOffRetryDeps): CutOffRetry {
       retried += 1;
       try {
         const outcome = fromResponse(await deps.respond({ ...body, max_output_tokens: cap }));
-        spent += costOf(deps.price, outcome.usage);
+        const cost = costOf(deps.price, outcome.usage);
+        spent += cost;
+        deps.onCall?.(outcome.usage, cost);
         return outcome;
       } catch (err) {
         // An answer with an error status is not billed; one we stopped waiting for may be.

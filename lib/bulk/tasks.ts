@@ -35,6 +35,8 @@ export interface BulkTask<Req, Out, Value> {
   output: z.ZodType<Out>;
   /** The single endpoint's model-policy and prompt-variant task. */
   single: 'opportunities' | 'creatives';
+  /** The name `structured` gives its task, as per-task metrics count it (lib/metrics/tasks.ts). */
+  metricsTask: 'opportunities' | 'creative';
   structured(request: Req): StructuredTask<Out>;
   /** What picks a request's (sticky) prompt variant, as the single endpoint hashes it. */
   variantUnit(request: Req): unknown;
@@ -64,6 +66,7 @@ const opportunities: BulkTask<OpportunitiesRequest, OpportunitiesOutput, Opportu
   request: OpportunitiesRequest,
   output: OpportunitiesOutput,
   single: 'opportunities',
+  metricsTask: 'opportunities',
   structured: opportunitiesTask,
   variantUnit: opportunityFields,
   cacheParts: (request, env, variant) => opportunityKeyParts(env, request, variant),
@@ -79,6 +82,7 @@ const creatives: BulkTask<CreativeRequest, CreativeOutput, CreativeValue> = {
   request: BulkCreativeRequest,
   output: CreativeOutput,
   single: 'creatives',
+  metricsTask: 'creative',
   structured: creativeTask,
   variantUnit: creativeFields,
   cacheParts: (request, env, variant) => creativeKeyParts(env, request, variant),

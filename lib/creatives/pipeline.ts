@@ -83,6 +83,8 @@ export async function produceCreative(
       );
       return markDegraded(value, degraded);
     },
+    // Returned once made: a rejection throws before this.
+    approved: () => 1,
   });
   return { value: made.data, served: made.served };
 }

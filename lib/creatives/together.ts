@@ -101,9 +101,10 @@ async function generateGroup(services: Services, items: GroupItem[]): Promise<vo
       task,
       images: { count: visuals, nanos: await imageWorstCase(services.env, task) },
       ledger,
+      approved: (count: number) => count,
       finish: async (copy, { billing, degraded }) => {
         share(ledger.total);
-        await Promise.all(
+        const passed = await Promise.all(
           items.map(async (it, i) => {
             try {
               const written = copy.creatives[i];
@@ -122,12 +123,16 @@ async function generateGroup(services: Services, items: GroupItem[]): Promise<vo
               );
               record(it, false);
               it.settle?.resolve(markDegraded(value, degraded));
+              return true;
             } catch (error) {
               if (isRejection(error)) record(it, true);
               it.settle?.reject(error);
+              return false;
             }
           }),
         );
+        // The approved creatives, each returned to its item.
+        return passed.filter(Boolean).length;
       },
     });
   } catch (error) {

@@ -63,7 +63,7 @@ function fmtDay(day) {
 function pathGet(obj, path) {
   return path.split('.').reduce((o, k) => {
     if (o === null || o === undefined) return undefined;
-    if (Array.isArray(o)) return o.find((e) => e.id === k || e.name === k);
+    if (Array.isArray(o)) return o.find((e) => e.id === k || e.name === k || e.task === k);
     return o[k];
   }, obj);
 }

@@ -1,6 +1,7 @@
 /**
- * Browser-side tables of the dashboard: breakers, top keys by spend, per endpoint, per model and
- * errors by code. Plain ES2020 in a string; no template literals or backslashes.
+ * Browser-side tables of the dashboard: breakers, top keys by spend, per endpoint, per model, token
+ * efficiency per structured task and errors by code. Plain ES2020 in a string; no template literals
+ * or backslashes.
  */
 export const TABLES_JS = `
 /** A table with a row header per row; a cell is a string, a node or an array of them. */
@@ -78,7 +79,28 @@ function renderTables(m, b) {
       'No upstream calls in this window',
     ),
   );
+  put('by-task', taskTable(m.by_task || []));
   put('errors', errorTable(m.requests.errors || {}, m.errors || {}));
+}
+
+/** Per structured task: what its calls billed and what one approved result cost (lib/metrics/tasks.ts). */
+function taskTable(tasks) {
+  const cell = (t, field, fmt) => figure('by_task.' + t.task + '.' + field, fmt, t[field]);
+  return table(
+    'Token efficiency per task',
+    ['Task', 'Calls', 'Input tokens', 'Cached share', 'Output tokens', 'Reasoning tokens', 'Approved', 'Cost per approved'],
+    tasks.map((t) => [
+      h('code', {}, t.task),
+      cell(t, 'calls', 'int'),
+      cell(t, 'input_tokens', 'int'),
+      cell(t, 'cached_share', 'pct'),
+      cell(t, 'output_tokens', 'int'),
+      cell(t, 'reasoning_tokens', 'int'),
+      cell(t, 'approved_results', 'int'),
+      cell(t, 'cost_per_approved_result', 'usd'),
+    ]),
+    'No structured task called in this window',
+  );
 }
 
 /** Client-facing error codes (requests) beside failed upstream call outcomes (calls), most frequent first. */

@@ -146,6 +146,7 @@ ${chartCard('ch-moderation', 'Moderation rejections by layer')}
 <div class="card chart-card"><h3>Errors by code</h3><div class="scroll" id="errors"></div></div>
 <div class="card chart-card"><h3>By endpoint</h3><div class="scroll" id="by-endpoint"></div></div>
 <div class="card chart-card"><h3>By model</h3><div class="scroll" id="by-model"></div></div>
+<div class="card chart-card span-all"><h3>Token efficiency per task</h3><div class="scroll" id="by-task"></div></div>
 </section>`;
 
 /** The `<body>` contents, scripts excluded. */

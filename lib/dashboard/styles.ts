@@ -103,6 +103,7 @@ table.lat td { font-size: 17px; font-weight: 600; }
 .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(380px, 1fr)); gap: 16px; }
 .grid + .grid { margin-top: 16px; }
 .grid.wide { grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); }
+.span-all { grid-column: 1 / -1; }
 .scroll { overflow-x: auto; }
 .chart-card { display: grid; gap: 8px; align-content: start; }
 .chart-head { display: flex; justify-content: space-between; align-items: baseline; gap: 8px; }

@@ -6,6 +6,7 @@ import type { Verdict } from '../moderation';
 import { costOf, type PriceTable } from '../pricing';
 import type { ObservedCall } from '../providers/router-deps';
 import { bucketOf, field } from './fields';
+import { approvedField, taskCallFields } from './tasks';
 
 /** One logical upstream call (its retries and fallback included), as the provider layer reports it. */
 export type UpstreamCall = ObservedCall;
@@ -29,6 +30,8 @@ export interface MetricsCollector {
   settled(): Promise<void>;
   moderation(verdict: Verdict): void;
   variant(name: string): void;
+  /** `count` approved results of structured task `task` (see lib/metrics/tasks.ts). */
+  approved(task: string, count?: number): void;
   /** Turns everything gathered into counter increments, with the request's outcome. */
   increments(request: RequestOutcome): Map<string, number>;
   /** Summary for the request's log line. */
@@ -46,6 +49,7 @@ export function createMetricsCollector(prices: PriceTable): MetricsCollector {
   const calls: (UpstreamCall & { costNanos: number })[] = [];
   const verdicts: Verdict[] = [];
   const held: Promise<unknown>[] = [];
+  const approved = new Map<string, number>();
   let variant = '';
 
   return {
@@ -65,6 +69,9 @@ export function createMetricsCollector(prices: PriceTable): MetricsCollector {
     },
     variant(name) {
       variant = name;
+    },
+    approved(task, count = 1) {
+      approved.set(task, (approved.get(task) ?? 0) + count);
     },
     increments(request) {
       const out = new Map<string, number>();
@@ -91,7 +98,10 @@ export function createMetricsCollector(prices: PriceTable): MetricsCollector {
         add(field(...u, 'fallback'), call.fallback ? 1 : 0);
         add(field(...u, 'repair'), call.repair ? 1 : 0);
         add(field('uh', endpoint, model, bucketOf(call.durationMs)), 1);
+        if (call.task)
+          for (const [name, by] of taskCallFields(call.task, call.usage, call.costNanos)) add(name, by);
       }
+      for (const [task, count] of approved) add(approvedField(task), count);
       for (const verdict of verdicts) {
         const outcome = verdict.approved
           ? 'passed'

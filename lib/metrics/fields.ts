@@ -1,8 +1,9 @@
 /**
  * How metrics are stored: integer counters in one Redis hash per minute (and one running total for
  * Prometheus), each field naming its series. Fields are `kind|dimension…|measure`; dimensions come
- * from small sets (routes, providers, models, outcomes, variants), so a minute's hash stays small and
- * the retention bounds the rest.
+ * from small sets (routes, providers, models, outcomes, variants, structured tasks), so a minute's hash
+ * stays small and the retention bounds the rest. Kinds: `q`/`qh`/`qe` requests, `u`/`uh` upstream
+ * calls, `mod` moderation verdicts, `t` structured tasks (lib/metrics/tasks.ts, no endpoint).
  */
 
 /** Upper bounds (ms) of the latency histogram's buckets; the last one is open. */

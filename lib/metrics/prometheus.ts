@@ -1,10 +1,12 @@
 /**
  * The running metric totals in the Prometheus text exposition format (version 0.0.4): counters for
- * requests, upstream calls, tokens, cost, retries, fallbacks, repairs and moderation verdicts, and
- * latency histograms in seconds; plus gauges the caller passes (budget, breakers).
+ * requests, upstream calls, tokens, cost, retries, fallbacks, repairs, moderation verdicts and the
+ * per-task token efficiency (lib/metrics/tasks.ts), and latency histograms in seconds; plus gauges the
+ * caller passes (budget, breakers).
  */
 import { nanosToUsd } from '../pricing';
 import { LATENCY_BOUNDS_MS, split } from './fields';
+import { taskCounter } from './tasks';
 
 type Labels = Record<string, string>;
 interface Family {
@@ -136,6 +138,9 @@ export function toPrometheus(totals: Record<string, number>, gauges: Gauge[] = [
         Number(bucket),
         value,
       );
+    } else if (kind === 't') {
+      const sample = taskCounter(endpoint, rest[0] ?? '', value); // `t|task|measure`
+      if (sample) counter(sample.name, sample.help, sample.labels, sample.value);
     } else if (kind === 'mod') {
       counter(
         'cag_moderation_verdicts_total',

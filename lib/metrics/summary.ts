@@ -1,7 +1,8 @@
 /**
  * The performance summary over a window of minute counters: the playbook's figures (status,
  * total_calls, success_rate, total_cost_usd, avg_latency_ms, cost_per_success) plus percentiles, cache
- * hit rate, moderation, fallbacks and repairs, per endpoint, per model and per bucket of the window
+ * hit rate, moderation, fallbacks and repairs, per endpoint, per model, per structured task (token
+ * efficiency: lib/metrics/tasks.ts, gateway-wide, the filters do not apply) and per bucket of the window
  * (a minute, or up to an hour in windows over an hour: lib/metrics/window.ts). "Calls" are
  * upstream model calls; "requests" are client requests.
  */
@@ -9,6 +10,7 @@ import { nanosToUsd } from '../pricing';
 import { split } from './fields';
 import { emptyHistogram, type Histogram, percentiles, quantile } from './histogram';
 import type { MinuteCounters } from './store';
+import { createTaskTotals } from './tasks';
 
 export interface SummaryFilters {
   /** A route pattern such as `/v1/creatives`; applies to requests, calls and moderation. */
@@ -32,20 +34,13 @@ const rate = (part: number, whole: number) => (whole > 0 ? part / whole : null);
 export function summarize(minutes: MinuteCounters[], filters: SummaryFilters = {}) {
   const calls = emptyCalls();
   const tokens = { input: 0, cached: 0, output: 0 };
-  let retries = 0;
-  let fallbacks = 0;
-  let repairs = 0;
+  let [retries, fallbacks, repairs] = [0, 0, 0];
   const errors: Record<string, number> = {};
   const callLatency = emptyHistogram();
   const requests = { total: 0, ms: 0, byStatus: { '2xx': 0, '4xx': 0, '5xx': 0 } as Record<string, number> };
   const requestErrors: Record<string, number> = {};
   const requestLatency = emptyHistogram();
-  const cache: Record<'HIT' | 'MISS' | 'BYPASS' | 'COALESCED', number> = {
-    HIT: 0,
-    MISS: 0,
-    BYPASS: 0,
-    COALESCED: 0,
-  };
+  const cache = { HIT: 0, MISS: 0, BYPASS: 0, COALESCED: 0 };
   const moderation = {
     checked: 0,
     rejected: 0,
@@ -53,6 +48,7 @@ export function summarize(minutes: MinuteCounters[], filters: SummaryFilters = {
   };
   const byEndpoint = new Map<string, CallTotals & { requests: number; latency: Histogram }>();
   const byModel = new Map<string, CallTotals & { provider: string; model: string }>();
+  const byTask = createTaskTotals();
   const series = [];
 
   const endpointRow = (endpoint: string) => {
@@ -119,6 +115,8 @@ export function summarize(minutes: MinuteCounters[], filters: SummaryFilters = {
         m.latency[b] = (m.latency[b] ?? 0) + value;
         const row = endpointRow(endpoint as string);
         row.latency[b] = (row.latency[b] ?? 0) + value;
+      } else if (kind === 't') {
+        byTask.add(endpoint as string, rest[0] as string, value); // `t|task|measure`
       } else if (kind === 'mod' && wanted(endpoint)) {
         const outcome = rest[0] as string;
         moderation.checked += value;
@@ -189,6 +187,7 @@ export function summarize(minutes: MinuteCounters[], filters: SummaryFilters = {
       cost_usd: nanosToUsd(row.costNanos),
       avg_latency_ms: row.calls ? Math.round(row.ms / row.calls) : null,
     })),
+    by_task: byTask.rows(),
     series,
   };
 }

@@ -72,4 +72,6 @@ export interface ObservedCall {
   /** A structured output's repair call. */
   repair: boolean;
   usage?: Usage;
+  /** The structured task's name (`creative`, `opportunities`, …), for per-task token metrics. */
+  task?: string;
 }

@@ -16,6 +16,8 @@ export interface CallOptions<T> {
   usageOf?: (value: T) => Usage | undefined;
   /** This call repairs an invalid structured output. */
   repair?: boolean;
+  /** The structured task this call is for, as metrics label it. */
+  task?: string;
 }
 
 /** What served a call, and what it took. */
@@ -53,6 +55,7 @@ export async function callProviders<T>(
   const observed = (fields: Pick<ObservedCall, 'provider' | 'model' | 'retries' | 'fallback'>) => ({
     capability,
     repair: options.repair ?? false,
+    ...(options.task ? { task: options.task } : {}),
     durationMs: Math.max(0, now() - started),
     ...fields,
   });

@@ -96,6 +96,7 @@ export async function viaResponses<T>(
     cachedTokens: res.usage?.input_tokens_details?.cached_tokens ?? 0,
     cacheWriteTokens: res.usage?.input_tokens_details?.cache_write_tokens ?? 0,
     outputTokens: res.usage?.output_tokens ?? 0,
+    reasoningTokens: res.usage?.output_tokens_details?.reasoning_tokens ?? 0,
   };
   if (refusal) return { text, usage, problem: `the model refused (${refusal.refusal})` };
   if (res.status === 'incomplete') {
@@ -139,6 +140,7 @@ export async function viaChat<T>(
     cachedTokens: res.usage?.prompt_tokens_details?.cached_tokens ?? 0,
     cacheWriteTokens: res.usage?.prompt_tokens_details?.cache_write_tokens ?? 0,
     outputTokens: res.usage?.completion_tokens ?? 0,
+    reasoningTokens: res.usage?.completion_tokens_details?.reasoning_tokens ?? 0,
   };
   if (choice?.message.refusal)
     return { text, usage, problem: `the model refused (${choice.message.refusal})` };

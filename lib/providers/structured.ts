@@ -56,6 +56,7 @@ export async function generateStructured<T>(
         ...(task.model ? { primaryModel: task.model } : {}),
         usageOf: (raw) => raw.usage,
         repair: repairs > 0,
+        task: task.name,
       },
     );
     attempts += served.attempts;

@@ -6,6 +6,8 @@ export interface Usage {
   /** The part of `inputTokens` written to the provider's prompt cache (billed higher). @default 0 */
   cacheWriteTokens?: number;
   outputTokens: number;
+  /** The part of `outputTokens` a reasoning model spent thinking (billed as output). @default 0 */
+  reasoningTokens?: number;
 }
 
 export const ZERO_USAGE: Usage = Object.freeze({ inputTokens: 0, cachedTokens: 0, outputTokens: 0 });
@@ -16,5 +18,6 @@ export function addUsage(a: Usage, b: Usage): Usage {
     cachedTokens: a.cachedTokens + b.cachedTokens,
     cacheWriteTokens: (a.cacheWriteTokens ?? 0) + (b.cacheWriteTokens ?? 0),
     outputTokens: a.outputTokens + b.outputTokens,
+    reasoningTokens: (a.reasoningTokens ?? 0) + (b.reasoningTokens ?? 0),
   };
 }

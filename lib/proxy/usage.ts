@@ -13,6 +13,7 @@ const ChatUsage = z.object({
   prompt_tokens_details: z
     .object({ cached_tokens: Count.nullish(), cache_write_tokens: Count.nullish() })
     .nullish(),
+  completion_tokens_details: z.object({ reasoning_tokens: Count.nullish() }).nullish(),
 });
 const ResponsesUsage = z.object({
   input_tokens: Count,
@@ -20,6 +21,7 @@ const ResponsesUsage = z.object({
   input_tokens_details: z
     .object({ cached_tokens: Count.nullish(), cache_write_tokens: Count.nullish() })
     .nullish(),
+  output_tokens_details: z.object({ reasoning_tokens: Count.nullish() }).nullish(),
 });
 const EmbeddingsUsage = z.object({ prompt_tokens: Count });
 const ImagesUsage = z.object({ input_tokens: Count, output_tokens: Count });
@@ -32,7 +34,9 @@ export const chatUsage: UsageReader = (usage) => {
   if (!u) return undefined;
   const cachedTokens = u.prompt_tokens_details?.cached_tokens ?? 0;
   const cacheWriteTokens = u.prompt_tokens_details?.cache_write_tokens ?? 0;
-  return { inputTokens: u.prompt_tokens, cachedTokens, cacheWriteTokens, outputTokens: u.completion_tokens };
+  const reasoningTokens = u.completion_tokens_details?.reasoning_tokens ?? 0;
+  const outputTokens = u.completion_tokens;
+  return { inputTokens: u.prompt_tokens, cachedTokens, cacheWriteTokens, outputTokens, reasoningTokens };
 };
 
 /** Responses: `input_tokens`, `output_tokens` (reasoning included). */
@@ -41,7 +45,9 @@ export const responsesUsage: UsageReader = (usage) => {
   if (!u) return undefined;
   const cachedTokens = u.input_tokens_details?.cached_tokens ?? 0;
   const cacheWriteTokens = u.input_tokens_details?.cache_write_tokens ?? 0;
-  return { inputTokens: u.input_tokens, cachedTokens, cacheWriteTokens, outputTokens: u.output_tokens };
+  const reasoningTokens = u.output_tokens_details?.reasoning_tokens ?? 0;
+  const outputTokens = u.output_tokens;
+  return { inputTokens: u.input_tokens, cachedTokens, cacheWriteTokens, outputTokens, reasoningTokens };
 };
 
 /** Embeddings: input only. */

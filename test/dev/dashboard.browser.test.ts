@@ -34,10 +34,10 @@ async function call(path: string, key: string, init: RequestInit = {}) {
 const post = (path: string, key: string, body: unknown) =>
   call(path, key, { method: 'POST', body: JSON.stringify(body) });
 
-/** The value at a dotted path; an array step matches an element by id or name (as the page does). */
+/** The value at a dotted path; an array step matches an element by id, name or task (as the page does). */
 function pathGet(obj: unknown, path: string): unknown {
   return path.split('.').reduce<unknown>((o, k) => {
-    if (Array.isArray(o)) return o.find((e) => e?.id === k || e?.name === k);
+    if (Array.isArray(o)) return o.find((e) => e?.id === k || e?.name === k || e?.task === k);
     return o && typeof o === 'object' ? (o as Json)[k] : undefined;
   }, obj);
 }
@@ -249,12 +249,34 @@ describe('GET /dashboard in a real browser', () => {
       'budget.limit_usd',
       `keys.${storefront.id}.spent_usd`,
       `keys.${mobile.id}.spent_usd`,
+      // Token efficiency: the burst's opportunity sets and creatives.
+      ...['opportunities', 'creative'].flatMap((task) =>
+        [
+          'calls',
+          'input_tokens',
+          'cached_share',
+          'output_tokens',
+          'reasoning_tokens',
+          'cost_per_approved_result',
+        ].map((field) => `by_task.${task}.${field}`),
+      ),
     ]) {
       expect(names, `the page shows ${required}`).toContain(required);
     }
     for (const figure of shown) {
       expectShown(figure, pathGet(figure.source === 'budget' ? budget : metrics, figure.metric));
     }
+    // Real data in the token efficiency table: every task the gateway called, with what it cost.
+    const tasks = metrics.by_task as {
+      task: string;
+      input_tokens: number;
+      cost_per_approved_result: number;
+    }[];
+    expect(tasks.find((t) => t.task === 'creative')?.cost_per_approved_result).toBeGreaterThan(0);
+    expect(tasks.find((t) => t.task === 'opportunities')?.input_tokens).toBeGreaterThan(0);
+    expect(await page.$$eval('#by-task tbody th', (ths) => ths.map((th) => th.textContent))).toEqual(
+      tasks.map((t) => t.task),
+    );
     for (const breaker of metrics.breakers as { name: string; state: string }[]) {
       const state = await page.textContent(`[data-breaker="${breaker.name}"] .pill`);
       expect(state).toBe(breaker.state.replace('_', '-'));

@@ -5,10 +5,11 @@ import worker from '../../functions/index';
 import { createDeps } from '../../lib/deps';
 import { parseEnv } from '../../lib/env';
 import type { ErrorBody } from '../../lib/errors';
+import type { TaskEfficiency } from '../../lib/metrics/tasks';
 import { redisKey } from '../../lib/store';
 import { bindings } from '../support/env';
 import { callGateway, freshCaller } from '../support/gateway';
-import { bearer } from '../support/keys';
+import { adminAuth, bearer } from '../support/keys';
 
 /** What the bulk tests share: a job's body, calls to the job API, one cron run, and waiting for a job. */
 
@@ -37,6 +38,13 @@ export const cancel = (env: Cloudflare.Env, key: string, id: string) =>
   callGateway(`/v1/batches/${id}/cancel`, { method: 'POST', headers: bearer(key) }, env);
 export const keyBudget = async (env: Cloudflare.Env, key: string) =>
   (await (await get(env, key, '/v1/budget')).json<KeyBudget>()).key;
+
+/** The per-task token metrics of the last five minutes in `env`'s metrics namespace, by task. */
+export async function taskMetrics(env: Cloudflare.Env): Promise<Record<string, TaskEfficiency>> {
+  const res = await callGateway('/v1/metrics?minutes=5', { headers: adminAuth }, env);
+  const { by_task } = await res.json<{ by_task: TaskEfficiency[] }>();
+  return Object.fromEntries(by_task.map((row) => [row.task, row]));
+}
 
 /** One run of the bulk poll, as its cron trigger starts it, with `env`'s settings and simulator account. */
 export async function poll(env: Cloudflare.Env = bindings) {

@@ -25,6 +25,7 @@ import {
   poll,
   setup,
   simBatch,
+  taskMetrics,
 } from './batches.support';
 
 const ITEMS = [
@@ -243,7 +244,7 @@ describe('GET /v1/batches/:id and cancel', () => {
 
 describe('the bulk poll (cron)', () => {
   it('takes a job through in_progress to completed: results in input order, validated, moderated, cached, settled', async () => {
-    const { post, sim, key, env } = await setup();
+    const { post, sim, key, env } = await setup({ METRICS_NAMESPACE: `t-${uniqueWord()}` });
     const config = { batch: { duration_ms: 60_000 }, moderation: { flagged_terms: ['zeppelin'] } };
     await simConfigure(sim, config);
     const { id } = await (await post({ task: 'opportunities', items: ITEMS })).json<JobBody>();
@@ -281,6 +282,16 @@ describe('the bulk poll (cron)', () => {
 
     const { batch } = await simBatch(sim, id);
     const usage = batch.usage as NonNullable<Batch['usage']>;
+    // Per-task token metrics: the three lines as calls of the task, its two approved results, what
+    // the job settled.
+    const { opportunities } = await taskMetrics(env);
+    expect(opportunities).toMatchObject({
+      calls: 3,
+      approved_results: 2,
+      input_tokens: usage.input_tokens,
+      output_tokens: usage.output_tokens,
+    });
+    expect(Math.abs(nanos(opportunities?.cost_usd ?? 0) - nanos(done.cost.spent_usd))).toBeLessThanOrEqual(1);
     const billed = batchCost(usage);
     expect(done.cost.settled).toBe(true);
     expect(nanos(done.cost.spent_usd)).toBe(billed);
@@ -318,7 +329,10 @@ describe('the bulk poll (cron)', () => {
 
   it('asks an answer cut off at its cap again once, at twice the cap, within the retries its reservation holds', async () => {
     // Room for one retry (1 % of two items, at least one).
-    const { post, sim, key, env } = await setup({ BULK_RETRY_PERCENT: '1' });
+    const { post, sim, key, env } = await setup({
+      BULK_RETRY_PERCENT: '1',
+      METRICS_NAMESPACE: `t-${uniqueWord()}`,
+    });
     // Every reasoning call thinks 2,500 tokens: past a line's cap (1,200 + 1,024), within twice it.
     await simConfigure(sim, { profile: 'realistic', time_scale: 0.0001, reasoning_tokens: 2500 });
     const run = uniqueWord();
@@ -340,6 +354,16 @@ describe('the bulk poll (cron)', () => {
     expect(invoice.total_usd).toBeGreaterThan(0);
     expect(Math.abs(done.cost.spent_usd - invoice.total_usd)).toBeLessThanOrEqual(invoice.total_usd * 0.01);
     expect((await keyBudget(env, key)).reserved_usd).toBe(0);
+    // Per-task metrics count the two lines and the retry: the lines reasoned up to their cap, the retry
+    // its 2,500 tokens.
+    const { opportunities } = await taskMetrics(env);
+    const lineCap = 1200 + REASONING_ALLOWANCE.low;
+    expect(opportunities).toMatchObject({
+      calls: 3,
+      approved_results: 1,
+      reasoning_tokens: 2 * lineCap + 2500,
+    });
+    expect(Math.abs((opportunities?.cost_usd ?? 0) - done.cost.spent_usd)).toBeLessThanOrEqual(1e-9);
   });
 
   it('collects bulk creatives text-only; copy failing brand safety is creative_rejected and never cached', async () => {

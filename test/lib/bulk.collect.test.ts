@@ -108,7 +108,7 @@ describe('readLine', () => {
     expect([...lines.keys()].sort()).toEqual(['0', '1', '2']);
     expect(lines.get('2')).toEqual({
       text: '{"a":1}',
-      usage: { inputTokens: 100, cachedTokens: 0, cacheWriteTokens: 0, outputTokens: 20 },
+      usage: { inputTokens: 100, cachedTokens: 0, cacheWriteTokens: 0, outputTokens: 20, reasoningTokens: 0 },
     });
     expect(lines.get('1')).toMatchObject({
       error: { type: 'invalid_request_error', code: 'invalid_value', message: 'Bad max_output_tokens.' },
@@ -201,6 +201,7 @@ describe('collectChunk', () => {
       cachedTokens: 0,
       cacheWriteTokens: 0,
       outputTokens: 100,
+      reasoningTokens: 0,
     });
   });
 

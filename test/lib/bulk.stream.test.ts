@@ -140,7 +140,7 @@ describe('stageLines', () => {
     const [first, , last] = await lines.read(id, 0, 3);
     expect(first).toEqual({
       text: answer,
-      usage: { inputTokens: 10, cachedTokens: 0, cacheWriteTokens: 0, outputTokens: 5 },
+      usage: { inputTokens: 10, cachedTokens: 0, cacheWriteTokens: 0, outputTokens: 5, reasoningTokens: 0 },
     });
     expect(last).toMatchObject({ text: answer });
     expect(await lines.read(id, 1500, 1502)).toEqual([

@@ -67,6 +67,8 @@ describe('parseEnv', () => {
       MONITOR_LATENCY_MS: 2000,
       MONITOR_CACHE_HIT_RATE: 0.7,
       MONITOR_REJECTION_RATE: 0.2,
+      MONITOR_CACHED_SHARE: 0.5,
+      MONITOR_CACHED_SHARE_MIN_CALLS: 20,
       LOG_PROMPTS: false,
       backups: [],
       ADMIN_API_KEY: undefined,

@@ -157,20 +157,29 @@ describe('ImageSize', () => {
 });
 
 describe('usage readers', () => {
-  it('read each API’s field names, cached tokens and cache writes included', () => {
+  it('read each API’s field names, cached tokens, cache writes and reasoning included', () => {
     expect(
-      chatUsage({ prompt_tokens: 10, completion_tokens: 5, prompt_tokens_details: { cached_tokens: 4 } }),
+      chatUsage({
+        prompt_tokens: 10,
+        completion_tokens: 5,
+        prompt_tokens_details: { cached_tokens: 4 },
+        completion_tokens_details: { reasoning_tokens: 2 },
+      }),
     ).toEqual({
       inputTokens: 10,
       cachedTokens: 4,
       cacheWriteTokens: 0,
       outputTokens: 5,
+      reasoningTokens: 2,
     });
-    expect(responsesUsage({ input_tokens: 7, output_tokens: 3 })).toEqual({
+    expect(
+      responsesUsage({ input_tokens: 7, output_tokens: 3, output_tokens_details: { reasoning_tokens: 1 } }),
+    ).toEqual({
       inputTokens: 7,
       cachedTokens: 0,
       cacheWriteTokens: 0,
       outputTokens: 3,
+      reasoningTokens: 1,
     });
     expect(
       responsesUsage({
@@ -178,7 +187,13 @@ describe('usage readers', () => {
         output_tokens: 3,
         input_tokens_details: { cached_tokens: 0, cache_write_tokens: 1920 },
       }),
-    ).toEqual({ inputTokens: 2048, cachedTokens: 0, cacheWriteTokens: 1920, outputTokens: 3 });
+    ).toEqual({
+      inputTokens: 2048,
+      cachedTokens: 0,
+      cacheWriteTokens: 1920,
+      outputTokens: 3,
+      reasoningTokens: 0,
+    });
   });
 
   it('give up on usage they cannot trust, so the whole reservation is settled', () => {

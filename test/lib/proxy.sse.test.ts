@@ -47,7 +47,7 @@ describe('relaySse', () => {
     expect(outcome).toEqual({
       ended: true,
       succeeded: true,
-      usage: { inputTokens: 9, cachedTokens: 0, cacheWriteTokens: 0, outputTokens: 2 },
+      usage: { inputTokens: 9, cachedTokens: 0, cacheWriteTokens: 0, outputTokens: 2, reasoningTokens: 0 },
       recorded: stream,
     });
   });

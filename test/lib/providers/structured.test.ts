@@ -149,6 +149,16 @@ describe('generateStructured', () => {
     expect(h.sent.map((body) => body.max_output_tokens)).toEqual([16, 32]);
   });
 
+  it('reports the reasoning tokens of a reasoning model, through either API, as part of the output', async () => {
+    for (const api of ['responses', 'chat'] as const) {
+      const key = simKey();
+      await simConfigure(key, { profile: 'realistic', time_scale: 0.001, reasoning_tokens: 40 });
+      const result = await generateStructured(simHarness(key, { api }).deps, FAST_POLICY, task);
+      expect(result.usage.reasoningTokens).toBe(40);
+      expect(result.usage.outputTokens).toBeGreaterThan(40);
+    }
+  });
+
   it('is deterministic for the same input on the simulator', async () => {
     const h = simHarness();
     const [a, b] = await Promise.all([
