@@ -114,7 +114,7 @@ describe('batches', () => {
     const sum = (pick: (r: Response) => number) => bodies.reduce((total, body) => total + pick(body), 0);
     expect(done.usage).toEqual({
       input_tokens: sum((r) => r.usage?.input_tokens ?? 0),
-      input_tokens_details: { cached_tokens: 0 },
+      input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 },
       output_tokens: sum((r) => r.usage?.output_tokens ?? 0),
       output_tokens_details: { reasoning_tokens: 0 },
       total_tokens: sum((r) => r.usage?.total_tokens ?? 0),

@@ -6,8 +6,10 @@ import { bindings } from '../support/env';
 
 // The day keys are shared with other test files, so every test names its own scopes; the history is
 // kept per global scope, so it is private to the test too.
-const T0 = Date.UTC(2026, 10, 27, 12, 0, 0);
-const DAY = '2026-11-27';
+// A day no other test file uses: the day's scope index (`scopeIndexKey(DAY)`) is one key for every
+// scope, and a file running alongside on the same day set its TTL with its own clock.
+const T0 = Date.UTC(2027, 1, 17, 12, 0, 0);
+const DAY = '2027-02-17';
 const E = 1_000_000;
 const DAY_S = 86_400;
 
@@ -47,7 +49,7 @@ describe('createBudget archiveDay', () => {
     // Another budget's key on the same day is not ours to report.
     await redis.sadd(scopeIndexKey(DAY), 'key:someone-else');
 
-    clock.ms = Date.UTC(2026, 10, 28, 0, 5); // the cron, the next morning
+    clock.ms = Date.UTC(2027, 1, 18, 0, 5); // the cron, the next morning
     // The dead isolate's reservation is charged in full: the provider may well have billed its call.
     const expected = {
       day: DAY,
@@ -71,7 +73,7 @@ describe('createBudget archiveDay', () => {
     const { budget, redis, clock, globalScope, keyScopePrefix, scopes } = setup();
     await budget.settle(held(await budget.reserve(scopes('alpha'), E)), E, { alertThresholds: [1] });
     held(await budget.reserve(scopes(), E, { leaseMs: 10 * DAY_S * 1000 })); // still live at the archive
-    clock.ms = Date.UTC(2026, 10, 28, 1, 0); // 1 h after the day ended
+    clock.ms = Date.UTC(2027, 1, 18, 1, 0); // 1 h after the day ended
     await budget.archiveDay(DAY);
 
     const expected = 8 * DAY_S - 3600; // shorter than the 8.5 days the reserve set at noon
@@ -93,7 +95,7 @@ describe('createBudget archiveDay', () => {
   it('replaces the charge with a settle that lands after the first run when run again', async () => {
     const { budget, clock, scopes } = setup();
     const late = held(await budget.reserve(scopes('alpha'), 2 * E));
-    clock.ms = Date.UTC(2026, 10, 28, 0, 5);
+    clock.ms = Date.UTC(2027, 1, 18, 0, 5);
     // Its lease has expired by the archive: charged at its reservation until its settle lands.
     expect(await budget.archiveDay(DAY)).toMatchObject({ spentNanos: 2 * E, calls: 0 });
     await budget.settle(late, E);
