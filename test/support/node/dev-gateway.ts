@@ -48,6 +48,8 @@ export async function startDevGateway(
     SIM_PORT: String(simPort),
     INSPECTOR_PORT: String(inspectorPort),
     DEV_VARS_FILE: '/nonexistent/.dev.vars',
+    // As in the workerd tests (vitest.config.ts): a loaded machine must not make a test's gateway shed.
+    OVERLOAD_LATENCY_MS: '30000',
     ...env,
   };
   for (const name of [
