@@ -24,7 +24,9 @@ describe('bench/batching-tokens.ts', () => {
     // lib/ uses extensionless imports (bundler resolution); these few must stay free of them.
     const modules = [
       'creatives/schema',
+      'creatives/prompt',
       'domain/opportunities',
+      'domain/opportunities-prompt',
       'pricing/prices',
       'tokens',
       'env',
@@ -41,5 +43,14 @@ describe('bench/batching-tokens.ts', () => {
       `${script.join('')} console.log('imported');`,
     ]);
     expect(stdout.trim()).toBe('imported');
+  });
+
+  it('sends the prompt-cache phase 100 distinct, valid creative requests', async () => {
+    const { variedCreatives } = await import('../../bench/prompt-cache.ts');
+    const { CreativeRequest } = await import('../../lib/creatives/schema.ts');
+    const requests = variedCreatives(100);
+    expect(new Set(requests.map((r) => JSON.stringify(r))).size).toBe(100);
+    for (const r of requests) expect(CreativeRequest.safeParse(r).success).toBe(true);
+    expect(new Set(requests.map((r) => r.opportunity.product_category)).size).toBeGreaterThan(1);
   });
 });
