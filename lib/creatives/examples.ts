@@ -6,7 +6,7 @@
  * (docs/prompt-caching.md). Each output passes CreativeOutput and the moderation chain
  * (test/functions/prompt-examples.test.ts).
  */
-import type { CreativeOutput, CreativeRequest } from './schema';
+import type { CreativeOutput, CreativeRequest } from './schema.ts';
 
 export interface CreativeExample {
   request: CreativeRequest;

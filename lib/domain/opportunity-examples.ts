@@ -6,7 +6,7 @@
  * the cached rate for it (docs/prompt-caching.md). Each output passes OpportunitiesOutput and the
  * moderation chain (test/functions/prompt-examples.test.ts).
  */
-import type { OpportunitiesOutput, OpportunitiesRequest } from './opportunities';
+import type { OpportunitiesOutput, OpportunitiesRequest } from './opportunities.ts';
 
 export interface OpportunitiesExample {
   request: OpportunitiesRequest;

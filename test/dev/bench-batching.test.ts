@@ -46,9 +46,11 @@ describe('bench/batching-tokens.ts', () => {
   });
 
   it('sends the prompt-cache phase 100 distinct, valid creative requests', async () => {
-    const { variedCreatives } = await import('../../bench/prompt-cache.ts');
-    const { CreativeRequest } = await import('../../lib/creatives/schema.ts');
-    const requests = variedCreatives(100);
+    // By URL, as plain node loads them: the modules follow the benchmarks' own type checking.
+    const load = (path: string) => import(new URL(path, import.meta.url).href);
+    const { variedCreatives } = await load('../../bench/prompt-cache.ts');
+    const { CreativeRequest } = await load('../../lib/creatives/schema.ts');
+    const requests: { opportunity: { product_category: string } }[] = variedCreatives(100);
     expect(new Set(requests.map((r) => JSON.stringify(r))).size).toBe(100);
     for (const r of requests) expect(CreativeRequest.safeParse(r).success).toBe(true);
     expect(new Set(requests.map((r) => r.opportunity.product_category)).size).toBeGreaterThan(1);
