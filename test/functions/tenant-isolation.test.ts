@@ -234,7 +234,7 @@ describe('a key sees the same answers whether or not another key was active', ()
       const [was, now] = [costsOf(first), costsOf(after)];
       expect(was.length).toBeGreaterThan(0);
       expect(now).toHaveLength(was.length);
-      now.forEach((cost, i) => expect(cost).toBeLessThanOrEqual(was[i] as number));
+      for (const [i, cost] of now.entries()) expect(cost).toBeLessThanOrEqual(was[i] as number);
     }
     expect(promptCached ? withoutCosts(after) : after).toEqual(promptCached ? withoutCosts(first) : first);
   });
