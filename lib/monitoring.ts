@@ -5,9 +5,11 @@
  * that is open. Each breach is sent through the alert channel at most once per cooldown, however many
  * isolates or runs see it (a Redis SET NX decides).
  */
+
 import { sendAlert } from './alerts';
 import { createBreaker } from './breaker';
 import { breakerStates } from './breaker-states';
+import { CACHED_TASKS } from './cached-tasks';
 import { configOf } from './config';
 import type { Env } from './env';
 import type { Logger } from './log';
@@ -85,6 +87,7 @@ export function breaches(summary: MetricsSummary, env: Env, openBreakers: string
     });
   }
   for (const task of summary.by_task) {
+    if (!CACHED_TASKS.has(task.task)) continue;
     const share = task.cached_share;
     const enoughCalls = task.calls >= env.MONITOR_CACHED_SHARE_MIN_CALLS;
     if (share === null || !enoughCalls || share >= env.MONITOR_CACHED_SHARE) continue;

@@ -103,7 +103,7 @@ function outputText(req: CompletionRequest): string {
   const words = contentWords(req.userText || req.systemText);
   const { format } = req;
   if (format.type === 'json_schema' || format.type === 'prompt_schema') {
-    const instance = instanceOf(format.schema, seed, words);
+    const instance = instanceOf(format.schema, seed, words, numberedRequests(req.userText));
     if (instance.ok) {
       const broken = req.contentFault === 'schema_violation';
       return JSON.stringify(broken ? violateInstance(format.schema, instance.value) : instance.value);
@@ -116,9 +116,24 @@ function outputText(req: CompletionRequest): string {
   return plainAnswer(words, createRng(seed));
 }
 
-function instanceOf(schema: JsonSchema, seed: string, words: readonly string[]): ParseResult<unknown> {
+/** How many requests `text` numbers `Request 1:`, `Request 2:`, … in order; undefined when none. */
+function numberedRequests(text: string): number | undefined {
+  let n = 0;
+  for (const match of text.matchAll(/^Request (\d+):/gm)) {
+    if (Number(match[1]) !== n + 1) break;
+    n += 1;
+  }
+  return n || undefined;
+}
+
+function instanceOf(
+  schema: JsonSchema,
+  seed: string,
+  words: readonly string[],
+  listed?: number,
+): ParseResult<unknown> {
   try {
-    return { ok: true, value: createInstance(schema, { seed, words }) };
+    return { ok: true, value: createInstance(schema, { seed, words, ...(listed ? { listed } : {}) }) };
   } catch (error) {
     if (error instanceof SchemaError) return { ok: false, message: error.message };
     throw error;

@@ -5,9 +5,10 @@ import { CHARS_PER_TOKEN, IMAGE_INPUT_TOKENS } from './tokens.ts';
 /**
  * A prompt as the model reads it, for prompt caching (prompt-cache.ts): one text whose tokens (the
  * simulator's, CHARS_PER_TOKEN characters each, as tokens.ts counts them) come in the order OpenAI puts them
- * in front of the model. Static content first: instructions and system/developer messages, then the
- * structured-output schema, then the tools, then the rest of the input in order. So two requests that
- * differ only in their last user message share everything before it, as a real prefix cache sees it.
+ * in front of the model. The structured-output schema first ("the schema serves as a prefix to the system
+ * message", OpenAI's prompt-caching guide), then the instructions and system/developer messages, then the
+ * tools, then the rest of the input in order. So two requests that differ only in their last user message
+ * share everything before it, and a schema that changes between requests shares nothing.
  */
 export interface CachePrompt {
   model: string;
@@ -19,14 +20,14 @@ export interface CachePrompt {
 const SYSTEM_ROLES = new Set(['system', 'developer']);
 const IMAGE_PART_TYPES = new Set(['input_image', 'image_url']);
 
-/** A Responses request's prompt: `instructions`, system input, `text.format`, `tools`, then the input. */
+/** A Responses request's prompt: `text.format`, `instructions`, system input, `tools`, then the input. */
 export function responsesPrompt(body: Record<string, unknown>): CachePrompt {
   const format = isRecord(body.text) ? body.text.format : undefined;
   const head = typeof body.instructions === 'string' ? [body.instructions] : [];
   return promptOf(body, head, body.input, format);
 }
 
-/** A Chat request's prompt: system/developer messages, `response_format`, `tools`, then the other messages. */
+/** A Chat request's prompt: `response_format`, system/developer messages, `tools`, then the other messages. */
 export function chatPrompt(body: Record<string, unknown>): CachePrompt {
   return promptOf(body, [], body.messages, body.response_format);
 }
@@ -42,9 +43,9 @@ function promptOf(
   const isSystem = (item: unknown) =>
     isRecord(item) && typeof item.role === 'string' && SYSTEM_ROLES.has(item.role);
   const parts = [
+    ...(format === undefined || format === null ? [] : [JSON.stringify(format)]),
     ...head,
     ...items.filter(isSystem).map(itemText),
-    ...(format === undefined || format === null ? [] : [JSON.stringify(format)]),
     ...(Array.isArray(body.tools) && body.tools.length > 0 ? [JSON.stringify(body.tools)] : []),
     ...items.filter((item) => !isSystem(item)).map(itemText),
   ];

@@ -17,12 +17,18 @@ export interface InstanceOptions {
   seed: string;
   /** Content words of the request input; strings are built from them. */
   words: readonly string[];
+  /**
+   * How many numbered requests the input lists (`Request 1:`, `Request 2:`, …): a model told to answer
+   * one entry per request does, so an array at the top of the answer whose bounds allow it gets as many.
+   */
+  listed?: number;
 }
 
 interface Ctx {
   root: JsonSchema;
   rng: Rng;
   words: readonly string[];
+  listed?: number;
 }
 
 /** Past this depth optional structure is cut short: nullable → null, arrays → minItems, no optional keys. */
@@ -37,7 +43,12 @@ const HARD_DEPTH = 40;
  * string formats, pattern, minLength/maxLength, numeric bounds and multipleOf.
  */
 export function createInstance(schema: JsonSchema, options: InstanceOptions): unknown {
-  const ctx: Ctx = { root: schema, rng: createRng(options.seed), words: options.words };
+  const ctx: Ctx = {
+    root: schema,
+    rng: createRng(options.seed),
+    words: options.words,
+    listed: options.listed,
+  };
   return generate(schema, ctx, '', 0);
 }
 
@@ -95,7 +106,8 @@ function arrayFor(s: Record<string, unknown>, ctx: Ctx, name: string, depth: num
   const max = typeof s.maxItems === 'number' ? s.maxItems : Number.POSITIVE_INFINITY;
   const tuple = Array.isArray(s.prefixItems) ? s.prefixItems : Array.isArray(s.items) ? s.items : [];
   const rest = isRecord(s.items) || typeof s.items === 'boolean' ? (s.items as JsonSchema) : {};
-  const wanted = depth >= SOFT_DEPTH ? min : ctx.rng.int(2, 3);
+  const listed = depth <= 1 && ctx.listed !== undefined && ctx.listed >= min && ctx.listed <= max;
+  const wanted = listed ? (ctx.listed as number) : depth >= SOFT_DEPTH ? min : ctx.rng.int(2, 3);
   const count = Math.max(Math.min(wanted, max), min, Math.min(tuple.length, max));
   const itemName = name.replace(/ies$/, 'y').replace(/s$/, '');
   const items: unknown[] = [];

@@ -128,13 +128,6 @@ async function collect(deps: PollDeps, record: JobRecord, end: BatchEnd, budget:
       const to = Math.min(window.to, from + CHUNK_ITEMS);
       const { items, lines } = await readChunk(deps, job.id, from, to);
       const chunk = await collectChunk(TASKS[job.task], items, lines, missing, deps.moderate, cutOff?.retry);
-      const price = deps.price(job.model);
-      deps.meter?.(TASKS[job.task].metricsTask, {
-        calls: lines.size,
-        usage: chunk.usage,
-        costNanos: price ? batchCost(price, chunk.usage) : 0,
-        approved: chunk.approved,
-      });
       await Promise.all(chunk.writes.flatMap(([key, value]) => (key ? [deps.cache.set(key, value)] : [])));
       state = {
         ...state,
@@ -146,6 +139,14 @@ async function collect(deps: PollDeps, record: JobRecord, end: BatchEnd, budget:
         ...(cutOff?.state() ?? { retried: state.retried, retry_nanos: state.retry_nanos }),
       };
       await deps.store.saveCollected(job.id, chunk.results, state);
+      // Counted once saved: a chunk whose save failed is collected again by the next run.
+      const price = deps.price(job.model);
+      deps.meter?.(TASKS[job.task].metricsTask, {
+        calls: lines.size,
+        usage: chunk.usage,
+        costNanos: price ? batchCost(price, chunk.usage) : 0,
+        approved: chunk.approved,
+      });
       used += to - from;
     }
   }

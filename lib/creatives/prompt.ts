@@ -69,10 +69,11 @@ export const MAX_BATCH_CREATIVES = 50;
 
 /**
  * One structured task for several requests (the playbook's intelligent batching): the instructions
- * and schema are sent once, and the answer is an array aligned with the requests, its length fixed by
- * the schema so a missing or extra creative fails validation (and gets the repair call). The length is
- * the one part of the prompt's prefix that changes with the batch size, and it comes after the
- * instructions and their examples (over 1,024 tokens), so batches of every size share the cached part.
+ * and schema are sent once, and the answer is an array aligned with the requests. The JSON Schema is the
+ * same for every batch size: OpenAI puts the schema in front of the instructions, so a count in it would
+ * give each size its own prefix, never cached across sizes. The count is in the instructions and the
+ * numbered input, and zod checks it: a missing or extra creative fails validation (and gets the repair
+ * call).
  */
 export function creativeBatchTask(requests: CreativeRequest[]): StructuredTask<CreativeBatchOutput> {
   if (requests.length < 1 || requests.length > MAX_BATCH_CREATIVES)
@@ -81,7 +82,15 @@ export function creativeBatchTask(requests: CreativeRequest[]): StructuredTask<C
     );
   return {
     name: 'creatives',
-    schema: z.object({ creatives: z.array(CreativeOutput).length(requests.length) }),
+    schema: z.object({
+      creatives: z
+        .array(CreativeOutput)
+        .min(1)
+        .max(MAX_BATCH_CREATIVES)
+        .refine((all) => all.length === requests.length, {
+          message: `must hold exactly ${requests.length} creatives, one per request`,
+        }),
+    }),
     instructions: BATCH_INSTRUCTIONS,
     input: requests.map((r, i) => `Request ${i + 1}:\n${describe(r)}`).join('\n\n'),
     maxOutputTokens: MAX_OUTPUT_TOKENS * requests.length,

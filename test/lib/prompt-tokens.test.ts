@@ -6,6 +6,7 @@
  */
 import { zodTextFormat } from 'openai/helpers/zod';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CACHED_TASKS } from '../../lib/cached-tasks';
 import { creativeBatchTask, creativeTask } from '../../lib/creatives/prompt';
 import type { CreativeRequest } from '../../lib/creatives/schema';
 import { imageAnalysisTask } from '../../lib/domain/image-analysis';
@@ -63,6 +64,9 @@ describe('task prompts in tokens', () => {
       ]),
     );
     expect(measured).toEqual(pinned);
+    // The cached-share alert watches exactly the tasks whose prefix reaches the cache.
+    const reaching = tasks.filter((t) => staticTokens(t) >= CACHE_MINIMUM).map((t) => t.name);
+    expect(new Set(reaching)).toEqual(CACHED_TASKS);
   });
 
   it('gives every cached task a shared prefix of at least 1,024 tokens, whatever the request and batch size', () => {
@@ -81,9 +85,10 @@ describe('task prompts in tokens', () => {
       expect(b.instructions).toBe(a.instructions);
       expect(b.input).not.toEqual(a.input);
       expect(b.cacheKey).toBe(a.cacheKey);
-      // What two requests send alike before they first differ: instructions, then the schema (whose
-      // only varying part, the combined call's count, comes early in it).
-      const [x, y] = [a, b].map((t) => t.instructions + schemaText(t)) as [string, string];
+      expect(schemaText(b)).toBe(schemaText(a));
+      // What two requests send alike before they first differ, in OpenAI's order: the schema (it
+      // prefixes the system message), then the instructions.
+      const [x, y] = [a, b].map((t) => schemaText(t) + t.instructions) as [string, string];
       let same = 0;
       while (same < x.length && x[same] === y[same]) same++;
       expect(counter.countTextTokens(x.slice(0, same))).toBeGreaterThanOrEqual(CACHE_MINIMUM);
