@@ -6,8 +6,9 @@
 import type { Context } from 'hono';
 import type { AppEnv } from './app-env';
 import { AuthenticationError } from './errors';
+import { toHex } from './hex';
 import { keyBudgetUsd } from './key-policy';
-import { isKeyShaped, type KeyRecord, keyIdOf, toHex } from './keys';
+import { isKeyShaped, type KeyRecord, keyIdOf } from './keys';
 import type { Principal } from './principal';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;

@@ -5,6 +5,8 @@
  * Reads are one MGET for any number of texts; writes are one pipeline, before the answer. Fails
  * open: without Redis every text is embedded again.
  */
+
+import { toHex } from './hex';
 import type { Logger } from './log';
 import { type Redis, redisKey } from './store';
 
@@ -23,7 +25,7 @@ export async function embeddingKey(
   text: string,
 ): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  const hex = toHex(digest);
   return redisKey('emb', namespace, model, dimensions ?? 'default', hex);
 }
 

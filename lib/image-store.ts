@@ -17,6 +17,8 @@
  *
  * Fails closed: R2 errors propagate, so no image URL is handed out for an image that was not stored.
  */
+
+import { toHex } from './hex';
 import { customMetadata, type ImageMeta } from './image-metadata';
 import { checkedType, type ImageContentType } from './image-type';
 
@@ -121,10 +123,6 @@ function infoOf(id: string, object: R2Object): ImageInfo {
     size: object.size,
     etag: `"${id}"`,
   };
-}
-
-function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** `bytes` as a base64 `data:` URL, the form the moderation API and the vision models take an image in. */

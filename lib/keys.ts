@@ -4,6 +4,8 @@
  * revocation takes effect on the next request in every isolate. Lookups fail closed: without Redis
  * nobody is authenticated.
  */
+
+import { toHex } from './hex';
 import { KEY_SCOPES, type KeyScope } from './key-policy';
 import { KEY_LOOKUP } from './scripts/keys';
 import { runScript } from './scripts/run';
@@ -57,11 +59,6 @@ export type KeysRedis = Pick<Redis, 'hmget' | 'hset' | 'hget' | 'hgetall' | 'pip
 /** SHA-256 of a key as hex: what Redis stores and what a lookup asks for. */
 export async function hashKey(key: string): Promise<string> {
   return toHex(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(key)));
-}
-
-/** Lower-case hex of `bytes`. */
-export function toHex(bytes: ArrayBuffer): string {
-  return [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** Whether a string has the shape of one of our keys; anything else is refused before Redis. */

@@ -5,6 +5,7 @@
  * and a generation in progress holds `<that key>:lease`.
  */
 import type { Env } from '../env';
+import { toHex } from '../hex';
 import { redisKey } from '../store';
 
 export interface CacheKeyParts {
@@ -97,7 +98,7 @@ export function canonicalJson(fields: Record<string, unknown>, exactFields: read
 
 async function sha256Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return toHex(digest);
 }
 
 // Parts are caller-built strings: encoding keeps `:` (and `%`) out of them, so no two part lists can

@@ -3,6 +3,7 @@
  * opportunities out. Request and output schemas; the prompt is in opportunities-prompt.ts.
  */
 import { z } from 'zod';
+import { toHex } from '../hex.ts';
 
 const short = (max: number) => z.string().trim().min(1).max(max);
 
@@ -82,6 +83,6 @@ export async function withIds(output: OpportunitiesOutput): Promise<Opportunitie
 async function opportunityId(title: string, category: string): Promise<string> {
   const canonical = `${title}\u0000${category}`.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(canonical));
-  const hex = [...new Uint8Array(digest).slice(0, 8)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  const hex = toHex(new Uint8Array(digest, 0, 8));
   return `opp_${hex}`;
 }
