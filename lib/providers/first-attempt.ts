@@ -5,7 +5,7 @@
  */
 import type { Capability } from '../capabilities';
 import type { EarlyPermit, FirstPermit, RouterDeps } from './router-deps';
-import { type ProviderTarget, tagged, targetFor } from './targets';
+import { attemptTarget, type ProviderTarget } from './targets';
 import { probeLeaseMs } from './timeouts';
 
 /** One provider's attempt at a `capability` call: its model, breaker, target and probe lease. */
@@ -26,14 +26,9 @@ export function attemptOf(
   const primary = deps.providers[0];
   const model = (configured === primary && primaryModel) || (configured.models[capability] as string);
   // Calls of this capability get its own per-attempt timeout, and a probe holds the breaker that long.
-  const scoped = targetFor(configured, capability);
+  const scoped = attemptTarget(configured, capability, deps.requestId);
   const lease = scoped.timeoutMs === undefined ? {} : { probeLeaseMs: probeLeaseMs(scoped.timeoutMs) };
-  return {
-    model,
-    breakerName: `${configured.name}:${model}`,
-    target: tagged(scoped.target, deps.requestId),
-    lease,
-  };
+  return { model, breakerName: `${configured.name}:${model}`, target: scoped.target, lease };
 }
 
 /** Asks now for the first attempt's permit and guard of a `capability` call on its first provider. */

@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import OpenAI, { type ClientOptions } from 'openai';
 import type { Capability } from '../capabilities';
 import { type ConnectionPool, QUEUED_CALL_BACKSTOP_MS } from '../connections';
 import type { Env } from '../env';
@@ -18,6 +18,33 @@ export interface ProviderTarget {
   timeoutsMs?: Partial<Record<Capability, number>>;
   /** The invocation's connection pool its calls wait in; their timeouts then start when they are sent. */
   connections?: ConnectionPool;
+  /**
+   * A client of this target with `extra` options, built straight from the target's own options: an
+   * attempt's client (its timeout, its request id) without building the base client first.
+   */
+  clientWith?: (extra: ClientOptions) => OpenAI;
+}
+
+/**
+ * `target` with `client` built on first use: a request builds the clients it calls and no others (a
+ * backup's only on failover). Not enumerable, so spreading the target does not build it either.
+ */
+function lazyTarget(
+  target: Omit<ProviderTarget, 'client' | 'clientWith'>,
+  options: ClientOptions,
+): ProviderTarget {
+  let client: OpenAI | undefined;
+  const built = Object.defineProperty({ ...target }, 'client', {
+    get: () => (client ??= new OpenAI(options)),
+    enumerable: false,
+  }) as ProviderTarget;
+  built.clientWith = (extra) =>
+    new OpenAI({
+      ...options,
+      ...extra,
+      defaultHeaders: { ...options.defaultHeaders, ...extra.defaultHeaders },
+    });
+  return built;
 }
 
 /** SDK options for a call with `timeoutMs` per attempt: through `connections` when there is a pool. */
@@ -34,70 +61,60 @@ export function createProviderTargets(env: Env, connections?: ConnectionPool): P
   const timeoutsMs = timeoutsOf(env);
   const options = clientOptions(timeoutsMs.text, connections);
   const pooled = connections ? { connections } : {};
-  const primary: ProviderTarget = {
-    name: 'openai',
-    client: new OpenAI({
-      apiKey: env.OPENAI_API_KEY,
-      baseURL: env.OPENAI_BASE_URL,
-      maxRetries: 0,
-      ...options,
-    }),
-    api: 'responses',
-    structuredOutputs: true,
-    models: {
-      text: env.OPENAI_TEXT_MODEL,
-      vision: env.OPENAI_VISION_MODEL,
-      image: env.OPENAI_IMAGE_MODEL,
-      embeddings: env.OPENAI_EMBEDDING_MODEL,
-      moderation: env.OPENAI_MODERATION_MODEL,
-    },
-    timeoutsMs,
-    ...pooled,
-  };
-  const backups = env.backups.map(
-    (backup): ProviderTarget => ({
-      name: backup.name,
-      client: new OpenAI({ apiKey: backup.apiKey, baseURL: backup.base_url, maxRetries: 0, ...options }),
-      api: 'chat',
-      structuredOutputs: backup.structured_outputs,
-      models: backup.models,
+  const primary = lazyTarget(
+    {
+      name: 'openai',
+      api: 'responses',
+      structuredOutputs: true,
+      models: {
+        text: env.OPENAI_TEXT_MODEL,
+        vision: env.OPENAI_VISION_MODEL,
+        image: env.OPENAI_IMAGE_MODEL,
+        embeddings: env.OPENAI_EMBEDDING_MODEL,
+        moderation: env.OPENAI_MODERATION_MODEL,
+      },
       timeoutsMs,
       ...pooled,
-    }),
+    },
+    { apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL, maxRetries: 0, ...options },
+  );
+  const backups = env.backups.map((backup) =>
+    lazyTarget(
+      {
+        name: backup.name,
+        api: 'chat',
+        structuredOutputs: backup.structured_outputs,
+        models: backup.models,
+        timeoutsMs,
+        ...pooled,
+      },
+      { apiKey: backup.apiKey, baseURL: backup.base_url, maxRetries: 0, ...options },
+    ),
   );
   return [primary, ...backups];
 }
 
-const scoped = new WeakMap<OpenAI, Map<number, OpenAI>>();
-
 /**
- * `target` as it serves `capability`: its client with that capability's per-attempt timeout (an image
- * may take minutes, a moderation must not), and that timeout, if it has one.
+ * `target` as one attempt of a `capability` call uses it: a client with that capability's per-attempt
+ * timeout (an image may take minutes, a moderation must not) and naming the gateway's request in
+ * `x-client-request-id` (OpenAI logs it with the call, so its usage and a support case meet the ledger),
+ * built in one go; and that timeout, if it has one.
  */
-export function targetFor(
+export function attemptTarget(
   target: ProviderTarget,
   capability: Capability,
+  requestId?: string,
 ): { target: ProviderTarget; timeoutMs?: number } {
   const timeoutMs = target.timeoutsMs?.[capability];
-  if (timeoutMs === undefined) return { target };
-  const byTimeout = scoped.get(target.client) ?? new Map<number, OpenAI>();
-  scoped.set(target.client, byTimeout);
-  const client =
-    byTimeout.get(timeoutMs) ?? target.client.withOptions(clientOptions(timeoutMs, target.connections));
-  byTimeout.set(timeoutMs, client);
-  return { target: { ...target, client }, timeoutMs };
-}
-
-/**
- * `target` with every call naming the gateway's request in `x-client-request-id`: OpenAI logs it with
- * the call, so its usage (and a support case) can be matched to the gateway's request and ledger.
- */
-export function tagged(target: ProviderTarget, requestId: string | undefined): ProviderTarget {
-  if (!requestId) return target;
-  return {
-    ...target,
-    client: target.client.withOptions({ defaultHeaders: { [REQUEST_ID_HEADER]: requestId } }),
+  const extra: ClientOptions = {
+    ...(timeoutMs === undefined ? {} : clientOptions(timeoutMs, target.connections)),
+    ...(requestId ? { defaultHeaders: { [REQUEST_ID_HEADER]: requestId } } : {}),
   };
+  if (!Object.keys(extra).length) return { target };
+  const client = target.clientWith ? target.clientWith(extra) : target.client.withOptions(extra);
+  // The attempt's target builds nothing more: further options go on its own client.
+  const attempt: ProviderTarget = { ...target, client, clientWith: undefined };
+  return timeoutMs === undefined ? { target: attempt } : { target: attempt, timeoutMs };
 }
 
 /** The header OpenAI reads a caller's own request id from (ASCII, at most 512 characters). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseEnv } from '../../../lib/env';
-import { createProviderTargets, targetFor } from '../../../lib/providers/targets';
+import { attemptTarget, createProviderTargets, REQUEST_ID_HEADER } from '../../../lib/providers/targets';
 import { longestGenerationMs, timeoutsOf } from '../../../lib/providers/timeouts';
 import { envWith } from '../../support/env';
 
@@ -26,20 +26,24 @@ describe('per-capability timeouts', () => {
     });
   });
 
-  it("calls each capability through a client with that capability's timeout, built once", () => {
+  it("calls each capability through a client with that capability's timeout and the request's id", async () => {
     const [primary] = createProviderTargets(env);
     if (!primary) throw new Error('no primary');
+    // The base client is built on first use, and spreading the target does not build it.
+    expect(Object.keys(primary)).not.toContain('client');
     expect(primary.client.timeout).toBe(30_000);
-    const image = targetFor(primary, 'image');
+    const image = attemptTarget(primary, 'image', 'req_1');
     expect(image.timeoutMs).toBe(180_000);
     expect(image.target.client.timeout).toBe(180_000);
     expect(image.target.client.apiKey).toBe(primary.client.apiKey);
     expect(image.target.client.baseURL).toBe(primary.client.baseURL);
-    expect(targetFor(primary, 'image').target.client).toBe(image.target.client);
-    expect(targetFor(primary, 'moderation').target.client.timeout).toBe(10_000);
-    // A target without per-capability timeouts (a test's) keeps its own client.
-    const plain = { ...primary, timeoutsMs: undefined };
-    expect(targetFor(plain, 'image')).toEqual({ target: plain });
+    const headers = (await image.target.client.buildRequest({ method: 'post', path: '/responses' })).req
+      .headers;
+    expect(new Headers(headers as HeadersInit).get(REQUEST_ID_HEADER)).toBe('req_1');
+    expect(attemptTarget(primary, 'moderation').target.client.timeout).toBe(10_000);
+    // A target without per-capability timeouts (a test's), called without a request id, keeps its client.
+    const plain = { ...primary, client: primary.client, timeoutsMs: undefined };
+    expect(attemptTarget(plain, 'image')).toEqual({ target: plain });
   });
 
   it('sizes a lease by every attempt and backoff of each capability a generation calls, doubled', () => {
