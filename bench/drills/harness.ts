@@ -9,6 +9,7 @@ import { type Ask, type Reply, send } from './http.ts';
 export type DrillStack = Pick<
   Stack,
   | 'gatewayUrl'
+  | 'workerEntryUrl'
   | 'simulatorUrl'
   | 'bridgeUrl'
   | 'redisUrl'

@@ -42,8 +42,8 @@ export interface Stack {
   /** The simulator without /v1. */
   simulatorUrl: string;
   /**
-   * With `floor`: the user workerd's own entry socket, which serves the gateway and the floor Worker
-   * (picked by bench/lib/floor.ts `routeTo`) without wrangler's proxy in front.
+   * The user workerd's own entry socket, which serves the gateway (and with `floor` the floor Worker),
+   * picked by bench/lib/floor.ts `routeTo`, without wrangler's dev proxy in front: production has none.
    */
   workerEntryUrl?: string;
   /** The bridge the gateway uses as UPSTASH_REDIS_REST_URL (stable across stopBridge/startBridge). */
@@ -176,7 +176,11 @@ async function assemble(parts: Parts, scratch: string, options: StackOptions, st
     throw new Error(`gateway /health answered ${health.status}: ${await health.text()}`);
   }
   const workerd = descendants(parts.gateway.pid).filter((p) => p.name === 'workerd');
-  const workerEntryUrl = options.floor ? await findWorkerEntry(workerd.map((p) => p.pid)) : undefined;
+  // Found for every stack: the soak loads the gateway there too, past wrangler's dev proxy.
+  const workerEntryUrl = await findWorkerEntry(workerd.map((p) => p.pid)).catch((error: unknown) => {
+    if (options.floor) throw error;
+    return undefined;
+  });
 
   return {
     gatewayUrl,
