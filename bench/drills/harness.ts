@@ -106,7 +106,12 @@ export interface MetricsView {
 
 /** Reads `GET /v1/metrics?minutes=60` with the admin key. */
 export async function readMetrics(stack: DrillStack): Promise<MetricsView> {
-  const reply = await gw(stack, '/v1/metrics?minutes=60', { key: stack.adminKey });
+  let reply = await gw(stack, '/v1/metrics?minutes=60', { key: stack.adminKey });
+  // A gateway still shedding after a load answers 503 overloaded with Retry-After: come back then.
+  for (let tries = 0; tries < 10 && reply.status === 503 && reply.text.includes('"overloaded"'); tries++) {
+    await sleep(1000);
+    reply = await gw(stack, '/v1/metrics?minutes=60', { key: stack.adminKey });
+  }
   if (reply.status !== 200) throw new Error(`GET /v1/metrics answered ${reply.status}: ${reply.text}`);
   return reply.body as MetricsView;
 }
