@@ -31,7 +31,7 @@ const batchExamples = () => {
   return `Examples of numbered requests and their answer:\n\n${groups
     .map(
       (group) =>
-        `${group.map((e, i) => `Request ${i + 1}:\n${describe(e.request)}`).join('\n\n')}\nAnswer: ${JSON.stringify({ creatives: group.map((e) => e.output) })}`,
+        `${numbered(group.map((e) => e.request))}\nAnswer: ${JSON.stringify({ creatives: group.map((e) => e.output) })}`,
     )
     .join('\n\n')}`;
 };
@@ -41,6 +41,11 @@ const BATCH_INSTRUCTIONS = `You write one ad creative for each numbered request 
 
 /** Output cap of one creative, reasoning included. */
 const MAX_OUTPUT_TOKENS = 600;
+
+/** Requests as the combined call reads them, `Request 1:`, `Request 2:`, …, in its examples and input alike. */
+function numbered(requests: readonly CreativeRequest[]): string {
+  return requests.map((r, i) => `Request ${i + 1}:\n${describe(r)}`).join('\n\n');
+}
 
 function describe(request: CreativeRequest): string {
   return [
@@ -92,7 +97,7 @@ export function creativeBatchTask(requests: CreativeRequest[]): StructuredTask<C
         }),
     }),
     instructions: BATCH_INSTRUCTIONS,
-    input: requests.map((r, i) => `Request ${i + 1}:\n${describe(r)}`).join('\n\n'),
+    input: numbered(requests),
     maxOutputTokens: MAX_OUTPUT_TOKENS * requests.length,
     cacheKey: `creatives-${CREATIVES_PROMPT_VERSION}`,
   };
