@@ -53,10 +53,10 @@ export default defineConfig({
                 // Each request writes its own metrics, so a test reads them as soon as it is answered;
                 // the buffered write has tests of its own.
                 METRICS_FLUSH_SECONDS: '0',
-                // Tests share a loaded 2-core machine, where Redis calls can average past the default
-                // 500 ms for a moment and the isolate would shed whatever test ran then (a half-open
-                // probe's twenty requests once got 503 overloaded). Shedding has its own test, which
-                // sets a threshold of its own.
+                // Tests share a loaded 2-core machine, where Redis calls can queue past the default
+                // 200 ms for a moment and the isolate would pace, or shed, whatever test ran then (a
+                // half-open probe's twenty requests once got 503 overloaded). Overload has its own
+                // test, which sets a threshold of its own.
                 OVERLOAD_LATENCY_MS: '30000',
                 BRIDGE_URL: inject('bridgeUrl'),
                 SIMULATOR_URL: inject('simulatorUrl'),

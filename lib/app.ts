@@ -67,16 +67,29 @@ export function createApp(makeDeps: MakeDeps, options: AppOptions = {}): Hono<Ap
     );
     const deps = makeDeps(env);
     c.set('deps', deps);
-    // Shed before any work while the isolate's Redis calls are slowing towards their timeout: an answer
-    // now beats a timeout later, and the request adds nothing to the load.
-    if (!options.unshed?.(c.req.path) && deps.storeLoad.latencyMs(deps.now()) > env.OVERLOAD_LATENCY_MS) {
-      throw new OverloadedError({
-        message: 'The gateway is overloaded; retry in a second.',
-        retryAfter: 1,
-      });
+    // Paced before any work while the isolate's Redis calls queue (lib/admission.ts): a request waits
+    // for its start on a timer of its own, or is shed at once if that would take too long. An answer
+    // now beats a timeout later, and a shed request adds nothing to the load.
+    let started = false;
+    if (!options.unshed?.(c.req.path)) {
+      const admitted = await deps.admission.enter(
+        { targetMs: env.OVERLOAD_LATENCY_MS, maxWaitMs: env.OVERLOAD_WAIT_MS },
+        deps,
+      );
+      if ('shedMs' in admitted) {
+        throw new OverloadedError({
+          message: 'The gateway is overloaded; retry after the time in Retry-After.',
+          retryAfter: Math.min(60, Math.max(1, Math.ceil(admitted.shedMs / 1000))),
+        });
+      }
+      started = true;
     }
     if (!options.unmetered?.(c.req.path)) c.set('metrics', createMetricsCollector(configOf(env).prices));
-    await next();
+    try {
+      await next();
+    } finally {
+      if (started) deps.admission.finished(deps.now());
+    }
   });
 
   app.use((c, next) =>

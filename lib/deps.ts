@@ -1,4 +1,5 @@
 import { Redis } from '@upstash/redis/cloudflare';
+import { type Admission, createAdmission } from './admission';
 import { type ConnectionPool, createConnectionPool } from './connections';
 import type { Env } from './env';
 import type { KeyRecord } from './keys';
@@ -33,6 +34,8 @@ export interface Deps {
   metricsBuffer: MetricsBuffer;
   /** How long the isolate's Redis requests are taking (lib/store-load.ts). */
   storeLoad: StoreLoad;
+  /** When new requests may start while the isolate is overloaded (lib/admission.ts). */
+  admission: Admission;
 }
 
 /** State that outlives a request: created once per isolate in functions/index.ts. */
@@ -42,17 +45,22 @@ export interface IsolateState {
   accountDigests: Map<string, string>;
   metricsBuffer: MetricsBuffer;
   storeLoad: StoreLoad;
+  admission: Admission;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export const newIsolateState = (): IsolateState => ({
-  ratelimitCache: new Map(),
-  keyRecords: new Map(),
-  accountDigests: new Map(),
-  metricsBuffer: createMetricsBuffer(sleep),
-  storeLoad: createStoreLoad(),
-});
+export function newIsolateState(): IsolateState {
+  const storeLoad = createStoreLoad();
+  return {
+    ratelimitCache: new Map(),
+    keyRecords: new Map(),
+    accountDigests: new Map(),
+    metricsBuffer: createMetricsBuffer(sleep),
+    storeLoad,
+    admission: createAdmission((now) => storeLoad.queueingMs(now)),
+  };
+}
 
 /**
  * The one place that constructs clients. Called per request: an auto-pipelining Redis client shared
@@ -94,5 +102,6 @@ export function createDeps(env: Env, isolate: IsolateState = newIsolateState()):
     accountDigests: isolate.accountDigests,
     metricsBuffer: isolate.metricsBuffer,
     storeLoad,
+    admission: isolate.admission,
   };
 }

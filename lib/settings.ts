@@ -172,10 +172,13 @@ export const Settings = z.object({
   /** Per-request Redis timeout; shared state must never stall a request for long. */
   REDIS_TIMEOUT_MS: int(1000, 50, 30_000),
   /**
-   * Once the isolate's Redis requests take this long on average (lib/store-load.ts), new requests are
-   * shed: `503 overloaded` with `Retry-After`, at once and with no Redis command.
+   * Once the isolate's Redis calls wait this long on average (their time less the store's own,
+   * lib/store-load.ts), new requests are paced: each waits for a start time, in arrival order, before
+   * any work (lib/admission.ts).
    */
-  OVERLOAD_LATENCY_MS: int(500, 10, 30_000),
+  OVERLOAD_LATENCY_MS: int(200, 10, 30_000),
+  /** The longest a paced request waits for its start; one that would wait longer is shed (`503 overloaded`). */
+  OVERLOAD_WAIT_MS: int(2000, 0, 30_000),
   /** Largest request body accepted, in bytes. */
   MAX_BODY_BYTES: int(1_048_576, 1024, 100 * 1_048_576),
   LOG_LEVEL: z.preprocess(unset, z.enum(['debug', 'info', 'warn', 'error']).default('info')),

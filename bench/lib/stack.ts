@@ -158,7 +158,16 @@ async function assemble(parts: Parts, scratch: string, options: StackOptions, st
     try {
       parts.gateway = await startNode(
         'dev/start.ts',
-        { ...baseEnv, PORT: String(gatewayPort), DEV_VARS_FILE: varsFile, WRANGLER_SEND_METRICS: 'false' },
+        {
+          ...baseEnv,
+          PORT: String(gatewayPort),
+          DEV_VARS_FILE: varsFile,
+          WRANGLER_SEND_METRICS: 'false',
+          // wrangler dev traces every request into a local observability collector (a Worker of its
+          // own, in the same workerd) unless told not to; production's Workers Logs run outside the
+          // isolate. Under 500 connections its tail sessions fail by the thousand.
+          X_LOCAL_OBSERVABILITY: process.env.X_LOCAL_OBSERVABILITY ?? 'false',
+        },
         /commerce-ai-gateway is ready at/,
         120_000,
         wranglerArgs,

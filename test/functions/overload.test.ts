@@ -1,49 +1,68 @@
 /**
- * Overload without collapse: while the isolate's Redis calls take longer than OVERLOAD_LATENCY_MS on
- * average, new requests are answered at once with `503 overloaded` and Retry-After and send nothing to
- * Redis; once the average has faded they are served again.
+ * Overload without collapse, through the gateway: while the isolate's Redis calls queue above
+ * OVERLOAD_LATENCY_MS, new requests wait for a start (lib/admission.ts) and one that would wait past
+ * OVERLOAD_WAIT_MS gets `503 overloaded` with Retry-After at once, having sent nothing to Redis; a
+ * burst is let in a few dozen at a time and served whole; once the calls stop queueing, requests start
+ * at once again.
  */
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { createGateway } from '../../functions/index';
+import { createAdmission } from '../../lib/admission';
 import { createDeps, newIsolateState } from '../../lib/deps';
 import { createStoreLoad } from '../../lib/store-load';
 import { envWith } from '../support/env';
 import { bearer, createTestKey } from '../support/keys';
 
-describe('shedding under overload', () => {
-  it('answers 503 overloaded with Retry-After and no Redis command while calls are slow; serves again after', async () => {
-    const isolate = newIsolateState();
-    // The load's own clock, so the test says how long Redis calls took whatever the machine's speed.
-    let clock = Date.now();
-    isolate.storeLoad = createStoreLoad(() => clock);
-    const callTaking = (ms: number) =>
-      isolate.storeLoad.run(async () => {
+/** The pace is set at most every 100 ms: a wait that lets the next request reset it. */
+const pastAdjustment = () => new Promise((resolve) => setTimeout(resolve, 120));
+
+/** A gateway whose isolate's Redis calls take as long as the test says (on their own clock). */
+function overloadableGateway() {
+  const isolate = newIsolateState();
+  // Ahead of the wall clock, so nothing fades while the test runs.
+  let clock = Date.now() + 60_000;
+  isolate.storeLoad = createStoreLoad(() => clock);
+  isolate.admission = createAdmission((now) => isolate.storeLoad.queueingMs(now));
+  const callsTaking = async (ms: number, n = 1) => {
+    for (let i = 0; i < n; i++) {
+      await isolate.storeLoad.run(async () => {
         clock += ms;
       });
-    let redisRequests = 0;
-    const app = createGateway((env) => {
-      const deps = createDeps(env, isolate);
-      deps.redis.use((req, next) => {
-        redisRequests += 1;
-        return next(req);
-      });
-      return deps;
+      clock -= ms; // every call ends at the same moment, within the store's few seconds of memory
+    }
+  };
+  let redisRequests = 0;
+  const app = createGateway((env) => {
+    const deps = createDeps(env, isolate);
+    deps.redis.use((req, next) => {
+      redisRequests += 1;
+      return next(req);
     });
-    const env = envWith({ OVERLOAD_LATENCY_MS: '100' });
-    const { key } = await createTestKey({ rpm: 1000 });
-    const get = async (path: string, headers: Record<string, string> = bearer(key)) => {
-      const ctx = createExecutionContext();
-      const res = await app.request(path, { headers }, env, ctx);
-      await waitOnExecutionContext(ctx);
-      return res;
-    };
-    expect((await get('/v1/budget')).status).toBe(200);
+    return deps;
+  });
+  const send = async (env: ReturnType<typeof envWith>, path: string, headers: Record<string, string>) => {
+    const ctx = createExecutionContext();
+    const res = await app.request(path, { headers }, env, ctx);
+    await waitOnExecutionContext(ctx);
+    return res;
+  };
+  return { isolate, callsTaking, send, redisRequests: () => redisRequests };
+}
 
-    // Redis calls as an overloaded isolate sees them: one took five seconds.
-    await callTaking(5000);
-    const before = redisRequests;
-    const shed = await Promise.all(Array.from({ length: 5 }, () => get('/v1/budget')));
+describe('overload', () => {
+  it('sheds what would wait too long: 503 overloaded with Retry-After, no Redis command; serves again after', async () => {
+    const gw = overloadableGateway();
+    const env = envWith({ OVERLOAD_LATENCY_MS: '100', OVERLOAD_WAIT_MS: '0' });
+    const { key } = await createTestKey({ rpm: 1000 });
+    expect((await gw.send(env, '/v1/budget', bearer(key))).status).toBe(200);
+
+    // Redis calls as an overloaded isolate sees them: the store answers in 1 ms, the isolate takes 5 s.
+    await gw.callsTaking(1);
+    await gw.callsTaking(5000, 3);
+    await pastAdjustment();
+    const before = gw.redisRequests();
+    const shed = await Promise.all(Array.from({ length: 5 }, () => gw.send(env, '/v1/budget', bearer(key))));
     for (const res of shed) {
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toBe('1');
@@ -52,13 +71,42 @@ describe('shedding under overload', () => {
       expect(body.error.request_id).toMatch(/^req_/);
     }
     // Unauthenticated or not, a shed request costs nothing: no lookup, no metrics write.
-    expect((await get('/v1/budget', {})).status).toBe(503);
-    expect(redisRequests).toBe(before);
+    expect((await gw.send(env, '/v1/budget', {})).status).toBe(503);
+    expect(gw.redisRequests()).toBe(before);
     // Liveness needs no Redis and is never shed.
-    expect((await get('/health', {})).status).toBe(200);
+    expect((await gw.send(env, '/health', {})).status).toBe(200);
 
-    // Fast calls bring the average down: served again.
-    for (let i = 0; i < 20; i++) await callTaking(1);
-    expect((await get('/v1/budget')).status).toBe(200);
+    // Fast calls bring the queueing down: served again.
+    await gw.callsTaking(1, 20);
+    await pastAdjustment();
+    expect((await gw.send(env, '/v1/budget', bearer(key))).status).toBe(200);
+  });
+
+  it('while calls queue, requests wait for their start and are all served when the wait fits', async () => {
+    const gw = overloadableGateway();
+    const env = envWith({ OVERLOAD_LATENCY_MS: '100', OVERLOAD_WAIT_MS: '5000' });
+    const { key } = await createTestKey({ rpm: 1000 });
+    await gw.callsTaking(1);
+    await gw.callsTaking(5000, 3);
+    await pastAdjustment();
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, () => gw.send(env, '/v1/budget', bearer(key))),
+    );
+    expect(answers.map((res) => res.status)).toEqual(answers.map(() => 200));
+    // They were paced: the isolate is still pacing, as its calls still read as queueing.
+    expect(gw.isolate.admission.rate).not.toBeNull();
+  });
+
+  it('serves a burst of 150 whole (let in a few dozen at a time), with no 503, round after round', async () => {
+    for (let round = 0; round < 3; round++) {
+      const gw = overloadableGateway();
+      const env = envWith({});
+      const { key } = await createTestKey({ rpm: 100_000 });
+      const answers = await Promise.all(
+        Array.from({ length: 150 }, () => gw.send(env, '/v1/budget', bearer(key))),
+      );
+      const statuses = answers.map((res) => res.status);
+      expect(statuses, `round ${round}`).toEqual(statuses.map(() => 200));
+    }
   });
 });

@@ -32,4 +32,23 @@ describe('createStoreLoad', () => {
     ).rejects.toThrow('timed out');
     expect(load.latencyMs(clock)).toBeCloseTo(200, 5);
   });
+
+  it('takes the shortest recent call as the time the store takes on its own: queueing is what the average adds', async () => {
+    let clock = 0;
+    const load = createStoreLoad(() => clock);
+    const call = (ms: number) =>
+      load.run(async () => {
+        clock += ms;
+      });
+    // A far store, 600 ms a call on its own: slow, but nothing queues.
+    for (let i = 0; i < 20; i++) await call(600);
+    expect(load.latencyMs(clock)).toBeGreaterThan(550);
+    expect(load.queueingMs(clock)).toBeLessThan(1);
+    // A fast store under a loaded isolate: calls of 5 ms and of 800 ms, the difference queued.
+    clock += 20_000; // the 600 ms calls leave its memory
+    await call(5);
+    for (let i = 0; i < 5; i++) await call(800); // 4 s: the 5 ms call is still within its memory
+    expect(load.queueingMs(clock)).toBeGreaterThan(500);
+    expect(load.queueingMs(clock)).toBeCloseTo(load.latencyMs(clock) - 5, 5);
+  });
 });

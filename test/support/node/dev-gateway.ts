@@ -48,8 +48,12 @@ export async function startDevGateway(
     SIM_PORT: String(simPort),
     INSPECTOR_PORT: String(inspectorPort),
     DEV_VARS_FILE: '/nonexistent/.dev.vars',
-    // As in the workerd tests (vitest.config.ts): a loaded machine must not make a test's gateway shed.
+    // As in the workerd tests (vitest.config.ts): a loaded machine must not make a test's gateway pace
+    // its requests, nor shed them.
     OVERLOAD_LATENCY_MS: '30000',
+    // wrangler dev's local observability traces every request through a collector Worker in the same
+    // workerd: CPU the tests do not need.
+    X_LOCAL_OBSERVABILITY: 'false',
     ...env,
   };
   for (const name of [

@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import { type Admitted, createAdmission } from '../../lib/admission';
+
+/** A clock the test moves: sleepers wake in time order as it advances. */
+function virtualClock(start = 1_000_000) {
+  let now = start;
+  const timers: { at: number; wake: () => void }[] = [];
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+  return {
+    now: () => now,
+    sleep: (ms: number) => new Promise<void>((wake) => void timers.push({ at: now + ms, wake })),
+    /** Moves the clock on by `ms`, waking every sleeper due on the way. */
+    async advance(ms: number) {
+      const end = now + ms;
+      for (;;) {
+        await settle();
+        timers.sort((a, b) => a.at - b.at);
+        const next = timers[0];
+        if (!next || next.at > end) break;
+        timers.shift();
+        now = next.at;
+        next.wake();
+      }
+      now = end;
+      await settle();
+    },
+  };
+}
+
+const limits = { targetMs: 200, maxWaitMs: 2000 };
+const sorted = (ns: number[]) => [...ns].sort((a, b) => a - b);
+const firstN = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+/** Enters `n` requests at once; `started` lists their indexes in the order they started. */
+function enterMany(
+  admission: ReturnType<typeof createAdmission>,
+  clock: ReturnType<typeof virtualClock>,
+  n: number,
+  at = limits,
+) {
+  const started: number[] = [];
+  const results: (Admitted | undefined)[] = Array.from({ length: n });
+  for (let i = 0; i < n; i++) {
+    void admission.enter(at, clock).then((admitted) => {
+      results[i] = admitted;
+      if ('waitedMs' in admitted) started.push(i);
+    });
+  }
+  return { started, results };
+}
+
+describe('createAdmission', () => {
+  it('starts requests at once while the calls do not queue and none comes in a burst', async () => {
+    const clock = virtualClock();
+    const admission = createAdmission(() => 0);
+    for (let i = 0; i < 30; i++) {
+      expect(await admission.enter(limits, clock)).toEqual({ waitedMs: 0 });
+      admission.finished(clock.now());
+      await clock.advance(5);
+    }
+    expect(admission.rate).toBeNull();
+  });
+
+  it('lets a burst in 64 at a time: the rest wait, and start in arrival order as requests are answered', async () => {
+    const clock = virtualClock();
+    const admission = createAdmission(() => 0);
+    const { started } = enterMany(admission, clock, 100);
+    await clock.advance(0);
+    expect(started).toEqual(firstN(64));
+    expect(admission.rate).not.toBeNull();
+
+    // Ten answers let the next ten in (the clock adds at most one more in the 200 ms their naps take).
+    for (let i = 0; i < 10; i++) admission.finished(clock.now());
+    await clock.advance(200);
+    expect(started.length).toBeGreaterThanOrEqual(74);
+    expect(started.length).toBeLessThanOrEqual(76);
+    expect(sorted(started)).toEqual(firstN(started.length));
+
+    // Every one starts in the end, none shed.
+    for (let i = 0; i < 40; i++) admission.finished(clock.now());
+    await clock.advance(1000);
+    expect(sorted(started)).toEqual(firstN(100));
+  });
+
+  it('sheds at once a request that would wait longer than the limit; it takes no ticket', async () => {
+    const clock = virtualClock();
+    const admission = createAdmission(() => 1000); // the calls queue far above the target
+    const tight = { targetMs: 200, maxWaitMs: 100 };
+    const { started, results } = enterMany(admission, clock, 100, tight);
+    await clock.advance(0);
+    expect(admission.rate).not.toBeNull();
+    // Before the isolate has answered anything, 640 answers a second are assumed, plus the clock's 10:
+    // 65 tickets fit in 100 ms, and the rest are shed at once, each told how long it would have waited.
+    const shed = results.filter((r) => r !== undefined && 'shedMs' in r) as { shedMs: number }[];
+    expect(shed.length).toBe(35);
+    for (const r of shed) expect(r.shedMs).toBeGreaterThan(100);
+    expect(started).toEqual([]);
+    // Shed requests hold no ticket: the answers that let 65 in (nine for ten while calls queue, 73 of
+    // them, with the clock's two in 200 ms) let every waiter in.
+    for (let i = 0; i < 73; i++) admission.finished(clock.now());
+    await clock.advance(200);
+    expect(sorted(started)).toEqual(firstN(65));
+  });
+
+  it('lets tickets through by the clock too, so a waiter whose client left blocks nobody', async () => {
+    const clock = virtualClock();
+    const admission = createAdmission(() => 1000);
+    // The first waiter's request is cancelled: its timer never fires again.
+    void admission.enter(limits, { now: clock.now, sleep: () => new Promise(() => {}) });
+    let second: Admitted | undefined;
+    void admission.enter(limits, clock).then((a) => {
+      second = a;
+    });
+    await clock.advance(50);
+    expect(second).toBeUndefined();
+    // No request is answered, yet the clock (10 a second at its slowest) lets the second in.
+    await clock.advance(250);
+    expect(second).toMatchObject({ waitedMs: expect.any(Number) });
+  });
+
+  it('drains while the calls queue: nine in for every ten answered, until they stop queueing', async () => {
+    let queueing = 1000;
+    const clock = virtualClock();
+    const admission = createAdmission(() => queueing);
+    const { started } = enterMany(admission, clock, 40);
+    await clock.advance(0);
+    expect(started).toEqual([]);
+    // Twenty answers let 18 in (the clock adds 0.3 in the 30 ms their naps take).
+    for (let i = 0; i < 20; i++) admission.finished(clock.now());
+    await clock.advance(30);
+    expect(sorted(started)).toEqual(firstN(18));
+
+    // The calls stop queueing: once nobody waits, requests start at once again.
+    queueing = 0;
+    for (let i = 0; i < 40; i++) admission.finished(clock.now());
+    await clock.advance(2000);
+    expect(started.length).toBe(40);
+    expect(await admission.enter(limits, clock)).toEqual({ waitedMs: 0 });
+    expect(admission.rate).toBeNull();
+  });
+});
