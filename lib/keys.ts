@@ -83,7 +83,14 @@ export async function lookupKey(
   redis: Pick<Redis, 'evalsha' | 'eval'>,
   hash: string,
 ): Promise<KeyRecord | null> {
-  const values = await runScript<(string | null)[]>(redis, KEY_LOOKUP, [keyRecordKey(hash)], [...KEY_FIELDS]);
+  const reply = await runScript<string | (string | null)[]>(
+    redis,
+    KEY_LOOKUP,
+    [keyRecordKey(hash)],
+    [...KEY_FIELDS],
+  );
+  // The SDK has parsed the script's JSON array; a client without automatic deserialisation would not.
+  const values = typeof reply === 'string' ? (JSON.parse(reply) as (string | null)[]) : reply;
   const record = fromHash(Object.fromEntries(KEY_FIELDS.map((f, i) => [f, values[i] ?? null])));
   return record && !record.revoked_at ? record : null;
 }

@@ -25,7 +25,9 @@ export async function decide(c: Context<AppEnv>, identifier: string, rpm: number
     limiter: Ratelimit.slidingWindow(rpm, '60 s'),
     prefix: PREFIX,
     ephemeralCache: ratelimitCache,
-    timeout: c.get('env').REDIS_TIMEOUT_MS,
+    // No timer of its own: the Redis client's REDIS_TIMEOUT_MS aborts the call, and the catch below
+    // fails open (a timer and its clearing per request were 3 % of a cache hit's CPU in a profile).
+    timeout: 0,
     enableTelemetry: false,
   });
   try {

@@ -23,7 +23,8 @@ export function upstreamGuard(scope: {
     limiter: Ratelimit.slidingWindow(scope.env.OPENAI_RATE_LIMIT_RPM, '60 s'),
     prefix: redisKey('rl', 'upstream'),
     ephemeralCache: ratelimitCache,
-    timeout: scope.env.REDIS_TIMEOUT_MS,
+    // No timer of its own: the Redis client's REDIS_TIMEOUT_MS aborts the call (lib/request-limit.ts).
+    timeout: 0,
     enableTelemetry: false,
   });
   return async (target) => {
