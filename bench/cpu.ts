@@ -23,14 +23,22 @@ export interface CpuOptions {
   bridgeLatenciesMs: number[];
   /** Wait after the load before the counters are read: metrics and cache writes run in `waitUntil`. */
   settleMs: number;
+  /**
+   * Every path is measured this many times, in turn (floor, hit, miss, proxy, floor, …), and pooled:
+   * a run of one path swings by ±20 % on a shared 2-core machine, and taking the paths in turns spreads
+   * a slow spell over all of them instead of one.
+   */
+  rounds: number;
 }
 
 export interface PathCost {
   name: string;
   load: LoadResult;
-  /** Absent when the run served nothing. */
+  /** Pooled over the rounds; absent when they served nothing. */
   perRequest?: PerRequest;
   totals: { cpuMs: number; roundTrips: number; commands: number };
+  /** CPU ms per request of each round, in order. */
+  roundsCpuMs: number[];
 }
 
 export interface CpuRun {
@@ -119,23 +127,31 @@ export async function benchCpu(
       await stack.startBridge({ latencyMs: bridgeLatencyMs });
       latency = bridgeLatencyMs;
     }
-    const paths: PathCost[] = [];
-    for (const { name, target } of targets) {
-      const cost = await measurePath(
-        stack,
-        target,
-        workerd.map((p) => p.pid),
-        options,
-      );
+    const measured: Measured[][] = targets.map(() => []);
+    for (let round = 0; round < options.rounds; round++) {
+      for (const [i, { target }] of targets.entries()) {
+        const warmup = round === 0 ? options.warmupSeconds : 0;
+        measured[i]?.push(
+          await measurePath(
+            stack,
+            target,
+            workerd.map((p) => p.pid),
+            { ...options, warmupSeconds: warmup },
+          ),
+        );
+      }
+    }
+    const paths: PathCost[] = targets.map(({ name }, i) => {
+      const cost = pooled(measured[i] ?? []);
       const per = cost.perRequest;
       log(
         `cpu ${name} @ bridge ${bridgeLatencyMs} ms ×${options.connections}: ${cost.load.rps} req/s, ` +
           `p50 ${cost.load.latencyMs.p50} ms, p99 ${cost.load.latencyMs.p99} ms, ` +
-          `${per ? `${per.cpuMs} CPU ms, ${per.roundTrips} round trips, ${per.commands} commands per request` : 'nothing served'}, ` +
+          `${per ? `${per.cpuMs} CPU ms (rounds ${cost.roundsCpuMs.join(', ')}), ${per.roundTrips} round trips, ${per.commands} commands per request` : 'nothing served'}, ` +
           `failed ${cost.load.non2xx + cost.load.errors}`,
       );
-      paths.push({ name, ...cost });
-    }
+      return { name, ...cost };
+    });
     runs.push({ bridgeLatencyMs, paths });
   }
   // Leave the stack as it was given: the phases after this one expect an undelayed bridge.
@@ -152,7 +168,18 @@ export async function benchCpu(
   };
 }
 
-async function measurePath(stack: Stack, target: LoadTarget, pids: number[], options: CpuOptions) {
+interface Measured {
+  load: LoadResult;
+  cpuMs: number;
+  bridge: { before: BridgeCounters; after: BridgeCounters };
+}
+
+async function measurePath(
+  stack: Stack,
+  target: LoadTarget,
+  pids: number[],
+  options: CpuOptions,
+): Promise<Measured> {
   const load = { connections: options.connections };
   if (options.warmupSeconds) await measure(target, { ...load, durationSeconds: options.warmupSeconds });
   await sleep(options.settleMs);
@@ -162,15 +189,35 @@ async function measurePath(stack: Stack, target: LoadTarget, pids: number[], opt
   await sleep(options.settleMs);
   const cpuMs = cpuMsBetween(cpuBefore, cpuMsByPid(pids));
   const bridgeAfter: BridgeCounters = await bridgeStats(stack);
+  return { load: result, cpuMs, bridge: { before: bridgeBefore, after: bridgeAfter } };
+}
+
+/**
+ * A path's rounds as one measurement: CPU, round trips and commands summed and divided by every request
+ * served; the load (throughput, latency) of the round with the median CPU per request.
+ */
+function pooled(rounds: Measured[]): Omit<PathCost, 'name'> {
+  const sum = (f: (m: Measured) => number) => rounds.reduce((total, m) => total + f(m), 0);
+  const requests = sum((m) => m.load.requests);
+  const cpuMs = sum((m) => m.cpuMs);
+  const bridge = {
+    before: { requests: 0, commands: 0 },
+    after: {
+      requests: sum((m) => m.bridge.after.requests - m.bridge.before.requests),
+      commands: sum((m) => m.bridge.after.commands - m.bridge.before.commands),
+    },
+  };
+  const roundsCpuMs = rounds.map((m) =>
+    m.load.requests ? Math.round((m.cpuMs / m.load.requests) * 1000) / 1000 : 0,
+  );
+  const byCpu = rounds.map((m, i) => ({ m, per: roundsCpuMs[i] ?? 0 })).sort((a, b) => a.per - b.per);
+  const median = (byCpu[Math.floor((byCpu.length - 1) / 2)] as { m: Measured }).m;
   const totals = {
     cpuMs: Math.round(cpuMs),
-    roundTrips: bridgeAfter.requests - bridgeBefore.requests,
-    commands: bridgeAfter.commands - bridgeBefore.commands,
+    roundTrips: bridge.after.requests,
+    commands: bridge.after.commands,
   };
-  if (result.requests === 0) return { load: result, totals };
-  return {
-    load: result,
-    perRequest: perRequest({ before: bridgeBefore, after: bridgeAfter }, cpuMs, result.requests),
-    totals,
-  };
+  const load = { ...median.load, non2xx: sum((m) => m.load.non2xx), errors: sum((m) => m.load.errors) };
+  if (requests === 0) return { load, totals, roundsCpuMs };
+  return { load, perRequest: perRequest(bridge, cpuMs, requests), totals, roundsCpuMs };
 }

@@ -49,8 +49,22 @@ const OVERHEAD: OverheadOptions = quick
   ? { connections: [1, 10, 50], durationSeconds: 1, warmupSeconds: 0 }
   : { connections: [1, 10, 50], durationSeconds: 5, warmupSeconds: 1 };
 const CPU: CpuOptions = quick
-  ? { connections: 50, durationSeconds: 1, warmupSeconds: 0, bridgeLatenciesMs: latencies, settleMs: 300 }
-  : { connections: 50, durationSeconds: 6, warmupSeconds: 2, bridgeLatenciesMs: latencies, settleMs: 1_000 };
+  ? {
+      connections: 50,
+      durationSeconds: 1,
+      warmupSeconds: 0,
+      bridgeLatenciesMs: latencies,
+      settleMs: 300,
+      rounds: 1,
+    }
+  : {
+      connections: 50,
+      durationSeconds: 4,
+      warmupSeconds: 2,
+      bridgeLatenciesMs: latencies,
+      settleMs: 1_000,
+      rounds: 3,
+    };
 const REPLAY: ReplayOptions = {
   requests: quick ? 300 : 5_000,
   timeCapSeconds: quick ? 15 : 150,

@@ -16,7 +16,6 @@ import { type Redis, redisKey } from './store';
 export interface UnitLimitDeps {
   redis: Redis;
   now: () => number;
-  timeoutMs: number;
   log: Pick<Logger, 'warn'>;
   defer: (work: Promise<unknown>) => void;
 }
@@ -49,7 +48,8 @@ export async function takeUnits(
     redis: deps.redis,
     limiter: refilling(key.upm),
     prefix: redisKey('rl', 'units'),
-    timeout: deps.timeoutMs,
+    // No timer of its own: the Redis client's REDIS_TIMEOUT_MS aborts the call, and it fails open below.
+    timeout: 0,
     enableTelemetry: false,
   });
   let decision: Awaited<ReturnType<Ratelimit['limit']>>;
