@@ -37,8 +37,8 @@ export interface PathCost {
   /** Pooled over the rounds; absent when they served nothing. */
   perRequest?: PerRequest;
   totals: { cpuMs: number; roundTrips: number; commands: number };
-  /** CPU ms per request of each round, in order. */
-  roundsCpuMs: number[];
+  /** CPU ms per request of each round, in order (absent in results from before rounds). */
+  roundsCpuMs?: number[];
 }
 
 export interface CpuRun {
@@ -147,7 +147,7 @@ export async function benchCpu(
       log(
         `cpu ${name} @ bridge ${bridgeLatencyMs} ms ×${options.connections}: ${cost.load.rps} req/s, ` +
           `p50 ${cost.load.latencyMs.p50} ms, p99 ${cost.load.latencyMs.p99} ms, ` +
-          `${per ? `${per.cpuMs} CPU ms (rounds ${cost.roundsCpuMs.join(', ')}), ${per.roundTrips} round trips, ${per.commands} commands per request` : 'nothing served'}, ` +
+          `${per ? `${per.cpuMs} CPU ms (rounds ${(cost.roundsCpuMs ?? []).join(', ')}), ${per.roundTrips} round trips, ${per.commands} commands per request` : 'nothing served'}, ` +
           `failed ${cost.load.non2xx + cost.load.errors}`,
       );
       return { name, ...cost };
@@ -217,7 +217,12 @@ function pooled(rounds: Measured[]): Omit<PathCost, 'name'> {
     roundTrips: bridge.after.requests,
     commands: bridge.after.commands,
   };
-  const load = { ...median.load, non2xx: sum((m) => m.load.non2xx), errors: sum((m) => m.load.errors) };
+  const load = {
+    ...median.load,
+    requests,
+    non2xx: sum((m) => m.load.non2xx),
+    errors: sum((m) => m.load.errors),
+  };
   if (requests === 0) return { load, totals, roundsCpuMs };
   return { load, perRequest: perRequest(bridge, cpuMs, requests), totals, roundsCpuMs };
 }
