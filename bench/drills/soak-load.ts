@@ -8,13 +8,17 @@ import { percentile } from '../lib/load.ts';
 import type { DrillStack } from './harness.ts';
 import { classify } from './soak-verdict.ts';
 
-/** One autocannon run on the warm intent: every answer classified, served latencies kept. */
+/**
+ * One autocannon run on the warm intent: every answer classified, served latencies kept.
+ * @param settleS seconds at the start left out of `steadyServedRps` (the connections opening).
+ */
 export async function hammer(
   stack: DrillStack,
   key: string,
   body: string,
   connections: number,
   durationS: number,
+  settleS = 0,
 ) {
   const statusCodes: Record<string, number> = {};
   // The error code of every failed answer, so a failure says what it was.
@@ -55,10 +59,14 @@ export async function hammer(
       },
     ],
   };
+  const started = Date.now();
+  let servedSettled = 0; // served after the first settleS seconds
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(options, (error, done) => (error ? reject(error) : resolve(done)));
     instance.on('response', (_client, status, _bytes, ms) => {
-      if (status >= 200 && status < 300) served.push(ms);
+      if (status < 200 || status >= 300) return;
+      served.push(ms);
+      if (Date.now() - started >= settleS * 1000) servedSettled += 1;
     });
   });
   served.sort((a, b) => a - b);
@@ -69,6 +77,8 @@ export async function hammer(
     durationS: result.duration,
     rps: Math.round(attempts / result.duration),
     servedRps: Math.round(served.length / result.duration),
+    /** Served per second after the first `settleS` seconds. */
+    steadyServedRps: Math.round(servedSettled / Math.max(1, result.duration - settleS)),
     shed,
     errors: failed + result.errors,
     connectionErrors: result.errors - result.timeouts,
