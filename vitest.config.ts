@@ -58,6 +58,9 @@ export default defineConfig({
                 // half-open probe's twenty requests once got 503 overloaded). Overload has its own
                 // test, which sets a threshold of its own.
                 OVERLOAD_LATENCY_MS: '30000',
+                // Nor would a test's burst of concurrent requests (a breaker test sends 200 at once):
+                // paced, their timing is no longer the test's. The overload test turns it back on.
+                OVERLOAD_BURST: '0',
                 BRIDGE_URL: inject('bridgeUrl'),
                 SIMULATOR_URL: inject('simulatorUrl'),
               },

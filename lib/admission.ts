@@ -4,8 +4,9 @@
  * time out there, their work wasted. So while the calls queue for longer than a target
  * (lib/store-load.ts `queueingMs`), or a burst starts more requests at once than the isolate has lately
  * answered in a fifth of a second, new requests take a ticket and start in ticket order, each waiting on
- * a timer of its own before it does anything. One whose start is more than the longest wait away is
- * shed at once (`503 overloaded`), with nothing done.
+ * a timer of its own before it does anything. One whose start is estimated more than the longest wait
+ * away is shed at once (`503 overloaded`), with nothing done; one still waiting when the longest wait is
+ * up (the answers came slower than estimated) is shed then.
  *
  * Tickets are let through two ways: one for each request answered (so the isolate is kept as busy as it
  * was, whatever its speed), and by the clock at a rate the queueing steers, 10 % lower every tenth of a
@@ -14,7 +15,8 @@
  * ticket lost to a client that left. Nothing wakes one request from another: in workerd a request
  * resumed by another's promise still needs an event of its own, and one with no event pending is
  * cancelled as hung (docs/operations.md#overload). Time spent waiting for a start counts against no Redis
- * timeout, and a waiting request costs one timer.
+ * timeout. A waiter's timer is set for when its turn should come at the rate tickets now come through,
+ * and fires at least every fifth of a second.
  */
 
 export interface AdmissionLimits {
@@ -22,6 +24,11 @@ export interface AdmissionLimits {
   targetMs: number;
   /** The longest a request waits for its start; one that would wait longer is shed. */
   maxWaitMs: number;
+  /**
+   * Starts within BURST_WINDOW_MS that count as a burst and begin pacing, at least (two windows' worth
+   * of the peak answer rate when that is more); 0: bursts alone do not.
+   */
+  burst: number;
 }
 
 /** How long the request waited before it started; or that it is shed, and how long it would have waited. */
@@ -46,18 +53,18 @@ const SLOWER = 0.9;
 const FASTER = 1.1;
 /** The clock's slowest rate, per second: it always lets some work in. */
 const MIN_RATE = 10;
-/**
- * Starts in one window (BURST_WINDOW_MS) that count as a burst: at least this many, or two windows' worth
- * of the peak answer rate.
- */
-const MIN_BURST = 64;
 const BURST_WINDOW_MS = 100;
-/** The answers per second assumed when estimating a wait, until the isolate has answered faster. */
-const ASSUMED_RATE = (MIN_BURST * 1000) / BURST_WINDOW_MS;
+/**
+ * The answers per second assumed when estimating a wait, until the isolate has answered any: a default
+ * burst's worth (64) per burst window.
+ */
+const ASSUMED_RATE = 640;
 /** A waiter checks its ticket at least this often (ms), in case its estimate was too long. */
 const MAX_NAP_MS = 200;
+/** …and at most this often, however close its turn. */
+const MIN_NAP_MS = 2;
 
-/** The most events in one window of the last `windows`, per second. */
+/** Events per second, counted per window: the most in one window of the last `windows`, or the last. */
 function createPeakMeter(windowMs = 500, windows = 10) {
   const counts: [number, number][] = []; // [window number, events], newest last
   return {
@@ -74,6 +81,16 @@ function createPeakMeter(windowMs = 500, windows = 10) {
       for (const [w, n] of counts) if (w > since) peak = Math.max(peak, n);
       return (peak * 1000) / windowMs;
     },
+    /** Events in the last whole window, per second (0 when it had none). */
+    lastPerSecond(now: number) {
+      const last = Math.floor(now / windowMs) - 1;
+      for (let i = counts.length - 1; i >= 0; i--) {
+        const [w, n] = counts[i] as [number, number];
+        if (w === last) return (n * 1000) / windowMs;
+        if (w < last) break;
+      }
+      return 0;
+    },
   };
 }
 
@@ -88,13 +105,19 @@ export function createAdmission(queueingMs: (now: number) => number): Admission 
   const finishes = createPeakMeter();
 
   // This window's starts reach the burst limit: more at once than the isolate has lately answered.
-  const inBurst = (now: number) =>
+  const inBurst = (now: number, least: number) =>
+    least > 0 &&
     burst.window === Math.floor(now / BURST_WINDOW_MS) &&
-    burst.starts >= Math.max(MIN_BURST, (finishes.perSecond(now) * 2 * BURST_WINDOW_MS) / 1000);
+    burst.starts >= Math.max(least, (finishes.perSecond(now) * 2 * BURST_WINDOW_MS) / 1000);
   const countStart = (now: number) => {
     const window = Math.floor(now / BURST_WINDOW_MS);
     if (burst.window !== window) burst = { window, starts: 0 };
     burst.starts += 1;
+  };
+  // How fast tickets come through now: the answers (nine in ten while draining) and the clock.
+  const releaseRate = (now: number) => {
+    const answers = finishes.lastPerSecond(now) || ASSUMED_RATE;
+    return answers * (draining ? SLOWER : 1) + (rate ?? 0);
   };
   const release = (now: number) => {
     if (rate !== null) released = Math.min(issued, released + (rate * Math.max(0, now - releasedAt)) / 1000);
@@ -116,23 +139,22 @@ export function createAdmission(queueingMs: (now: number) => number): Admission 
       return;
     }
     draining = queueing > targetMs;
-    // No faster than twice the answers: beyond that the clock lets through nothing they would not.
+    // No faster than twice the answers (or than the assumed rate, before there are any): a bound on how
+    // far the rate has to come down once the calls queue again.
     const ceiling = Math.max(ASSUMED_RATE, 2 * finishes.perSecond(now));
     rate = Math.min(ceiling, Math.max(MIN_RATE, rate * (draining ? SLOWER : FASTER)));
   };
 
   return {
-    async enter({ targetMs, maxWaitMs }, { now, sleep }) {
+    async enter({ targetMs, maxWaitMs, burst: least }, { now, sleep }) {
       const arrived = now();
       adjust(arrived, targetMs);
-      if (rate === null && inBurst(arrived)) rate = MIN_RATE;
+      if (rate === null && inBurst(arrived, least)) rate = MIN_RATE;
       if (rate === null) {
         countStart(arrived);
         return { waitedMs: 0 };
       }
-      // Tickets come through as requests are answered and by the clock: a wait estimated on both.
-      const answering = Math.max(finishes.perSecond(arrived), ASSUMED_RATE);
-      const estimateMs = ((issued + 1 - released) * 1000) / (answering + rate);
+      const estimateMs = ((issued + 1 - released) * 1000) / releaseRate(arrived);
       if (estimateMs > maxWaitMs) return { shedMs: estimateMs };
       const ticket = ++issued;
       for (;;) {
@@ -142,8 +164,11 @@ export function createAdmission(queueingMs: (now: number) => number): Admission 
           countStart(t);
           return { waitedMs: t - arrived };
         }
-        const ahead = ticket - released;
-        await sleep(Math.min(MAX_NAP_MS, Math.max(1, (ahead * 1000) / (answering + rate))));
+        // Waited as long as allowed after all (answers came slower than estimated): shed now. Its
+        // ticket is passed over; the clock and the answers let the next ones through.
+        if (t - arrived > maxWaitMs) return { shedMs: t - arrived };
+        const naps = ((ticket - released) * 1000) / releaseRate(t);
+        await sleep(Math.min(MAX_NAP_MS, Math.max(MIN_NAP_MS, naps)));
       }
     },
     finished(now) {

@@ -73,7 +73,7 @@ export function createApp(makeDeps: MakeDeps, options: AppOptions = {}): Hono<Ap
     let started = false;
     if (!options.unshed?.(c.req.path)) {
       const admitted = await deps.admission.enter(
-        { targetMs: env.OVERLOAD_LATENCY_MS, maxWaitMs: env.OVERLOAD_WAIT_MS },
+        { targetMs: env.OVERLOAD_LATENCY_MS, maxWaitMs: env.OVERLOAD_WAIT_MS, burst: env.OVERLOAD_BURST },
         deps,
       );
       if ('shedMs' in admitted) {
@@ -84,8 +84,9 @@ export function createApp(makeDeps: MakeDeps, options: AppOptions = {}): Hono<Ap
       }
       started = true;
     }
-    if (!options.unmetered?.(c.req.path)) c.set('metrics', createMetricsCollector(configOf(env).prices));
+    // Answered once its response (or a stream's headers) is returned: the next ticket may go.
     try {
+      if (!options.unmetered?.(c.req.path)) c.set('metrics', createMetricsCollector(configOf(env).prices));
       await next();
     } finally {
       if (started) deps.admission.finished(deps.now());

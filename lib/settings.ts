@@ -177,7 +177,16 @@ export const Settings = z.object({
    * any work (lib/admission.ts).
    */
   OVERLOAD_LATENCY_MS: int(200, 10, 30_000),
-  /** The longest a paced request waits for its start; one that would wait longer is shed (`503 overloaded`). */
+  /**
+   * Requests starting within 100 ms that count as a burst and are paced even before the calls queue (or
+   * more, when the isolate has lately answered faster): new connections all at once would otherwise send
+   * their Redis calls together. 0: only queueing starts pacing.
+   */
+  OVERLOAD_BURST: int(64, 0, 100_000),
+  /**
+   * The longest a paced request waits for its start: one estimated to wait longer is shed at once, one
+   * still waiting when it is up is shed then (`503 overloaded`).
+   */
   OVERLOAD_WAIT_MS: int(2000, 0, 30_000),
   /** Largest request body accepted, in bytes. */
   MAX_BODY_BYTES: int(1_048_576, 1024, 100 * 1_048_576),

@@ -32,9 +32,11 @@ export function createStoreLoad(now: () => number = Date.now, halfLifeMs = 1000)
   // The shortest call per bucket, newest last: [bucket number, ms].
   const shortest: [number, number][] = [];
   const faded = (t: number) => average * 0.5 ** (Math.max(0, t - at) / halfLifeMs);
-  const record = (ended: number, ms: number) => {
+  const record = (ended: number, ms: number, ok: boolean) => {
     average = (1 - WEIGHT) * average + WEIGHT * ms;
     at = ended;
+    // A call that failed fast (a refused connection) says nothing of how long the store takes.
+    if (!ok) return;
     const bucket = Math.floor(ended / BUCKET_MS);
     const last = shortest.at(-1);
     if (last?.[0] === bucket) last[1] = Math.min(last[1], ms);
@@ -50,11 +52,14 @@ export function createStoreLoad(now: () => number = Date.now, halfLifeMs = 1000)
   return {
     async run(work) {
       const started = now();
+      let ok = false;
       try {
-        return await work();
+        const result = await work();
+        ok = true;
+        return result;
       } finally {
         const ended = now();
-        record(ended, ended - started);
+        record(ended, ended - started, ok);
       }
     },
     latencyMs: faded,

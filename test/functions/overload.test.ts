@@ -8,7 +8,7 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { createGateway } from '../../functions/index';
-import { createAdmission } from '../../lib/admission';
+import { type Admitted, createAdmission } from '../../lib/admission';
 import { createDeps, newIsolateState } from '../../lib/deps';
 import { createStoreLoad } from '../../lib/store-load';
 import { envWith } from '../support/env';
@@ -16,6 +16,18 @@ import { bearer, createTestKey } from '../support/keys';
 
 /** The pace is set at most every 100 ms: a wait that lets the next request reset it. */
 const pastAdjustment = () => new Promise((resolve) => setTimeout(resolve, 120));
+
+/** What the isolate's admission tells each request from now on. */
+function recordAdmissions(isolate: ReturnType<typeof newIsolateState>): Admitted[] {
+  const admitted: Admitted[] = [];
+  const enter = isolate.admission.enter;
+  isolate.admission.enter = async (...args) => {
+    const result = await enter(...args);
+    admitted.push(result);
+    return result;
+  };
+  return admitted;
+}
 
 /** A gateway whose isolate's Redis calls take as long as the test says (on their own clock). */
 function overloadableGateway() {
@@ -89,24 +101,34 @@ describe('overload', () => {
     await gw.callsTaking(1);
     await gw.callsTaking(5000, 3);
     await pastAdjustment();
+    const admitted = recordAdmissions(gw.isolate);
     const answers = await Promise.all(
       Array.from({ length: 30 }, () => gw.send(env, '/v1/budget', bearer(key))),
     );
     expect(answers.map((res) => res.status)).toEqual(answers.map(() => 200));
-    // They were paced: the isolate is still pacing, as its calls still read as queueing.
-    expect(gw.isolate.admission.rate).not.toBeNull();
+    // They were paced: every one waited for its start, none was shed.
+    expect(admitted).toHaveLength(30);
+    for (const a of admitted) expect('waitedMs' in a && a.waitedMs > 0, JSON.stringify(a)).toBe(true);
   });
 
   it('serves a burst of 150 whole (let in a few dozen at a time), with no 503, round after round', async () => {
     for (let round = 0; round < 3; round++) {
       const gw = overloadableGateway();
-      const env = envWith({});
+      const env = envWith({ OVERLOAD_BURST: '64' });
       const { key } = await createTestKey({ rpm: 100_000 });
+      const admitted = recordAdmissions(gw.isolate);
       const answers = await Promise.all(
         Array.from({ length: 150 }, () => gw.send(env, '/v1/budget', bearer(key))),
       );
       const statuses = answers.map((res) => res.status);
       expect(statuses, `round ${round}`).toEqual(statuses.map(() => 200));
+      // Paced: some waited for their start (the first 64 or so did not), none was shed.
+      const waited = admitted.filter((a) => 'waitedMs' in a && a.waitedMs > 0);
+      expect(waited.length, `round ${round}`).toBeGreaterThan(0);
+      expect(
+        admitted.filter((a) => 'shedMs' in a),
+        `round ${round}`,
+      ).toEqual([]);
     }
   });
 });

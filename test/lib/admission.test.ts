@@ -27,7 +27,7 @@ function virtualClock(start = 1_000_000) {
   };
 }
 
-const limits = { targetMs: 200, maxWaitMs: 2000 };
+const limits = { targetMs: 200, maxWaitMs: 2000, burst: 64 };
 const sorted = (ns: number[]) => [...ns].sort((a, b) => a - b);
 const firstN = (n: number) => Array.from({ length: n }, (_, i) => i);
 
@@ -61,6 +61,15 @@ describe('createAdmission', () => {
     expect(admission.rate).toBeNull();
   });
 
+  it('lets a burst through whole when bursts are not paced (burst: 0)', async () => {
+    const clock = virtualClock();
+    const admission = createAdmission(() => 0);
+    const { started } = enterMany(admission, clock, 100, { ...limits, burst: 0 });
+    await clock.advance(0);
+    expect(started).toEqual(firstN(100));
+    expect(admission.rate).toBeNull();
+  });
+
   it('lets a burst in 64 at a time: the rest wait, and start in arrival order as requests are answered', async () => {
     const clock = virtualClock();
     const admission = createAdmission(() => 0);
@@ -85,21 +94,37 @@ describe('createAdmission', () => {
   it('sheds at once a request that would wait longer than the limit; it takes no ticket', async () => {
     const clock = virtualClock();
     const admission = createAdmission(() => 1000); // the calls queue far above the target
-    const tight = { targetMs: 200, maxWaitMs: 100 };
+    const tight = { targetMs: 200, maxWaitMs: 100, burst: 64 };
     const { started, results } = enterMany(admission, clock, 100, tight);
     await clock.advance(0);
     expect(admission.rate).not.toBeNull();
-    // Before the isolate has answered anything, 640 answers a second are assumed, plus the clock's 10:
-    // 65 tickets fit in 100 ms, and the rest are shed at once, each told how long it would have waited.
+    // Before the isolate has answered anything, 640 answers a second are assumed, nine in ten let
+    // through while the calls queue, plus the clock's 10: 58 tickets fit in 100 ms, and the rest are
+    // shed at once, each told how long it would have waited.
     const shed = results.filter((r) => r !== undefined && 'shedMs' in r) as { shedMs: number }[];
-    expect(shed.length).toBe(35);
+    expect(shed.length).toBe(42);
     for (const r of shed) expect(r.shedMs).toBeGreaterThan(100);
     expect(started).toEqual([]);
-    // Shed requests hold no ticket: the answers that let 65 in (nine for ten while calls queue, 73 of
-    // them, with the clock's two in 200 ms) let every waiter in.
-    for (let i = 0; i < 73; i++) admission.finished(clock.now());
+    // Shed requests hold no ticket: the answers that let 58 in (nine for ten while calls queue, 65 of
+    // them) let every waiter in.
+    for (let i = 0; i < 65; i++) admission.finished(clock.now());
     await clock.advance(200);
-    expect(sorted(started)).toEqual(firstN(65));
+    expect(sorted(started)).toEqual(firstN(58));
+  });
+
+  it('sheds a waiter still waiting when the longest wait is up, the answers having come slower than estimated', async () => {
+    const clock = virtualClock();
+    const admission = createAdmission(() => 1000);
+    const tight = { targetMs: 200, maxWaitMs: 100, burst: 64 };
+    const { started, results } = enterMany(admission, clock, 10, tight);
+    await clock.advance(0);
+    expect(results.filter((r) => r !== undefined)).toEqual([]); // all ten fit the estimate: they wait
+    // Nothing is answered; the clock alone (10 a second) lets one in within the 100 ms.
+    await clock.advance(400);
+    expect(started).toEqual([0]);
+    const shed = results.filter((r) => r !== undefined && 'shedMs' in r) as { shedMs: number }[];
+    expect(shed).toHaveLength(9);
+    for (const r of shed) expect(r.shedMs).toBeGreaterThan(100);
   });
 
   it('lets tickets through by the clock too, so a waiter whose client left blocks nobody', async () => {
@@ -125,9 +150,9 @@ describe('createAdmission', () => {
     const { started } = enterMany(admission, clock, 40);
     await clock.advance(0);
     expect(started).toEqual([]);
-    // Twenty answers let 18 in (the clock adds 0.3 in the 30 ms their naps take).
+    // Twenty answers let 18 in (the clock adds 0.5 in the 50 ms their naps take).
     for (let i = 0; i < 20; i++) admission.finished(clock.now());
-    await clock.advance(30);
+    await clock.advance(50);
     expect(sorted(started)).toEqual(firstN(18));
 
     // The calls stop queueing: once nobody waits, requests start at once again.

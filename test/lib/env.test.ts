@@ -85,6 +85,7 @@ describe('parseEnv', () => {
       PROXY_DRAIN_SECONDS: 20,
       REDIS_TIMEOUT_MS: 1000,
       OVERLOAD_LATENCY_MS: 200,
+      OVERLOAD_BURST: 64,
       OVERLOAD_WAIT_MS: 2000,
       MAX_BODY_BYTES: 1_048_576,
       LOG_LEVEL: 'info',

@@ -51,6 +51,7 @@ export async function startDevGateway(
     // As in the workerd tests (vitest.config.ts): a loaded machine must not make a test's gateway pace
     // its requests, nor shed them.
     OVERLOAD_LATENCY_MS: '30000',
+    OVERLOAD_BURST: '0',
     // wrangler dev's local observability traces every request through a collector Worker in the same
     // workerd: CPU the tests do not need.
     X_LOCAL_OBSERVABILITY: 'false',
