@@ -51,15 +51,16 @@ export interface IsolateState {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export function newIsolateState(): IsolateState {
-  const storeLoad = createStoreLoad();
-  return {
+  const state: IsolateState = {
     ratelimitCache: new Map(),
     keyRecords: new Map(),
     accountDigests: new Map(),
     metricsBuffer: createMetricsBuffer(sleep),
-    storeLoad,
-    admission: createAdmission((now) => storeLoad.queueingMs(now)),
+    storeLoad: createStoreLoad(),
+    // Reads the isolate's store load as it is then (a test may give the isolate another).
+    admission: createAdmission((now) => state.storeLoad.queueingMs(now)),
   };
+  return state;
 }
 
 /**

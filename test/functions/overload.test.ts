@@ -8,7 +8,7 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { createGateway } from '../../functions/index';
-import { type Admitted, createAdmission } from '../../lib/admission';
+import type { Admitted } from '../../lib/admission';
 import { createDeps, newIsolateState } from '../../lib/deps';
 import { createStoreLoad } from '../../lib/store-load';
 import { envWith } from '../support/env';
@@ -35,7 +35,6 @@ function overloadableGateway() {
   // Ahead of the wall clock, so nothing fades while the test runs.
   let clock = Date.now() + 60_000;
   isolate.storeLoad = createStoreLoad(() => clock);
-  isolate.admission = createAdmission((now) => isolate.storeLoad.queueingMs(now));
   const callsTaking = async (ms: number, n = 1) => {
     for (let i = 0; i < n; i++) {
       await isolate.storeLoad.run(async () => {
