@@ -4,9 +4,9 @@
  * time out there, their work wasted. So while the calls queue for longer than a target
  * (lib/store-load.ts `queueingMs`), or a burst starts more requests at once than the isolate has lately
  * answered in a fifth of a second, new requests take a ticket and start in ticket order, each waiting on
- * a timer of its own before it does anything. One whose start is estimated more than the longest wait
- * away is shed at once (`503 overloaded`), with nothing done; one still waiting when the longest wait is
- * up (the answers came slower than estimated) is shed then.
+ * a timer of its own before it does anything. One still waiting when the longest wait is up is shed
+ * (`503 overloaded`), with nothing done, its ticket passed over. None is shed on arrival: a shed client
+ * in a closed loop comes straight back, and answered at once such clients spin, starving the rest.
  *
  * Tickets are let through two ways: one for each request answered (so the isolate is kept as busy as it
  * was, whatever its speed), and by the clock at a rate the queueing steers, 10 % lower every tenth of a
@@ -22,7 +22,7 @@
 export interface AdmissionLimits {
   /** Queueing (ms) above which starts are paced. */
   targetMs: number;
-  /** The longest a request waits for its start; one that would wait longer is shed. */
+  /** The longest a request waits for its start; one still waiting then is shed. */
   maxWaitMs: number;
   /**
    * Starts within BURST_WINDOW_MS that count as a burst and begin pacing, at least (two windows' worth
@@ -31,7 +31,7 @@ export interface AdmissionLimits {
   burst: number;
 }
 
-/** How long the request waited before it started; or that it is shed, and how long it would have waited. */
+/** How long the request waited before it started; or that it is shed, and how much longer it would have waited. */
 export type Admitted = { waitedMs: number } | { shedMs: number };
 
 export interface AdmissionClock {
@@ -60,7 +60,7 @@ const BURST_WINDOW_MS = 100;
  */
 const ASSUMED_RATE = 640;
 /** A waiter checks its ticket at least this often (ms), in case its estimate was too long. */
-const MAX_NAP_MS = 200;
+const MAX_NAP_MS = 250;
 /** …and at most this often, however close its turn. */
 const MIN_NAP_MS = 2;
 
@@ -119,9 +119,19 @@ export function createAdmission(queueingMs: (now: number) => number): Admission 
     const answers = finishes.lastPerSecond(now) || ASSUMED_RATE;
     return answers * (draining ? SLOWER : 1) + (rate ?? 0);
   };
+  // Tickets whose waiter gave up (shed when its time was up), ascending: passed over, not let through.
+  const abandoned: number[] = [];
+  const skipAbandoned = () => {
+    while (abandoned.length && released >= (abandoned[0] as number) && released < issued) {
+      abandoned.shift();
+      released = Math.min(issued, released + 1);
+    }
+    if (released >= issued) abandoned.length = 0;
+  };
   const release = (now: number) => {
     if (rate !== null) released = Math.min(issued, released + (rate * Math.max(0, now - releasedAt)) / 1000);
     releasedAt = now;
+    skipAbandoned();
   };
 
   const adjust = (now: number, targetMs: number) => {
@@ -154,8 +164,9 @@ export function createAdmission(queueingMs: (now: number) => number): Admission 
         countStart(arrived);
         return { waitedMs: 0 };
       }
-      const estimateMs = ((issued + 1 - released) * 1000) / releaseRate(arrived);
-      if (estimateMs > maxWaitMs) return { shedMs: estimateMs };
+      // Every request waits its turn, however long the line: answered at once, a shed client in a closed
+      // loop comes straight back, and shed requests spinning that way starve the served ones (1,500
+      // connections on one isolate served nothing). It is shed once its longest wait is up.
       const ticket = ++issued;
       for (;;) {
         const t = now();
@@ -164,17 +175,23 @@ export function createAdmission(queueingMs: (now: number) => number): Admission 
           countStart(t);
           return { waitedMs: t - arrived };
         }
-        // Waited as long as allowed after all (answers came slower than estimated): shed now. Its
-        // ticket is passed over; the clock and the answers let the next ones through.
-        if (t - arrived > maxWaitMs) return { shedMs: t - arrived };
-        const naps = ((ticket - released) * 1000) / releaseRate(t);
-        await sleep(Math.min(MAX_NAP_MS, Math.max(MIN_NAP_MS, naps)));
+        // How long until its turn, at the rate tickets now come through: the shed's Retry-After.
+        const turnMs = ((ticket - released) * 1000) / releaseRate(t);
+        const leftMs = maxWaitMs - (t - arrived);
+        if (leftMs <= 0) {
+          // Its ticket is passed over: the next release goes to the ticket after it.
+          const at = abandoned.findIndex((n) => n > ticket);
+          abandoned.splice(at < 0 ? abandoned.length : at, 0, ticket);
+          return { shedMs: turnMs };
+        }
+        await sleep(Math.max(MIN_NAP_MS, Math.min(MAX_NAP_MS, turnMs, leftMs)));
       }
     },
     finished(now) {
       finishes.count(now);
       // While the calls queue above the target, nine in for ten out, so the requests under way drain.
       if (rate !== null) released = Math.min(issued, released + (draining ? SLOWER : 1));
+      skipAbandoned();
     },
     get rate() {
       return rate;

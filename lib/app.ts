@@ -68,8 +68,8 @@ export function createApp(makeDeps: MakeDeps, options: AppOptions = {}): Hono<Ap
     const deps = makeDeps(env);
     c.set('deps', deps);
     // Paced before any work while the isolate's Redis calls queue (lib/admission.ts): a request waits
-    // for its start on a timer of its own, or is shed at once if that would take too long. An answer
-    // now beats a timeout later, and a shed request adds nothing to the load.
+    // for its start on a timer of its own, and is shed once its longest wait is up. A shed request has
+    // added nothing to the load.
     let started = false;
     if (!options.unshed?.(c.req.path)) {
       const admitted = await deps.admission.enter(

@@ -183,10 +183,7 @@ export const Settings = z.object({
    * their Redis calls together. 0: only queueing starts pacing.
    */
   OVERLOAD_BURST: int(64, 0, 100_000),
-  /**
-   * The longest a paced request waits for its start: one estimated to wait longer is shed at once, one
-   * still waiting when it is up is shed then (`503 overloaded`).
-   */
+  /** The longest a paced request waits for its start; one still waiting then is shed (`503 overloaded`). */
   OVERLOAD_WAIT_MS: int(2000, 0, 30_000),
   /** Largest request body accepted, in bytes. */
   MAX_BODY_BYTES: int(1_048_576, 1024, 100 * 1_048_576),

@@ -14,7 +14,7 @@ export const MODEL_FAILURES: Record<number, string[]> = {
   ],
   503: [
     '`provider_unavailable`: every provider is failing or its breaker is open; see `Retry-After`.',
-    '`overloaded`: the gateway is shedding load (a request would wait too long for its start); retry after `Retry-After`.',
+    '`overloaded`: the gateway is shedding load (the request waited as long as it may for its start); retry after `Retry-After`.',
   ],
   504: ['`upstream_timeout`: the provider did not answer in time.'],
 };
