@@ -32,8 +32,6 @@ export interface Deps {
   accountDigests: Map<string, string>;
   /** The isolate's metrics, written once per flush interval (lib/metrics/buffer.ts). */
   metricsBuffer: MetricsBuffer;
-  /** How long the isolate's Redis requests are taking (lib/store-load.ts). */
-  storeLoad: StoreLoad;
   /** When new requests may start while the isolate is overloaded (lib/admission.ts). */
   admission: Admission;
 }
@@ -44,6 +42,7 @@ export interface IsolateState {
   keyRecords: Map<string, KeyRecord>;
   accountDigests: Map<string, string>;
   metricsBuffer: MetricsBuffer;
+  /** How long the isolate's Redis requests are taking (lib/store-load.ts): what the admission reads. */
   storeLoad: StoreLoad;
   admission: Admission;
 }
@@ -102,7 +101,6 @@ export function createDeps(env: Env, isolate: IsolateState = newIsolateState()):
     keyRecords: isolate.keyRecords,
     accountDigests: isolate.accountDigests,
     metricsBuffer: isolate.metricsBuffer,
-    storeLoad,
     admission: isolate.admission,
   };
 }
