@@ -1,8 +1,9 @@
-import { type Context, Hono } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { routePath } from 'hono/route';
 import type { AppEnv } from './app-env';
 import { configOf } from './config';
+import { withInvocationPool } from './connections';
 import type { Deps } from './deps';
 import { ConfigError, type Env, parseEnv, secretsOf } from './env';
 import { callerFirst, renderError } from './error-response';
@@ -87,22 +88,29 @@ export function createApp(makeDeps: MakeDeps, options: AppOptions = {}): Hono<Ap
     // Answered once its response (or a stream's headers) is returned: the next ticket may go.
     try {
       if (!options.unmetered?.(c.req.path)) c.set('metrics', createMetricsCollector(configOf(env).prices));
-      await next();
+      // Every Redis call the request makes, after its response too, waits in its own pool.
+      await withInvocationPool(deps.connections, next);
     } finally {
       if (started) deps.admission.finished(deps.now());
     }
   });
 
-  app.use((c, next) =>
-    bodyLimit({
-      maxSize: c.get('env').MAX_BODY_BYTES,
-      onError: () => {
-        throw new RequestTooLargeError({
-          message: `Request body exceeds ${c.get('env').MAX_BODY_BYTES} bytes.`,
-        });
-      },
-    })(c, next),
-  );
+  // Built once per size: the env is the isolate's, and a middleware per request is garbage per request.
+  const limits = new Map<number, MiddlewareHandler<AppEnv>>();
+  app.use((c, next) => {
+    const maxSize = c.get('env').MAX_BODY_BYTES;
+    let limit = limits.get(maxSize);
+    if (!limit) {
+      limit = bodyLimit({
+        maxSize,
+        onError: () => {
+          throw new RequestTooLargeError({ message: `Request body exceeds ${maxSize} bytes.` });
+        },
+      });
+      limits.set(maxSize, limit);
+    }
+    return limit(c, next);
+  });
 
   app.notFound((c) =>
     renderError(c, new NotFoundError({ message: `No route for ${c.req.method} ${c.req.path}.` })),
@@ -162,10 +170,11 @@ function finishRequest(c: Context<AppEnv>, durationMs: number): void {
     flushMs: env.METRICS_FLUSH_SECONDS * 1000,
   };
   const onError = (err: unknown) => c.get('log').warn('metrics not written', { cause: err });
-  // Added once the response has left and any held work (a stream still relayed) has settled, so its
-  // usage is counted; the isolate's buffer writes it with everyone else's (lib/metrics/buffer.ts).
-  const written = new Promise((resolve) => setTimeout(resolve, 0))
-    .then(() => metrics.settled())
+  // Added once any held work (a stream still relayed) has settled, so its usage is counted; the
+  // isolate's buffer writes it with everyone else's (lib/metrics/buffer.ts). No timer: adding is a
+  // few map updates, and a timer per request is CPU every request pays.
+  const written = metrics
+    .settled()
     .then(() => metricsBuffer.add(at, metrics.increments(outcome), { redis, onError }, options));
   try {
     c.executionCtx.waitUntil(written);

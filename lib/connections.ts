@@ -7,9 +7,11 @@
  *
  * @example
  * const connections = createConnectionPool();
- * redis.use((req, next) => connections.run(() => next(req), null, 'store'));
+ * redis.use((req, next) => (invocationPool() ?? connections).run(() => next(req), null, 'store'));
  * const openai = new OpenAI({ fetch: connections.fetch(30_000), timeout: QUEUED_CALL_BACKSTOP_MS });
+ * await withInvocationPool(connections, () => handle(request));
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 
 /** Workers' limit of simultaneous outbound connections per invocation. */
 export const WORKERS_CONNECTION_LIMIT = 6;
@@ -129,4 +131,21 @@ export function createConnectionPool(limit = WORKERS_CONNECTION_LIMIT): Connecti
       return waiting.store.length + waiting.upstream.length;
     },
   };
+}
+
+/** The pool of the invocation an async flow belongs to (nodejs_als): set once, at its entry. */
+const invocationPools = new AsyncLocalStorage<ConnectionPool>();
+
+/**
+ * Runs `work` as the invocation whose outbound calls `pool` holds: a client the isolate shares (its
+ * Redis client) finds the pool of the invocation calling it with `invocationPool()`, in whatever
+ * callback or promise continuation the call comes from.
+ */
+export function withInvocationPool<T>(pool: ConnectionPool, work: () => T): T {
+  return invocationPools.run(pool, work);
+}
+
+/** The calling invocation's pool; undefined outside `withInvocationPool` (a test driving a module alone). */
+export function invocationPool(): ConnectionPool | undefined {
+  return invocationPools.getStore();
 }

@@ -68,6 +68,18 @@ function resolveBackups(specs: BackupProviderSpec[], raw: object): BackupProvide
 
 /** Values that must never appear in a log line or a response. */
 export function secretsOf(env: Env): string[] {
+  let secrets = secretLists.get(env);
+  if (!secrets) {
+    secrets = listSecrets(env);
+    secretLists.set(env, secrets);
+  }
+  return secrets;
+}
+
+/** Each env's secrets, listed once: every request's logger masks them. */
+const secretLists = new WeakMap<Env, string[]>();
+
+function listSecrets(env: Env): string[] {
   return [
     env.OPENAI_API_KEY,
     env.UPSTASH_REDIS_REST_TOKEN,

@@ -1,3 +1,4 @@
+import { withInvocationPool } from './connections';
 import type { Deps } from './deps';
 import { type Env, parseEnv, secretsOf } from './env';
 import { createLogger, type Logger } from './log';
@@ -38,13 +39,16 @@ export async function runScheduled(
   }
   const started = Date.now();
   try {
-    await job({
-      env,
-      deps: makeDeps(env),
-      log,
-      scheduledTime: controller.scheduledTime,
-      waitUntil: (p) => ctx.waitUntil(p),
-    });
+    const deps = makeDeps(env);
+    await withInvocationPool(deps.connections, () =>
+      job({
+        env,
+        deps,
+        log,
+        scheduledTime: controller.scheduledTime,
+        waitUntil: (p) => ctx.waitUntil(p),
+      }),
+    );
     log.info('cron job done', { duration_ms: Date.now() - started });
   } catch (err) {
     log.error('cron job failed', { duration_ms: Date.now() - started, cause: err });

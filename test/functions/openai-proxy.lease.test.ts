@@ -40,17 +40,14 @@ interface KeyFigures {
 async function streamingGateway(overrides: Record<string, string> = {}) {
   const isolate = newIsolateState();
   const counted = { renewals: 0 };
-  const app = createGateway((env) => {
-    const deps = createDeps(env, isolate);
-    deps.redis.use((req, next) => {
-      const body = req.body as unknown[];
-      for (const command of Array.isArray(body[0]) ? (body as unknown[][]) : [body]) {
-        if (command[1] === BUDGET_RENEW.sha1 || command[1] === BUDGET_RENEW.source) counted.renewals += 1;
-      }
-      return next(req);
-    });
-    return deps;
-  });
+  isolate.storeMiddleware = (req, next) => {
+    const body = req.body as unknown[];
+    for (const command of Array.isArray(body[0]) ? (body as unknown[][]) : [body]) {
+      if (command[1] === BUDGET_RENEW.sha1 || command[1] === BUDGET_RENEW.source) counted.renewals += 1;
+    }
+    return next(req);
+  };
+  const app = createGateway((env) => createDeps(env, isolate));
   const sim = simKey();
   await simConfigure(sim, { stream_interval_ms: 120 });
   const env = envWith({ OPENAI_API_KEY: sim, ...SHORT_LEASE, ...overrides });

@@ -44,14 +44,11 @@ function overloadableGateway() {
     }
   };
   let redisRequests = 0;
-  const app = createGateway((env) => {
-    const deps = createDeps(env, isolate);
-    deps.redis.use((req, next) => {
-      redisRequests += 1;
-      return next(req);
-    });
-    return deps;
-  });
+  isolate.storeMiddleware = (req, next) => {
+    redisRequests += 1;
+    return next(req);
+  };
+  const app = createGateway((env) => createDeps(env, isolate));
   const send = async (env: ReturnType<typeof envWith>, path: string, headers: Record<string, string>) => {
     const ctx = createExecutionContext();
     const res = await app.request(path, { headers }, env, ctx);

@@ -22,21 +22,21 @@ function countingGateway() {
   const events: string[] = [];
   /** Every Redis command sent, as [name, ...args]. */
   const commands: unknown[][] = [];
+  isolate.storeMiddleware = (req, next) => {
+    counter.redis += 1;
+    const body = req.body as unknown[];
+    const sent = (Array.isArray(body[0]) ? body : [body]) as unknown[][];
+    // A request carrying only metrics writes is told apart: they are amortised per isolate.
+    events.push(
+      sent.every((cmd) => cmd[1] === METRICS_ADD.sha1 || cmd[1] === METRICS_ADD.source)
+        ? 'redis metrics'
+        : 'redis',
+    );
+    commands.push(...sent);
+    return next(req);
+  };
   const app = createGateway((env) => {
     const deps = createDeps(env, isolate);
-    deps.redis.use((req, next) => {
-      counter.redis += 1;
-      const body = req.body as unknown[];
-      const sent = (Array.isArray(body[0]) ? body : [body]) as unknown[][];
-      // A request carrying only metrics writes is told apart: they are amortised per isolate.
-      events.push(
-        sent.every((cmd) => cmd[1] === METRICS_ADD.sha1 || cmd[1] === METRICS_ADD.source)
-          ? 'redis metrics'
-          : 'redis',
-      );
-      commands.push(...sent);
-      return next(req);
-    });
     // Observe (not replace) the upstream calls, which go out through the invocation's connection pool:
     // the real simulator still answers them.
     const pool = deps.connections;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createConnectionPool, WORKERS_CONNECTION_LIMIT } from '../../lib/connections';
-import { createDeps } from '../../lib/deps';
+import { createConnectionPool, WORKERS_CONNECTION_LIMIT, withInvocationPool } from '../../lib/connections';
+import { createDeps, newIsolateState } from '../../lib/deps';
 import { parseEnv } from '../../lib/env';
 import { bindings } from '../support/env';
 import { simKey } from '../support/providers';
@@ -96,7 +96,7 @@ describe('createConnectionPool', () => {
       deps.connections.run(() => held.promise, null, i === 0 ? 'store' : 'upstream'),
     );
     const key = `test:connections:${crypto.randomUUID()}`;
-    const write = deps.redis.set(key, 'queued', { ex: 60 });
+    const write = withInvocationPool(deps.connections, () => deps.redis.set(key, 'queued', { ex: 60 }));
     // Queued for twice its timeout: had the timer started at the call, it would have failed by now.
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     expect(deps.connections.queued).toBe(1);
@@ -104,6 +104,32 @@ describe('createConnectionPool', () => {
     await Promise.all(holders);
     expect(await write).toBe('OK');
     expect(await deps.redis.get(key)).toBe('queued');
+  });
+
+  it("shares the isolate's Redis client, each invocation's calls waiting in that invocation's own pool", async () => {
+    const isolate = newIsolateState();
+    const env = parseEnv(bindings);
+    const [full, free] = [createDeps(env, isolate), createDeps(env, isolate)];
+    expect(full.redis).toBe(free.redis);
+    const held = gate();
+    const holders = Array.from({ length: WORKERS_CONNECTION_LIMIT }, () =>
+      full.connections.run(() => held.promise, null, 'store'),
+    );
+    const key = `test:connections:${crypto.randomUUID()}`;
+    // The invocation with a free pool is served while the full one's call waits, through the same client.
+    // Invocations run as tasks of their own (workerd runs another request's continuation as its own task
+    // too), and a batch leaves within the task that began it: the next task starts a batch of its own.
+    const queued = withInvocationPool(full.connections, () => full.redis.set(key, 'late', { ex: 60 }));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(await withInvocationPool(free.connections, () => free.redis.set(key, 'early', { ex: 60 }))).toBe(
+      'OK',
+    );
+    expect(full.connections.queued).toBe(1);
+    expect(free.connections.active).toBe(0);
+    held.open();
+    await Promise.all(holders);
+    expect(await queued).toBe('OK');
+    expect(await free.redis.get(key)).toBe('late');
   });
 
   it('takes a call its caller aborts while queued out of the queue, never sending it', async () => {

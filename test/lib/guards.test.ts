@@ -12,17 +12,11 @@ import { withinOneMinute } from '../support/minute';
 function countingApp(isolate: IsolateState = newIsolateState()) {
   const counter = { redisRequests: 0 };
   // Unmetered, so only the guards' own Redis requests are counted.
-  const app = createApp(
-    (env) => {
-      const deps = createDeps(env, isolate);
-      deps.redis.use((req, next) => {
-        counter.redisRequests += 1;
-        return next(req);
-      });
-      return deps;
-    },
-    { unmetered: () => true },
-  );
+  isolate.storeMiddleware = (req, next) => {
+    counter.redisRequests += 1;
+    return next(req);
+  };
+  const app = createApp((env) => createDeps(env, isolate), { unmetered: () => true });
   app.use(protect(() => false));
   app.get('/v1/ping', (c) => c.json({ principal: c.get('principal') }));
   return { app, counter };

@@ -77,15 +77,12 @@ export function redisCountingGateway() {
   const isolate = newIsolateState();
   /** Every command sent, as [name, ...args]. */
   const commands: unknown[][] = [];
-  const app = createGateway((env) => {
-    const deps = createDeps(env, isolate);
-    deps.redis.use((req, next) => {
-      const body = req.body as unknown[];
-      commands.push(...((Array.isArray(body[0]) ? body : [body]) as unknown[][]));
-      return next(req);
-    });
-    return deps;
-  });
+  isolate.storeMiddleware = (req, next) => {
+    const body = req.body as unknown[];
+    commands.push(...((Array.isArray(body[0]) ? body : [body]) as unknown[][]));
+    return next(req);
+  };
+  const app = createGateway((env) => createDeps(env, isolate));
   const request = async (path: string, init: RequestInit = {}, env: Cloudflare.Env = envWith({})) => {
     const ctx = requestContext();
     const res = await app.request(path, init, env, ctx);
