@@ -7,6 +7,7 @@ import { Ratelimit } from '@upstash/ratelimit';
 import type { Context } from 'hono';
 import type { AppEnv } from './app-env';
 import { RateLimitError } from './errors';
+import { sharedLimiter } from './limiters';
 import { redisKey } from './store';
 
 const PREFIX = redisKey('rl', 'key');
@@ -20,16 +21,22 @@ export type Decision = Awaited<ReturnType<Ratelimit['limit']>> | undefined;
  */
 export async function decide(c: Context<AppEnv>, identifier: string, rpm: number): Promise<Decision> {
   const { redis, ratelimitCache } = c.get('deps');
-  const limiter = new Ratelimit({
+  const limiter = sharedLimiter(
     redis,
-    limiter: Ratelimit.slidingWindow(rpm, '60 s'),
-    prefix: PREFIX,
-    ephemeralCache: ratelimitCache,
-    // No timer of its own: the Redis client's REDIS_TIMEOUT_MS aborts the call, and the catch below
-    // fails open (a timer and its clearing per request were 3 % of a cache hit's CPU in a profile).
-    timeout: 0,
-    enableTelemetry: false,
-  });
+    ratelimitCache,
+    `key:${rpm}`,
+    () =>
+      new Ratelimit({
+        redis,
+        limiter: Ratelimit.slidingWindow(rpm, '60 s'),
+        prefix: PREFIX,
+        ephemeralCache: ratelimitCache,
+        // No timer of its own: the Redis client's REDIS_TIMEOUT_MS aborts the call, and the catch below
+        // fails open (a timer and its clearing per request were 3 % of a cache hit's CPU in a profile).
+        timeout: 0,
+        enableTelemetry: false,
+      }),
+  );
   try {
     const result = await limiter.limit(identifier);
     c.executionCtx.waitUntil(result.pending);

@@ -23,7 +23,9 @@ export function servicesOf(c: Context<AppEnv>): Services {
       principal: () => c.get('principal'),
       header: (name, value) => c.header(name, value),
       images: c.env.IMAGES,
-      origin: new URL(c.req.url).origin,
+      get origin() {
+        return new URL(c.req.url).origin;
+      },
       forcedVariant: c.req.header('x-gateway-variant'),
     });
     built.set(c, services);

@@ -101,6 +101,7 @@ export function createServices(scope: RequestScope): Services {
     }),
   );
   const spending = spendingServices(scope);
+  const images = once(() => pooledBucket(scope.images, (work) => deps.connections.run(work)));
   const cache = (uses: readonly Capability[] = TEXT) =>
     createCache(
       { redis: deps.redis, now: deps.now, sleep: deps.sleep, newId: deps.newId, log },
@@ -114,8 +115,13 @@ export function createServices(scope: RequestScope): Services {
     metrics: scope.metrics,
     defer: scope.defer,
     principal: scope.principal,
-    images: pooledBucket(scope.images, (work) => deps.connections.run(work)),
-    origin: scope.origin,
+    // Both on first use: a cache hit needs neither (a URL parse, a wrapper).
+    get images() {
+      return images();
+    },
+    get origin() {
+      return scope.origin;
+    },
     get breaker() {
       return breaker();
     },

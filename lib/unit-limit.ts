@@ -10,6 +10,7 @@
  */
 import { Ratelimit } from '@upstash/ratelimit';
 import { RateLimitError, RequestTooLargeError } from './errors';
+import { sharedLimiter } from './limiters';
 import type { Logger } from './log';
 import { type Redis, redisKey } from './store';
 
@@ -44,14 +45,23 @@ export async function takeUnits(
     });
   }
   // No ephemeral cache: a refused large request must not block the small ones that still fit.
-  const limiter = new Ratelimit({
-    redis: deps.redis,
-    limiter: refilling(key.upm),
-    prefix: redisKey('rl', 'units'),
-    // No timer of its own: the Redis client's REDIS_TIMEOUT_MS aborts the call, and it fails open below.
-    timeout: 0,
-    enableTelemetry: false,
-  });
+  const limiter = sharedLimiter(
+    deps.redis,
+    undefined,
+    `units:${key.upm}`,
+    () =>
+      new Ratelimit({
+        redis: deps.redis,
+        limiter: refilling(key.upm),
+        prefix: redisKey('rl', 'units'),
+        // Said outright: left unset, the library remembers denials in a cache of its own, which a
+        // limiter shared by the isolate would keep.
+        ephemeralCache: false,
+        // No timer of its own: the Redis client's REDIS_TIMEOUT_MS aborts the call, and it fails open below.
+        timeout: 0,
+        enableTelemetry: false,
+      }),
+  );
   let decision: Awaited<ReturnType<Ratelimit['limit']>>;
   try {
     decision = await limiter.limit(key.id, { rate: units });

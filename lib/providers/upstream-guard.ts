@@ -2,6 +2,7 @@ import { Ratelimit } from '@upstash/ratelimit';
 import type { Deps } from '../deps';
 import type { Env } from '../env';
 import { hashKey } from '../keys';
+import { sharedLimiter } from '../limiters';
 import type { Logger } from '../log';
 import { redisKey } from '../store';
 import type { ProviderTarget } from './targets';
@@ -18,15 +19,22 @@ export function upstreamGuard(scope: {
   defer: (work: Promise<unknown>) => void;
 }): (target: ProviderTarget) => Promise<number | undefined> {
   const { redis, ratelimitCache, accountDigests, now } = scope.deps;
-  const limiter = new Ratelimit({
+  const rpm = scope.env.OPENAI_RATE_LIMIT_RPM;
+  const limiter = sharedLimiter(
     redis,
-    limiter: Ratelimit.slidingWindow(scope.env.OPENAI_RATE_LIMIT_RPM, '60 s'),
-    prefix: redisKey('rl', 'upstream'),
-    ephemeralCache: ratelimitCache,
-    // No timer of its own: the Redis client's REDIS_TIMEOUT_MS aborts the call (lib/request-limit.ts).
-    timeout: 0,
-    enableTelemetry: false,
-  });
+    ratelimitCache,
+    `upstream:${rpm}`,
+    () =>
+      new Ratelimit({
+        redis,
+        limiter: Ratelimit.slidingWindow(rpm, '60 s'),
+        prefix: redisKey('rl', 'upstream'),
+        ephemeralCache: ratelimitCache,
+        // No timer of its own: the Redis client's REDIS_TIMEOUT_MS aborts the call (lib/request-limit.ts).
+        timeout: 0,
+        enableTelemetry: false,
+      }),
+  );
   return async (target) => {
     if (target.name !== 'openai') return undefined;
     try {

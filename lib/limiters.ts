@@ -1,0 +1,43 @@
+/**
+ * Rate limiters (@upstash/ratelimit) built once per Redis client, denial cache and configuration, not
+ * once per request: a `Ratelimit` is a graph of closures, and its client and cache are the isolate's
+ * (lib/deps.ts), so one instance serves every request of the isolate. It keeps no other state, as long
+ * as `ephemeralCache` is given (a map, or `false`): left unset, it remembers denials in a map of its own.
+ */
+import type { Ratelimit } from '@upstash/ratelimit';
+
+/** Configurations kept per client and cache: key limits differ by key, so this bounds a key flood. */
+const MAX_CONFIGS = 256;
+
+const NO_CACHE = {};
+const built = new WeakMap<object, WeakMap<object, Map<string, Ratelimit>>>();
+
+/**
+ * The limiter of `config` (every option that shapes it, as a string) over `redis` and `cache`, built by
+ * `build` the first time.
+ */
+export function sharedLimiter(
+  redis: object,
+  cache: Map<string, number> | undefined,
+  config: string,
+  build: () => Ratelimit,
+): Ratelimit {
+  let byCache = built.get(redis);
+  if (!byCache) {
+    byCache = new WeakMap();
+    built.set(redis, byCache);
+  }
+  let byConfig = byCache.get(cache ?? NO_CACHE);
+  if (!byConfig) {
+    byConfig = new Map();
+    byCache.set(cache ?? NO_CACHE, byConfig);
+  }
+  let limiter = byConfig.get(config);
+  if (!limiter) {
+    // The oldest configuration goes first; rebuilding it later costs only what this saves.
+    if (byConfig.size >= MAX_CONFIGS) byConfig.delete(byConfig.keys().next().value ?? '');
+    limiter = build();
+    byConfig.set(config, limiter);
+  }
+  return limiter;
+}
