@@ -30,8 +30,9 @@ const MISCONFIGURED_MESSAGE = 'The gateway is misconfigured; its operator can se
 
 /**
  * The Hono app every endpoint mounts on: request id, one log line per request, env validated once,
- * dependencies built per request, a body size limit, and the one error renderer.
- * @param makeDeps builds the request's clients; tests pass their own.
+ * dependencies per request (its connection pool, set as the invocation's for everything it runs), a body
+ * size limit, and the one error renderer.
+ * @param makeDeps gives the request its clients; tests pass their own.
  */
 export function createApp(makeDeps: MakeDeps, options: AppOptions = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
