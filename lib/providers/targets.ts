@@ -23,6 +23,20 @@ export interface ProviderTarget {
    * attempt's client (its timeout, its request id) without building the base client first.
    */
   clientWith?: (extra: ClientOptions) => OpenAI;
+  /** What its client sends with, for a call that relays a body as it is (lib/proxy/upstream.ts). */
+  endpoint?: Endpoint;
+}
+
+/**
+ * A target's address, key and extra headers, and how one attempt sends: through the invocation's pool
+ * with the attempt's timeout (`fetch`), or, without a pool, plain `fetch` aborted after `timeoutMs`.
+ */
+export interface Endpoint {
+  baseURL: string;
+  apiKey: string;
+  headers: Record<string, string>;
+  fetch?: typeof fetch;
+  timeoutMs?: number;
 }
 
 /**
@@ -30,14 +44,17 @@ export interface ProviderTarget {
  * backup's only on failover). Not enumerable, so spreading the target does not build it either.
  */
 function lazyTarget(
-  target: Omit<ProviderTarget, 'client' | 'clientWith'>,
-  options: ClientOptions,
+  target: Omit<ProviderTarget, 'client' | 'clientWith' | 'endpoint'>,
+  options: ClientOptions & { apiKey: string; baseURL: string },
 ): ProviderTarget {
   let client: OpenAI | undefined;
-  const built = Object.defineProperty({ ...target }, 'client', {
-    get: () => (client ??= new OpenAI(options)),
-    enumerable: false,
-  }) as ProviderTarget;
+  const built = withLazyClient({ ...target }, () => (client ??= new OpenAI(options)));
+  built.endpoint = {
+    baseURL: options.baseURL,
+    apiKey: options.apiKey,
+    headers: {},
+    ...(options.fetch ? { fetch: options.fetch } : { timeoutMs: options.timeout }),
+  };
   built.clientWith = (extra) =>
     new OpenAI({
       ...options,
@@ -111,10 +128,26 @@ export function attemptTarget(
     ...(requestId ? { defaultHeaders: { [REQUEST_ID_HEADER]: requestId } } : {}),
   };
   if (!Object.keys(extra).length) return { target };
-  const client = target.clientWith ? target.clientWith(extra) : target.client.withOptions(extra);
-  // The attempt's target builds nothing more: further options go on its own client.
-  const attempt: ProviderTarget = { ...target, client, clientWith: undefined };
+  // Its client is built on first use too: a proxied call relays through `endpoint` and needs none.
+  let client: OpenAI | undefined;
+  const attempt = withLazyClient(
+    { ...target, clientWith: undefined },
+    () => (client ??= target.clientWith ? target.clientWith(extra) : target.client.withOptions(extra)),
+  );
+  if (target.endpoint) {
+    attempt.endpoint = {
+      ...target.endpoint,
+      headers: { ...target.endpoint.headers, ...(requestId ? { [REQUEST_ID_HEADER]: requestId } : {}) },
+      ...(extra.fetch ? { fetch: extra.fetch } : {}),
+      ...(extra.timeout === undefined || extra.fetch ? {} : { timeoutMs: extra.timeout }),
+    };
+  }
   return timeoutMs === undefined ? { target: attempt } : { target: attempt, timeoutMs };
+}
+
+/** `target` with `client` built by `build` on first read; not enumerable, so a spread does not build it. */
+function withLazyClient(target: Omit<ProviderTarget, 'client'>, build: () => OpenAI): ProviderTarget {
+  return Object.defineProperty(target, 'client', { get: build, enumerable: false }) as ProviderTarget;
 }
 
 /** The header OpenAI reads a caller's own request id from (ASCII, at most 512 characters). */

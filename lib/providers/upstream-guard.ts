@@ -40,7 +40,7 @@ export function upstreamGuard(scope: {
     try {
       // Keyed by the account (a digest of its API key): the limit belongs to the OpenAI account. The
       // digest is remembered, so later calls issue their command at once and share the breaker's trip.
-      const apiKey = target.client.apiKey ?? '';
+      const apiKey = target.endpoint?.apiKey ?? target.client.apiKey ?? '';
       const account = accountDigests.get(apiKey) ?? (await hashKey(apiKey));
       accountDigests.set(apiKey, account);
       const result = await limiter.limit(`openai:${account}`);
