@@ -163,7 +163,7 @@ function finishRequest(c: Context<AppEnv>, durationMs: number): void {
     ...(cache ? { cache } : {}),
     ...(errorCode ? { errorCode } : {}),
   };
-  const { redis, now, metricsBuffer } = c.get('deps');
+  const { redis, now, metricsBuffer, connections } = c.get('deps');
   const at = now();
   const options = {
     namespace: env.METRICS_NAMESPACE,
@@ -174,9 +174,12 @@ function finishRequest(c: Context<AppEnv>, durationMs: number): void {
   // Added once any held work (a stream still relayed) has settled, so its usage is counted; the
   // isolate's buffer writes it with everyone else's (lib/metrics/buffer.ts). No timer: adding is a
   // few map updates, and a timer per request is CPU every request pays.
-  const written = metrics
-    .settled()
-    .then(() => metricsBuffer.add(at, metrics.increments(outcome), { redis, onError }, options));
+  // In the request's pool, like its other calls: the log line above runs outside it.
+  const written = withInvocationPool(connections, () =>
+    metrics
+      .settled()
+      .then(() => metricsBuffer.add(at, metrics.increments(outcome), { redis, onError }, options)),
+  );
   try {
     c.executionCtx.waitUntil(written);
   } catch {

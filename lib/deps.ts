@@ -122,7 +122,8 @@ function storeClient(env: Env, isolate: IsolateState): Redis {
   });
   const { storeLoad } = isolate;
   // Timed from when it is sent: a call waiting for one of the invocation's connections is not slow. A
-  // call outside any invocation's pool (a test driving a module alone) is sent at once.
+  // call outside any invocation's pool (an error rendered before its request entered the pool, a test
+  // driving a module alone) is sent at once.
   redis.use((req, next) => {
     const send = () => storeLoad.run(() => next(req));
     const pool = invocationPool();
