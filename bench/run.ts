@@ -58,12 +58,14 @@ const CPU: CpuOptions = quick
       rounds: 1,
     }
   : {
+      // Six 2 s rounds rather than three of 4 s: this machine's speed drifts over tens of seconds, and
+      // finer turns give every path the same share of it (the floor alone swung 0.66–1.07 ms between runs).
       connections: 50,
-      durationSeconds: 4,
+      durationSeconds: 2,
       warmupSeconds: 2,
       bridgeLatenciesMs: latencies,
       settleMs: 1_000,
-      rounds: 3,
+      rounds: 6,
     };
 const REPLAY: ReplayOptions = {
   requests: quick ? 300 : 5_000,
