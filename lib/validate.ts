@@ -5,6 +5,13 @@ import { InvalidRequestError } from './errors';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from './json-depth';
 
 /**
+ * Parsed synchronously: no schema of ours refines asynchronously, and zod's asynchronous parse (the
+ * validator's default) wraps every field's check in a promise, on every request. (The option's type is a
+ * conditional one that TypeScript cannot resolve for a generic schema, hence the cast where it is used.)
+ */
+const SYNC_PARSE = { validationFunction: (schema: z.ZodType, value: unknown) => schema.safeParse(value) };
+
+/**
  * `zValidator` that throws the zod error, so the one error renderer answers `400` in our shape with
  * the failing field as `param` (the validator's default returns the raw zod result instead). A JSON
  * body nested deeper than MAX_JSON_DEPTH is a 400 before it is parsed: nested thousands deep it would
@@ -14,9 +21,14 @@ export function valid<Target extends keyof ValidationTargets, Schema extends z.Z
   target: Target,
   schema: Schema,
 ) {
-  const validator = zValidator(target, schema, (result) => {
-    if (!result.success) throw result.error;
-  });
+  const validator = zValidator(
+    target,
+    schema,
+    (result) => {
+      if (!result.success) throw result.error;
+    },
+    SYNC_PARSE as never,
+  );
   if (target !== 'json') return validator;
   const checked: MiddlewareHandler = async (c, next) => {
     if (jsonDepthExceeds(await c.req.text(), MAX_JSON_DEPTH)) {
