@@ -47,7 +47,10 @@ export interface IsolateState {
   admission: Admission;
   /** The isolate's Redis client per env (one env in production), built on the first request. */
   redisClients: WeakMap<Env, Redis>;
-  /** Sees every Redis request the isolate's clients send, outermost (tests count and fault them). */
+  /**
+   * Sees every Redis request the isolate's clients send, outermost (tests count and fault them); read
+   * when a client is built, so set it before the isolate's first request.
+   */
   storeMiddleware?: StoreMiddleware;
 }
 
@@ -56,9 +59,8 @@ export type StoreMiddleware = Parameters<Redis['use']>[0];
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export function newIsolateState(options: { storeMiddleware?: StoreMiddleware } = {}): IsolateState {
+export function newIsolateState(): IsolateState {
   const state: IsolateState = {
-    ...options,
     redisClients: new WeakMap(),
     ratelimitCache: new Map(),
     keyRecords: new Map(),
