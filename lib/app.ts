@@ -171,10 +171,9 @@ function finishRequest(c: Context<AppEnv>, durationMs: number): void {
     flushMs: env.METRICS_FLUSH_SECONDS * 1000,
   };
   const onError = (err: unknown) => c.get('log').warn('metrics not written', { cause: err });
-  // Added once any held work (a stream still relayed) has settled, so its usage is counted; the
-  // isolate's buffer writes it with everyone else's (lib/metrics/buffer.ts). No timer: adding is a
-  // few map updates, and a timer per request is CPU every request pays.
-  // In the request's pool, like its other calls: the log line above runs outside it.
+  // Added once any held work (a stream still relayed) has settled, so its usage is counted, with no
+  // timer per request; the isolate's buffer writes it with everyone else's (lib/metrics/buffer.ts), in
+  // this request's pool like its other calls (this function runs outside it).
   const written = withInvocationPool(connections, () =>
     metrics
       .settled()
