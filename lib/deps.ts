@@ -5,6 +5,7 @@ import type { Env } from './env';
 import type { KeyRecord } from './keys';
 import { createMetricsBuffer, type MetricsBuffer } from './metrics/buffer';
 import { createProviderTargets, type ProviderTarget } from './providers/targets';
+import { batchCommands } from './store-batch';
 import { createStoreLoad, type StoreLoad } from './store-load';
 
 /** What request handlers use to reach the outside world; tests build their own. */
@@ -48,7 +49,7 @@ export interface IsolateState {
   /** The isolate's Redis client per env (one env in production), built on the first request. */
   redisClients: WeakMap<Env, Redis>;
   /**
-   * Sees every Redis request the isolate's clients send, outermost (tests count and fault them); read
+   * Sees every Redis request the isolate's clients send, a batch as one (tests count and fault them); read
    * when a client is built, so set it before the isolate's first request.
    */
   storeMiddleware?: StoreMiddleware;
@@ -75,8 +76,8 @@ export function newIsolateState(): IsolateState {
 
 /**
  * The one place that constructs clients. Called per request; the Redis client is the isolate's, built
- * once per env: constructing one (its hundreds of command methods, its auto-pipeline's) was a tenth of a
- * cache hit's CPU. Sharing it is safe: its auto-pipeline sends a batch two microtasks after the batch's
+ * once per env: constructing one (its hundreds of command methods) was a tenth of a cache hit's CPU.
+ * Sharing it is safe: its batching (lib/store-batch.ts) sends a batch two microtasks after the batch's
  * first command, so within the one invocation's task that issued it (another invocation's continuation
  * runs as a task of its own, workerd's `handle_cross_request_promise_resolution`), and the fetch
  * belongs to that invocation. Each call waits in its own invocation's pool, found from the call's async
@@ -121,6 +122,8 @@ function storeClient(env: Env, isolate: IsolateState): Redis {
     enableTelemetry: false,
     // Our values are UTF-8 text: base64 answers would only cost a decode per response.
     responseEncoding: false,
+    // Batched below the commands instead (lib/store-batch.ts), without a Pipeline object per batch.
+    enableAutoPipelining: false,
   });
   const { storeLoad } = isolate;
   // Timed from when it is sent: a call waiting for one of the invocation's connections is not slow. A
@@ -132,6 +135,7 @@ function storeClient(env: Env, isolate: IsolateState): Redis {
     return pool ? pool.run(send, null, 'store') : send();
   });
   if (isolate.storeMiddleware) redis.use(isolate.storeMiddleware);
+  redis.use(batchCommands());
   isolate.redisClients.set(env, redis);
   return redis;
 }

@@ -69,7 +69,7 @@ export function admitClient(): MiddlewareHandler<AppEnv> {
 /**
  * Authenticates the caller, applies its rate limit and runs `extra` (say, a cache lookup, or a proxied
  * call's reservation), all in one Redis round trip: the key lookup, the limiter's script and `extra`'s
- * commands are issued in the same tick, and auto-pipelining carries them in one request. The key id
+ * commands are issued in the same tick, and the store's batching carries them in one request. The key id
  * (the limiter's identifier) derives from the key's hash; a key this isolate admitted before is
  * remembered, so `extra` runs as its remembered principal (set before `extra` starts) while the lookup
  * confirms it; a key's first request in an isolate is looked up alone first (an unknown key costs that

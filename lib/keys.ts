@@ -75,9 +75,8 @@ export function keyIdOf(hash: string): string {
 }
 
 /**
- * The live record for a presented key (by its hash), or null when it is unknown or revoked. A tiny
- * script rather than HMGET: scripts travel in the same auto-pipelined request as the rate limit's,
- * where a plain read would go in a second, parallel one.
+ * The live record for a presented key (by its hash), or null when it is unknown or revoked: a tiny
+ * script, issued in the same tick as the rate limit's so both travel in one batched request.
  */
 export async function lookupKey(
   redis: Pick<Redis, 'evalsha' | 'eval'>,

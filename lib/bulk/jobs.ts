@@ -4,7 +4,7 @@
  * (index → result). Running jobs sit in one sorted set scored by when they were last polled, so every
  * poll serves the longest-waiting jobs first.
  *
- * Upstash refuses requests over 1 MB, and auto-pipelining would send a large job's writes as one
+ * Upstash refuses requests over 1 MB, and the store's batching would send a large job's writes as one
  * request, so item writes are split into chunks of at most CHUNK_BYTES, awaited one by one. The job's
  * record is written last, with the last chunk, in one MULTI: a job exists only once all of it does,
  * and a job that fits one chunk is written in one round trip.
@@ -70,7 +70,7 @@ export function createJobStore(redis: JobsRedis, options: JobStoreOptions) {
         ...job.results.map((r) => [resultsKey(id), String(r.index), r] as const),
       ]);
       const last = groups.pop() ?? new Map();
-      // HSETs issued in one tick travel in one auto-pipelined request: one request per group.
+      // HSETs issued in one tick travel in one batched request: one request per group.
       for (const group of groups)
         await Promise.all([...group].map(([key, fields]) => redis.hset(key, fields)));
       const tx = redis.multi();
@@ -89,7 +89,7 @@ export function createJobStore(redis: JobsRedis, options: JobStoreOptions) {
 
     /**
      * The record and the results of indexes `[offset, offset + limit)`, in one round trip: an explicit
-     * pipeline, since auto-pipelining never batches HGETALL. Null when there is no such job.
+     * pipeline, so the pair never depends on when the commands are issued. Null when there is no such job.
      */
     async read(id: string, page = { offset: 0, limit: 0 }) {
       const fields = Array.from({ length: page.limit }, (_, i) => String(page.offset + i));

@@ -157,7 +157,7 @@ async function collect(deps: PollDeps, record: JobRecord, end: BatchEnd, budget:
 
 /** The submitted items of indexes `[from, to)` and their staged lines, in one round trip. */
 async function readChunk(deps: PollDeps, id: string, from: number, to: number) {
-  // Issued together: one auto-pipelined request.
+  // Issued together: one batched request (lib/store-batch.ts).
   const [stored, staged] = await Promise.all([deps.store.items(id, from, to), deps.lines.read(id, from, to)]);
   return {
     items: stored.flatMap((item, i) => (item ? [{ index: from + i, item }] : [])),

@@ -43,7 +43,7 @@ export function createMetricsBuffer(sleep: (ms: number) => Promise<void>): Metri
     const taken = held;
     held = new Map();
     scheduled = false;
-    // Issued in one tick: the REST client's auto-pipelining sends every minute's script in one request.
+    // Issued in one tick: the store's batching sends every minute's script in one request.
     await Promise.all(
       [...taken].flatMap(([namespace, { retentionDays, minutes }]) =>
         [...minutes].map(([minute, fields]) =>

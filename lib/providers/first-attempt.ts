@@ -1,7 +1,7 @@
 /**
  * A call's first attempt, asked for ahead of the call: its breaker permit and its upstream guard go out
- * in the same tick as the work before the call (say the budget reservation), so the REST client's
- * auto-pipelining carries them in that work's round trip instead of one of their own.
+ * in the same tick as the work before the call (say the budget reservation), so the store's batching
+ * (lib/store-batch.ts) carries them in that work's round trip instead of one of their own.
  */
 import type { Capability } from '../capabilities';
 import type { EarlyPermit, FirstPermit, RouterDeps } from './router-deps';

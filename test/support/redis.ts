@@ -1,10 +1,11 @@
 import { Redis } from '@upstash/redis/cloudflare';
+import { batchCommands } from '../../lib/store-batch';
 import { bindings } from './env';
 
 /**
  * A Redis client like createDeps builds, recording each HTTP request it sends: `redis.use` wraps this
  * client's own request function, so each entry is one round trip to the bridge with the commands it
- * carried (one auto-pipelined batch). Unlike the bridge's `/_bridge/stats`, which counts every test
+ * carried (one batch, lib/store-batch.ts). Unlike the bridge's `/_bridge/stats`, which counts every test
  * file running in parallel, this sees only the client under test.
  */
 export function countingClient(url = bindings.UPSTASH_REDIS_REST_URL) {
@@ -15,11 +16,13 @@ export function countingClient(url = bindings.UPSTASH_REDIS_REST_URL) {
     signal: () => AbortSignal.timeout(2000),
     retry: { retries: 0 },
     enableTelemetry: false,
+    enableAutoPipelining: false,
   });
   redis.use((req, next) => {
     const body = req.body as unknown[];
     requests.push(Array.isArray(body[0]) ? body : [body]);
     return next(req);
   });
+  redis.use(batchCommands());
   return { redis, requests };
 }
