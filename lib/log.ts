@@ -41,23 +41,54 @@ export interface LoggerOptions {
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const { level = 'info', fields: base = {}, sink = defaultSink } = options;
-  const secrets = (options.secrets ?? []).filter((s) => s.length >= 8);
-  const write = (lvl: LogLevel, msg: string, fields?: LogFields) => {
-    if (RANK[lvl] < RANK[level]) return;
+  return new JsonLogger(options);
+}
+
+/** Secrets worth masking, per list: a request's loggers share its env's one list. */
+const maskable = new WeakMap<string[], string[]>();
+
+// A class, not an object of closures: every request builds a logger or two.
+class JsonLogger implements Logger {
+  readonly #options: LoggerOptions;
+  readonly #rank: number;
+  readonly #secrets: string[];
+
+  constructor(options: LoggerOptions) {
+    this.#options = options;
+    this.#rank = RANK[options.level ?? 'info'];
+    const secrets = options.secrets ?? [];
+    let masked = maskable.get(secrets);
+    if (!masked) {
+      masked = secrets.filter((s) => s.length >= 8);
+      maskable.set(secrets, masked);
+    }
+    this.#secrets = masked;
+  }
+
+  debug(msg: string, fields?: LogFields): void {
+    this.#write('debug', msg, fields);
+  }
+  info(msg: string, fields?: LogFields): void {
+    this.#write('info', msg, fields);
+  }
+  warn(msg: string, fields?: LogFields): void {
+    this.#write('warn', msg, fields);
+  }
+  error(msg: string, fields?: LogFields): void {
+    this.#write('error', msg, fields);
+  }
+  child(fields: LogFields): Logger {
+    return new JsonLogger({ ...this.#options, fields: { ...this.#options.fields, ...fields } });
+  }
+
+  #write(level: LogLevel, msg: string, fields?: LogFields): void {
+    if (RANK[level] < this.#rank) return;
     let line = JSON.stringify(
-      redact({ level: lvl, msg, time: new Date().toISOString(), ...base, ...fields }),
+      redact({ level, msg, time: new Date().toISOString(), ...this.#options.fields, ...fields }),
     );
-    for (const secret of secrets) line = line.replaceAll(secret, REDACTED);
-    sink(lvl, line);
-  };
-  return {
-    debug: (msg, fields) => write('debug', msg, fields),
-    info: (msg, fields) => write('info', msg, fields),
-    warn: (msg, fields) => write('warn', msg, fields),
-    error: (msg, fields) => write('error', msg, fields),
-    child: (fields) => createLogger({ ...options, fields: { ...base, ...fields } }),
-  };
+    for (const secret of this.#secrets) line = line.replaceAll(secret, REDACTED);
+    (this.#options.sink ?? defaultSink)(level, line);
+  }
 }
 
 function defaultSink(level: LogLevel, line: string): void {
