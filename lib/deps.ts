@@ -59,6 +59,8 @@ export interface IsolateState {
 export type StoreMiddleware = Parameters<Redis['use']>[0];
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const now = () => Date.now();
+const newId = (prefix: string) => `${prefix}_${crypto.randomUUID().replaceAll('-', '')}`;
 
 export function newIsolateState(): IsolateState {
   const state: IsolateState = {
@@ -96,8 +98,8 @@ export function createDeps(env: Env, isolate: IsolateState = newIsolateState()):
       providers ??= createProviderTargets(env, connections);
       return providers;
     },
-    now: () => Date.now(),
-    newId: (prefix) => `${prefix}_${crypto.randomUUID().replaceAll('-', '')}`,
+    now,
+    newId,
     sleep,
     random: Math.random,
     ratelimitCache: isolate.ratelimitCache,
