@@ -7,6 +7,7 @@ import { createMetricsBuffer, type MetricsBuffer } from './metrics/buffer';
 import { createProviderTargets, type ProviderTarget } from './providers/targets';
 import { batchCommands } from './store-batch';
 import { createStoreLoad, type StoreLoad } from './store-load';
+import { restTransport } from './store-transport';
 
 /** What request handlers use to reach the outside world; tests build their own. */
 export interface Deps {
@@ -116,17 +117,26 @@ function storeClient(env: Env, isolate: IsolateState): Redis {
   redis = new Redis({
     url: env.UPSTASH_REDIS_REST_URL,
     token: env.UPSTASH_REDIS_REST_TOKEN,
-    // The function form gives each request a fresh signal; a static one fails silently when it fires.
-    // It is called once the request has a connection slot, so the timeout counts no time queued.
-    signal: () => AbortSignal.timeout(env.REDIS_TIMEOUT_MS),
     // `retry: false` still makes two attempts; 0 retries means exactly one, and callers decide.
     retry: { retries: 0 },
+    // Only for what lib/store-transport.ts leaves to the SDK's own client (a stream): never, today.
+    signal: () => AbortSignal.timeout(env.REDIS_TIMEOUT_MS),
     enableTelemetry: false,
     // Our values are UTF-8 text: base64 answers would only cost a decode per response.
     responseEncoding: false,
     // Batched below the commands instead (lib/store-batch.ts), without a Pipeline object per batch.
     enableAutoPipelining: false,
   });
+  // Sent by our own REST request (lib/store-transport.ts). Its signal is made once the request has a
+  // connection slot, so the timeout counts no time queued; a fresh one each time (a static signal
+  // fails silently once it has fired).
+  redis.use(
+    restTransport({
+      url: env.UPSTASH_REDIS_REST_URL,
+      token: env.UPSTASH_REDIS_REST_TOKEN,
+      signal: () => AbortSignal.timeout(env.REDIS_TIMEOUT_MS),
+    }),
+  );
   const { storeLoad } = isolate;
   // Timed from when it is sent: a call waiting for one of the invocation's connections is not slow. A
   // call outside any invocation's pool (an error rendered before its request entered the pool, a test

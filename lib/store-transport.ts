@@ -1,0 +1,43 @@
+/**
+ * The Upstash REST request itself, in place of @upstash/redis's HTTP client: installed as the client's
+ * innermost middleware, it answers without calling on. The SDK's client builds, for every request, a
+ * merged header object, an options object for retries, streaming and other runtimes, and reads the
+ * body as text before parsing it; this sends the URL, the key, the body and the timeout, and parses
+ * the answer once. Commands still serialise and parse themselves as the SDK defines.
+ */
+import { errors, type Redis } from '@upstash/redis/cloudflare';
+
+type Middleware = Parameters<Redis['use']>[0];
+
+export interface TransportOptions {
+  url: string;
+  token: string;
+  /** Called when the request is sent, so its timeout counts no time spent queued before. */
+  signal: () => AbortSignal;
+}
+
+/**
+ * A `redis.use` middleware, installed first. Keeps Upstash's read-your-writes token as the SDK does:
+ * each answer's `upstash-sync-token` goes with the next request, so a read after a write sees it even
+ * on a replica. A refusal (a non-2xx answer) is an `UpstashError` with Upstash's message; a request
+ * the SDK's own client must make (a stream, its own headers) goes to it.
+ */
+export function restTransport(options: TransportOptions): Middleware {
+  const authorization = `Bearer ${options.token}`;
+  let syncToken = '';
+  return async (req, sdk) => {
+    if (req.isStreaming || req.headers || req.signal) return sdk(req);
+    const headers: Record<string, string> = { authorization, 'content-type': 'application/json' };
+    if (syncToken) headers['upstash-sync-token'] = syncToken;
+    const res = await fetch(req.path?.length ? `${options.url}/${req.path.join('/')}` : options.url, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(req.body),
+      signal: options.signal(),
+    });
+    syncToken = res.headers.get('upstash-sync-token') ?? '';
+    const body = (await res.json()) as { error?: string };
+    if (!res.ok) throw new errors.UpstashError(`${body.error ?? `HTTP ${res.status}`}`);
+    return body;
+  };
+}
