@@ -38,7 +38,10 @@ const secretDigests = new Map<string, Promise<ArrayBuffer>>();
  * so how long a lookup takes says nothing about the keys it holds.
  */
 const bearerDigests = new Map<string, KnownBearer>();
-const RECENT_BEARERS = 1024;
+export const RECENT_BEARERS = 1024;
+
+/** How many bearers the isolate remembers (never more than RECENT_BEARERS). */
+export const rememberedBearers = (): number => bearerDigests.size;
 
 interface KnownBearer {
   digest: Promise<ArrayBuffer>;
