@@ -32,13 +32,15 @@ const secretDigests = new Map<string, Promise<ArrayBuffer>>();
 
 /**
  * Recent bearers' digests, per isolate: a client sends the same key on every request, and hashing it
- * (SHA-256, then hex) was a thirtieth of a cache hit's CPU. Bounded, the oldest dropped first, so a
- * flood of made-up keys only churns it. A presented key held here is as exposed as the request that
- * carried it: nothing outside the isolate reads its memory. A Map finds a string by its seeded hash,
- * so how long a lookup takes says nothing about the keys it holds.
+ * (SHA-256, then hex) was a thirtieth of a cache hit's CPU. Bounded in number, the oldest dropped
+ * first, and in length (a longer bearer is no key of ours, and 1,024 of them at a header's size would
+ * fill the isolate): a flood of made-up bearers only churns it. A presented key held here is as exposed
+ * as the request that carried it: nothing outside the isolate reads its memory. A Map finds a string by
+ * its seeded hash, so how long a lookup takes says nothing about the keys it holds.
  */
 const bearerDigests = new Map<string, KnownBearer>();
 export const RECENT_BEARERS = 1024;
+export const REMEMBERED_BEARER_LENGTH = 128;
 
 /** How many bearers the isolate remembers (never more than RECENT_BEARERS). */
 export const rememberedBearers = (): number => bearerDigests.size;
@@ -50,8 +52,19 @@ interface KnownBearer {
   matches?: Map<string, boolean>;
 }
 
+/** A bearer too long to remember: its digest, once per request. */
+const unremembered = new WeakMap<Request, KnownBearer>();
+
 function digestOf(c: Context<AppEnv>): KnownBearer {
   const bearer = bearerOf(c);
+  if (bearer.length > REMEMBERED_BEARER_LENGTH) {
+    let once = unremembered.get(c.req.raw);
+    if (!once) {
+      once = { digest: sha256(bearer) };
+      unremembered.set(c.req.raw, once);
+    }
+    return once;
+  }
   let known = bearerDigests.get(bearer);
   if (!known) {
     if (bearerDigests.size >= RECENT_BEARERS)

@@ -1,7 +1,13 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import type { AppEnv } from '../../lib/app-env';
-import { presentedKeyHash, presentsSecret, RECENT_BEARERS, rememberedBearers } from '../../lib/caller';
+import {
+  presentedKeyHash,
+  presentsSecret,
+  RECENT_BEARERS,
+  REMEMBERED_BEARER_LENGTH,
+  rememberedBearers,
+} from '../../lib/caller';
 import { hashKey } from '../../lib/keys';
 
 const ADMIN = `admin-${crypto.randomUUID()}`;
@@ -37,5 +43,15 @@ describe('the bearer digests an isolate remembers', () => {
     const first = flood[0] as string;
     expect(await ask(first)).toEqual({ admin: false, hash: await hashKey(first) });
     expect(rememberedBearers()).toBe(RECENT_BEARERS);
+  });
+
+  it('never hold a bearer longer than any key, however many arrive: each is hashed for its request alone', async () => {
+    const before = rememberedBearers();
+    const long = 'x'.repeat(REMEMBERED_BEARER_LENGTH + 1);
+    for (let i = 0; i < 50; i++) {
+      const bearer = `${long}${i}`;
+      expect(await ask(bearer)).toEqual({ admin: false, hash: await hashKey(bearer) });
+    }
+    expect(rememberedBearers()).toBe(before);
   });
 });
