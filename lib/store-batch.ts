@@ -31,8 +31,9 @@ async function turnEnds(): Promise<void> {
  * for the rest of its turn's commands and goes with them as `/pipeline`, in the order issued. A batch
  * is sent inside the task that started it, so it never holds another invocation's commands (workerd
  * runs those as tasks of their own). Anything else (an explicit pipeline or transaction, a stream, a
- * request with its own headers or signal) goes as it is. A failed request fails each command in it;
- * a command's own error fails that command alone.
+ * request with its own headers or signal) goes as it is. A failed request fails each command in it,
+ * reads included (the SDK sent a turn's reads apart from its writes, and some commands alone): one
+ * turn's commands share one fate and one wait; a command's own error fails that command alone.
  */
 export function batchCommands(): Middleware {
   let open: Waiting[] | null = null;
@@ -56,11 +57,22 @@ export function batchCommands(): Middleware {
 }
 
 function sendBatch(batch: Waiting[], send: Send): void {
-  send({ path: ['pipeline'], body: batch.map((w) => w.command) }).then(
+  let sent: ReturnType<Send>;
+  try {
+    sent = send({ path: ['pipeline'], body: batch.map((w) => w.command) });
+  } catch (err) {
+    // A middleware that throws instead of rejecting must not leave the batch waiting for ever.
+    for (const w of batch) w.reject(err);
+    return;
+  }
+  sent.then(
     (replies) => {
       // A pipeline answers with one reply per command, in order.
       if (!Array.isArray(replies) || replies.length !== batch.length) {
-        const got = Array.isArray(replies) ? `${replies.length} replies` : 'no list';
+        const error = (replies as { error?: unknown } | null)?.error;
+        const got = Array.isArray(replies)
+          ? `${replies.length} replies`
+          : `no list${error ? ` (${error})` : ''}`;
         const err = new Error(`Upstash answered a pipeline of ${batch.length} commands with ${got}.`);
         for (const w of batch) w.reject(err);
         return;

@@ -18,26 +18,37 @@ export interface TransportOptions {
 
 /**
  * A `redis.use` middleware, installed first. Keeps Upstash's read-your-writes token as the SDK does:
- * each answer's `upstash-sync-token` goes with the next request, so a read after a write sees it even
- * on a replica. A refusal (a non-2xx answer) is an `UpstashError` with Upstash's message; a request
- * the SDK's own client must make (a stream, its own headers) goes to it.
+ * each successful answer's `upstash-sync-token` goes with the next request, so a read after a write
+ * sees it even on a replica. A refusal (a non-2xx answer) is an `UpstashError` with Upstash's message,
+ * an answer that is not JSON (an edge's error page) one with its status and start; a request the SDK's
+ * own client must make (a stream, its own headers) goes to it.
  */
 export function restTransport(options: TransportOptions): Middleware {
+  // The SDK strips a trailing slash too: `https://…upstash.io/` must not become `…io//pipeline`.
+  const base = options.url.replace(/\/+$/, '');
   const authorization = `Bearer ${options.token}`;
   let syncToken = '';
   return async (req, sdk) => {
     if (req.isStreaming || req.headers || req.signal) return sdk(req);
     const headers: Record<string, string> = { authorization, 'content-type': 'application/json' };
     if (syncToken) headers['upstash-sync-token'] = syncToken;
-    const res = await fetch(req.path?.length ? `${options.url}/${req.path.join('/')}` : options.url, {
+    const res = await fetch(req.path?.length ? `${base}/${req.path.join('/')}` : base, {
       method: 'POST',
       headers,
       body: JSON.stringify(req.body),
       signal: options.signal(),
     });
+    const text = await res.text();
+    let body: { error?: string };
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new errors.UpstashError(
+        `Upstash answered HTTP ${res.status} without JSON: ${text.slice(0, 200)}`,
+      );
+    }
+    if (!res.ok) throw new errors.UpstashError(body.error ?? `Upstash answered HTTP ${res.status}`);
     syncToken = res.headers.get('upstash-sync-token') ?? '';
-    const body = (await res.json()) as { error?: string };
-    if (!res.ok) throw new errors.UpstashError(`${body.error ?? `HTTP ${res.status}`}`);
     return body;
   };
 }

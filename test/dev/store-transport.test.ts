@@ -14,6 +14,7 @@ describe('restTransport', () => {
   const bridge = useBridge({ backend: 'embedded', token, log: () => {} });
   const seen: { path: string; headers: IncomingHttpHeaders }[] = [];
   let holdNext = false;
+  let pageNext = false;
   let front: Server;
   let frontUrl = '';
 
@@ -23,6 +24,12 @@ describe('restTransport', () => {
       if (holdNext) {
         holdNext = false;
         return; // never answered: the client's timeout must end it
+      }
+      if (pageNext) {
+        pageNext = false;
+        res.writeHead(502, { 'content-type': 'text/html' });
+        res.end('<html><body>502 Bad Gateway</body></html>');
+        return;
       }
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -43,7 +50,7 @@ describe('restTransport', () => {
     await new Promise((resolve) => front.close(resolve));
   });
 
-  const client = (options: { token?: string; timeoutMs?: number } = {}) => {
+  const client = (options: { token?: string; timeoutMs?: number; url?: string } = {}) => {
     const redis = new Redis({
       url: frontUrl,
       token: 'unused',
@@ -52,7 +59,7 @@ describe('restTransport', () => {
     });
     redis.use(
       restTransport({
-        url: frontUrl,
+        url: options.url ?? frontUrl,
         token: options.token ?? token,
         signal: () => AbortSignal.timeout(options.timeoutMs ?? 2000),
       }),
@@ -107,5 +114,26 @@ describe('restTransport', () => {
     await expect(redis.ping()).rejects.toMatchObject({ name: 'TimeoutError' });
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
     expect(await redis.ping()).toBe('PONG');
+  });
+
+  it('takes a URL with a trailing slash as the SDK does', async () => {
+    seen.length = 0;
+    expect(await client({ url: `${frontUrl}/` }).ping()).toBe('PONG');
+    expect(seen.map((x) => x.path)).toEqual(['/pipeline']);
+  });
+
+  it('rejects an answer that is not JSON with its status, keeping the last token for the next request', async () => {
+    const redis = client();
+    seen.length = 0;
+    await redis.ping();
+    pageNext = true;
+    await expect(redis.ping()).rejects.toMatchObject({
+      name: 'UpstashError',
+      message: expect.stringMatching(/^Upstash answered HTTP 502 without JSON: <html>/),
+    });
+    expect(await redis.ping()).toBe('PONG');
+    const sent = seen.map((x) => x.headers['upstash-sync-token']);
+    expect(sent[2]).toBe(sent[1]);
+    expect(Number(sent[1])).toBeGreaterThan(0);
   });
 });

@@ -1,9 +1,10 @@
 import { Redis } from '@upstash/redis/cloudflare';
 import { batchCommands } from '../../lib/store-batch';
+import { restTransport } from '../../lib/store-transport';
 import { bindings } from './env';
 
 /**
- * A Redis client like createDeps builds, recording each HTTP request it sends: `redis.use` wraps this
+ * A Redis client like createDeps builds (its transport and batching), recording each HTTP request it sends: `redis.use` wraps this
  * client's own request function, so each entry is one round trip to the bridge with the commands it
  * carried (one batch, lib/store-batch.ts). Unlike the bridge's `/_bridge/stats`, which counts every test
  * file running in parallel, this sees only the client under test.
@@ -18,6 +19,9 @@ export function countingClient(url = bindings.UPSTASH_REDIS_REST_URL) {
     enableTelemetry: false,
     enableAutoPipelining: false,
   });
+  redis.use(
+    restTransport({ url, token: bindings.UPSTASH_REDIS_REST_TOKEN, signal: () => AbortSignal.timeout(2000) }),
+  );
   redis.use((req, next) => {
     const body = req.body as unknown[];
     requests.push(Array.isArray(body[0]) ? body : [body]);
