@@ -1,9 +1,9 @@
 /**
  * The Upstash REST request itself, in place of @upstash/redis's HTTP client: installed as the client's
  * innermost middleware, it answers without calling on. The SDK's client builds, for every request, a
- * merged header object, an options object for retries, streaming and other runtimes, and reads the
- * body as text before parsing it; this sends the URL, the key, the body and the timeout, and parses
- * the answer once. Commands still serialise and parse themselves as the SDK defines.
+ * merged header object and an options object for retries, streaming and other runtimes; this sends
+ * the URL, the key, the body and the timeout. Commands still serialise and parse themselves as the SDK
+ * defines.
  */
 import { errors, type Redis } from '@upstash/redis/cloudflare';
 
