@@ -25,9 +25,31 @@ export function cpuTargetRows(r: CpuResult): { target: string; measured: string;
         ];
       }
       const { ratio, met } = withinFactor(ours, floor, factor);
-      return [{ target, measured: `${ours} ms vs ${floor} ms (×${ratio})`, met }];
+      const rounds = roundRatios(run, path);
+      const spread = rounds ? `; round by round ×${rounds.median} [${rounds.min}–${rounds.max}]` : '';
+      return [{ target, measured: `${ours} ms vs ${floor} ms (×${ratio}${spread})`, met }];
     });
   });
+}
+
+/**
+ * Each round's CPU against the floor's round just before it (the machine's speed drifts over tens of
+ * seconds, so neighbours compare best): the median and the extremes, to show how far one run can be
+ * trusted. Undefined without rounds.
+ */
+export function roundRatios(
+  run: CpuRun,
+  path: string,
+): { median: number; min: number; max: number } | undefined {
+  const ours = run.paths.find((p) => p.name === path)?.roundsCpuMs;
+  const floor = run.paths.find((p) => p.name === 'floor')?.roundsCpuMs;
+  if (!ours?.length || ours.length !== floor?.length) return undefined;
+  const ratios = ours.map((ms, i) => ms / (floor[i] as number)).sort((a, b) => a - b);
+  const mid = ratios.length >> 1;
+  const median =
+    ratios.length % 2 ? (ratios[mid] as number) : ((ratios[mid - 1] as number) + (ratios[mid] as number)) / 2;
+  const r2 = (x: number) => Math.round(x * 100) / 100;
+  return { median: r2(median), min: r2(ratios[0] as number), max: r2(ratios.at(-1) as number) };
 }
 
 function cpuOf(run: CpuRun, path: string): number | undefined {

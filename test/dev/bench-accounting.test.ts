@@ -103,6 +103,33 @@ describe('cpuTargetRows', () => {
     ]);
   });
 
+  it('shows each round against the floor round before it, the verdict staying with the pooled ratio', () => {
+    const rounds = (name: string, cpuMs: number, roundsCpuMs: number[]) => ({
+      ...path(name, cpuMs),
+      roundsCpuMs,
+    });
+    const result = {
+      runs: [
+        {
+          bridgeLatencyMs: 0,
+          paths: [
+            rounds('floor', 1, [1, 0.8, 1.2, 1]),
+            rounds('hit', 1.25, [1.1, 1.2, 1.2, 1.5]),
+            path('proxy', 2),
+          ],
+        },
+      ],
+    } as CpuResult;
+    const [hit, proxy] = cpuTargetRows(result);
+    // Ratios 1.1, 1.5, 1, 1.5: median 1.3 between 1 and 1.5; the pooled 1.25 misses 1.2.
+    expect(hit).toMatchObject({
+      met: false,
+      measured: '1.25 ms vs 1 ms (×1.25; round by round ×1.3 [1–1.5])',
+    });
+    // No rounds (older results): the pooled ratio alone.
+    expect(proxy?.measured).toBe('2 ms vs 1 ms (×2)');
+  });
+
   it('counts a path that was not measured as missed', () => {
     const result = {
       runs: [{ bridgeLatencyMs: 0, paths: [path('floor', 1), path('hit', 1)] }],
