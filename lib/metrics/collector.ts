@@ -5,7 +5,7 @@
 import type { Verdict } from '../moderation';
 import { costOf, type PriceTable } from '../pricing';
 import type { ObservedCall } from '../providers/router-deps';
-import { bucketOf, field } from './fields';
+import { bucketOf, field, measureOf } from './fields';
 import { approvedField, taskCallFields } from './tasks';
 
 /** One logical upstream call (its retries and fallback included), as the provider layer reports it. */
@@ -80,23 +80,33 @@ export function createMetricsCollector(prices: PriceTable): MetricsCollector {
       };
       const { endpoint } = request;
       const statusClass = `${Math.floor(request.status / 100)}xx`;
-      const q = ['q', endpoint, statusClass, request.cache ?? '-', variant] as const;
-      add(field(...q, 'n'), 1);
-      add(field(...q, 'ms'), request.durationMs);
+      // Each series is built once and its measures appended: cleaning and joining every part again for
+      // each of a call's nine measures was a twentieth of a proxied call's allocations.
+      const q = field('q', endpoint, statusClass, request.cache ?? '-', variant);
+      add(measureOf(q, 'n'), 1);
+      add(measureOf(q, 'ms'), request.durationMs);
       add(field('qh', endpoint, bucketOf(request.durationMs)), 1);
       if (request.errorCode) add(field('qe', endpoint, request.errorCode), 1);
       for (const call of calls) {
         const model = modelLabel(call.model);
-        const u = ['u', endpoint, call.capability, call.provider, model, call.errorCode ?? 'ok', variant];
-        add(field(...u, 'n'), 1);
-        add(field(...u, 'ms'), call.durationMs);
-        add(field(...u, 'in'), call.usage?.inputTokens ?? 0);
-        add(field(...u, 'cached'), call.usage?.cachedTokens ?? 0);
-        add(field(...u, 'out'), call.usage?.outputTokens ?? 0);
-        add(field(...u, 'cost'), call.costNanos);
-        add(field(...u, 'retries'), call.retries);
-        add(field(...u, 'fallback'), call.fallback ? 1 : 0);
-        add(field(...u, 'repair'), call.repair ? 1 : 0);
+        const u = field(
+          'u',
+          endpoint,
+          call.capability,
+          call.provider,
+          model,
+          call.errorCode ?? 'ok',
+          variant,
+        );
+        add(measureOf(u, 'n'), 1);
+        add(measureOf(u, 'ms'), call.durationMs);
+        add(measureOf(u, 'in'), call.usage?.inputTokens ?? 0);
+        add(measureOf(u, 'cached'), call.usage?.cachedTokens ?? 0);
+        add(measureOf(u, 'out'), call.usage?.outputTokens ?? 0);
+        add(measureOf(u, 'cost'), call.costNanos);
+        add(measureOf(u, 'retries'), call.retries);
+        add(measureOf(u, 'fallback'), call.fallback ? 1 : 0);
+        add(measureOf(u, 'repair'), call.repair ? 1 : 0);
         add(field('uh', endpoint, model, bucketOf(call.durationMs)), 1);
         if (call.task)
           for (const [name, by] of taskCallFields(call.task, call.usage, call.costNanos)) add(name, by);

@@ -22,6 +22,8 @@ const SEP = '|';
 export const clean = (value: string) => value.replaceAll(SEP, '/') || '-';
 
 export const field = (...parts: (string | number)[]) => parts.map((p) => clean(String(p))).join(SEP);
+/** `field(...series, measure)` for a series already built with `field`: its parts are not cleaned again. */
+export const measureOf = (series: string, measure: string) => `${series}${SEP}${clean(measure)}`;
 export const split = (name: string) => name.split(SEP);
 
 /** Measures of an upstream call series `u|endpoint|capability|provider|model|outcome|variant`. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createMetricsCollector, OTHER_MODEL } from '../../lib/metrics/collector';
-import { bucketOf, LATENCY_BOUNDS_MS } from '../../lib/metrics/fields';
+import { bucketOf, field, LATENCY_BOUNDS_MS, measureOf, split } from '../../lib/metrics/fields';
 import { quantile } from '../../lib/metrics/histogram';
 import { toPrometheus } from '../../lib/metrics/prometheus';
 import type { MinuteCounters } from '../../lib/metrics/store';
@@ -69,6 +69,24 @@ describe('metric labels', () => {
     expect(fields).not.toMatch(/\d{4}-\d{2}-\d{2}|made-up|backup-model/);
     expect(fields).toContain('gpt-4.1-mini');
     expect(fields).toContain(OTHER_MODEL);
+  });
+});
+
+describe('field names', () => {
+  it('names a measure of a built series exactly as the whole field, separators in values replaced once', () => {
+    const parts = ['u', '/openai/v1/chat/completions', 'text', 'back|up', 'gpt-4.1', 'ok', ''] as const;
+    for (const measure of ['n', 'ms', 'cost'])
+      expect(measureOf(field(...parts), measure)).toBe(field(...parts, measure));
+    expect(split(measureOf(field(...parts), 'n'))).toEqual([
+      'u',
+      '/openai/v1/chat/completions',
+      'text',
+      'back/up',
+      'gpt-4.1',
+      'ok',
+      '-',
+      'n',
+    ]);
   });
 });
 
