@@ -156,8 +156,8 @@ class LazyClientTarget {
   readonly #build: () => OpenAI;
   constructor(target: Omit<ProviderTarget, 'client'>, build: () => OpenAI) {
     // Every field but a `client` the object came with (a plain target spread): this one builds its own.
-    for (const [key, value] of Object.entries(target)) {
-      if (key !== 'client') (this as Record<string, unknown>)[key] = value;
+    for (const key of Object.keys(target)) {
+      if (key !== 'client') (this as Record<string, unknown>)[key] = (target as Record<string, unknown>)[key];
     }
     this.#build = build;
   }
