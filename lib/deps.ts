@@ -114,28 +114,25 @@ export function createDeps(env: Env, isolate: IsolateState = newIsolateState()):
 function storeClient(env: Env, isolate: IsolateState): Redis {
   let redis = isolate.redisClients.get(env);
   if (redis) return redis;
+  // A fresh signal per request (a static one fails silently once it has fired), made when the request
+  // is sent: it has its connection slot by then, so the timeout counts no time queued.
+  const timeout = () => AbortSignal.timeout(env.REDIS_TIMEOUT_MS);
   redis = new Redis({
     url: env.UPSTASH_REDIS_REST_URL,
     token: env.UPSTASH_REDIS_REST_TOKEN,
     // `retry: false` still makes two attempts; 0 retries means exactly one, and callers decide.
     retry: { retries: 0 },
     // Only for what lib/store-transport.ts leaves to the SDK's own client (a stream): never, today.
-    signal: () => AbortSignal.timeout(env.REDIS_TIMEOUT_MS),
+    signal: timeout,
     enableTelemetry: false,
     // Our values are UTF-8 text: base64 answers would only cost a decode per response.
     responseEncoding: false,
     // Batched below the commands instead (lib/store-batch.ts), without a Pipeline object per batch.
     enableAutoPipelining: false,
   });
-  // Sent by our own REST request (lib/store-transport.ts). Its signal is made once the request has a
-  // connection slot, so the timeout counts no time queued; a fresh one each time (a static signal
-  // fails silently once it has fired).
+  // Sent by our own REST request (lib/store-transport.ts).
   redis.use(
-    restTransport({
-      url: env.UPSTASH_REDIS_REST_URL,
-      token: env.UPSTASH_REDIS_REST_TOKEN,
-      signal: () => AbortSignal.timeout(env.REDIS_TIMEOUT_MS),
-    }),
+    restTransport({ url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN, signal: timeout }),
   );
   const { storeLoad } = isolate;
   // Timed from when it is sent: a call waiting for one of the invocation's connections is not slow. A

@@ -17,7 +17,7 @@ interface Waiting {
   reject: (err: unknown) => void;
 }
 
-/** Upstash's own ceiling for one auto-pipeline. */
+/** @upstash/redis's own ceiling for one auto-pipeline batch. */
 const MAX_BATCH = 1000;
 
 /** Two microtasks, as the auto-pipeline waits: what a request issues in the same turn joins the batch. */

@@ -11,17 +11,17 @@ import { bindings } from './env';
  */
 export function countingClient(url = bindings.UPSTASH_REDIS_REST_URL) {
   const requests: unknown[][] = [];
+  const token = bindings.UPSTASH_REDIS_REST_TOKEN;
+  const signal = () => AbortSignal.timeout(2000);
   const redis = new Redis({
     url,
-    token: bindings.UPSTASH_REDIS_REST_TOKEN,
-    signal: () => AbortSignal.timeout(2000),
+    token,
+    signal,
     retry: { retries: 0 },
     enableTelemetry: false,
     enableAutoPipelining: false,
   });
-  redis.use(
-    restTransport({ url, token: bindings.UPSTASH_REDIS_REST_TOKEN, signal: () => AbortSignal.timeout(2000) }),
-  );
+  redis.use(restTransport({ url, token, signal }));
   redis.use((req, next) => {
     const body = req.body as unknown[];
     requests.push(Array.isArray(body[0]) ? body : [body]);
