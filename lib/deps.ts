@@ -5,6 +5,7 @@ import type { Env } from './env';
 import type { KeyRecord } from './keys';
 import { createMetricsBuffer, type MetricsBuffer } from './metrics/buffer';
 import { createProviderTargets, type ProviderTarget } from './providers/targets';
+import { createSettleBatch, type SettleBatch } from './settle-batch';
 import { batchCommands } from './store-batch';
 import { createStoreLoad, type StoreLoad } from './store-load';
 import { restTransport } from './store-transport';
@@ -34,6 +35,8 @@ export interface Deps {
   accountDigests: Map<string, string>;
   /** The isolate's metrics, written once per flush interval (lib/metrics/buffer.ts). */
   metricsBuffer: MetricsBuffer;
+  /** The isolate's budget settles, written together while its reservations overlap (lib/settle-batch.ts). */
+  settleBatch: SettleBatch;
   /** When new requests may start while the isolate is overloaded (lib/admission.ts). */
   admission: Admission;
 }
@@ -44,6 +47,7 @@ export interface IsolateState {
   keyRecords: Map<string, KeyRecord>;
   accountDigests: Map<string, string>;
   metricsBuffer: MetricsBuffer;
+  settleBatch: SettleBatch;
   /** How long the isolate's Redis requests are taking (lib/store-load.ts): what the admission reads. */
   storeLoad: StoreLoad;
   admission: Admission;
@@ -70,6 +74,7 @@ export function newIsolateState(): IsolateState {
     keyRecords: new Map(),
     accountDigests: new Map(),
     metricsBuffer: createMetricsBuffer(sleep),
+    settleBatch: createSettleBatch(sleep),
     storeLoad: createStoreLoad(),
     // Reads the isolate's store load as it is then (a test may give the isolate another).
     admission: createAdmission((now) => state.storeLoad.queueingMs(now)),
@@ -107,6 +112,7 @@ export function createDeps(env: Env, isolate: IsolateState = newIsolateState()):
     keyRecords: isolate.keyRecords,
     accountDigests: isolate.accountDigests,
     metricsBuffer: isolate.metricsBuffer,
+    settleBatch: isolate.settleBatch,
     admission: isolate.admission,
   };
 }

@@ -119,6 +119,11 @@ export const Settings = z.object({
    * capability's timeout) before it is charged as lost. A stream renews its lease while it runs.
    */
   BUDGET_LEASE_MARGIN_SECONDS: int(60, 0, 3600),
+  /**
+   * Milliseconds a settle may wait for the isolate's other open reservations, to be written with theirs
+   * in one round trip (lib/settle-batch.ts); 0 writes each at once. The last to close writes at once.
+   */
+  BUDGET_SETTLE_HOLD_MS: int(100, 0, 5000),
   /** Slack-compatible incoming webhook for budget alerts. */
   ALERT_WEBHOOK_URL: z.preprocess(unset, outboundUrl().optional()),
   UPSTASH_REDIS_REST_URL: url(),

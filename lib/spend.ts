@@ -14,6 +14,7 @@ import { settleWithAlerts } from './budget/settle';
 import { mayBeBilled } from './errors';
 import type { Logger } from './log';
 import { nanosToUsd } from './pricing';
+import type { SettleBatch, SettleWork } from './settle-batch';
 
 export interface SpendDeps {
   budget: Budget;
@@ -23,6 +24,11 @@ export interface SpendDeps {
   /** Bound to the request: its `spend settled` lines carry the request id sent upstream. */
   log: Pick<Logger, 'info' | 'warn' | 'error'>;
   alert: (alert: BudgetAlert) => Promise<void>;
+  /**
+   * The isolate's settle batch (lib/settle-batch.ts) and how long a settle may wait in it for the
+   * isolate's other open reservations; without it each settle is deferred alone.
+   */
+  settles?: { batch: SettleBatch; holdMs: number };
 }
 
 export interface SpendOptions {
@@ -67,7 +73,7 @@ export function createSpender(deps: SpendDeps, options: SpendOptions): Spender {
    * `estimated`: some of `actual` is a worst case (an attempt the gateway could not see to its end),
    * not usage the provider reported.
    */
-  const settle = (reservation: Reservation, actual: Nanos, estimated: boolean) => {
+  const settle = (reservation: Reservation, actual: Nanos, estimated: boolean): SettleWork => {
     // One line per reservation, with the request id every upstream call of it sent: what the ledger
     // records can be matched to the provider's bill.
     deps.log.info('spend settled', {
@@ -75,11 +81,23 @@ export function createSpender(deps: SpendDeps, options: SpendOptions): Spender {
       cost_usd: nanosToUsd(actual),
       estimated,
     });
-    deps.defer(
+    return () =>
       settleWithAlerts(deps, options, reservation, actual).catch((err: unknown) =>
         deps.log.error('budget settle failed; the lease will expire', { cause: err }),
-      ),
-    );
+      );
+  };
+
+  /** A reservation's work after its call: into the isolate's batch when there is one. */
+  const open = (): ((work: SettleWork[]) => void) => {
+    const ticket = deps.settles?.batch.open();
+    return (work) => {
+      if (!ticket) {
+        for (const w of work) deps.defer(w());
+        return;
+      }
+      const write = ticket.close(work, deps.settles?.holdMs ?? 0);
+      if (write) deps.defer(write);
+    };
   };
 
   /** Gives a granted reservation back, after the response. */
@@ -117,6 +135,24 @@ export function createSpender(deps: SpendDeps, options: SpendOptions): Spender {
     if (!reserved.ok) {
       throw budgetRefusal(reserved, smallest, options.describe, deps.now());
     }
+    // Closed once, in `finally`: a reservation left open would hold the isolate's settles to the end
+    // of their hold.
+    const close = open();
+    const after: SettleWork[] = [];
+    try {
+      return await spendReserved(reserved, work, cost, after);
+    } finally {
+      close(after);
+    }
+  }
+
+  /** `runReserved`'s call under a granted reservation; its settles are pushed onto `after`. */
+  async function spendReserved<T>(
+    reserved: Extract<ReserveResult, { ok: true }>,
+    work: (held: Held) => Promise<T>,
+    cost: CostOf<T>,
+    after: SettleWork[],
+  ): Promise<T> {
     const { reservation } = reserved;
     let stop: () => void = () => undefined;
     const keepAlive = () => {
@@ -141,28 +177,33 @@ export function createSpender(deps: SpendDeps, options: SpendOptions): Spender {
       value = await work({ degraded: reserved.degraded, rebill, charge, keepAlive });
     } catch (err) {
       stop();
-      for (const held of abandoned) settle(held, held.amount, true);
+      for (const held of abandoned) after.push(settle(held, held.amount, true));
       // A call that timed out, dropped or was aborted is generally still run, and billed, by the
       // provider (reference: production-realities.md): never released. Charged what its work
       // said that attempt may cost, or, when it said nothing, its whole reservation.
       const said = (cost.error?.(err) ?? 0) + charged;
       const whole = mayBeBilled(err) && charged === 0;
       const billed = whole ? reserved.reservation.amount : said;
-      if (billed > 0) settle(reserved.reservation, billed, whole || charged > 0);
+      if (billed > 0) after.push(settle(reservation, billed, whole || charged > 0));
       else {
         deps.log.info('spend settled', {
-          reserved_usd: nanosToUsd(reserved.reservation.amount),
+          reserved_usd: nanosToUsd(reservation.amount),
           cost_usd: 0,
         });
-        deps.defer(deps.budget.release(reserved.reservation).catch(() => undefined));
+        after.push(() =>
+          deps.budget.release(reservation).then(
+            () => undefined,
+            () => undefined,
+          ),
+        );
       }
       throw err;
     }
     stop();
-    for (const held of abandoned) settle(held, held.amount, true);
+    for (const held of abandoned) after.push(settle(held, held.amount, true));
     // A value without usage (a stream cut past its drain) is priced at the reservation.
     const actual = cost.value(value) + charged;
-    settle(reserved.reservation, actual, charged > 0 || actual === reserved.reservation.amount);
+    after.push(settle(reservation, actual, charged > 0 || actual === reservation.amount));
     return value;
   }
 

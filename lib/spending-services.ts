@@ -63,6 +63,7 @@ export function spendingServices(scope: RequestScope): SpendingServices {
         defer: scope.defer,
         log,
         alert: (alert) => sendBudgetAlert({ log, fetch, ...webhook }, alert),
+        settles: { batch: deps.settleBatch, holdMs: env.BUDGET_SETTLE_HOLD_MS },
       },
       {
         scopes,

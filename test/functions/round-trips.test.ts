@@ -5,9 +5,10 @@ import { uniqueWord } from '../../dev/unique-word';
 import { createGateway } from '../../functions/index';
 import type { OPENAI_PROXY_POSTS } from '../../functions/openai-proxy';
 import { createDeps, newIsolateState } from '../../lib/deps';
+import { BUDGET_SETTLE } from '../../lib/scripts/budget';
 import { KEY_LOOKUP } from '../../lib/scripts/keys';
 import { METRICS_ADD } from '../../lib/scripts/metrics';
-import { envWith } from '../support/env';
+import { bindings, envWith } from '../support/env';
 import { adminAuth, bearer, createTestKey } from '../support/keys';
 import { simKey } from '../support/providers';
 
@@ -22,6 +23,8 @@ function countingGateway() {
   const events: string[] = [];
   /** Every Redis command sent, as [name, ...args]. */
   const commands: unknown[][] = [];
+  /** The commands of each Redis request, in the order sent. */
+  const requests: unknown[][][] = [];
   isolate.storeMiddleware = (req, next) => {
     counter.redis += 1;
     const body = req.body as unknown[];
@@ -33,6 +36,7 @@ function countingGateway() {
         : 'redis',
     );
     commands.push(...sent);
+    requests.push(sent);
     return next(req);
   };
   const app = createGateway((env) => {
@@ -53,7 +57,7 @@ function countingGateway() {
     for (const target of deps.providers) target.connections = observed;
     return deps;
   });
-  return { app, counter, events, commands };
+  return { app, counter, events, commands, requests };
 }
 
 /** Redis round trips before the response (bookkeeping in waitUntil is counted separately). */
@@ -381,5 +385,67 @@ describe('Redis round trips on the critical path', () => {
     expect((await get()).trips).toBe(2); // first sight of the key in this isolate: lookup, then limit
     // One before the response; the request's metrics follow it in one more, after the response.
     expect(await get()).toEqual({ status: 404, trips: 1, after: 1 });
+  });
+
+  it('concurrent proxied calls write their settles together, and the ledger still matches the bill', async () => {
+    const gateway = countingGateway();
+    const sim = simKey();
+    const env = envWith({ OPENAI_API_KEY: sim, BUDGET_SETTLE_HOLD_MS: '2000' });
+    const isSettle = (cmd: unknown[]) =>
+      (cmd[0] === 'evalsha' && cmd[1] === BUDGET_SETTLE.sha1) ||
+      (cmd[0] === 'eval' && cmd[1] === BUDGET_SETTLE.source);
+    const calls = 12;
+    for (let round = 0; round < 3; round++) {
+      const { key } = await createTestKey({ rpm: 1000 });
+      const send = async (n: number | 'warm') => {
+        const ctx = createExecutionContext();
+        const res = await gateway.app.request(
+          '/openai/v1/chat/completions',
+          {
+            method: 'POST',
+            headers: { ...bearer(key), 'content-type': 'application/json' },
+            body: JSON.stringify({
+              model: 'gpt-6-luna',
+              messages: [{ role: 'user', content: `boots for rain, take ${round}.${n} ${uniqueWord()}` }],
+            }),
+          },
+          env,
+          ctx,
+        );
+        await res.text();
+        return { res, after: waitOnExecutionContext(ctx) };
+      };
+      // Warm the isolate (the key, the scripts in Redis): a settle is then one command.
+      if (round === 0) await (await send('warm')).after;
+      const sentBefore = gateway.commands.length;
+      const requestsBefore = gateway.requests.length;
+      const answered = await Promise.all(Array.from({ length: calls }, (_, n) => send(n)));
+      expect(answered.map(({ res }) => res.status)).toEqual(Array(calls).fill(200));
+      await Promise.all(answered.map(({ after }) => after));
+      const sent = gateway.commands.slice(sentBefore);
+      // Every call's settle was written: the calls overlapped, so the last to end wrote them together.
+      expect(sent.filter(isSettle)).toHaveLength(calls);
+      const withSettles = gateway.requests.slice(requestsBefore).filter((r) => r.some(isSettle)).length;
+      expect(withSettles).toBeGreaterThanOrEqual(1);
+      expect(withSettles).toBeLessThanOrEqual(calls / 3);
+      // Nothing left reserved, and the ledger holds what the provider billed for these calls.
+      const budget = await gateway.app.request(
+        '/v1/budget',
+        { headers: bearer(key) },
+        env,
+        createExecutionContext(),
+      );
+      const { spent_usd, reserved_usd } = (
+        (await budget.json()) as { key: { spent_usd: number; reserved_usd: number } }
+      ).key;
+      expect(reserved_usd).toBe(0);
+      const invoice = (await (await fetch(`${bindings.SIMULATOR_URL}/_sim/invoice?key=${sim}`)).json()) as {
+        lines: { usd: number; request_id: string | null }[];
+      };
+      const ids = new Set(answered.map(({ res }) => res.headers.get('x-request-id')));
+      const billed = invoice.lines.filter((l) => ids.has(l.request_id)).reduce((sum, l) => sum + l.usd, 0);
+      expect(billed).toBeGreaterThan(0);
+      expect(Math.abs(spent_usd - billed)).toBeLessThanOrEqual(Math.max(billed * 0.01, 0.0001));
+    }
   });
 });
