@@ -119,6 +119,28 @@ const PROXY_BODIES: Record<(typeof OPENAI_PROXY_POSTS)[number], unknown> = {
   '/openai/v1/images/generations': { prompt: 'boots', size: '1024x1024' },
 };
 
+/**
+ * Models of the test's own, priced: a breaker is shared by every test calling its model, and failures
+ * another test records on it make this test's successes record (a Redis request inside a counted window).
+ */
+function ownModels() {
+  const id = crypto.randomUUID().slice(0, 8);
+  const text = `gpt-rt-${id}`;
+  const image = `gpt-image-rt-${id}`;
+  return {
+    text,
+    env: {
+      OPENAI_TEXT_MODEL: text,
+      OPENAI_IMAGE_MODEL: image,
+      OPENAI_MODERATION_MODEL: `omni-moderation-${id}`,
+      PRICING_OVERRIDES: JSON.stringify({
+        [text]: { kind: 'text', inputPerMillion: 0.4, cachedInputPerMillion: 0.1, outputPerMillion: 1.6 },
+        [image]: { kind: 'image', inputPerMillion: 5, cachedInputPerMillion: 1.25, outputPerMillion: 30 },
+      }),
+    },
+  };
+}
+
 describe('Redis round trips on the critical path', () => {
   it.each([
     ['/v1/opportunities', { intent: 'trail running shoes for muddy winter routes' }],
@@ -191,12 +213,7 @@ describe('Redis round trips on the critical path', () => {
   it('a miss costs at most two before its first upstream call, and one between moderation and generation', async () => {
     const gateway = countingGateway();
     const { key } = await createTestKey({ rpm: 1000 });
-    // A moderation breaker of its own: failures other tests record on the shared one would make the
-    // moderation's success record a Redis request inside the window counted below.
-    const env = envWith({
-      OPENAI_API_KEY: simKey(),
-      OPENAI_MODERATION_MODEL: `omni-moderation-${crypto.randomUUID().slice(0, 8)}`,
-    });
+    const env = envWith({ OPENAI_API_KEY: simKey(), ...ownModels().env });
     // Warm the isolate (the key's rpm, the upstream account's digest, the scripts in Redis).
     await roundTrips(gateway, '/v1/opportunities', key, { intent: 'warm up: rain jackets' }, env);
     gateway.events.length = 0;
@@ -213,10 +230,7 @@ describe('Redis round trips on the critical path', () => {
   it('a creative miss with an image costs at most two before its first upstream call and one between calls', async () => {
     const gateway = countingGateway();
     const { key } = await createTestKey({ rpm: 1000 });
-    const env = envWith({
-      OPENAI_API_KEY: simKey(),
-      OPENAI_MODERATION_MODEL: `omni-moderation-${crypto.randomUUID().slice(0, 8)}`,
-    });
+    const env = envWith({ OPENAI_API_KEY: simKey(), ...ownModels().env });
     const creative = (audience: string) => ({
       opportunity: { id: 'opp_rt', product_category: 'rain boots', description: 'boots for wet commutes' },
       target_audience: audience,
@@ -257,13 +271,11 @@ describe('Redis round trips on the critical path', () => {
     async (_, stream) => {
       const gateway = countingGateway();
       const { key } = await createTestKey({ rpm: 1000 });
-      const env = envWith({
-        OPENAI_API_KEY: simKey(),
-        OPENAI_TEXT_MODEL: `gpt-rt-${crypto.randomUUID().slice(0, 8)}`,
-      });
+      const models = ownModels();
+      const env = envWith({ OPENAI_API_KEY: simKey(), ...models.env });
       const body = (content: string) =>
         JSON.stringify({
-          model: 'gpt-6-luna',
+          model: models.text,
           messages: [{ role: 'user', content }],
           ...(stream ? { stream: true } : {}),
         });
@@ -390,6 +402,7 @@ describe('Redis round trips on the critical path', () => {
   it('concurrent proxied calls write their settles together, and the ledger still matches the bill', async () => {
     const gateway = countingGateway();
     const sim = simKey();
+    // The simulator's invoice prices gpt-6-luna; its shared breaker adds no settle.
     const env = envWith({ OPENAI_API_KEY: sim, BUDGET_SETTLE_HOLD_MS: '2000' });
     const isSettle = (cmd: unknown[]) =>
       (cmd[0] === 'evalsha' && cmd[1] === BUDGET_SETTLE.sha1) ||
