@@ -3,6 +3,11 @@
  * once per request: a `Ratelimit` is a graph of closures, and its client and cache are the isolate's
  * (lib/deps.ts), so one instance serves every request of the isolate. It keeps no other state, as long
  * as `ephemeralCache` is given (a map, or `false`): left unset, it remembers denials in a map of its own.
+ *
+ * Every limiter is single-region, without analytics or deny lists (`enableProtection`), so the SDK
+ * answers each decision with its `pending` already resolved: callers hand nothing to `waitUntil` (a native
+ * call and its promise per limit, on every request). `sharedLimiter` refuses a limiter
+ * built otherwise, whose writes after the decision would need it.
  */
 import type { Ratelimit } from '@upstash/ratelimit';
 
@@ -37,6 +42,14 @@ export function sharedLimiter(
     // The oldest configuration goes first; rebuilding it later costs only what this saves.
     if (byConfig.size >= MAX_CONFIGS) byConfig.delete(byConfig.keys().next().value ?? '');
     limiter = build();
+    const { analytics, enableProtection } = limiter as unknown as {
+      analytics?: unknown;
+      enableProtection?: boolean;
+    };
+    if (analytics || enableProtection)
+      throw new Error(
+        `Limiter ${config} records analytics or deny lists: its decisions' pending work needs waitUntil.`,
+      );
     byConfig.set(config, limiter);
   }
   return limiter;

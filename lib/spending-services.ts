@@ -47,7 +47,7 @@ export function spendingServices(scope: RequestScope): SpendingServices {
   const budgetScopes = (globalScope = 'global') => budgetScopesOf(env, scope.principal(), globalScope);
   const units = async (n: number) => {
     const { redis, now } = deps;
-    const taken = await takeUnits({ redis, now, log, defer: scope.defer }, scope.principal(), n);
+    const taken = await takeUnits({ redis, now, log }, scope.principal(), n);
     if (!taken) return;
     scope.header('x-ratelimit-limit-units', String(taken.limit));
     scope.header('x-ratelimit-remaining-units', String(taken.remaining));

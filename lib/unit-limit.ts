@@ -18,7 +18,6 @@ export interface UnitLimitDeps {
   redis: Redis;
   now: () => number;
   log: Pick<Logger, 'warn'>;
-  defer: (work: Promise<unknown>) => void;
 }
 
 /** What a request took: for the `x-ratelimit-*-units` headers. */
@@ -64,8 +63,8 @@ export async function takeUnits(
   );
   let decision: Awaited<ReturnType<Ratelimit['limit']>>;
   try {
+    // Its `pending` is already resolved (lib/limiters.ts): nothing to wait for after the response.
     decision = await limiter.limit(key.id, { rate: units });
-    deps.defer(decision.pending);
     if (decision.reason === 'timeout') throw new Error('unit limit timed out');
   } catch (err) {
     deps.log.warn('unit limit unavailable; request allowed', { cause: err });

@@ -15,8 +15,6 @@ export function upstreamGuard(scope: {
   env: Env;
   deps: Pick<Deps, 'redis' | 'ratelimitCache' | 'accountDigests' | 'now'>;
   log: Pick<Logger, 'warn'>;
-  /** Work after the response (`ctx.waitUntil`). */
-  defer: (work: Promise<unknown>) => void;
 }): (target: ProviderTarget) => Promise<number | undefined> {
   const { redis, ratelimitCache, accountDigests, now } = scope.deps;
   const rpm = scope.env.OPENAI_RATE_LIMIT_RPM;
@@ -43,8 +41,8 @@ export function upstreamGuard(scope: {
       const apiKey = target.endpoint?.apiKey ?? target.client.apiKey ?? '';
       const account = accountDigests.get(apiKey) ?? (await hashKey(apiKey));
       accountDigests.set(apiKey, account);
+      // Its `pending` is already resolved (lib/limiters.ts): nothing to wait for after the response.
       const result = await limiter.limit(`openai:${account}`);
-      scope.defer(result.pending);
       return result.success ? undefined : Math.max(1000, result.reset - now());
     } catch (err) {
       scope.log.warn('upstream rate limit unavailable; call allowed', { cause: err });
