@@ -5,7 +5,7 @@ import { costOf, MODEL_PRICES, type ModelPrice, nanosToUsd } from '../../lib/pri
 import { chatUsage, responsesUsage } from '../../lib/proxy/usage';
 import { requestContext } from '../support/after-response';
 import { bindings } from '../support/env';
-import { adminAuth } from '../support/keys';
+import { adminAuth, bearer } from '../support/keys';
 import { simConfigure, simKey, simRequests } from '../support/providers';
 import { dataOf, privateModel, proxyCaller, sseEvents, warmTokenizer } from './openai-proxy.support';
 
@@ -95,6 +95,39 @@ describe('streaming through /openai/v1', () => {
     expect(arrivals.length).toBeGreaterThan(10);
     // Buffered, every chunk would arrive together at the end.
     expect((arrivals.at(-1) as number) - (arrivals[0] as number)).toBeGreaterThan(1000);
+  });
+
+  it("settles a call that ends while a stream is open within the hold, without waiting for the stream's end", async () => {
+    // The isolate's settle batch holds a settle while other reservations are open: at most
+    // BUDGET_SETTLE_HOLD_MS, never until the last closes (a stream may run for minutes).
+    const streaming = await proxyCaller();
+    await simConfigure(streaming.sim, { stream_interval_ms: 60 });
+    for (let round = 0; round < 3; round++) {
+      const stream = await streaming.raw('/chat/completions', chat);
+      const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+      expect((await reader.read()).done).toBe(false);
+      const plain = await proxyCaller();
+      const res = await plain.raw('/chat/completions', { ...chat, stream: false });
+      expect(res.status).toBe(200);
+      await res.text();
+      // Its work after the response ends with the hold, while the stream is still open (read no further).
+      const spent = await plain.spentUsd();
+      expect(spent.reserved_usd).toBe(0);
+      expect(spent.spent_usd).toBeGreaterThan(0);
+      // The stream's own reservation is still held meanwhile.
+      const budget = await worker.fetch(
+        new Request('http://gateway/v1/budget', { headers: bearer(streaming.key) }),
+        streaming.env,
+        requestContext(),
+      );
+      expect(((await budget.json()) as { key: { reserved_usd: number } }).key.reserved_usd).toBeGreaterThan(
+        0,
+      );
+      while (!(await reader.read()).done);
+      const done = await streaming.spentUsd();
+      expect(done.reserved_usd).toBe(0);
+      expect(done.spent_usd).toBeGreaterThan(0);
+    }
   });
 
   it('ends a stream the provider drops midway with an error event, never [DONE], and settles the reservation', async () => {
