@@ -15,6 +15,7 @@ export type DrillStack = Pick<
   | 'redisUrl'
   | 'adminKey'
   | 'simKeys'
+  | 'metricsFlushMs'
   | 'createKey'
   | 'simConfigure'
   | 'stopBridge'

@@ -93,9 +93,11 @@ async function run(stack: RunStack, scale: number, log: (line: string) => void, 
     profile: 'realistic',
     batch: { duration_ms: 20_000 },
     faults: [
-      // ≥ 5 % of text calls time out at the default 30 s (the simulator runs, and bills, them anyway).
-      { kind: 'timeout', rate: 0.08, endpoint: '/v1/responses' },
-      { kind: 'timeout', rate: 0.08, endpoint: '/v1/chat/completions' },
+      // A tenth of text calls time out at the default 30 s (the simulator runs, and bills, them anyway):
+      // some 16 of a run's 160, so the check of at least 5 fails by chance about once in 5,000 runs
+      // (binomial; at 8 % with a 5 % share to reach, about one run in eleven failed it).
+      { kind: 'timeout', rate: 0.1, endpoint: '/v1/responses' },
+      { kind: 'timeout', rate: 0.1, endpoint: '/v1/chat/completions' },
       // About 10 % injected faults on the text endpoints: 429 without retry headers, 500s, drops.
       { kind: 'status', status: 429, rate: 0.04, endpoint: '/v1/responses' },
       { kind: 'status', status: 500, rate: 0.04, endpoint: '/v1/responses' },
@@ -384,7 +386,8 @@ function judge(input: {
   const textLines = invoice.lines.filter(
     (l) => l.endpoint === '/v1/responses' || l.endpoint === '/v1/chat/completions',
   );
-  const timedOutShare = textLines.length ? textLines.filter((l) => l.abandoned).length / textLines.length : 0;
+  const timedOut = textLines.filter((l) => l.abandoned).length;
+  const timedOutShare = textLines.length ? timedOut / textLines.length : 0;
   const budgetRefusals = outcomes.filter((o) => o.status === 429).length;
   const refusedTools = outcomes.filter((o) => o.kind === 'responses+web-search');
 
@@ -434,9 +437,9 @@ function judge(input: {
   );
   check(cutShare >= 0.1, 'few_cuts', `only ${Math.round(cutShare * 100)} % of streams were cut`);
   check(
-    timedOutShare >= 0.05,
+    timedOut >= 5,
     'few_timeouts',
-    `only ${Math.round(timedOutShare * 100)} % of text calls timed out`,
+    `only ${timedOut} text calls (${Math.round(timedOutShare * 100)} %) timed out`,
   );
   check(
     refusedTools.every((o) => o.status === 400),

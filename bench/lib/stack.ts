@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis as IORedis } from 'ioredis';
 import { type RunningRedisServer, startRedisServer } from '../../dev/bridge/index.ts';
-import { SETTING_NAMES } from '../../lib/settings.ts';
+import { SETTING_NAMES, Settings } from '../../lib/settings.ts';
 import { freePort } from '../../test/support/node/dev-gateway.ts';
 import { findWorkerEntry, floorArgs } from './floor.ts';
 import { descendants, type NodeChild, reap, startNode } from './processes.ts';
@@ -55,6 +55,8 @@ export interface Stack {
   adminKey: string;
   /** The simulator keys the gateway calls with: OPENAI_API_KEY, and the backup's (with `backup`). */
   simKeys: { primary: string; backup?: string };
+  /** How long an isolate holds its requests' metrics before writing them (METRICS_FLUSH_SECONDS). */
+  metricsFlushMs: number;
   /** A new client key (through POST /admin/keys); its secret `cag_…`. */
   createKey(opts?: { rpm?: number; daily_budget_usd?: number }): Promise<string>;
   /** POST /_sim/config scoped to one simulator key (see dev/openai-sim/config.ts for the shape). */
@@ -194,6 +196,7 @@ async function assemble(parts: Parts, scratch: string, options: StackOptions, st
   return {
     gatewayUrl,
     simulatorUrl,
+    metricsFlushMs: Settings.shape.METRICS_FLUSH_SECONDS.parse(settings.METRICS_FLUSH_SECONDS) * 1000,
     ...(workerEntryUrl ? { workerEntryUrl } : {}),
     bridgeUrl,
     bridgeToken,
