@@ -74,7 +74,7 @@ export function newIsolateState(): IsolateState {
     keyRecords: new Map(),
     accountDigests: new Map(),
     metricsBuffer: createMetricsBuffer(sleep),
-    settleBatch: createSettleBatch(sleep),
+    settleBatch: createSettleBatch({ sleep, now }),
     storeLoad: createStoreLoad(),
     // Reads the isolate's store load as it is then (a test may give the isolate another).
     admission: createAdmission((now) => state.storeLoad.queueingMs(now)),

@@ -4,12 +4,14 @@
  * (lib/deps.ts), so one instance serves every request of the isolate. It keeps no other state, as long
  * as `ephemeralCache` is given (a map, or `false`): left unset, it remembers denials in a map of its own.
  *
- * Every limiter is single-region, without analytics or deny lists (`enableProtection`), so the SDK
- * answers each decision with its `pending` already resolved: callers hand nothing to `waitUntil` (a native
- * call and its promise per limit, on every request). `sharedLimiter` refuses a limiter
- * built otherwise, whose writes after the decision would need it.
+ * Every limiter is single-region (a `Ratelimit`, not a `MultiRegionRatelimit`), a sliding window or a
+ * token bucket, without analytics or deny lists (`enableProtection`), so the SDK answers each decision
+ * with its `pending` already resolved: callers hand nothing to `waitUntil` (a native call and its promise
+ * per limit, on every request). `sharedLimiter` refuses a multi-region limiter and one with analytics or
+ * deny lists, whose writes after the decision would need it; `cachedFixedWindow` (whose `pending` is its
+ * increment) must not be used here either.
  */
-import type { Ratelimit } from '@upstash/ratelimit';
+import { Ratelimit } from '@upstash/ratelimit';
 
 /** Configurations kept per client and cache: key limits differ by key, so this bounds a key flood. */
 const MAX_CONFIGS = 256;
@@ -46,9 +48,9 @@ export function sharedLimiter(
       analytics?: unknown;
       enableProtection?: boolean;
     };
-    if (analytics || enableProtection)
+    if (!(limiter instanceof Ratelimit) || analytics || enableProtection)
       throw new Error(
-        `Limiter ${config} records analytics or deny lists: its decisions' pending work needs waitUntil.`,
+        `Limiter ${config} is multi-region or records analytics or deny lists: its decisions' pending work needs waitUntil.`,
       );
     byConfig.set(config, limiter);
   }

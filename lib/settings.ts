@@ -123,7 +123,7 @@ export const Settings = z.object({
    * Milliseconds a settle may wait for the isolate's other open reservations, to be written with theirs
    * in one round trip (lib/settle-batch.ts); 0 writes each at once. The last to close writes at once.
    */
-  BUDGET_SETTLE_HOLD_MS: int(100, 0, 5000),
+  BUDGET_SETTLE_HOLD_MS: int(100, 0, 1000),
   /** Slack-compatible incoming webhook for budget alerts. */
   ALERT_WEBHOOK_URL: z.preprocess(unset, outboundUrl().optional()),
   UPSTASH_REDIS_REST_URL: url(),

@@ -2,14 +2,17 @@
  * Budget settles amortised per isolate. Each proxied call ends with a settle (or a release): a Redis
  * round trip after the response, a subrequest's CPU and one of the invocation's six connections. While
  * other reservations of the isolate are still open, a settle waits, at most `holdMs`, for theirs: the
- * request that found nothing waiting writes what gathered meanwhile, in its `waitUntil`, as one
- * pipeline (lib/store-batch.ts joins what one turn issues). The last reservation to close writes at
- * once, everything held with it, so a lone call settles as soon as it did before.
+ * request that found no write due writes what gathered meanwhile, in its `waitUntil`, as one pipeline
+ * (lib/store-batch.ts joins what one turn issues). The last open reservation to close writes at once,
+ * everything held with it, so a lone call settles as soon as it did before.
  *
- * Holding a settle keeps its reservation's worst case on the ledger a little longer: the safe
- * direction. A write lost with an evicted isolate leaves leases to expire, charged in full (lib/budget.ts).
- * Only the writing request waits: in workerd a request resumed by another's promise needs an event of
- * its own (docs/operations.md#overload), so the others hand over plain work and are done.
+ * Holding a settle keeps its reservation's worst case on the ledger a little longer (an overrun, a
+ * call that cost more than it reserved, shows late by as much). A write lost with an evicted isolate
+ * leaves leases to expire, charged in full (lib/budget.ts). Only the writing request waits: in workerd a
+ * request resumed by another's promise needs an event of its own (docs/operations.md#overload), so the
+ * others hand over plain work and are done. Two things an invocation that dies can leave behind are
+ * bounded: a write that was due and never came is taken over by the next settle, and a reservation
+ * never closed stops counting as open once its lease is over.
  */
 
 /** A settle or release with what follows it (its alerts); it handles its own failure, never rejects. */
@@ -19,52 +22,72 @@ export type SettleWork = () => Promise<void>;
 export interface SettleTicket {
   /**
    * The reservation's work after its call, queued; returns the write to hand to `waitUntil` when this
-   * request must run it (now, or after the hold), else nothing. Only the first call counts.
+   * request must run it (now, or after the hold), else nothing. Work closed twice is still written.
    */
   close(work: readonly SettleWork[], holdMs: number): Promise<void> | undefined;
 }
 
 export interface SettleBatch {
-  /** A reservation was granted: settles wait for it to close, within their hold. */
-  open(): SettleTicket;
+  /** A reservation was granted: settles wait for it to close, within their hold, for `openMs` at most. */
+  open(openMs: number): SettleTicket;
   /** Reservations open, and settles held (for tests and logs). */
   readonly opened: number;
   readonly held: number;
 }
 
-export function createSettleBatch(sleep: (ms: number) => Promise<void>): SettleBatch {
-  let opened = 0;
+/** How late a due write may be (a timer on a loaded isolate) before the next settle takes it over. */
+export const OVERDUE_MS = 1000;
+
+export function createSettleBatch(clock: {
+  sleep: (ms: number) => Promise<void>;
+  now: () => number;
+}): SettleBatch {
+  /** Each open reservation, with when it stops counting (its lease is over by then). */
+  const tickets = new Map<object, number>();
   let held: SettleWork[] = [];
-  let scheduled = false;
+  /** When the scheduled write is due; 0: none is. */
+  let due = 0;
+
+  const openAt = (at: number) => {
+    for (const [ticket, until] of tickets) if (until <= at) tickets.delete(ticket);
+    return tickets.size;
+  };
 
   const flush = async () => {
     const taken = held;
     held = [];
-    scheduled = false;
-    // Started in one turn: the store's batching sends their scripts as one pipeline.
-    await Promise.all(taken.map((work) => work().catch(() => undefined)));
+    due = 0;
+    // Started in one turn: the store's batching sends their scripts as one pipeline. A work that
+    // throws at once must not keep the others from starting.
+    const writes = taken.map((work) => {
+      try {
+        return work().catch(() => undefined);
+      } catch {
+        return undefined;
+      }
+    });
+    await Promise.all(writes);
   };
 
   return {
-    open() {
-      opened += 1;
-      let closed = false;
+    open(openMs) {
+      const ticket = {};
+      tickets.set(ticket, clock.now() + openMs);
       return {
         close(work, holdMs) {
-          if (closed) return undefined;
-          closed = true;
-          opened -= 1;
+          const at = clock.now();
+          tickets.delete(ticket);
           held.push(...work);
           if (held.length === 0) return undefined;
-          if (opened === 0 || holdMs <= 0) return flush();
-          if (scheduled) return undefined;
-          scheduled = true;
-          return sleep(holdMs).then(flush);
+          if (openAt(at) === 0 || holdMs <= 0) return flush();
+          if (due !== 0 && at <= due + OVERDUE_MS) return undefined;
+          due = at + holdMs;
+          return clock.sleep(holdMs).then(flush);
         },
       };
     },
     get opened() {
-      return opened;
+      return openAt(clock.now());
     },
     get held() {
       return held.length;

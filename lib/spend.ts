@@ -25,10 +25,11 @@ export interface SpendDeps {
   log: Pick<Logger, 'info' | 'warn' | 'error'>;
   alert: (alert: BudgetAlert) => Promise<void>;
   /**
-   * The isolate's settle batch (lib/settle-batch.ts) and how long a settle may wait in it for the
-   * isolate's other open reservations; without it each settle is deferred alone.
+   * The isolate's settle batch (lib/settle-batch.ts), how long a settle may wait in it for the
+   * isolate's other open reservations, and how long a reservation counts as open at most (its lease);
+   * without it each settle is deferred alone.
    */
-  settles?: { batch: SettleBatch; holdMs: number };
+  settles?: { batch: SettleBatch; holdMs: number; openMs: number };
 }
 
 export interface SpendOptions {
@@ -89,7 +90,7 @@ export function createSpender(deps: SpendDeps, options: SpendOptions): Spender {
 
   /** A reservation's work after its call: into the isolate's batch when there is one. */
   const open = (): ((work: SettleWork[]) => void) => {
-    const ticket = deps.settles?.batch.open();
+    const ticket = deps.settles?.batch.open(deps.settles.openMs);
     return (work) => {
       if (!ticket) {
         for (const w of work) deps.defer(w());

@@ -7,6 +7,7 @@ import { type Budget, type BudgetScope, createBudget } from './budget';
 import type { DescribeScope } from './budget/refusal';
 import { budgetScopesOf } from './budget/scopes';
 import type { Capability } from './capabilities';
+import { invocationPool } from './connections';
 import { usdToNanos } from './pricing';
 import { longestGenerationMs } from './providers/timeouts';
 import type { RequestScope } from './request-scope';
@@ -34,13 +35,15 @@ export interface SpendingServices {
 
 export function spendingServices(scope: RequestScope): SpendingServices {
   const { env, deps, log } = scope;
+  // A reservation outlives its call, then a margin; a stream renews it while it runs (lib/spend.ts).
+  const leaseMs = (options: SpendOptions) =>
+    longestGenerationMs(env, options.uses) + env.BUDGET_LEASE_MARGIN_SECONDS * 1000;
   const budget = (options: SpendOptions = {}) =>
     createBudget(
       { redis: deps.redis, now: deps.now, newId: deps.newId },
       {
         timeZone: env.BUDGET_TIMEZONE,
-        // A reservation outlives its call, then a margin; a stream renews it while it runs (lib/spend.ts).
-        leaseMs: longestGenerationMs(env, options.uses) + env.BUDGET_LEASE_MARGIN_SECONDS * 1000,
+        leaseMs: leaseMs(options),
         ...(options.globalScope ? { globalScope: options.globalScope } : {}),
       },
     );
@@ -54,7 +57,6 @@ export function spendingServices(scope: RequestScope): SpendingServices {
   };
   const spend = (options: SpendOptions = {}) => {
     const { scopes, describe } = budgetScopes(options.globalScope);
-    const fetch = deps.connections.fetch(ALERT_TIMEOUT_MS);
     const webhook = env.ALERT_WEBHOOK_URL ? { webhookUrl: env.ALERT_WEBHOOK_URL } : {};
     return createSpender(
       {
@@ -62,8 +64,18 @@ export function spendingServices(scope: RequestScope): SpendingServices {
         now: deps.now,
         defer: scope.defer,
         log,
-        alert: (alert) => sendBudgetAlert({ log, fetch, ...webhook }, alert),
-        settles: { batch: deps.settleBatch, holdMs: env.BUDGET_SETTLE_HOLD_MS },
+        // The pool of the invocation sending it: a settle, and its alert, may be written by another
+        // request than the one that spent (lib/settle-batch.ts).
+        alert: (alert) =>
+          sendBudgetAlert(
+            { log, fetch: (invocationPool() ?? deps.connections).fetch(ALERT_TIMEOUT_MS), ...webhook },
+            alert,
+          ),
+        settles: {
+          batch: deps.settleBatch,
+          holdMs: env.BUDGET_SETTLE_HOLD_MS,
+          openMs: leaseMs(options),
+        },
       },
       {
         scopes,

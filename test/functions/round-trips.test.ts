@@ -403,7 +403,7 @@ describe('Redis round trips on the critical path', () => {
     const gateway = countingGateway();
     const sim = simKey();
     // The simulator's invoice prices gpt-6-luna; its shared breaker adds no settle.
-    const env = envWith({ OPENAI_API_KEY: sim, BUDGET_SETTLE_HOLD_MS: '2000' });
+    const env = envWith({ OPENAI_API_KEY: sim, BUDGET_SETTLE_HOLD_MS: '1000' });
     const isSettle = (cmd: unknown[]) =>
       (cmd[0] === 'evalsha' && cmd[1] === BUDGET_SETTLE.sha1) ||
       (cmd[0] === 'eval' && cmd[1] === BUDGET_SETTLE.source);

@@ -1,5 +1,5 @@
 /** Rate limiters shared per isolate: one instance per configuration, none whose decisions leave work. */
-import { Ratelimit } from '@upstash/ratelimit';
+import { MultiRegionRatelimit, Ratelimit } from '@upstash/ratelimit';
 import { describe, expect, it } from 'vitest';
 import { sharedLimiter } from '../../lib/limiters';
 import { countingClient } from '../support/redis';
@@ -40,7 +40,7 @@ describe('sharedLimiter', () => {
     expect(resolved).toBe(true);
   });
 
-  it('refuses a limiter that records analytics or deny lists: their writes would need waitUntil', () => {
+  it('refuses a multi-region limiter and one that records analytics or deny lists: their writes would need waitUntil', () => {
     const { redis } = countingClient();
     const cache = new Map<string, number>();
     const withAnalytics = () =>
@@ -59,5 +59,11 @@ describe('sharedLimiter', () => {
         enableTelemetry: false,
       });
     expect(() => sharedLimiter(redis, cache, 'protection', withProtection)).toThrow(/waitUntil/);
+    const multiRegion = () =>
+      new MultiRegionRatelimit({
+        redis: [redis],
+        limiter: MultiRegionRatelimit.slidingWindow(5, '60 s'),
+      }) as unknown as Ratelimit;
+    expect(() => sharedLimiter(redis, cache, 'multi-region', multiRegion)).toThrow(/waitUntil/);
   });
 });
