@@ -90,13 +90,14 @@ export function createSpender(deps: SpendDeps, options: SpendOptions): Spender {
 
   /** A reservation's work after its call: into the isolate's batch when there is one. */
   const open = (): ((work: SettleWork[]) => void) => {
-    const ticket = deps.settles?.batch.open(deps.settles.openMs);
-    return (work) => {
-      if (!ticket) {
+    const { settles } = deps;
+    if (!settles)
+      return (work) => {
         for (const w of work) deps.defer(w());
-        return;
-      }
-      const write = ticket.close(work, deps.settles?.holdMs ?? 0);
+      };
+    const ticket = settles.batch.open(settles.openMs);
+    return (work) => {
+      const write = ticket.close(work, settles.holdMs);
       if (write) deps.defer(write);
     };
   };

@@ -9,7 +9,7 @@ import { createPriceTable, usdToNanos as nanos } from '../../lib/pricing';
 import { callGateway, freshCaller } from '../support/gateway';
 import { bearer } from '../support/keys';
 import { simConfigure, simRequests } from '../support/providers';
-import { warmTokenizer } from './openai-proxy.support';
+import { PRIVATE_PRICES, warmTokenizer } from './openai-proxy.support';
 
 const REQUEST = {
   opportunity: {
@@ -84,7 +84,7 @@ describe('POST /v1/creatives', () => {
     const settings = {
       OPENAI_IMAGE_MODEL: model,
       PRICING_OVERRIDES: JSON.stringify({
-        [model]: { kind: 'image', inputPerMillion: 5, cachedInputPerMillion: 1.25, outputPerMillion: 30 },
+        [model]: PRIVATE_PRICES.image,
       }),
       OPENAI_TIMEOUT_SECONDS: '1',
       OPENAI_MAX_RETRIES: '0',

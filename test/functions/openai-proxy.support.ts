@@ -56,14 +56,17 @@ export async function proxyCaller(overrides: Record<string, unknown> = {}, keyOp
   };
 }
 
+/** PRICING_OVERRIDES entries for models of a test's own: text priced like gpt-4.1-mini. */
+export const PRIVATE_PRICES = {
+  text: { kind: 'text', inputPerMillion: 0.4, cachedInputPerMillion: 0.1, outputPerMillion: 1.6 },
+  embedding: { kind: 'embedding', inputPerMillion: 0.02 },
+  image: { kind: 'image', inputPerMillion: 5, cachedInputPerMillion: 1.25, outputPerMillion: 30 },
+} as const;
+
 /** A model id no other test uses, priced like gpt-4.1-mini, so its breaker in the shared Redis is this test's own. */
 export function privateModel(kind: 'text' | 'embedding' = 'text') {
   const model = `proxy-test-${crypto.randomUUID().slice(0, 8)}`;
-  const price =
-    kind === 'text'
-      ? { kind, inputPerMillion: 0.4, cachedInputPerMillion: 0.1, outputPerMillion: 1.6 }
-      : { kind, inputPerMillion: 0.02 };
-  return { model, PRICING_OVERRIDES: JSON.stringify({ [model]: price }) };
+  return { model, PRICING_OVERRIDES: JSON.stringify({ [model]: PRIVATE_PRICES[kind] }) };
 }
 
 /** Reads a whole SSE body into its events (blank-line separated blocks). */

@@ -11,6 +11,7 @@ import { METRICS_ADD } from '../../lib/scripts/metrics';
 import { bindings, envWith } from '../support/env';
 import { adminAuth, bearer, createTestKey } from '../support/keys';
 import { simKey } from '../support/providers';
+import { PRIVATE_PRICES } from './openai-proxy.support';
 
 /**
  * The gateway with one isolate's state, counting the Redis HTTP requests each request makes on its way
@@ -134,8 +135,8 @@ function ownModels() {
       OPENAI_IMAGE_MODEL: image,
       OPENAI_MODERATION_MODEL: `omni-moderation-${id}`,
       PRICING_OVERRIDES: JSON.stringify({
-        [text]: { kind: 'text', inputPerMillion: 0.4, cachedInputPerMillion: 0.1, outputPerMillion: 1.6 },
-        [image]: { kind: 'image', inputPerMillion: 5, cachedInputPerMillion: 1.25, outputPerMillion: 30 },
+        [text]: PRIVATE_PRICES.text,
+        [image]: PRIVATE_PRICES.image,
       }),
     },
   };
