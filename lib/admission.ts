@@ -2,8 +2,8 @@
  * Admission pacing: how an overloaded isolate lets new requests in. An isolate serves many requests at
  * once; started all at once, their Redis calls' answers wait behind one another in the event loop and
  * time out there, their work wasted. So while the calls queue for longer than a target
- * (lib/store-load.ts `queueingMs`), or a burst starts more requests at once than the isolate has lately
- * answered in a fifth of a second, new requests take a ticket and start in ticket order, each waiting on
+ * (lib/store-load.ts `queueingMs`), or a burst adds more requests to those in flight within a tenth of a
+ * second (starts less answers) than the isolate has lately answered in a fifth, new requests take a ticket and start in ticket order, each waiting on
  * a timer of its own before it does anything. One still waiting when the longest wait is up is shed
  * (`503 overloaded`), with nothing done, its ticket passed over. None is shed on arrival: a shed client
  * in a closed loop comes straight back, and answered at once such clients spin, starving the rest.
@@ -25,8 +25,9 @@ export interface AdmissionLimits {
   /** The longest a request waits for its start; one still waiting then is shed. */
   maxWaitMs: number;
   /**
-   * Starts within BURST_WINDOW_MS that count as a burst and begin pacing, at least (two windows' worth
-   * of the peak answer rate when that is more); 0: bursts alone do not.
+   * Requests added to those in flight within BURST_WINDOW_MS (starts less answers) that count as a burst
+   * and begin pacing, at least (two windows' worth of the peak answer rate when that is more); 0: bursts
+   * alone do not.
    */
   burst: number;
 }
@@ -105,18 +106,24 @@ export function createAdmission(queueingMs: (now: number) => number): Admission 
   let releasedAt = 0;
   let adjustedAt = Number.NEGATIVE_INFINITY;
   let draining = false;
-  let burst = { window: 0, starts: 0 };
+  // This window's starts less its answers: how much the work in flight has grown in it. Starts alone
+  // would take a steady closed loop for a burst (50 clients answered in 5 ms start 100 per window, never
+  // more than 50 at once) and pace it for seconds; a count of requests in flight would drift up with
+  // every request whose invocation was cancelled before it could say it had finished.
+  let burst = { window: 0, grown: 0 };
+  const burstWindow = (now: number) => {
+    const window = Math.floor(now / BURST_WINDOW_MS);
+    if (burst.window !== window) burst = { window, grown: 0 };
+    return burst;
+  };
   const finishes = createPeakMeter();
 
-  // This window's starts reach the burst limit: more at once than the isolate has lately answered.
+  // This window's growth reaches the burst limit: more at once than the isolate has lately answered.
   const inBurst = (now: number, least: number) =>
     least > 0 &&
-    burst.window === Math.floor(now / BURST_WINDOW_MS) &&
-    burst.starts >= Math.max(least, (finishes.perSecond(now) * 2 * BURST_WINDOW_MS) / 1000);
+    burstWindow(now).grown >= Math.max(least, (finishes.perSecond(now) * 2 * BURST_WINDOW_MS) / 1000);
   const countStart = (now: number) => {
-    const window = Math.floor(now / BURST_WINDOW_MS);
-    if (burst.window !== window) burst = { window, starts: 0 };
-    burst.starts += 1;
+    burstWindow(now).grown += 1;
   };
   // How fast tickets come through now: the answers (nine in ten while draining) and the clock.
   const releaseRate = (now: number) => {
@@ -193,6 +200,7 @@ export function createAdmission(queueingMs: (now: number) => number): Admission 
     },
     finished(now) {
       finishes.count(now);
+      burstWindow(now).grown -= 1;
       // While the calls queue above the target, nine in for ten out, so the requests under way drain.
       if (rate !== null) released = Math.min(issued, released + (draining ? SLOWER : 1));
       skipAbandoned();

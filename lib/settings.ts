@@ -183,9 +183,10 @@ export const Settings = z.object({
    */
   OVERLOAD_LATENCY_MS: int(200, 10, 30_000),
   /**
-   * Requests starting within 100 ms that count as a burst and are paced even before the calls queue (or
-   * more, when the isolate has lately answered faster): new connections all at once would otherwise send
-   * their Redis calls together. 0: only queueing starts pacing.
+   * Requests added to those in flight within 100 ms (starts less answers) that count as a burst and are
+   * paced even before the calls queue (or more, when the isolate has lately answered faster): new
+   * connections all at once would otherwise send their Redis calls together. 0: only queueing starts
+   * pacing.
    */
   OVERLOAD_BURST: int(64, 0, 100_000),
   /** The longest a paced request waits for its start; one still waiting then is shed (`503 overloaded`). */

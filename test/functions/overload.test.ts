@@ -107,6 +107,32 @@ describe('overload', () => {
     for (const a of admitted) expect('waitedMs' in a && a.waitedMs > 0, JSON.stringify(a)).toBe(true);
   });
 
+  it('never paces a closed loop of 50 clients on a fresh isolate, however fast it is answered, round after round', async () => {
+    // Each client sends its next request once answered: never more than 50 at once, below the burst
+    // size, so none waits for its start, though many more than 64 start within 100 ms.
+    for (let round = 0; round < 3; round++) {
+      const gw = overloadableGateway();
+      const env = envWith({ OVERLOAD_BURST: '64' });
+      const admitted = recordAdmissions(gw.isolate);
+      const started = Date.now();
+      const client = async () => {
+        for (let i = 0; i < 20; i++) {
+          // The public index: paced like any route, answered with no Redis call, so fast.
+          expect((await gw.send(env, '/', {})).status).toBe(200);
+        }
+      };
+      await Promise.all(Array.from({ length: 50 }, client));
+      const tenths = Math.max(1, (Date.now() - started) / 100);
+      expect(admitted, `round ${round}`).toHaveLength(1000);
+      // Fast enough that counting starts, 64 within 100 ms would have been taken for a burst.
+      expect(admitted.length / tenths, `round ${round}`).toBeGreaterThan(64);
+      expect(
+        admitted.filter((a) => !('waitedMs' in a && a.waitedMs === 0)),
+        `round ${round}`,
+      ).toEqual([]);
+    }
+  });
+
   it('serves a burst of 150 whole (let in a few dozen at a time), with no 503, round after round', async () => {
     for (let round = 0; round < 3; round++) {
       const gw = overloadableGateway();

@@ -61,6 +61,29 @@ describe('createAdmission', () => {
     expect(admission.rate).toBeNull();
   });
 
+  it('never paces a steady closed loop, however many it starts a second: only the work in flight counts as a burst', async () => {
+    // A cold isolate (nothing answered yet) and 50 clients, each sending its next request as soon as
+    // it is answered in 5 ms: 1,000 starts a second, 100 in every tenth of a second, yet never more
+    // than 50 at once. Counted by starts, this was taken for a burst and paced for seconds.
+    const clock = virtualClock();
+    const admission = createAdmission(() => 0);
+    const waits: number[] = [];
+    const client = async () => {
+      for (let i = 0; i < 20; i++) {
+        const admitted = await admission.enter(limits, clock);
+        waits.push('waitedMs' in admitted ? admitted.waitedMs : Number.POSITIVE_INFINITY);
+        await clock.sleep(5);
+        admission.finished(clock.now());
+      }
+    };
+    const clients = Promise.all(Array.from({ length: 50 }, client));
+    await clock.advance(500);
+    await clients;
+    expect(waits).toHaveLength(1000);
+    expect(waits.filter((ms) => ms !== 0)).toEqual([]);
+    expect(admission.rate).toBeNull();
+  });
+
   it('lets a burst through whole when bursts are not paced (burst: 0)', async () => {
     const clock = virtualClock();
     const admission = createAdmission(() => 0);
