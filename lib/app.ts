@@ -171,6 +171,12 @@ function finishRequest(c: Context<AppEnv>, durationMs: number): void {
     flushMs: env.METRICS_FLUSH_SECONDS * 1000,
   };
   const onError = (err: unknown) => c.get('log').warn('metrics not written', { cause: err });
+  // Most requests hold nothing and find a write already on its way: their increments join it now, with
+  // no async context, promise or `waitUntil` of their own (the write's is the request's that scheduled it).
+  if (!metrics.holds() && metricsBuffer.scheduled) {
+    metricsBuffer.add(at, metrics.increments(outcome), { redis, onError }, options);
+    return;
+  }
   // Added once any held work (a stream still relayed) has settled, so its usage is counted, with no
   // timer per request; the isolate's buffer writes it with everyone else's (lib/metrics/buffer.ts), in
   // this request's pool like its other calls (this function runs outside it).

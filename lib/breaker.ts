@@ -77,6 +77,21 @@ export interface Breaker {
   inspect(name: string): Promise<{ state: BreakerState; failures: number; retryAfterSeconds: number }>;
 }
 
+/**
+ * Whether recording `outcome` for `permit` would change nothing, so `record` sends no command and a
+ * caller need not keep the invocation alive for it. A success on a healthy breaker: it stays as it is
+ * (failures recorded since acquire by other calls are not reset by it; that only errs toward opening,
+ * and saves a round trip). A release of a permit that is no probe: only a probe holds a lease to give
+ * back.
+ */
+export function recordsNothing(
+  permit: BreakerPermit & { allowed: true },
+  outcome: 'success' | 'failure' | 'release' | 'throttle',
+): boolean {
+  if (outcome === 'success') return permit.state === 'closed' && permit.failures === 0;
+  return outcome === 'release' && !permit.probe;
+}
+
 export interface BreakerDeps {
   redis: Pick<Redis, 'evalsha' | 'eval' | 'hmget'>;
   /** Milliseconds since the epoch; every isolate's clock decides with the same stored deadlines. */
@@ -122,11 +137,7 @@ export function createBreaker(deps: BreakerDeps, options: Partial<BreakerOptions
     },
 
     async record(name, permit, outcome, waitMs = 0) {
-      // Nothing to reset: a healthy breaker stays as it is. Failures recorded since acquire by other
-      // calls are not reset by this success; that only errs toward opening, and saves a round trip.
-      if (outcome === 'success' && permit.state === 'closed' && permit.failures === 0) return 'closed';
-      // Only a probe holds anything to give back.
-      if (outcome === 'release' && !permit.probe) return permit.state;
+      if (recordsNothing(permit, outcome)) return permit.state;
       try {
         const [code] = await runScript<[number, number]>(
           redis,

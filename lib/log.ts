@@ -46,6 +46,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 
 /** Secrets worth masking, per list: a request's loggers share its env's one list. */
 const maskable = new WeakMap<string[], string[]>();
+/** One list for every logger given none, so its masks are looked up, not filtered again per request. */
+const NO_SECRETS: string[] = [];
 
 // A class, not an object of closures: every request builds a logger or two.
 class JsonLogger implements Logger {
@@ -56,7 +58,7 @@ class JsonLogger implements Logger {
   constructor(options: LoggerOptions) {
     this.#options = options;
     this.#rank = RANK[options.level ?? 'info'];
-    const secrets = options.secrets ?? [];
+    const secrets = options.secrets ?? NO_SECRETS;
     let masked = maskable.get(secrets);
     if (!masked) {
       masked = secrets.filter((s) => s.length >= 8);

@@ -29,6 +29,8 @@ export interface MetricsBuffer {
   ): Promise<void> | undefined;
   /** Minutes held, not yet written (for tests and logs). */
   readonly pending: number;
+  /** Whether a write is on its way: an `add` now only joins it, and returns nothing to wait for. */
+  readonly scheduled: boolean;
 }
 
 export function createMetricsBuffer(sleep: (ms: number) => Promise<void>): MetricsBuffer {
@@ -72,6 +74,9 @@ export function createMetricsBuffer(sleep: (ms: number) => Promise<void>): Metri
       if (scheduled) return undefined;
       scheduled = true;
       return sleep(options.flushMs).then(() => flush(write));
+    },
+    get scheduled() {
+      return scheduled;
     },
     get pending() {
       let minutes = 0;

@@ -28,6 +28,8 @@ export interface MetricsCollector {
   hold(work: Promise<unknown>): void;
   /** Resolves once every held work has ended, however it ended. */
   settled(): Promise<void>;
+  /** Whether any work is held: without any, the metrics are complete when the response is. */
+  holds(): boolean;
   moderation(verdict: Verdict): void;
   variant(name: string): void;
   /** `count` approved results of structured task `task` (see lib/metrics/tasks.ts). */
@@ -60,6 +62,9 @@ export function createMetricsCollector(prices: PriceTable): MetricsCollector {
     },
     hold(work) {
       held.push(work);
+    },
+    holds() {
+      return held.length > 0;
     },
     async settled() {
       await Promise.allSettled(held);

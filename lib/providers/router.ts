@@ -1,4 +1,4 @@
-import type { BreakerPermit, BreakerState } from '../breaker';
+import { type BreakerPermit, type BreakerState, recordsNothing } from '../breaker';
 import type { Capability } from '../capabilities';
 import { type GatewayError, markMayBeBilled } from '../errors';
 import { classifyFailure, type Failure, UpstreamRequestError } from './failures';
@@ -107,7 +107,7 @@ async function route<T>(
       if (wait !== undefined) {
         // Our own account-wide limit: no call was made, so no verdict on the provider either way (a
         // probe gives its lease up; it must not close the breaker).
-        deps.defer(deps.breaker.record(breakerName, permit, 'release'));
+        recordLater(deps, breakerName, permit, 'release');
         refusals.push({
           provider: target.name,
           retryAfterSeconds: Math.max(1, Math.ceil(wait / 1000)),
@@ -118,7 +118,7 @@ async function route<T>(
       attempts += 1;
       try {
         const value = await call(target, model);
-        deps.defer(deps.breaker.record(breakerName, permit, 'success'));
+        recordLater(deps, breakerName, permit, 'success');
         return { value, provider: target.name, model, attempts, retries, fallback: index > 0 };
       } catch (err) {
         const failure = classifyFailure(err, target.name);
@@ -126,7 +126,7 @@ async function route<T>(
           // The request (or our handling of it) is at fault, not the provider's health: an answer it
           // gave (a 400) shows it up; a call that ended without one (aborted) shows nothing.
           const answered = failure.error instanceof UpstreamRequestError;
-          deps.defer(deps.breaker.record(breakerName, permit, answered ? 'success' : 'release'));
+          recordLater(deps, breakerName, permit, answered ? 'success' : 'release');
           throw failure.error;
         }
         const state = failure.throttled
@@ -184,4 +184,17 @@ async function throttled(
 ): Promise<BreakerState> {
   if (!sharedWaitMs) return deps.breaker.record(breakerName, permit, 'release');
   return deps.breaker.record(breakerName, permit, 'throttle', Math.min(sharedWaitMs, maxMs));
+}
+
+/**
+ * Records an outcome after the response (`waitUntil`); one that would change nothing (a success on a
+ * healthy breaker, most calls) is not handed over at all: no native call and promise per request.
+ */
+function recordLater(
+  deps: RouterDeps,
+  breakerName: string,
+  permit: BreakerPermit & { allowed: true },
+  outcome: 'success' | 'release',
+): void {
+  if (!recordsNothing(permit, outcome)) deps.defer(deps.breaker.record(breakerName, permit, outcome));
 }
