@@ -12,7 +12,7 @@
  *   the simulator's realistic profile (full-size PNGs of grain, ~3.4 bytes of base64 a pixel), its
  *   clock sped up so the images take a fraction of a second.
  * - bulk: `POST /v1/batches` with BULK_MAX_ITEMS' upper bound of items (submission), then the cron
- *   polls (`/__scheduled`) until the job is final (collection: the output file, moderation, results).
+ *   polls (`/cdn-cgi/handler/scheduled`) until the job is final (collection: the output file, moderation, results).
  *
  * Options: `--only=image|bulk`, `--n=`, `--size=`, `--items=` (defaults: the limits in the code),
  * `--intent-chars=` (bulk intents padded to this length), `--repeat=` (image requests one after another in one measurement: what is left behind adds up),
@@ -186,9 +186,12 @@ async function bulkPhase(): Promise<PhaseResult[]> {
       return id;
     };
     const pollOnce = async () => {
-      const res = await fetch(`${stack.gatewayUrl}/__scheduled?cron=${encodeURIComponent(CRON)}`, {
-        signal: AbortSignal.timeout(600_000),
-      });
+      const res = await fetch(
+        `${stack.gatewayUrl}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent(CRON)}`,
+        {
+          signal: AbortSignal.timeout(600_000),
+        },
+      );
       await res.text();
     };
     const status = async (id: string) => {

@@ -102,7 +102,8 @@ async function main() {
       '127.0.0.1',
       '--env-file',
       GENERATED_VARS,
-      '--test-scheduled',
+      // No --test-scheduled: wrangler's own route (/cdn-cgi/handler/scheduled) runs a cron by hand, while
+      // that flag wraps every request in a dev-only middleware (a URL parse and a header read).
       ...(INSPECTOR_PORT ? ['--inspector-port', INSPECTOR_PORT] : []),
       ...varArgs,
       ...process.argv.slice(2),

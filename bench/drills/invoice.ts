@@ -299,7 +299,7 @@ async function call(
 async function collectBulk(stack: RunStack, key: string, id: string) {
   const started = Date.now();
   for (let round = 0; round < 60; round++) {
-    await fetch(`${stack.gatewayUrl}/__scheduled?cron=${encodeURIComponent('*/10 * * * *')}`);
+    await fetch(`${stack.gatewayUrl}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent('*/10 * * * *')}`);
     const job = await gw(stack, `/v1/batches/${id}`, { key });
     const body = job.body as { status?: string; cost?: { spent_usd: number; settled: boolean } } | undefined;
     if (body?.cost?.settled)

@@ -81,3 +81,27 @@ describe("one invocation's outbound connections", () => {
     expect(peak).toBeGreaterThan(1);
   }, 120_000);
 });
+
+// The same `npm run dev`: docs/local-infrastructure.md runs a cron by hand at wrangler's trigger route.
+// `--test-scheduled` is not passed (its middleware would parse every request's URL), so /__scheduled is
+// an ordinary path of the gateway.
+describe('crons under npm run dev', () => {
+  it("run by hand at wrangler's trigger route, answered once the job has run", async () => {
+    const res = await fetch(
+      `${gateway.url}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent('*/5 * * * *')}`,
+    );
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('ok');
+    // The five-minute cron is the monitoring check, which logs its outcome.
+    for (
+      let waited = 0;
+      !/"msg":"monitoring checked"/.test(gateway.output()) && waited < 5000;
+      waited += 100
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(gateway.output()).toMatch(/"msg":"monitoring checked"/);
+    const legacy = await fetch(`${gateway.url}/__scheduled?cron=${encodeURIComponent('*/5 * * * *')}`);
+    expect(legacy.status).toBe(401);
+  });
+});
