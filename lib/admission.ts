@@ -79,10 +79,10 @@ function createPeakMeter(windowMs = 500, windows = 10) {
     perSecond(now: number) {
       const since = Math.floor(now / windowMs) - windows;
       let peak = 0;
-      // Indexed: every request asks, and destructuring each pair in a for-of allocates.
+      // Indexed, never destructured: a pattern `[w, n] = pair` runs the array iterator, which allocates.
       for (let i = 0; i < counts.length; i++) {
-        const [w, n] = counts[i] as [number, number];
-        if (w > since) peak = Math.max(peak, n);
+        const pair = counts[i] as [number, number];
+        if (pair[0] > since) peak = Math.max(peak, pair[1]);
       }
       return (peak * 1000) / windowMs;
     },
@@ -90,9 +90,9 @@ function createPeakMeter(windowMs = 500, windows = 10) {
     lastPerSecond(now: number) {
       const last = Math.floor(now / windowMs) - 1;
       for (let i = counts.length - 1; i >= 0; i--) {
-        const [w, n] = counts[i] as [number, number];
-        if (w === last) return (n * 1000) / windowMs;
-        if (w < last) break;
+        const pair = counts[i] as [number, number];
+        if (pair[0] === last) return (pair[1] * 1000) / windowMs;
+        if (pair[0] < last) break;
       }
       return 0;
     },
@@ -119,9 +119,11 @@ export function createAdmission(queueingMs: (now: number) => number): Admission 
   const finishes = createPeakMeter();
 
   // This window's growth reaches the burst limit: more at once than the isolate has lately answered.
-  const inBurst = (now: number, least: number) =>
-    least > 0 &&
-    burstWindow(now).grown >= Math.max(least, (finishes.perSecond(now) * 2 * BURST_WINDOW_MS) / 1000);
+  // The answer rate is read only once the growth reaches `least`: not on every request.
+  const inBurst = (now: number, least: number) => {
+    const { grown } = burstWindow(now);
+    return least > 0 && grown >= least && grown >= (finishes.perSecond(now) * 2 * BURST_WINDOW_MS) / 1000;
+  };
   const countStart = (now: number) => {
     burstWindow(now).grown += 1;
   };

@@ -5,7 +5,7 @@ import { adminPrincipal, bearerOf, keyPrincipal, presentedKeyHash, presentsSecre
 import { configOf } from './config';
 import { AuthenticationError, PermissionDeniedError, StoreUnavailableError } from './errors';
 import { checkModel, checkScope } from './key-policy';
-import { isKeyShaped, type KeyRecord, keyIdOf, lookupKey } from './keys';
+import { isKeyShaped, type KeyRecord, keyIdOf, lookupKey, sameRecord } from './keys';
 import { decide, deniedInIsolate, enforce } from './request-limit';
 
 /** What `admit` checks besides the key and its rate limit. */
@@ -132,8 +132,11 @@ export async function admit<T>(
     keyRecords.delete(id);
     throw new AuthenticationError({ message: 'Invalid or revoked API key.' });
   }
-  keyRecords.set(id, record);
-  if (record !== remembered) actAs(record);
+  // Found as remembered (most requests): the principal it acted as stands, the very same object, so
+  // nothing is built or checked twice and callers may compare it by identity.
+  const kept = remembered && sameRecord(remembered, record) ? remembered : record;
+  keyRecords.set(id, kept);
+  if (kept !== remembered) actAs(kept);
   enforce(c, decision);
   return result as T;
 }

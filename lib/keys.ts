@@ -49,6 +49,21 @@ export const KEY_FIELDS = [
   'models',
   'revoked_at',
 ] as const;
+/**
+ * Whether two records of a key say the same, field by field (lists item by item): a key looked up again
+ * unchanged, so what was built for the one it was remembered as still holds.
+ */
+export function sameRecord(a: KeyRecord, b: KeyRecord): boolean {
+  for (const field of KEY_FIELDS) {
+    const x = a[field];
+    const y = b[field];
+    if (x === y) continue;
+    if (!Array.isArray(x) || !Array.isArray(y) || x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  }
+  return true;
+}
+
 /** id → key hash, for listing and revoking by id. */
 export const KEY_INDEX = redisKey('apikeys');
 /** The Redis hash holding the record of the key with SHA-256 `hash`. */

@@ -9,6 +9,7 @@ import { tenantCacheKey } from '../cache';
 import { admitAndLookUp, wantsFresh } from '../cache-first';
 import { presentedTenant } from '../caller';
 import { admit } from '../guards';
+import type { Principal } from '../principal';
 import { servicesOf } from '../request-services';
 import { loadTokenCounter } from '../tokens';
 import { type ProxyStart, startProxy } from './budgeted';
@@ -27,12 +28,12 @@ async function admitAndStart(c: Context<AppEnv>, plan: ProxyPlan): Promise<Proxy
   // leaves in admission's tick.
   const counter = await loadTokenCounter();
   let start: ProxyStart | undefined;
-  let actedFor: string | undefined;
+  let actedFor: Principal | undefined;
   try {
     await admit(
       c,
       async () => {
-        actedFor = JSON.stringify(services.principal());
+        actedFor = services.principal();
         start = startProxy(services, plan, counter);
       },
       { model: plan.model },
@@ -41,7 +42,10 @@ async function admitAndStart(c: Context<AppEnv>, plan: ProxyPlan): Promise<Proxy
     start?.cancel();
     throw err;
   }
-  if (start && actedFor === JSON.stringify(services.principal())) return start;
+  // Usually the very principal it started for (admission keeps it when the lookup finds the key as
+  // remembered); compared by value only when admission set a new one.
+  const now = services.principal();
+  if (start && (actedFor === now || JSON.stringify(actedFor) === JSON.stringify(now))) return start;
   start?.cancel();
   return startProxy(services, plan, counter);
 }
