@@ -3,10 +3,11 @@
  * once; started all at once, their Redis calls' answers wait behind one another in the event loop and
  * time out there, their work wasted. So while the calls queue for longer than a target
  * (lib/store-load.ts `queueingMs`), or a burst adds more requests to those in flight within a tenth of a
- * second (starts less answers) than the isolate has lately answered in a fifth, new requests take a ticket and start in ticket order, each waiting on
- * a timer of its own before it does anything. One still waiting when the longest wait is up is shed
- * (`503 overloaded`), with nothing done, its ticket passed over. None is shed on arrival: a shed client
- * in a closed loop comes straight back, and answered at once such clients spin, starving the rest.
+ * second (starts less answers) than the isolate has lately answered in a fifth, new requests take a
+ * ticket and start in ticket order, each waiting on a timer of its own before it does anything. One
+ * still waiting when the longest wait is up is shed (`503 overloaded`), with nothing done, its ticket
+ * passed over. None is shed on arrival: a shed client in a closed loop comes straight back, and answered
+ * at once such clients spin, starving the rest.
  *
  * Tickets are let through two ways: one for each request answered (so the isolate is kept as busy as it
  * was, whatever its speed), and by the clock at a rate the queueing steers, 10 % lower every tenth of a
