@@ -96,10 +96,21 @@ export function canonicalJson(fields: Record<string, unknown>, exactFields: read
   return encode(fields, false, '');
 }
 
+const utf8 = new TextEncoder();
+
 async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  return toHex(digest);
+  return toHex(await crypto.subtle.digest('SHA-256', utf8.encode(text)));
 }
+
+/**
+ * Keys this isolate built lately, by everything they were built from (the tenant's namespace
+ * included, so no tenant can time another's requests): a hot request, a cache hit again and again, is
+ * hashed once. At most RECENT_KEYS entries of at most RECENT_KEY_CHARS characters (about 1 MB), the
+ * oldest going first.
+ */
+const recentKeys = new Map<string, string>();
+const RECENT_KEYS = 512;
+const RECENT_KEY_CHARS = 2048;
 
 // Parts are caller-built strings: encoding keeps `:` (and `%`) out of them, so no two part lists can
 // join into the same key, and a tenant namespace can never reach into another's.
@@ -116,13 +127,23 @@ function keyPart(name: string, value: string): string {
  */
 export async function cacheKey(parts: CacheKeyParts): Promise<string> {
   const { namespace, kind, version, fields, exactFields } = parts;
-  return redisKey(
+  const head = redisKey(
     'cache',
     keyPart('namespace', namespace),
     keyPart('kind', kind),
     keyPart('version', version),
-    await sha256Hex(canonicalJson(fields, exactFields)),
   );
+  const canonical = canonicalJson(fields, exactFields);
+  // The encoded parts hold no `:`, so the head and the fields join into one unambiguous text.
+  const built = `${head}:${canonical}`;
+  const known = recentKeys.get(built);
+  if (known !== undefined) return known;
+  const key = `${head}:${await sha256Hex(canonical)}`;
+  if (built.length <= RECENT_KEY_CHARS) {
+    if (recentKeys.size >= RECENT_KEYS) recentKeys.delete(recentKeys.keys().next().value ?? '');
+    recentKeys.set(built, key);
+  }
+  return key;
 }
 
 /** The lease key of a generation in progress for `key`; one segment longer than any entry key. */

@@ -86,6 +86,30 @@ describe('cacheKey', () => {
     await expect(keyOf({ fields: { loop } })).rejects.toThrow(/circular/);
   });
 
+  it('builds the same key the first time and every time after, for more parts than the isolate remembers', async () => {
+    // The isolate keeps the keys it built lately (512): 1,200 distinct parts, twice over, each checked
+    // against the layout hashed here independently.
+    const utf8 = new TextEncoder();
+    const expected = async (n: number) => {
+      const digest = await crypto.subtle.digest(
+        'SHA-256',
+        utf8.encode(canonicalJson({ intent: `gloves ${n}` })),
+      );
+      const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+      return `gw:v1:cache:${encodeURIComponent(BASE.namespace)}:${BASE.kind}:${BASE.version}:${hex}`;
+    };
+    for (let pass = 0; pass < 2; pass++) {
+      for (let n = 0; n < 1200; n += 1) {
+        const key = await keyOf({ fields: { intent: `Gloves  ${n}` } });
+        expect(key, `pass ${pass}, parts ${n}`).toBe(await expected(n));
+      }
+    }
+    // A namespace of its own gives a key of its own, remembered or not.
+    const other = await keyOf({ namespace: 'tenant-b', fields: { intent: 'gloves 1' } });
+    expect(other).not.toBe(await expected(1));
+    expect(await keyOf({ namespace: 'tenant-b', fields: { intent: 'gloves 1' } })).toBe(other);
+  });
+
   it('names the lease one segment past the entry key', async () => {
     const key = await cacheKey(BASE);
     expect(leaseKeyOf(key)).toBe(`${key}:lease`);
