@@ -44,8 +44,8 @@ async function admitAndStart(c: Context<AppEnv>, plan: ProxyPlan): Promise<Proxy
   }
   // Usually the very principal it started for (admission keeps it when the lookup finds the key as
   // remembered); compared by value only when admission set a new one.
-  const now = services.principal();
-  if (start && (actedFor === now || JSON.stringify(actedFor) === JSON.stringify(now))) return start;
+  const current = services.principal();
+  if (start && (actedFor === current || JSON.stringify(actedFor) === JSON.stringify(current))) return start;
   start?.cancel();
   return startProxy(services, plan, counter);
 }
