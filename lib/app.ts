@@ -37,27 +37,31 @@ const MISCONFIGURED_MESSAGE = 'The gateway is misconfigured; its operator can se
 export function createApp(makeDeps: MakeDeps, options: AppOptions = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
+  const render = async (err: Error, c: Context<AppEnv>) =>
+    renderError(c, await callerFirst(c, err, options.verifyCaller));
+  const limits = bodyLimits();
+
+  // One layer for what every request goes through, not one per concern: each Hono layer is an async
+  // call, a closure and a promise on every request, a cache hit's included.
   app.use(async (c, next) => {
     const started = Date.now();
     const requestId = `req_${crypto.randomUUID().replaceAll('-', '')}`;
     c.set('requestId', requestId);
-    c.set('log', createLogger({ fields: { request_id: requestId } }));
-    c.header('x-request-id', requestId);
-    await next();
+    try {
+      await enter(c, next);
+    } catch (err) {
+      // As Hono answers for a layer that throws: the one renderer, on this request's context.
+      if (!(err instanceof Error)) throw err;
+      if (!c.get('log')) c.set('log', createLogger({ fields: { request_id: requestId } }));
+      c.error = err;
+      c.res = await render(err, c);
+    }
     c.res.headers.set('x-request-id', requestId);
     finishRequest(c, Date.now() - started);
   });
 
-  app.use(async (c, next) => {
-    let env: Env;
-    try {
-      env = parseEnv(c.env);
-      configOf(env);
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      c.get('log').error('configuration invalid', { problems: err.problems });
-      throw new MisconfiguredError({ message: MISCONFIGURED_MESSAGE });
-    }
+  async function enter(c: Context<AppEnv>, next: () => Promise<void>): Promise<void> {
+    const env = validEnv(c);
     c.set('env', env);
     c.set(
       'log',
@@ -90,35 +94,63 @@ export function createApp(makeDeps: MakeDeps, options: AppOptions = {}): Hono<Ap
     try {
       if (!options.unmetered?.(c.req.path)) c.set('metrics', createMetricsCollector(configOf(env).prices));
       // Every Redis call the request makes, after its response too, waits in its own pool.
-      await withInvocationPool(deps.connections, next);
+      await withInvocationPool(deps.connections, () => limits(c, next, env.MAX_BODY_BYTES));
     } finally {
       if (started) deps.admission.finished(deps.now());
     }
-  });
+  }
 
-  // Built once per size: the env is the isolate's, and a middleware per request is garbage per request.
+  app.notFound((c) =>
+    renderError(c, new NotFoundError({ message: `No route for ${c.req.method} ${c.req.path}.` })),
+  );
+  app.onError(render);
+
+  return app;
+}
+
+/** The request's env, validated once per isolate; a 500 (`misconfigured`) when it cannot work. */
+function validEnv(c: Context<AppEnv>): Env {
+  try {
+    const env = parseEnv(c.env);
+    configOf(env);
+    return env;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    // No env, so no level or secrets: the default logger, for this line and the error's.
+    c.set('log', createLogger({ fields: { request_id: c.get('requestId') } }));
+    c.get('log').error('configuration invalid', { problems: err.problems });
+    throw new MisconfiguredError({ message: MISCONFIGURED_MESSAGE });
+  }
+}
+
+/**
+ * The body size limit (`413 request_too_large`): a declared length is checked here, with no layer of
+ * its own; a body without one (chunked) is counted as it is read, by Hono's `bodyLimit`, built once per
+ * size (a middleware per request is garbage per request).
+ */
+function bodyLimits() {
   const limits = new Map<number, MiddlewareHandler<AppEnv>>();
-  app.use((c, next) => {
-    const maxSize = c.get('env').MAX_BODY_BYTES;
+  const tooLarge = (maxSize: number) =>
+    new RequestTooLargeError({ message: `Request body exceeds ${maxSize} bytes.` });
+  return async (c: Context<AppEnv>, next: () => Promise<void>, maxSize: number): Promise<void> => {
+    const { headers } = c.req.raw;
+    const length = headers.get('content-length');
+    if (length !== null && !headers.has('transfer-encoding')) {
+      if (Number.parseInt(length, 10) > maxSize) throw tooLarge(maxSize);
+      return next();
+    }
     let limit = limits.get(maxSize);
     if (!limit) {
       limit = bodyLimit({
         maxSize,
         onError: () => {
-          throw new RequestTooLargeError({ message: `Request body exceeds ${maxSize} bytes.` });
+          throw tooLarge(maxSize);
         },
       });
       limits.set(maxSize, limit);
     }
-    return limit(c, next);
-  });
-
-  app.notFound((c) =>
-    renderError(c, new NotFoundError({ message: `No route for ${c.req.method} ${c.req.path}.` })),
-  );
-  app.onError(async (err, c) => renderError(c, await callerFirst(c, err, options.verifyCaller)));
-
-  return app;
+    await limit(c, next);
+  };
 }
 
 /**
@@ -131,25 +163,29 @@ function finishRequest(c: Context<AppEnv>, durationMs: number): void {
   const cache = c.res.headers.get('x-cache') ?? undefined;
   const metrics = c.get('metrics');
   const principal = c.get('principal');
-  const spent = metrics?.summary();
-  c.get('log').info('request', {
-    method: c.req.method,
-    path: c.req.path,
-    route: endpoint,
-    status: c.res.status,
-    duration_ms: durationMs,
-    ...(principal ? { key_id: principal.id } : {}),
-    ...(cache ? { cache } : {}),
-    ...(errorCode ? { error_code: errorCode } : {}),
-    ...(spent?.calls
-      ? {
-          upstream_calls: spent.calls,
-          provider: spent.provider,
-          model: spent.model,
-          cost_usd: nanosToUsd(spent.costNanos),
-        }
-      : {}),
-  });
+  const log = c.get('log');
+  // Built only to be written: below LOG_LEVEL=info the line would be dropped after it was made.
+  if (log.enabled('info')) {
+    const spent = metrics?.summary();
+    log.info('request', {
+      method: c.req.method,
+      path: c.req.path,
+      route: endpoint,
+      status: c.res.status,
+      duration_ms: durationMs,
+      ...(principal ? { key_id: principal.id } : {}),
+      ...(cache ? { cache } : {}),
+      ...(errorCode ? { error_code: errorCode } : {}),
+      ...(spent?.calls
+        ? {
+            upstream_calls: spent.calls,
+            provider: spent.provider,
+            model: spent.model,
+            cost_usd: nanosToUsd(spent.costNanos),
+          }
+        : {}),
+    });
+  }
   // A caller nobody could authenticate costs no Redis write: a flood of bad keys must not become one
   // write each, nor one whose keys Redis was too slow to check (the write would only add to its load).
   // Its log line above still counts it.

@@ -1,5 +1,7 @@
 /** The options of a circuit breaker (lib/breaker.ts), with their defaults applied in one place. */
 
+import { withDefaults } from './with-defaults';
+
 export interface BreakerOptions {
   /** Consecutive failures that open the breaker. @default 5 */
   failureThreshold: number;
@@ -16,8 +18,7 @@ const DEFAULTS: BreakerOptions = { failureThreshold: 5, openSeconds: 60, probeLe
  * @throws RangeError for options that cannot work (a threshold below 1, a non-positive window or lease).
  */
 export function resolveOptions(options: Partial<BreakerOptions>): BreakerOptions {
-  const set = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  const resolved: BreakerOptions = { ...DEFAULTS, ...set };
+  const resolved = withDefaults(DEFAULTS, options);
   const { failureThreshold, openSeconds, probeLeaseMs } = resolved;
   if (!Number.isInteger(failureThreshold) || failureThreshold < 1) {
     throw new RangeError(`failureThreshold must be a positive integer, got ${failureThreshold}`);

@@ -13,6 +13,8 @@ export interface Logger {
   error(msg: string, fields?: LogFields): void;
   /** A logger that adds `fields` to every line. */
   child(fields: LogFields): Logger;
+  /** Whether a line at `level` is written: a caller skips building one that would be dropped. */
+  enabled(level: LogLevel): boolean;
 }
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -81,6 +83,10 @@ class JsonLogger implements Logger {
   }
   child(fields: LogFields): Logger {
     return new JsonLogger({ ...this.#options, fields: { ...this.#options.fields, ...fields } });
+  }
+
+  enabled(level: LogLevel): boolean {
+    return RANK[level] >= this.#rank;
   }
 
   #write(level: LogLevel, msg: string, fields?: LogFields): void {

@@ -1,3 +1,4 @@
+import { withDefaults } from '../with-defaults';
 import type { BudgetOptions } from './types';
 
 /** The budget's options (lib/budget.ts) with their defaults, and the checks its methods make on input. */
@@ -38,8 +39,7 @@ export function checkLeaseMs(leaseMs: number): void {
  * @throws RangeError for options that cannot work (a lease below 1 ms, a non-positive retention, …).
  */
 export function resolveOptions(options: Partial<BudgetOptions>): BudgetOptions {
-  const set = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  const resolved: BudgetOptions = { ...DEFAULTS, ...set };
+  const resolved = withDefaults(DEFAULTS, options);
   const { leaseMs, retentionDays, globalScope, keyScopePrefix } = resolved;
   checkLeaseMs(leaseMs);
   if (!(retentionDays > 0)) throw new RangeError(`retentionDays must be positive, got ${retentionDays}`);

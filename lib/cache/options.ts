@@ -1,3 +1,4 @@
+import { withDefaults } from '../with-defaults';
 import type { CacheOptions } from './types';
 
 const DEFAULTS = { ttlSeconds: 86_400, leaseMs: 60_000, pollMs: 150 };
@@ -12,8 +13,7 @@ export function checkInteger(name: string, value: number, min: number): void {
 
 /** `options` with the defaults applied; throws a RangeError for options that cannot work. */
 export function resolveOptions(options: Partial<CacheOptions>): CacheOptions {
-  const set = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  const base = { ...DEFAULTS, ...set };
+  const base = withDefaults<Omit<CacheOptions, 'waitMs'>>(DEFAULTS, options);
   const resolved: CacheOptions = { waitMs: base.leaseMs + WAIT_MARGIN_MS, ...base };
   checkInteger('ttlSeconds', resolved.ttlSeconds, 1);
   checkInteger('leaseMs', resolved.leaseMs, 1);

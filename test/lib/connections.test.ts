@@ -3,7 +3,7 @@ import { createConnectionPool, WORKERS_CONNECTION_LIMIT, withInvocationPool } fr
 import { createDeps, newIsolateState } from '../../lib/deps';
 import { parseEnv } from '../../lib/env';
 import { bindings } from '../support/env';
-import { simKey } from '../support/providers';
+import { simConfigure, simKey } from '../support/providers';
 
 /** GET /v1/models at the simulator, answered after `latencyMs`. */
 const slowModels = (latencyMs: number) =>
@@ -86,6 +86,28 @@ describe('createConnectionPool', () => {
       );
     expect(err).toMatchObject({ name: 'TimeoutError' });
     expect(pool.active).toBe(0);
+  });
+
+  it('never cuts a body still streaming once its headers came within the timeout', async () => {
+    const key = simKey();
+    // 12 events, 60 ms apart: the body takes ~700 ms, seven times the 100 ms timeout.
+    await simConfigure(key, { stream_interval_ms: 60 });
+    const pool = createConnectionPool(2);
+    const started = Date.now();
+    const res = await pool.fetch(100)(`${bindings.SIMULATOR_URL}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'gpt-6-luna',
+        stream: true,
+        max_completion_tokens: 12,
+        messages: [{ role: 'user', content: 'Count to twelve.' }],
+      }),
+    });
+    expect(res.status).toBe(200);
+    const body = await res.text();
+    expect(Date.now() - started).toBeGreaterThan(300);
+    expect(body.trimEnd().endsWith('data: [DONE]')).toBe(true);
   });
 
   it("queues a request's Redis calls behind its six connections, their timeout counted from sending", async () => {
