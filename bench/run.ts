@@ -58,14 +58,15 @@ const CPU: CpuOptions = quick
       rounds: 1,
     }
   : {
-      // Six 2 s rounds rather than three of 4 s: this machine's speed drifts over tens of seconds, and
-      // finer turns give every path the same share of it (the floor alone swung 0.66–1.07 ms between runs).
+      // Eight 2 s rounds rather than a few of 4 s: this machine's speed drifts over seconds, and finer,
+      // more turns give every path the same share of it (the floor alone swung 0.66–1.07 ms between runs,
+      // one path 0.77–1.73 ms between rounds of one run).
       connections: 50,
       durationSeconds: 2,
       warmupSeconds: 2,
       bridgeLatenciesMs: latencies,
       settleMs: 1_000,
-      rounds: 6,
+      rounds: 8,
     };
 const REPLAY: ReplayOptions = {
   requests: quick ? 300 : 5_000,

@@ -45,24 +45,18 @@ export interface ConnectionPool {
  */
 async function timedFetch(input: Request | string | URL, init: RequestInit | undefined, timeoutMs?: number) {
   if (timeoutMs === undefined) return fetch(input, init);
-  // AbortSignal.timeout, not setTimeout and clearTimeout: in workerd a timer set and cleared per call
-  // cost more CPU than the rest of a proxied call's bookkeeping. Once the headers are in, the signal's
-  // timer still runs, into nothing, or ends with the invocation.
-  const expiry = AbortSignal.timeout(timeoutMs);
+  // A timer set and cleared, not AbortSignal.timeout: that signal would also cut the body, and disarming
+  // it takes an abort listener, dearer in workerd (about 4 µs) than the timer pair (about 1 µs).
   const timer = new AbortController();
-  let waiting = true;
-  expiry.addEventListener(
-    'abort',
-    () => {
-      if (waiting) timer.abort(new DOMException(`No response headers in ${timeoutMs} ms`, 'TimeoutError'));
-    },
-    { once: true },
+  const timeout = setTimeout(
+    () => timer.abort(new DOMException(`No response headers in ${timeoutMs} ms`, 'TimeoutError')),
+    timeoutMs,
   );
   const signal = init?.signal ? AbortSignal.any([init.signal, timer.signal]) : timer.signal;
   try {
     return await fetch(input, { ...init, signal });
   } finally {
-    waiting = false;
+    clearTimeout(timeout);
   }
 }
 

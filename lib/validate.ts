@@ -1,15 +1,20 @@
 import { zValidator } from '@hono/zod-validator';
 import type { MiddlewareHandler, ValidationTargets } from 'hono';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { InvalidRequestError } from './errors';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from './json-depth';
+import { sparseParse } from './sparse-object';
 
 /**
  * Parsed synchronously: no schema of ours refines asynchronously, and zod's asynchronous parse (the
- * validator's default) wraps every field's check in a promise, on every request. (The option's type is a
- * conditional one that TypeScript cannot resolve for a generic schema, hence the cast where it is used.)
+ * validator's default) wraps every field's check in a promise, on every request. An object over the
+ * keys it carries (lib/sparse-object.ts). (The option's type is a conditional one that TypeScript
+ * cannot resolve for a generic schema, hence the cast where it is used.)
  */
-const SYNC_PARSE = { validationFunction: (schema: z.ZodType, value: unknown) => schema.safeParse(value) };
+const SYNC_PARSE = {
+  validationFunction: (schema: z.ZodType, value: unknown) =>
+    schema instanceof z.ZodObject ? sparseParse(schema, value) : schema.safeParse(value),
+};
 
 /**
  * `zValidator` that throws the zod error, so the one error renderer answers `400` in our shape with
