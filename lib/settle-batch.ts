@@ -48,8 +48,12 @@ export function createSettleBatch(clock: {
   /** When the scheduled write is due; 0: none is. */
   let due = 0;
 
+  // forEach, not for-of: every settle runs this over every open reservation, and for-of makes an
+  // entry pair for each one.
   const openAt = (at: number) => {
-    for (const [ticket, until] of tickets) if (until <= at) tickets.delete(ticket);
+    tickets.forEach((until, ticket) => {
+      if (until <= at) tickets.delete(ticket);
+    });
     return tickets.size;
   };
 

@@ -56,10 +56,37 @@ export interface TokenCounter {
   estimateInputTokens(prompt: PromptEstimateInput): number;
 }
 
-/** Loads the o200k encoding (once per isolate; the runtime caches the module) and counts with it. */
-export async function loadTokenCounter(): Promise<TokenCounter> {
+/** Loads the o200k encoding and counts with it: one counter per isolate (a failed load is tried again). */
+export function loadTokenCounter(): Promise<TokenCounter> {
+  loaded ??= load().catch((err: unknown) => {
+    loaded = undefined;
+    throw err;
+  });
+  return loaded;
+}
+
+let loaded: Promise<TokenCounter> | undefined;
+
+/**
+ * Texts this short (a role, a name) come with nearly every message: their counts are remembered, up to
+ * SHORT_TEXTS of them. Longer texts are counted each time.
+ */
+const SHORT_TEXT_CHARS = 16;
+const SHORT_TEXTS = 1024;
+
+async function load(): Promise<TokenCounter> {
   const { countTokens } = await import('gpt-tokenizer/encoding/o200k_base');
-  const countTextTokens = (text: string) => (text ? countTokens(text, PLAIN_TEXT) : 0);
+  const short = new Map<string, number>();
+  const countTextTokens = (text: string) => {
+    if (!text) return 0;
+    if (text.length > SHORT_TEXT_CHARS) return countTokens(text, PLAIN_TEXT);
+    let count = short.get(text);
+    if (count === undefined) {
+      count = countTokens(text, PLAIN_TEXT);
+      if (short.size < SHORT_TEXTS) short.set(text, count);
+    }
+    return count;
+  };
   return { countTextTokens, estimateInputTokens: (prompt) => estimateWith(countTextTokens, prompt) };
 }
 

@@ -69,7 +69,11 @@ export function createMetricsBuffer(sleep: (ms: number) => Promise<void>): Metri
         fields = new Map();
         store.minutes.set(minute, fields);
       }
-      for (const [name, by] of increments) fields.set(name, (fields.get(name) ?? 0) + by);
+      // forEach, not for-of: no entry pair per field, on every request.
+      const into = fields;
+      increments.forEach((by, name) => {
+        into.set(name, (into.get(name) ?? 0) + by);
+      });
       if (options.flushMs <= 0) return flush(write);
       if (scheduled) return undefined;
       scheduled = true;

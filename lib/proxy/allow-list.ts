@@ -47,19 +47,27 @@ const UNPRICED_PARTS: Record<string, string> = {
   input_audio: 'audio input is not priced',
 };
 
-/** Refuses any content part (at any depth of `value`) the gateway cannot price. */
+/**
+ * Refuses any content part (at any depth of `value`) the gateway cannot price. Every part of every
+ * message passes here: the walk extends one path and restores it, and copies it only for an issue.
+ */
 export function refuseUnpricedParts(
   value: unknown,
   ctx: z.RefinementCtx,
   path: (string | number)[] = [],
 ): void {
   if (Array.isArray(value)) {
-    for (const [i, item] of value.entries()) refuseUnpricedParts(item, ctx, [...path, i]);
+    for (let i = 0; i < value.length; i++) {
+      path.push(i);
+      refuseUnpricedParts(value[i], ctx, path);
+      path.pop();
+    }
     return;
   }
   if (!value || typeof value !== 'object') return;
   const type = (value as { type?: unknown }).type;
-  if (typeof type === 'string' && UNPRICED_PARTS[type]) {
+  // Own names only: a part typed `constructor` or `toString` is no unpriced part.
+  if (typeof type === 'string' && Object.hasOwn(UNPRICED_PARTS, type)) {
     ctx.addIssue({
       code: 'custom',
       path: [...path, 'type'],
@@ -67,8 +75,12 @@ export function refuseUnpricedParts(
     });
     return;
   }
-  for (const [key, inner] of Object.entries(value)) {
-    if (typeof inner === 'object') refuseUnpricedParts(inner, ctx, [...path, key]);
+  for (const key in value) {
+    const inner = (value as Record<string, unknown>)[key];
+    if (typeof inner !== 'object' || inner === null) continue;
+    path.push(key);
+    refuseUnpricedParts(inner, ctx, path);
+    path.pop();
   }
 }
 

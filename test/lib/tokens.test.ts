@@ -22,6 +22,28 @@ describe('countTextTokens', () => {
     expect(countTextTokens('héllo wörld 日本語')).toBe(7);
   });
 
+  it('counts a short text it remembers exactly as the encoder does, however often and whatever came before', async () => {
+    const shorts = [
+      'user',
+      'system',
+      'assistant',
+      'developer',
+      'tool',
+      'a',
+      ' ',
+      'héllo',
+      '日本語',
+      '0123456789abcdef',
+    ];
+    for (let round = 0; round < 3; round++) {
+      for (const text of shorts) expect(countTextTokens(text)).toBe(encode(text).length);
+    }
+    // Past the remembered length, counted afresh: still exact.
+    expect(countTextTokens('0123456789abcdefg')).toBe(encode('0123456789abcdefg').length);
+    // One counter per isolate: what it remembers serves every request.
+    expect(await loadTokenCounter()).toBe(await loadTokenCounter());
+  });
+
   it('agrees with the encoder on longer text', () => {
     const text = PROSE.repeat(20);
     expect(countTextTokens(text)).toBe(encode(text).length);
