@@ -60,10 +60,12 @@ const CPU: CpuOptions = quick
   : {
       // Eight 2 s rounds rather than a few of 4 s: this machine's speed drifts over seconds, and finer,
       // more turns give every path the same share of it (the floor alone swung 0.66–1.07 ms between runs,
-      // one path 0.77–1.73 ms between rounds of one run).
+      // one path 0.77–1.73 ms between rounds of one run). 6 s of warm-up per path, not 2: after 2 s the
+      // gateway's first rounds still cost up to twice its later ones (its isolate's code and heap settle
+      // under load for tens of seconds), and an isolate in production serves for minutes.
       connections: 50,
       durationSeconds: 2,
-      warmupSeconds: 2,
+      warmupSeconds: 6,
       bridgeLatenciesMs: latencies,
       settleMs: 1_000,
       rounds: 8,
