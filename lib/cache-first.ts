@@ -18,38 +18,58 @@ const TEXT: readonly Capability[] = ['text'];
  * Admits the request (key, rate limit) and looks the cache up in the same Redis round trip, so a
  * cache hit costs one. A lease the lookup granted is handed back when admission then refuses.
  */
-export async function admitAndLookUp<T>(
+export function admitAndLookUp<T>(
   c: Context<AppEnv>,
   cache: Cache,
   key: string,
   bypass: boolean,
   options: AdmitOptions = {},
 ): Promise<CacheLookup<T> | undefined> {
-  return (await admitAndLookUpMany<T>(c, cache, [key], bypass, options))?.[0];
+  return admitAlong(
+    c,
+    () => (bypass ? undefined : cache.lookup<T>(key)),
+    (lookup) => cache.release(lookup),
+    options,
+  );
 }
 
 /** `admitAndLookUp` for several keys: every lookup joins the same round trip. */
-export async function admitAndLookUpMany<T>(
+export function admitAndLookUpMany<T>(
   c: Context<AppEnv>,
   cache: Cache,
   keys: string[],
   bypass: boolean,
   options: AdmitOptions = {},
 ): Promise<CacheLookup<T>[] | undefined> {
-  let looked: Promise<CacheLookup<T>[]> | undefined;
+  return admitAlong(
+    c,
+    () => (bypass ? undefined : Promise.all(keys.map((key) => cache.lookup<T>(key)))),
+    (lookups) => Promise.all(lookups.map((lookup) => cache.release(lookup))),
+    options,
+  );
+}
+
+/** Admits the request with what `start` sends in the same round trip; `undo` hands it back on a refusal. */
+async function admitAlong<R>(
+  c: Context<AppEnv>,
+  start: () => Promise<R> | undefined,
+  undo: (started: R) => Promise<unknown>,
+  options: AdmitOptions,
+): Promise<R | undefined> {
+  let started: Promise<R> | undefined;
   try {
     await admit(
       c,
       async () => {
-        if (!bypass) looked = Promise.all(keys.map((key) => cache.lookup<T>(key)));
+        started = start();
       },
       options,
     );
   } catch (err) {
-    if (looked) c.executionCtx.waitUntil(looked.then((all) => Promise.all(all.map((l) => cache.release(l)))));
+    if (started) c.executionCtx.waitUntil(started.then(undo));
     throw err;
   }
-  return looked;
+  return started;
 }
 
 /** Whether the client asked to skip the cache (`cache-control: no-cache`). */

@@ -53,6 +53,26 @@ export function normaliseText(text: string): string {
 }
 
 /**
+ * `normaliseText`, remembered for recent short texts: a hot request (a cache hit, again and again)
+ * brings the same texts every time, and each normalisation makes three or four strings. At most
+ * RECENT_TEXTS of at most RECENT_TEXT_CHARS characters; when full, it starts afresh.
+ */
+function normalisedOnce(text: string): string {
+  if (text.length > RECENT_TEXT_CHARS) return normaliseText(text);
+  let normalised = recentTexts.get(text);
+  if (normalised === undefined) {
+    normalised = normaliseText(text);
+    if (recentTexts.size >= RECENT_TEXTS) recentTexts.clear();
+    recentTexts.set(text, normalised);
+  }
+  return normalised;
+}
+
+const recentTexts = new Map<string, string>();
+const RECENT_TEXTS = 512;
+const RECENT_TEXT_CHARS = 256;
+
+/**
  * Canonical JSON of `fields`: object keys sorted at every depth, null/undefined object fields dropped,
  * arrays in order (a null or undefined element stays, as null), strings normalised unless under one of
  * `exactFields`.
@@ -63,7 +83,7 @@ export function canonicalJson(fields: Record<string, unknown>, exactFields: read
   const seen = new Set<object>();
   const encode = (value: unknown, verbatim: boolean, path: string): string => {
     if (value === null || value === undefined) return 'null';
-    if (typeof value === 'string') return JSON.stringify(verbatim ? value : normaliseText(value));
+    if (typeof value === 'string') return JSON.stringify(verbatim ? value : normalisedOnce(value));
     if (typeof value === 'boolean') return String(value);
     if (typeof value === 'number') {
       if (!Number.isFinite(value)) throw new TypeError(`cache key field ${path} is not a finite number`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type CacheKeyParts, cacheKey, cacheNamespace, canonicalJson } from '../../lib/cache';
+import { type CacheKeyParts, cacheKey, cacheNamespace, canonicalJson, normaliseText } from '../../lib/cache';
 import { decodeEntry, ENTRY_PREFIX, encodeEntry } from '../../lib/cache/entry';
 import { leaseKeyOf } from '../../lib/cache/key';
 import { CACHE_LOOKUP } from '../../lib/scripts/cache';
@@ -121,6 +121,18 @@ describe('canonicalJson', () => {
     expect(canonicalJson({ b: [3, null, 'X'], a: { d: null, c: ' Hi  There ' }, e: true })).toBe(
       '{"a":{"c":"hi there"},"b":[3,null,"x"],"e":true}',
     );
+  });
+
+  it('normalises a text it has seen before exactly as a fresh one, past what it remembers and back', () => {
+    // Widths, ligatures and odd spaces that NFKC changes, over more texts than the isolate keeps.
+    const texts = Array.from({ length: 1300 }, (_, n) => `  Ｇloves\u00a0ﬁt ${n}\tⅣ  `);
+    texts.push('x'.repeat(300), ` ${'Ｙ'.repeat(256)} `);
+    for (let pass = 0; pass < 2; pass++) {
+      for (const text of texts) {
+        expect(canonicalJson({ intent: text })).toBe(JSON.stringify({ intent: normaliseText(text) }));
+      }
+    }
+    expect(canonicalJson({ intent: texts[0] })).toBe('{"intent":"gloves fit 0 iv"}');
   });
 });
 
