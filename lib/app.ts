@@ -39,7 +39,7 @@ export function createApp(makeDeps: MakeDeps, options: AppOptions = {}): Hono<Ap
 
   const render = async (err: Error, c: Context<AppEnv>) =>
     renderError(c, await callerFirst(c, err, options.verifyCaller));
-  const limits = bodyLimits();
+  const limitBody = bodyLimits();
 
   // One layer for what every request goes through, not one per concern: each Hono layer is an async
   // call, a closure and a promise on every request, a cache hit's included.
@@ -94,7 +94,7 @@ export function createApp(makeDeps: MakeDeps, options: AppOptions = {}): Hono<Ap
     try {
       if (!options.unmetered?.(c.req.path)) c.set('metrics', createMetricsCollector(configOf(env).prices));
       // Every Redis call the request makes, after its response too, waits in its own pool.
-      await withInvocationPool(deps.connections, () => limits(c, next, env.MAX_BODY_BYTES));
+      await withInvocationPool(deps.connections, () => limitBody(c, next, env.MAX_BODY_BYTES));
     } finally {
       if (started) deps.admission.finished(deps.now());
     }

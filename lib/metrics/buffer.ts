@@ -69,11 +69,7 @@ export function createMetricsBuffer(sleep: (ms: number) => Promise<void>): Metri
         fields = new Map();
         store.minutes.set(minute, fields);
       }
-      // forEach, not for-of: no entry pair per field, on every request.
-      const into = fields;
-      increments.forEach((by, name) => {
-        into.set(name, (into.get(name) ?? 0) + by);
-      });
+      addAll(fields, increments);
       if (options.flushMs <= 0) return flush(write);
       if (scheduled) return undefined;
       scheduled = true;
@@ -88,4 +84,11 @@ export function createMetricsBuffer(sleep: (ms: number) => Promise<void>): Metri
       return minutes;
     },
   };
+}
+
+/** Adds each increment to `into`; forEach, not for-of: no entry pair per field, on every request. */
+function addAll(into: Map<string, number>, increments: Map<string, number>): void {
+  increments.forEach((by, name) => {
+    into.set(name, (into.get(name) ?? 0) + by);
+  });
 }

@@ -130,6 +130,24 @@ describe('the app shell', () => {
     const res = await app.request('/echo', { method: 'POST', body: 'x'.repeat(2049) }, env);
     expect(res.status).toBe(413);
     expect(await errorOf(res)).toMatchObject({ code: 'request_too_large' });
+    // A declared length is checked before anything is read; a body without one is counted as it streams.
+    const declared = await app.request(
+      '/echo',
+      { method: 'POST', body: 'x'.repeat(2049), headers: { 'content-length': '2049' } },
+      env,
+    );
+    expect([declared.status, (await errorOf(declared)).code]).toEqual([413, 'request_too_large']);
+    const chunks = (n: number) =>
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let i = 0; i < n; i++) controller.enqueue(new TextEncoder().encode('x'.repeat(512)));
+          controller.close();
+        },
+      });
+    const streamed = await app.request('/echo', { method: 'POST', body: chunks(5) }, env);
+    expect([streamed.status, (await errorOf(streamed)).code]).toEqual([413, 'request_too_large']);
+    const fits = await app.request('/echo', { method: 'POST', body: chunks(4) }, env);
+    expect(await fits.json()).toEqual({ size: 2048 });
   });
 
   it('gives every response its own request id', async () => {
