@@ -67,6 +67,8 @@ export interface Stack {
   startBridge(options?: { latencyMs?: number }): Promise<void>;
   /** Every process the stack runs right now (wrangler and workerd included). */
   processes(): { name: string; pid: number }[];
+  /** The gateway's error log lines among the last 20 kB it printed: what a failed check quotes. */
+  gatewayErrors(): string[];
   /** Stops everything; resolves when every process is gone. */
   stop(): Promise<void>;
 }
@@ -213,6 +215,8 @@ async function assemble(parts: Parts, scratch: string, options: StackOptions, st
       if (!parts.bridge) await startBridge(opts.latencyMs);
     },
     processes: () => listProcesses(parts),
+    gatewayErrors: () =>
+      (parts.gateway?.output() ?? '').split('\n').filter((line) => line.includes('"level":"error"')),
     stop,
   } satisfies Stack;
 }

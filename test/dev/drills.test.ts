@@ -98,7 +98,9 @@ describe('budget race (bench/drills/budget-race.ts), 20 concurrent requests', ()
   afterAll(() => stack?.stop(), 30_000);
 
   it('spends at most the key budget, leaves nothing reserved and refuses only with budget_exceeded', async () => {
-    const race = await runBudgetRace(stack, { requests: 20 });
+    const race = await runBudgetRace(stack, { requests: 20 }).catch((err: Error) => {
+      throw new Error(`${err.message}\nthe gateway logged:\n${stack.gatewayErrors().join('\n')}`);
+    });
     expect(race.spentUsd).toBeLessThanOrEqual(race.budgetUsd);
     expect(race.overspendUsd).toBe(0);
     expect(race.reservedUsd).toBe(0);

@@ -35,6 +35,18 @@ export async function startDevGateway(
   env: Record<string, string> = {},
   timeoutMs = 90_000,
 ): Promise<DevGateway> {
+  // A port found free can be taken by another process before wrangler binds one of its own sockets
+  // (test files start their stacks at the same time): that one failure is met with fresh ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(env, timeoutMs);
+    } catch (error) {
+      if (attempt >= 3 || !/Address already in use/.test(String(error))) throw error;
+    }
+  }
+}
+
+async function startOnce(env: Record<string, string>, timeoutMs: number): Promise<DevGateway> {
   const [port, bridgePort, simPort, inspectorPort] = [
     await freePort(),
     await freePort(),
