@@ -67,66 +67,29 @@ export function loadTokenCounter(): Promise<TokenCounter> {
 
 let loaded: Promise<TokenCounter> | undefined;
 
+/**
+ * Texts this short (a role, a name) come with nearly every message: their counts are remembered, up to
+ * SHORT_TEXTS of them; what remembering one saves, microseconds, no client can time. Longer texts are
+ * counted each time: a long one remembered (a system prompt, up to a millisecond to count) would answer
+ * measurably faster for whoever sends it next, in any tenant, and so tell them it was sent.
+ */
+const SHORT_TEXT_CHARS = 16;
+const SHORT_TEXTS = 1024;
+
 async function load(): Promise<TokenCounter> {
   const { countTokens } = await import('gpt-tokenizer/encoding/o200k_base');
-  const countTextTokens = rememberingCounts((text) => countTokens(text, PLAIN_TEXT));
-  return { countTextTokens, estimateInputTokens: (prompt) => estimateWith(countTextTokens, prompt) };
-}
-
-/** How much {@link rememberingCounts} keeps. */
-export interface RememberedTexts {
-  /** Texts up to this long (a role, a name) are remembered, up to `shortTexts` of them. */
-  shortChars: number;
-  shortTexts: number;
-  /** Texts at least this long (mostly system prompts) are remembered, up to `longBudget` characters in all. */
-  longChars: number;
-  longBudget: number;
-}
-
-const REMEMBERED: RememberedTexts = {
-  shortChars: 16,
-  shortTexts: 1024,
-  longChars: 1024,
-  longBudget: 1_000_000,
-};
-
-/**
- * `count`, remembering the counts of two kinds of text: short ones (a role, a name) come with nearly
- * every message, and long ones are mostly system prompts, sent again and again and each a millisecond
- * or more to count. The long are kept within a budget of characters, the oldest dropped first; texts
- * between the two are counted each time.
- */
-export function rememberingCounts(
-  count: (text: string) => number,
-  limits: RememberedTexts = REMEMBERED,
-): (text: string) => number {
   const short = new Map<string, number>();
-  const long = new Map<string, number>();
-  let longChars = 0;
-  return (text) => {
+  const countTextTokens = (text: string) => {
     if (!text) return 0;
-    if (text.length <= limits.shortChars) {
-      let counted = short.get(text);
-      if (counted === undefined) {
-        counted = count(text);
-        if (short.size < limits.shortTexts) short.set(text, counted);
-      }
-      return counted;
+    if (text.length > SHORT_TEXT_CHARS) return countTokens(text, PLAIN_TEXT);
+    let count = short.get(text);
+    if (count === undefined) {
+      count = countTokens(text, PLAIN_TEXT);
+      if (short.size < SHORT_TEXTS) short.set(text, count);
     }
-    if (text.length < limits.longChars || text.length > limits.longBudget) return count(text);
-    let counted = long.get(text);
-    if (counted === undefined) {
-      counted = count(text);
-      for (const oldest of long.keys()) {
-        if (longChars + text.length <= limits.longBudget) break;
-        long.delete(oldest);
-        longChars -= oldest.length;
-      }
-      long.set(text, counted);
-      longChars += text.length;
-    }
-    return counted;
+    return count;
   };
+  return { countTextTokens, estimateInputTokens: (prompt) => estimateWith(countTextTokens, prompt) };
 }
 
 function estimateWith(countTextTokens: (text: string) => number, prompt: PromptEstimateInput): number {

@@ -5,7 +5,6 @@ import {
   loadTokenCounter,
   MESSAGE_OVERHEAD_TOKENS,
   REPLY_PRIMING_TOKENS,
-  rememberingCounts,
   SAFETY_MARGIN_TOKENS,
 } from '../../lib/tokens';
 
@@ -122,59 +121,5 @@ describe('estimateInputTokens', () => {
     expect(estimateInputTokens({ input: '' })).toBe(expected);
     expect(estimateInputTokens({ input: [] })).toBe(expected);
     expect(estimateInputTokens({ instructions: '', input: '' })).toBeGreaterThan(expected);
-  });
-});
-
-describe('rememberingCounts', () => {
-  /** A count that says how often it ran, per text. */
-  function counting() {
-    const calls = new Map<string, number>();
-    const count = (text: string) => {
-      calls.set(text, (calls.get(text) ?? 0) + 1);
-      return text.length * 2;
-    };
-    return { count, calls };
-  }
-  const LIMITS = { shortChars: 4, shortTexts: 2, longChars: 10, longBudget: 30 };
-
-  it('counts a remembered text once, and every text right however often it comes', () => {
-    const { count, calls } = counting();
-    const counted = rememberingCounts(count, LIMITS);
-    const texts = ['user', 'tool', 'name', 'between', 'a'.repeat(10), 'b'.repeat(12), 'c'.repeat(31), ''];
-    for (let round = 0; round < 3; round++) {
-      for (const text of texts) expect(counted(text)).toBe(text.length * 2);
-    }
-    // Two short texts kept (the third is counted each time), both long ones within the budget kept;
-    // one between, and one longer than the whole budget, counted each time; the empty text never.
-    expect(Object.fromEntries(calls)).toEqual({
-      user: 1,
-      tool: 1,
-      name: 3,
-      between: 3,
-      [texts[4] as string]: 1,
-      [texts[5] as string]: 1,
-      [texts[6] as string]: 3,
-    });
-  });
-
-  it('drops the oldest long texts to stay within its budget of characters, and counts them again after', () => {
-    const { count, calls } = counting();
-    const counted = rememberingCounts(count, LIMITS);
-    const [a, b, c] = ['a', 'b', 'c'].map((ch) => ch.repeat(12)) as [string, string, string];
-    counted(a);
-    counted(b);
-    // 24 of 30 characters held: a third text of 12 pushes out the oldest, a.
-    counted(c);
-    counted(b);
-    counted(c);
-    expect([calls.get(a), calls.get(b), calls.get(c)]).toEqual([1, 1, 1]);
-    expect(counted(a)).toBe(24);
-    expect(calls.get(a)).toBe(2);
-  });
-
-  it("gives a long system prompt the encoder's own count, again and again", async () => {
-    const { countTextTokens: count } = await loadTokenCounter();
-    const prompt = PROSE.repeat(12);
-    for (let round = 0; round < 3; round++) expect(count(prompt)).toBe(encode(prompt).length);
   });
 });
