@@ -55,14 +55,14 @@ export function normaliseText(text: string): string {
 /**
  * `normaliseText`, remembered for recent short texts: a hot request (a cache hit, again and again)
  * brings the same texts every time, and each normalisation makes three or four strings. At most
- * RECENT_TEXTS of at most RECENT_TEXT_CHARS characters; when full, it starts afresh.
+ * RECENT_TEXTS of at most RECENT_TEXT_CHARS characters, the oldest going first (as recentKeys below).
  */
 function normalisedOnce(text: string): string {
   if (text.length > RECENT_TEXT_CHARS) return normaliseText(text);
   let normalised = recentTexts.get(text);
   if (normalised === undefined) {
     normalised = normaliseText(text);
-    if (recentTexts.size >= RECENT_TEXTS) recentTexts.clear();
+    if (recentTexts.size >= RECENT_TEXTS) recentTexts.delete(recentTexts.keys().next().value ?? '');
     recentTexts.set(text, normalised);
   }
   return normalised;
