@@ -105,7 +105,8 @@ export const CRON_JOBS: Record<string, CronJob> = {
   '*/10 * * * *': pollBulkJobs,
   // Every five minutes: the monitoring targets over the last MONITOR_WINDOW_MINUTES.
   '*/5 * * * *': async ({ env, deps, log }) => {
-    const sent = await monitor({ ...deps, log, fetch: deps.connections.fetch(ALERT_TIMEOUT_MS) }, env);
+    const fetch = deps.connections.fetch(ALERT_TIMEOUT_MS);
+    const sent = await monitor({ ...deps, providers: deps.providers(), log, fetch }, env);
     log.info('monitoring checked', { alerts: sent.map((b) => b.name) });
   },
   // Hourly, so the budget day boundary is covered in any BUDGET_TIMEZONE; archiving is idempotent.

@@ -22,7 +22,7 @@ export const MetricsQuery = z.object({
 });
 
 function breakersOf(c: Context<AppEnv>) {
-  return breakerStates(servicesOf(c).breaker, breakerNames(c.get('deps').providers));
+  return breakerStates(servicesOf(c).breaker, breakerNames(c.get('deps').providers()));
 }
 
 async function todaysBudget(c: Context<AppEnv>) {

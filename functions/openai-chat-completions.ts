@@ -59,7 +59,7 @@ export const chatCompletions = new Hono<AppEnv>().post(
           request.response_format,
         ]);
         const allowed = allowedBackup(servicesOf(c));
-        const models = candidateModels(c.get('deps').providers, capability, request.model)
+        const models = candidateModels(c.get('deps').providers(), capability, request.model)
           .filter((m, i) => i === 0 || allowed(m))
           .map((m) => priceOf(prices, m));
         const output = maxOutputTokens * (request.n ?? 1);

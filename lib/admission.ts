@@ -208,6 +208,7 @@ export function createAdmission(queueingMs: (now: number) => number): Admission 
       if (rate !== null) released = Math.min(issued, released + (draining ? SLOWER : 1));
       skipAbandoned();
     },
+    // biome-ignore lint/plugin: built once per isolate (newIsolateState in lib/deps.ts), not per request
     get rate() {
       return rate;
     },

@@ -4,6 +4,7 @@ import type { Env } from './env';
 import type { Logger } from './log';
 import type { MetricsCollector } from './metrics/collector';
 import type { Principal } from './principal';
+import type { Services } from './services';
 
 export type AppEnv = {
   Bindings: Cloudflare.Env;
@@ -17,5 +18,9 @@ export type AppEnv = {
     metrics: MetricsCollector | undefined;
     /** The error code the response carries, when it is an error. */
     errorCode: string | undefined;
+    /** The request's services, built on first use (lib/request-services.ts). */
+    services: Services | undefined;
+    /** The request's bearer, read once (lib/caller.ts). */
+    bearer: string | undefined;
   };
 };

@@ -52,16 +52,20 @@ interface KnownBearer {
   matches?: Map<string, boolean>;
 }
 
-/** A bearer too long to remember: its digest, once per request. */
-const unremembered = new WeakMap<Request, KnownBearer>();
+/**
+ * A bearer too long to remember: its digest, once per request. Keyed by the request's context, not its
+ * Request: a value keyed by a runtime object (a Request) outlives every young-generation collection
+ * until a full one, as the runtime holds the object; a context is plain JavaScript.
+ */
+const unremembered = new WeakMap<Context<AppEnv>, KnownBearer>();
 
 function digestOf(c: Context<AppEnv>): KnownBearer {
   const bearer = bearerOf(c);
   if (bearer.length > REMEMBERED_BEARER_LENGTH) {
-    let once = unremembered.get(c.req.raw);
+    let once = unremembered.get(c);
     if (!once) {
       once = { digest: sha256(bearer) };
-      unremembered.set(c.req.raw, once);
+      unremembered.set(c, once);
     }
     return once;
   }
@@ -109,17 +113,15 @@ export async function presentsAdminKey(c: Context<AppEnv>): Promise<boolean> {
   return !!presented && (await presentsSecret(c, c.get('env').ADMIN_API_KEY));
 }
 
-/** Each request's bearer, read once: a request asks for it half a dozen times. */
-const bearers = new WeakMap<Request, string>();
-
+/** Each request's bearer, read once (a request asks for it half a dozen times), kept on its context. */
 export function bearerOf(c: Context<AppEnv>): string {
-  let presented = bearers.get(c.req.raw);
+  let presented = c.get('bearer');
   if (presented !== undefined) return presented;
   presented = BEARER.exec(c.req.header('authorization') ?? '')?.[1];
   if (!presented) {
     throw new AuthenticationError({ message: 'Send your gateway key as `Authorization: Bearer <key>`.' });
   }
-  bearers.set(c.req.raw, presented);
+  c.set('bearer', presented);
   return presented;
 }
 

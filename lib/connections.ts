@@ -69,15 +69,50 @@ async function timedFetch(input: Request | string | URL, init: RequestInit | und
 export function createConnectionPool(limit = WORKERS_CONNECTION_LIMIT): ConnectionPool {
   if (!Number.isInteger(limit) || limit < 2)
     throw new RangeError(`limit must be an integer of at least 2, got ${limit}`);
-  const active: Record<Lane, number> = { store: 0, upstream: 0 };
-  const waiting: Record<Lane, { grant: () => void }[]> = { store: [], upstream: [] };
-  const inUse = () => active.store + active.upstream;
-  const fits = (lane: Lane) => inUse() < limit && (lane === 'store' || active.upstream < limit - 1);
+  return new SlotPool(limit);
+}
 
-  function acquire(lane: Lane, signal?: AbortSignal | null): Promise<void> {
+// A class, not an object literal with getters: a literal's getter is a new closure on every request,
+// and V8 gives each such object a map of its own (in the old generation) that holds the closure, so the
+// pool and everything its closures reached outlived every young-generation collection until a full one.
+class SlotPool implements ConnectionPool {
+  readonly #limit: number;
+  readonly #active: Record<Lane, number> = { store: 0, upstream: 0 };
+  readonly #waiting: Record<Lane, { grant: () => void }[]> = { store: [], upstream: [] };
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  get active(): number {
+    return this.#active.store + this.#active.upstream;
+  }
+  get queued(): number {
+    return this.#waiting.store.length + this.#waiting.upstream.length;
+  }
+
+  async run<T>(work: () => Promise<T>, signal?: AbortSignal | null, lane: Lane = 'upstream'): Promise<T> {
+    await this.#acquire(lane, signal);
+    try {
+      return await work();
+    } finally {
+      this.#release(lane);
+    }
+  }
+
+  fetch(timeoutMs?: number): typeof fetch {
+    return (input, init) => this.run(() => timedFetch(input, init, timeoutMs), init?.signal);
+  }
+
+  #fits(lane: Lane): boolean {
+    return this.active < this.#limit && (lane === 'store' || this.#active.upstream < this.#limit - 1);
+  }
+
+  #acquire(lane: Lane, signal?: AbortSignal | null): Promise<void> {
     signal?.throwIfAborted();
-    if (fits(lane) && (lane === 'store' || !waiting.store.length)) {
-      active[lane] += 1;
+    const waiting = this.#waiting;
+    if (this.#fits(lane) && (lane === 'store' || !waiting.store.length)) {
+      this.#active[lane] += 1;
       return Promise.resolve();
     }
     return new Promise<void>((resolve, reject) => {
@@ -97,42 +132,16 @@ export function createConnectionPool(limit = WORKERS_CONNECTION_LIMIT): Connecti
     });
   }
 
-  function release(lane: Lane): void {
-    active[lane] -= 1;
+  #release(lane: Lane): void {
+    this.#active[lane] -= 1;
     // Hand freed slots on: the store's queue first, then upstream calls while they fit.
     for (const next of ['store', 'upstream'] as const) {
-      while (waiting[next].length && fits(next)) {
-        active[next] += 1;
-        waiting[next].shift()?.grant();
+      while (this.#waiting[next].length && this.#fits(next)) {
+        this.#active[next] += 1;
+        this.#waiting[next].shift()?.grant();
       }
     }
   }
-
-  async function run<T>(
-    work: () => Promise<T>,
-    signal?: AbortSignal | null,
-    lane: Lane = 'upstream',
-  ): Promise<T> {
-    await acquire(lane, signal);
-    try {
-      return await work();
-    } finally {
-      release(lane);
-    }
-  }
-
-  return {
-    run,
-    fetch(timeoutMs) {
-      return (input, init) => run(() => timedFetch(input, init, timeoutMs), init?.signal);
-    },
-    get active() {
-      return inUse();
-    },
-    get queued() {
-      return waiting.store.length + waiting.upstream.length;
-    },
-  };
 }
 
 /** The pool of the invocation an async flow belongs to (nodejs_als): set once, at its entry. */

@@ -15,8 +15,8 @@ export interface Deps {
   redis: Redis;
   /** This invocation's outbound connections (Workers' six): Redis, providers and webhooks share them. */
   connections: ConnectionPool;
-  /** The primary provider (OpenAI) first, then the configured backups. */
-  providers: ProviderTarget[];
+  /** The primary provider (OpenAI) first, then the configured backups; built on the first call. */
+  providers: () => ProviderTarget[];
   /** Milliseconds since the epoch. In Workers it only advances across I/O. */
   now: () => number;
   /** A random id with a type prefix, e.g. `req_3f…`. */
@@ -94,13 +94,15 @@ export function newIsolateState(): IsolateState {
 export function createDeps(env: Env, isolate: IsolateState = newIsolateState()): Deps {
   const connections = createConnectionPool();
   let providers: ProviderTarget[] | undefined;
-  const redis = storeClient(env, isolate);
   return {
-    redis,
+    redis: storeClient(env, isolate),
     connections,
     // The gateway owns retries and per-attempt timeouts; the SDK's own are 2 retries and 10 minutes.
     // Built on first use: an SDK client is a tenth of a millisecond of CPU, and a cache hit needs none.
-    get providers() {
+    // A function, not a getter: an object literal's getter (a new closure on every request) is kept by
+    // V8, with all it reaches, past young-generation collections until a full one
+    // (scripts/lint/literal-accessor.grit); and a copy (`{ ...deps }`) keeps a function, not a getter.
+    providers: () => {
       providers ??= createProviderTargets(env, connections);
       return providers;
     },
@@ -120,16 +122,14 @@ export function createDeps(env: Env, isolate: IsolateState = newIsolateState()):
 function storeClient(env: Env, isolate: IsolateState): Redis {
   let redis = isolate.redisClients.get(env);
   if (redis) return redis;
-  // A fresh signal per request (a static one fails silently once it has fired), made when the request
-  // is sent: it has its connection slot by then, so the timeout counts no time queued.
-  const timeout = () => AbortSignal.timeout(env.REDIS_TIMEOUT_MS);
   redis = new Redis({
     url: env.UPSTASH_REDIS_REST_URL,
     token: env.UPSTASH_REDIS_REST_TOKEN,
     // `retry: false` still makes two attempts; 0 retries means exactly one, and callers decide.
     retry: { retries: 0 },
-    // Only for what lib/store-transport.ts leaves to the SDK's own client (a stream): never, today.
-    signal: timeout,
+    // Only for what lib/store-transport.ts leaves to the SDK's own client (a stream): never, today. A
+    // fresh signal per request: a static one fails silently once it has fired.
+    signal: () => AbortSignal.timeout(env.REDIS_TIMEOUT_MS),
     enableTelemetry: false,
     // Our values are UTF-8 text: base64 answers would only cost a decode per response.
     responseEncoding: false,
@@ -138,7 +138,11 @@ function storeClient(env: Env, isolate: IsolateState): Redis {
   });
   // Sent by our own REST request (lib/store-transport.ts).
   redis.use(
-    restTransport({ url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN, signal: timeout }),
+    restTransport({
+      url: env.UPSTASH_REDIS_REST_URL,
+      token: env.UPSTASH_REDIS_REST_TOKEN,
+      timeoutMs: env.REDIS_TIMEOUT_MS,
+    }),
   );
   const { storeLoad } = isolate;
   // Timed from when it is sent: a call waiting for one of the invocation's connections is not slow. A

@@ -40,18 +40,26 @@ export interface CostLedger {
 }
 
 export function costLedger(prices: PriceTable): CostLedger {
-  let total = 0;
-  return {
-    usage: (model, usage) => {
-      total += actualCost(prices, model, usage);
-    },
-    add: (nanos) => {
-      total += nanos;
-    },
-    get total() {
-      return total;
-    },
+  return new RunningCost(prices);
+}
+
+// A class: an object literal's getter is a new closure on every generation, kept by V8 in a map of the
+// object's own (old generation) with everything it reaches, until a full collection.
+class RunningCost implements CostLedger {
+  readonly #prices: PriceTable;
+  #total = 0;
+  constructor(prices: PriceTable) {
+    this.#prices = prices;
+  }
+  readonly usage = (model: string, usage: Usage) => {
+    this.#total += actualCost(this.#prices, model, usage);
   };
+  readonly add = (nanos: Nanos) => {
+    this.#total += nanos;
+  };
+  get total(): number {
+    return this.#total;
+  }
 }
 
 /** What `finish` is handed with the structured answer. */

@@ -133,7 +133,7 @@ class RequestServices implements Services {
     this.#guard ??= upstreamGuard(this.#scope);
     return {
       deps: {
-        providers: deps.providers,
+        providers: deps.providers(),
         breaker: this.breaker,
         sleep: deps.sleep,
         random: deps.random,
@@ -165,7 +165,7 @@ class RequestServices implements Services {
     );
   }
   plan<T>(policyTask: Task, task: StructuredTask<T>, extraNanos?: Nanos): Promise<TaskPlan<T>> {
-    return planTask(this.env, this.deps.providers, policyTask, task, extraNanos);
+    return planTask(this.env, this.deps.providers(), policyTask, task, extraNanos);
   }
   variant(task: VariantTask, fields: unknown): Variant | undefined {
     const variant = chooseVariant(this.env, task, fields, this.#scope.forcedVariant);

@@ -90,9 +90,11 @@ export function createSettleBatch(clock: {
         },
       };
     },
+    // biome-ignore lint/plugin: built once per isolate (newIsolateState in lib/deps.ts), not per request
     get opened() {
       return openAt(clock.now());
     },
+    // biome-ignore lint/plugin: built once per isolate (newIsolateState in lib/deps.ts), not per request
     get held() {
       return held.length;
     },

@@ -27,7 +27,7 @@ export async function pollBulkJobs({ env, deps, log, waitUntil }: CronContext): 
   const { prices, moderation, breaker, retry: policy } = configOf(env);
   const { redis, now, newId, sleep, random } = deps;
   const router: RouterDeps = {
-    providers: deps.providers,
+    providers: deps.providers(),
     breaker: createBreaker({ redis, now, log }, breaker),
     sleep,
     random,
@@ -52,7 +52,7 @@ export async function pollBulkJobs({ env, deps, log, waitUntil }: CronContext): 
     alertThresholdNanos: usdToNanos(env.OPENAI_ALERT_THRESHOLD_USD),
     limitNanos: usdToNanos(env.OPENAI_DAILY_BUDGET_USD),
   };
-  const primary = deps.providers[0];
+  const primary = deps.providers()[0];
   if (!primary) throw new Error('no provider is configured');
   // The run's collected lines and retries per task, written once after it: one Redis call per run
   // (the poll is sized to Workers' subrequest limits).

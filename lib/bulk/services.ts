@@ -18,7 +18,7 @@ import { jobView, type ResultsPage } from './view';
 export function bulkFor(services: Services) {
   const { env, deps } = services;
   const principal = services.principal();
-  const primary = deps.providers[0];
+  const primary = deps.providers()[0];
   if (!primary) throw new Error('no provider is configured');
   const store = createJobStore(deps.redis, {
     resultsTtlSeconds: env.BULK_RESULTS_TTL_SECONDS,

@@ -75,9 +75,11 @@ export function createMetricsBuffer(sleep: (ms: number) => Promise<void>): Metri
       scheduled = true;
       return sleep(options.flushMs).then(() => flush(write));
     },
+    // biome-ignore lint/plugin: built once per isolate (newIsolateState in lib/deps.ts), not per request
     get scheduled() {
       return scheduled;
     },
+    // biome-ignore lint/plugin: built once per isolate (newIsolateState in lib/deps.ts), not per request
     get pending() {
       let minutes = 0;
       for (const store of held.values()) minutes += store.minutes.size;

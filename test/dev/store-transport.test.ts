@@ -61,7 +61,7 @@ describe('restTransport', () => {
       restTransport({
         url: options.url ?? frontUrl,
         token: options.token ?? token,
-        signal: () => AbortSignal.timeout(options.timeoutMs ?? 2000),
+        timeoutMs: options.timeoutMs ?? 2000,
       }),
     );
     redis.use(batchCommands());

@@ -138,8 +138,10 @@ describe('monitoring alerts', () => {
   function monitorDeps(env: Cloudflare.Env) {
     const parsed = parseEnv(env);
     const sent: Record<string, unknown>[] = [];
+    const built = createDeps(parsed);
     const deps = {
-      ...createDeps(parsed),
+      ...built,
+      providers: built.providers(),
       log: createLogger({ level: 'error' }),
       fetch: async (_url: RequestInfo | URL, init?: RequestInit) => {
         sent.push(JSON.parse(String(init?.body)));

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { uniqueWord } from '../../dev/unique-word';
 import { createGateway } from '../../functions/index';
 import type { OPENAI_PROXY_POSTS } from '../../functions/openai-proxy';
+import type { ConnectionPool } from '../../lib/connections';
 import { createDeps, newIsolateState } from '../../lib/deps';
 import { BUDGET_SETTLE } from '../../lib/scripts/budget';
 import { KEY_LOOKUP } from '../../lib/scripts/keys';
@@ -45,8 +46,14 @@ function countingGateway() {
     // Observe (not replace) the upstream calls, which go out through the invocation's connection pool:
     // the real simulator still answers them.
     const pool = deps.connections;
-    const observed = {
-      ...pool,
+    const observed: ConnectionPool = {
+      run: (work, signal, lane) => pool.run(work, signal, lane),
+      get active() {
+        return pool.active;
+      },
+      get queued() {
+        return pool.queued;
+      },
       fetch: (timeoutMs?: number): typeof fetch => {
         const send = pool.fetch(timeoutMs);
         return (url, init) => {
@@ -55,7 +62,7 @@ function countingGateway() {
         };
       },
     };
-    for (const target of deps.providers) target.connections = observed;
+    for (const target of deps.providers()) target.connections = observed;
     return deps;
   });
   return { app, counter, events, commands, requests };

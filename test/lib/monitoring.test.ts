@@ -59,8 +59,10 @@ describe('cached share alert', () => {
   it('is sent once per cooldown by the monitoring run, from the window in Redis', async () => {
     const env = envOf({ ALERT_WEBHOOK_URL: 'https://hooks.example/alerts' });
     const sent: Record<string, unknown>[] = [];
+    const built = createDeps(env);
     const deps = {
-      ...createDeps(env),
+      ...built,
+      providers: built.providers(),
       log: createLogger({ level: 'error' }),
       fetch: async (_url: RequestInfo | URL, init?: RequestInit) => {
         sent.push(JSON.parse(String(init?.body)));

@@ -21,7 +21,7 @@ export function countingClient(url = bindings.UPSTASH_REDIS_REST_URL) {
     enableTelemetry: false,
     enableAutoPipelining: false,
   });
-  redis.use(restTransport({ url, token, signal }));
+  redis.use(restTransport({ url, token, timeoutMs: 2000 }));
   redis.use((req, next) => {
     const body = req.body as unknown[];
     requests.push(Array.isArray(body[0]) ? body : [body]);
