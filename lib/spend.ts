@@ -69,6 +69,27 @@ export interface Started {
   cancel(): void;
 }
 
+/**
+ * A settle as the isolate's batch holds it, up to its hold and past its request's end. Built here, at
+ * module level, from the few values it needs: a closure made inside `createSpender` would keep that
+ * function's whole scope, and through `deps.defer` the request's context with everything the request
+ * built, alive for as long as the batch holds it (promoted, on a loaded isolate, for a full collection
+ * to reclaim).
+ */
+function settleWork(
+  { budget, log, alert }: Pick<SpendDeps, 'budget' | 'log' | 'alert'>,
+  { alertThresholdNanos, limitNanos }: Pick<SpendOptions, 'alertThresholdNanos' | 'limitNanos'>,
+  reservation: Reservation,
+  actual: Nanos,
+): SettleWork {
+  const deps = { budget, log, alert };
+  const thresholds = { alertThresholdNanos, limitNanos };
+  return () =>
+    settleWithAlerts(deps, thresholds, reservation, actual).catch((err: unknown) =>
+      log.error('budget settle failed; the lease will expire', { cause: err }),
+    );
+}
+
 export function createSpender(deps: SpendDeps, options: SpendOptions): Spender {
   /**
    * `estimated`: some of `actual` is a worst case (an attempt the gateway could not see to its end),
@@ -82,10 +103,7 @@ export function createSpender(deps: SpendDeps, options: SpendOptions): Spender {
       cost_usd: nanosToUsd(actual),
       estimated,
     });
-    return () =>
-      settleWithAlerts(deps, options, reservation, actual).catch((err: unknown) =>
-        deps.log.error('budget settle failed; the lease will expire', { cause: err }),
-      );
+    return settleWork(deps, options, reservation, actual);
   };
 
   /** A reservation's work after its call: into the isolate's batch when there is one. */

@@ -2,12 +2,13 @@
  * A request's spending services, part of lib/services.ts: the budget ledger, the scopes the caller's
  * spending must fit in, the caller's units of work, and the spender that reserves and settles.
  */
-import { ALERT_TIMEOUT_MS, sendBudgetAlert } from './alerts';
+import { ALERT_TIMEOUT_MS, type BudgetAlert, sendBudgetAlert } from './alerts';
 import { type Budget, type BudgetScope, createBudget } from './budget';
 import type { DescribeScope } from './budget/refusal';
 import { budgetScopesOf } from './budget/scopes';
 import type { Capability } from './capabilities';
-import { invocationPool } from './connections';
+import { type ConnectionPool, invocationPool } from './connections';
+import type { Logger } from './log';
 import { usdToNanos } from './pricing';
 import { longestGenerationMs } from './providers/timeouts';
 import type { RequestScope } from './request-scope';
@@ -57,20 +58,13 @@ export function spendingServices(scope: RequestScope): SpendingServices {
   };
   const spend = (options: SpendOptions = {}) => {
     const { scopes, describe } = budgetScopes(options.globalScope);
-    const webhook = env.ALERT_WEBHOOK_URL ? { webhookUrl: env.ALERT_WEBHOOK_URL } : {};
     return createSpender(
       {
         budget: budget(options),
         now: deps.now,
         defer: scope.defer,
         log,
-        // The pool of the invocation sending it: a settle, and its alert, may be written by another
-        // request than the one that spent (lib/settle-batch.ts).
-        alert: (alert) =>
-          sendBudgetAlert(
-            { log, fetch: (invocationPool() ?? deps.connections).fetch(ALERT_TIMEOUT_MS), ...webhook },
-            alert,
-          ),
+        alert: budgetAlerts(log, deps.connections, env.ALERT_WEBHOOK_URL),
         settles: {
           batch: deps.settleBatch,
           holdMs: env.BUDGET_SETTLE_HOLD_MS,
@@ -87,4 +81,23 @@ export function spendingServices(scope: RequestScope): SpendingServices {
     );
   };
   return { budget, budgetScopes, spend, units };
+}
+
+/**
+ * Sends a budget alert through the pool of the invocation sending it: a settle, and its alert, may be
+ * written by another request than the one that spent (lib/settle-batch.ts). Built at module level: held
+ * with its settle past the request's end, a closure made inside `spendingServices` would keep the
+ * request's whole scope alive with it.
+ */
+function budgetAlerts(
+  log: Logger,
+  connections: ConnectionPool,
+  webhookUrl: string | undefined,
+): (alert: BudgetAlert) => Promise<void> {
+  const webhook = webhookUrl ? { webhookUrl } : {};
+  return (alert) =>
+    sendBudgetAlert(
+      { log, fetch: (invocationPool() ?? connections).fetch(ALERT_TIMEOUT_MS), ...webhook },
+      alert,
+    );
 }
