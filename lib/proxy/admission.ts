@@ -25,7 +25,8 @@ import { type Answer, relayProxy } from './relay';
 async function admitAndStart(c: Context<AppEnv>, plan: ProxyPlan): Promise<ProxyStart> {
   const services = servicesOf(c);
   // Loaded before admission (once per isolate), so the estimate is synchronous and the reservation
-  // leaves in admission's tick.
+  // leaves in admission's tick; it remembers the caller's long texts (its system prompt) for the caller
+  // alone.
   const counter = await loadTokenCounter();
   let start: ProxyStart | undefined;
   let actedFor: Principal | undefined;
@@ -34,7 +35,7 @@ async function admitAndStart(c: Context<AppEnv>, plan: ProxyPlan): Promise<Proxy
       c,
       async () => {
         actedFor = services.principal();
-        start = startProxy(services, plan, counter);
+        start = startProxy(services, plan, counter.forTenant(actedFor.id));
       },
       { model: plan.model },
     );
@@ -47,7 +48,7 @@ async function admitAndStart(c: Context<AppEnv>, plan: ProxyPlan): Promise<Proxy
   const current = services.principal();
   if (start && (actedFor === current || JSON.stringify(actedFor) === JSON.stringify(current))) return start;
   start?.cancel();
-  return startProxy(services, plan, counter);
+  return startProxy(services, plan, counter.forTenant(current.id));
 }
 
 /** Admits the request, then answers `plan` with the provider's body, or from the cache. */

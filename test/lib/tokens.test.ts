@@ -5,6 +5,7 @@ import {
   loadTokenCounter,
   MESSAGE_OVERHEAD_TOKENS,
   REPLY_PRIMING_TOKENS,
+  rememberingPerTenant,
   SAFETY_MARGIN_TOKENS,
 } from '../../lib/tokens';
 
@@ -13,6 +14,110 @@ const { countTextTokens, estimateInputTokens } = await loadTokenCounter();
 const PROSE =
   'Waterproof leather hiking boots with a Vibram sole, sizes 38 to 47, in brown and black. ' +
   'Gusseted tongue, padded collar and a lacing system that stays tied on wet trails.';
+
+describe("a tenant's counter (forTenant)", () => {
+  it('counts every text, short, long, repeated and spelling a special token, exactly as the encoder does', async () => {
+    const counter = await loadTokenCounter();
+    const tenants = ['key_a', 'key_b'].map((id) => counter.forTenant(id));
+    const texts = [
+      'user',
+      PROSE,
+      PROSE.repeat(30),
+      'héllo wörld 日本語 '.repeat(5),
+      '<|endoftext|> and more',
+    ];
+    for (let round = 0; round < 3; round++) {
+      for (const tenant of tenants) {
+        for (const text of texts) {
+          const exact = countTextTokens(text);
+          expect(tenant.countTextTokens(text)).toBe(exact);
+          expect(tenant.estimateInputTokens({ instructions: text, input: PROSE })).toBe(
+            estimateInputTokens({ instructions: text, input: PROSE }),
+          );
+        }
+      }
+    }
+    expect(tenants[0]?.forTenant('key_c').countTextTokens(PROSE)).toBe(countTextTokens(PROSE));
+  });
+});
+
+describe('rememberingPerTenant', () => {
+  // The encoder's own count, watched: which texts it is asked to count again.
+  const watched = () => {
+    const asked: string[] = [];
+    const count = (text: string) => {
+      asked.push(text);
+      return encode(text, { disallowedSpecial: new Set() }).length;
+    };
+    return { asked, count };
+  };
+
+  it('remembers a text for the tenant that sent it, never for another', () => {
+    const { asked, count } = watched();
+    const remember = rememberingPerTenant(count, { texts: 16, chars: 10_000 });
+    const prompt = `${PROSE} (system prompt)`;
+    expect(remember('key_a', prompt)).toBe(encode(prompt).length);
+    expect(remember('key_a', prompt)).toBe(encode(prompt).length);
+    expect(asked).toEqual([prompt]);
+    // The other tenant's first call counts it afresh: nothing it can time says key_a sent it.
+    expect(remember('key_b', prompt)).toBe(encode(prompt).length);
+    expect(asked).toEqual([prompt, prompt]);
+    expect(remember('key_b', prompt)).toBe(encode(prompt).length);
+    expect(asked).toHaveLength(2);
+  });
+
+  it('holds at most its number of texts, dropping the oldest first', () => {
+    const { asked, count } = watched();
+    const remember = rememberingPerTenant(count, { texts: 3, chars: 10_000 });
+    const texts = ['first text here', 'second text here', 'third text here', 'fourth text here'];
+    for (const text of texts) remember('key_a', text);
+    asked.length = 0;
+    // The three newest are remembered; the first was dropped and is counted again.
+    for (const text of texts.slice(1)) remember('key_a', text);
+    expect(asked).toEqual([]);
+    remember('key_a', texts[0] ?? '');
+    expect(asked).toEqual([texts[0]]);
+  });
+
+  it('holds at most its characters over all tenants, and keeps no text longer than all of them', () => {
+    const { asked, count } = watched();
+    const remember = rememberingPerTenant(count, { texts: 100, chars: 100 });
+    const forty = (c: string) => c.repeat(40);
+    remember('key_a', forty('a'));
+    remember('key_b', forty('b'));
+    // A third would pass 100 characters: the oldest (key_a's) goes.
+    remember('key_a', forty('c'));
+    asked.length = 0;
+    remember('key_b', forty('b'));
+    remember('key_a', forty('c'));
+    expect(asked).toEqual([]);
+    remember('key_a', forty('a'));
+    expect(asked).toEqual([forty('a')]);
+    // Longer than the whole budget: counted, and counted again next time, without dropping the others.
+    asked.length = 0;
+    const long = 'x'.repeat(101);
+    expect(remember('key_a', long)).toBe(encode(long).length);
+    remember('key_a', long);
+    expect(asked).toEqual([long, long]);
+  });
+
+  it('stays within its bounds over many tenants and texts', () => {
+    const { count } = watched();
+    let held = 0;
+    const counting = (text: string) => {
+      held += 1;
+      return count(text);
+    };
+    const remember = rememberingPerTenant(counting, { texts: 50, chars: 2_000 });
+    for (let i = 0; i < 3_000; i++) remember(`key_${i % 7}`, `text number ${i} of the run`);
+    held = 0;
+    // Only the newest fit: the last 50 texts (each under 40 characters) are all remembered.
+    for (let i = 2_950; i < 3_000; i++) remember(`key_${i % 7}`, `text number ${i} of the run`);
+    expect(held).toBe(0);
+    remember('key_0', 'text number 0 of the run');
+    expect(held).toBe(1);
+  });
+});
 
 describe('countTextTokens', () => {
   it('gives the exact o200k_base counts for known strings', () => {
