@@ -43,8 +43,8 @@ export function costLedger(prices: PriceTable): CostLedger {
   return new RunningCost(prices);
 }
 
-// A class: an object literal's getter is a new closure on every generation, kept by V8 in a map of the
-// object's own (old generation) with everything it reaches, until a full collection.
+// A class: an object literal's getter is a new closure on every generation, which V8 keeps, with all it
+// reaches, past young-generation collections until a full one (scripts/lint/literal-accessor.grit).
 class RunningCost implements CostLedger {
   readonly #prices: PriceTable;
   #total = 0;

@@ -27,9 +27,9 @@ export function servicesOf(c: Context<AppEnv>): Services {
 }
 
 // Neither an object literal with a getter nor a WeakMap keyed by the context. V8 keeps a literal's
-// getter (a new closure on every request) in a map of the object's own, in the old generation; and its
-// young-generation collector keeps a WeakMap value that reaches its own key (the services reach the
-// context back) until a full collection. Either way every request's whole object graph outlived its
+// getter (a new closure on every request), with all it reaches, past young-generation collections; and
+// its young-generation collector keeps a WeakMap value that reaches its own key (the services reach the
+// context back): both until a full collection. Either way every request's whole object graph outlived its
 // young-generation collections: about 3 KB a request promoted, and a full collection of the isolate's
 // heap every few seconds under load.
 class ContextScope implements RequestScope {
