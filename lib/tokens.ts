@@ -83,8 +83,8 @@ const SHORT_TEXT_CHARS = 16;
 const SHORT_TEXTS = 1024;
 
 /** How much the per-tenant memory holds, over all tenants: texts, and their characters in all. */
-export const TENANT_TEXTS = 4096;
-export const TENANT_TEXT_CHARS = 1_000_000;
+const TENANT_TEXTS = 4096;
+const TENANT_TEXT_CHARS = 1_000_000;
 
 async function load(): Promise<TokenCounter> {
   const { countTokens } = await import('gpt-tokenizer/encoding/o200k_base');
