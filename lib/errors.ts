@@ -158,6 +158,14 @@ export class StoreUnavailableError extends GatewayError {
   override readonly status = 503;
   static override readonly defaultCode = 'store_unavailable';
 }
+/**
+ * The image bucket (R2) failed a read or a write twice in a row (lib/image-store.ts): retryable, and
+ * never a 500, since neither the client nor the gateway's code is at fault.
+ */
+export class ImageStoreUnavailableError extends GatewayError {
+  override readonly status = 503;
+  static override readonly defaultCode = 'image_store_unavailable';
+}
 /** The isolate has more work than it can serve in time: shed at once, before any Redis call. */
 export class OverloadedError extends GatewayError {
   override readonly status = 503;

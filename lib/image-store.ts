@@ -15,9 +15,14 @@
  * 32,000 characters and R2 caps an object's metadata at 8,192 bytes. On a dedupe hit the first store's
  * metadata stays.
  *
- * Fails closed: R2 errors propagate, so no image URL is handed out for an image that was not stored.
+ * Fails closed: no image URL is handed out for an image that was not stored. R2 answers the odd call
+ * with `InternalError: We encountered an internal error. Please try again.` (seen in production by
+ * nodejs/release-cloudflare-worker#916), so each call is made twice before it fails, which is safe
+ * here: a read, or a write of bytes under their own hash. A second failure is a typed, retryable 503
+ * (`image_store_unavailable`), never a 500.
  */
 
+import { ImageStoreUnavailableError } from './errors';
 import { toHex } from './hex';
 import { customMetadata, type ImageMeta } from './image-metadata';
 import { checkedType, type ImageContentType } from './image-type';
@@ -93,27 +98,46 @@ export async function storeImage(
   const id = toHex(new Uint8Array(digest));
   const stored: StoredImage = { id, contentType, bytes: bytes.byteLength, deduplicated: true };
   // Two concurrent first stores both write; the bytes (and so the key) are identical, so either wins.
-  if (await bucket.head(id)) return stored;
-  await bucket.put(id, bytes, {
-    httpMetadata: { contentType },
-    customMetadata: customMetadata(meta, (options.now ?? Date.now)()),
-    // R2 verifies the upload against this digest and rejects a corrupted one.
-    sha256: digest,
-  });
+  if (await twice('check an image', () => bucket.head(id))) return stored;
+  await twice('store an image', () =>
+    bucket.put(id, bytes, {
+      httpMetadata: { contentType },
+      customMetadata: customMetadata(meta, (options.now ?? Date.now)()),
+      // R2 verifies the upload against this digest and rejects a corrupted one.
+      sha256: digest,
+    }),
+  );
   return { ...stored, deduplicated: false };
+}
+
+/** `call` (one R2 operation that may be repeated), tried again once; a second failure is a 503. */
+async function twice<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch {
+    try {
+      return await call();
+    } catch (error) {
+      throw new ImageStoreUnavailableError({
+        message: `The image store could not ${what}; retry shortly.`,
+        retryAfter: 1,
+        cause: error,
+      });
+    }
+  }
 }
 
 /** A stored image's body stream, content type, size and etag, or null when there is no such image. */
 export async function readImage(bucket: ImageBucket, id: string): Promise<ImageObject | null> {
   if (!isImageId(id)) return null;
-  const object = await bucket.get(id);
+  const object = await twice('read an image', () => bucket.get(id));
   return object ? { ...infoOf(id, object), body: object.body } : null;
 }
 
 /** Like {@link readImage} without the body: for HEAD and revalidation. */
 export async function headImage(bucket: ImageBucket, id: string): Promise<ImageInfo | null> {
   if (!isImageId(id)) return null;
-  const object = await bucket.head(id);
+  const object = await twice('read an image', () => bucket.head(id));
   return object ? infoOf(id, object) : null;
 }
 

@@ -4,7 +4,7 @@ import type { RouteDoc } from '../../lib/openapi/route-doc';
 import { ImageParams } from '../images';
 import { MatchRequest } from '../match';
 import { ModerateRequest } from '../moderate';
-import { CACHED, FLAGGED_INPUT, MODEL_FAILURES, SERVED_BY } from './failures';
+import { CACHED, FLAGGED_INPUT, IMAGE_STORE_UNAVAILABLE, MODEL_FAILURES, SERVED_BY } from './failures';
 import { BudgetResponse, ImageAnalysisBody, MatchResponse, VerdictBody } from './schemas';
 
 /** A 1×1 PNG, so "Try it out" works without reaching any other host. */
@@ -91,7 +91,7 @@ export const CLIENT_ROUTES: RouteDoc[] = [
       },
       304: { description: 'Not modified (`If-None-Match` matched).' },
     },
-    errors: { 404: ['`image_not_found`: no image has this id.'] },
+    errors: { 404: ['`image_not_found`: no image has this id.'], 503: [IMAGE_STORE_UNAVAILABLE] },
   },
   {
     method: 'get',

@@ -19,6 +19,10 @@ export const MODEL_FAILURES: Record<number, string[]> = {
   504: ['`upstream_timeout`: the provider did not answer in time.'],
 };
 
+/** The image bucket failed twice in a row (lib/image-store.ts); what the image cost is still charged. */
+export const IMAGE_STORE_UNAVAILABLE =
+  '`image_store_unavailable`: the image store (R2) failed to read or store an image, twice; retry after `Retry-After`.';
+
 export const FLAGGED_INPUT =
   '`content_policy_violation`: moderation refused the input; `details` holds the verdict.';
 

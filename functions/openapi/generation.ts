@@ -4,7 +4,7 @@ import { OpportunitiesRequest } from '../../lib/domain/opportunities';
 import type { RouteDoc } from '../../lib/openapi/route-doc';
 import { BulkRequest, Page } from '../batches';
 import { BatchRequest } from '../creatives-batch';
-import { CACHED, FLAGGED_INPUT, MODEL_FAILURES } from './failures';
+import { CACHED, FLAGGED_INPUT, IMAGE_STORE_UNAVAILABLE, MODEL_FAILURES } from './failures';
 import { BatchResponse, CreativeBody, OpportunitiesBody } from './schemas';
 
 const creativeExample = {
@@ -65,6 +65,7 @@ export const GENERATION_ROUTES: RouteDoc[] = [
         '`creative_rejected`: the generated copy or image failed moderation; `details` holds the verdict.',
       ],
       ...MODEL_FAILURES,
+      503: [...(MODEL_FAILURES[503] ?? []), IMAGE_STORE_UNAVAILABLE],
     },
   },
   {

@@ -6,6 +6,7 @@ import { CreativeOutput } from '../../lib/creatives/schema';
 import { worstCaseStructured } from '../../lib/domain/cost';
 import type { ErrorBody } from '../../lib/errors';
 import { createPriceTable, usdToNanos as nanos } from '../../lib/pricing';
+import { failingBucket } from '../support/failing-bucket';
 import { callGateway, freshCaller } from '../support/gateway';
 import { bearer } from '../support/keys';
 import { simConfigure, simRequests } from '../support/providers';
@@ -164,6 +165,30 @@ describe('POST /v1/creatives', () => {
     expect(charged.spent_usd).toBeLessThan(0.01);
     // The served one paid its image and two abandoned copy attempts on top.
     expect(served.spent_usd).toBeGreaterThan(0.03 + 2 * charged.spent_usd);
+  });
+
+  it('answers 503 image_store_unavailable, never a 500, when R2 fails to store the image twice; the image is still charged', async () => {
+    const { bucket, calls } = failingBucket({ put: 2 });
+    const { post, sim, env, key } = await setup({ IMAGES: bucket });
+    const request = { ...REQUEST, target_audience: `hikers ${uniqueWord()}`, needs_visual: true };
+    const res = await post(request);
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
+    const { error } = await res.json<ErrorBody>();
+    expect(error).toMatchObject({ type: 'api_error', code: 'image_store_unavailable' });
+    expect(calls.put).toBe(2);
+    expect(await simRequests(sim)).toMatchObject({ '/v1/responses': 1, '/v1/images/generations': 1 });
+    const budget = await (await callGateway('/v1/budget', { headers: bearer(key) }, env)).json<{
+      key: { spent_usd: number; reserved_usd: number };
+    }>();
+    // The copy and the image the provider billed are charged; nothing stays reserved.
+    expect(budget.key.reserved_usd).toBe(0);
+    expect(budget.key.spent_usd).toBeGreaterThan(0.03);
+    // Nothing was cached: the same request, once R2 answers, generates and stores the creative.
+    const again = await post(request);
+    expect(again.status).toBe(200);
+    expect(again.headers.get('x-cache')).toBe('MISS');
+    expect((await again.json<Creative>()).image?.url).toMatch(/\/v1\/images\/[0-9a-f]{64}$/);
   });
 
   it('generates no image when needs_visual is false', async () => {

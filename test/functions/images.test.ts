@@ -9,6 +9,7 @@ import type { ErrorBody } from '../../lib/errors';
 import { storeImage } from '../../lib/image-store';
 import { generateImage } from '../../lib/providers/images';
 import { envWith } from '../support/env';
+import { failingBucket } from '../support/failing-bucket';
 import { redisCountingGateway } from '../support/gateway';
 import { FAST_POLICY, simHarness } from '../support/providers';
 
@@ -200,6 +201,40 @@ describe('errors', () => {
     expect(error).toMatchObject({ type: 'invalid_request_error', param: 'id' });
     expect(error.message).toMatch(/64 lower-case hex/);
     expect(error.request_id).toBe(res.headers.get('x-request-id'));
+  });
+
+  it('reads again when R2 fails a read once: 200 with the exact bytes', async () => {
+    const { bytes, id } = await storedPng();
+    const { bucket, calls } = failingBucket({ get: 1 });
+    const res = await request(`/v1/images/${id}`, {}, envWith({ IMAGES: bucket }));
+    expect(res.status).toBe(200);
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(bytes);
+    expect(calls.get).toBe(2);
+  });
+
+  it('answers 503 image_store_unavailable with Retry-After, never a 500, when R2 fails a read twice', async () => {
+    const { id } = await storedPng();
+    for (const method of ['GET', 'HEAD']) {
+      const { bucket, calls } = failingBucket({ get: 2, head: 2 });
+      const res = await request(`/v1/images/${id}`, { method }, envWith({ IMAGES: bucket }));
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('1');
+      expect(res.headers.get('cache-control')).toBeNull();
+      expect(calls[method === 'GET' ? 'get' : 'head']).toBe(2);
+      if (method === 'HEAD') continue;
+      expect(await res.json<ErrorBody>()).toEqual({
+        error: {
+          type: 'api_error',
+          code: 'image_store_unavailable',
+          message: 'The image store could not read an image; retry shortly.',
+          request_id: res.headers.get('x-request-id'),
+        },
+      });
+    }
+    // Nothing failed was cached: the next view reads the bucket and serves the image.
+    const { bucket, calls } = failingBucket({});
+    expect((await request(`/v1/images/${id}`, {}, envWith({ IMAGES: bucket }))).status).toBe(200);
+    expect(calls.get).toBe(1);
   });
 
   it('answers 404 image_not_found in the error shape for an unknown id', async () => {

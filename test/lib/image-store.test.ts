@@ -1,9 +1,11 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { ImageStoreUnavailableError } from '../../lib/errors';
 import { PROMPT_METADATA_MAX_BYTES } from '../../lib/image-metadata';
 import { headImage, type ImageBucket, readImage, storeImage } from '../../lib/image-store';
 import { sniffImageType, UnsupportedImageError } from '../../lib/image-type';
 import { generateImage } from '../../lib/providers/images';
+import { failingBucket, R2_INTERNAL_ERROR } from '../support/failing-bucket';
 import { FAST_POLICY, simHarness } from '../support/providers';
 
 /** A valid 1×1 RGBA PNG (CRCs checked); its SHA-256 is pinned below, computed with `sha256sum`. */
@@ -197,5 +199,55 @@ describe('readImage and headImage', () => {
     expect(await readImage(bucket, '../secret')).toBeNull();
     expect(await headImage(bucket, TINY_PNG_SHA256.toUpperCase())).toBeNull();
     expect(calls).toEqual({ head: 1, get: 1, put: 0 });
+  });
+});
+
+describe('when R2 fails a call', () => {
+  it('makes each call again once: a store whose head and put each failed once is stored whole', async () => {
+    const png = await simulatedPng();
+    const { bucket, calls } = failingBucket({ head: 1, put: 1 });
+    const stored = await storeImage(bucket, png, META);
+    expect(calls).toEqual({ head: 2, get: 0, put: 2 });
+    expect(stored.deduplicated).toBe(false);
+    const object = await env.IMAGES.get(stored.id);
+    expect(new Uint8Array((await object?.arrayBuffer()) ?? [])).toEqual(png);
+  });
+
+  it('throws a typed, retryable 503 after a second failure, with R2 error as its cause, and stores nothing', async () => {
+    const png = await simulatedPng();
+    const { bucket, calls } = failingBucket({ put: 2 });
+    const error = await storeImage(bucket, png, META).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(ImageStoreUnavailableError);
+    expect(error).toMatchObject({
+      status: 503,
+      code: 'image_store_unavailable',
+      retryAfter: 1,
+      message: 'The image store could not store an image; retry shortly.',
+    });
+    expect(String((error as Error).cause)).toContain(R2_INTERNAL_ERROR);
+    expect(calls).toEqual({ head: 1, get: 0, put: 2 });
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', png));
+    const id = [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
+    expect(await env.IMAGES.head(id)).toBeNull();
+  });
+
+  it('reads an image again once, and fails a read that fails twice with the same 503', async () => {
+    const png = await simulatedPng();
+    const { id } = await storeImage(env.IMAGES, png, META);
+    const once = failingBucket({ get: 1, head: 1 });
+    const read = await readImage(once.bucket, id);
+    expect(new Uint8Array(await new Response(read?.body).arrayBuffer())).toEqual(png);
+    expect((await headImage(once.bucket, id))?.size).toBe(png.byteLength);
+    expect(once.calls).toEqual({ head: 2, get: 2, put: 0 });
+    const twice = failingBucket({ get: 2, head: 2 });
+    await expect(readImage(twice.bucket, id)).rejects.toMatchObject({
+      status: 503,
+      code: 'image_store_unavailable',
+    });
+    await expect(headImage(twice.bucket, id)).rejects.toMatchObject({
+      status: 503,
+      code: 'image_store_unavailable',
+    });
+    expect(twice.calls).toEqual({ head: 2, get: 2, put: 0 });
   });
 });
