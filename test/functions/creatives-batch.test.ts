@@ -3,6 +3,7 @@ import type { Creative } from '../../lib/creatives/schema';
 import { CreativeOutput } from '../../lib/creatives/schema';
 import type { ErrorBody } from '../../lib/errors';
 import { bindings } from '../support/env';
+import { failingBucket } from '../support/failing-bucket';
 import { callGateway, freshCaller } from '../support/gateway';
 import { bearer } from '../support/keys';
 import { simConfigure, simRequests } from '../support/providers';
@@ -118,6 +119,19 @@ describe('POST /v1/creatives/batch', () => {
     expect(failed(results[0]).cost_usd).toBeGreaterThan(0);
     expect(ok(results[1]).creative.image).toBeNull();
     expect(JSON.stringify(results[0])).not.toContain('/v1/images/');
+  });
+
+  it('fails only the item whose image R2 could not store, with image_store_unavailable, never internal_error', async () => {
+    const { bucket, calls } = failingBucket({ put: 2 });
+    const { post } = await setup({ IMAGES: bucket });
+    const res = await post({ items: [item(1, { needs_visual: true }), item(2)] });
+    expect(res.status).toBe(200);
+    const { results } = await res.json<BatchBody>();
+    expect(failed(results[0]).error).toMatchObject({ type: 'api_error', code: 'image_store_unavailable' });
+    // Its share of the call and its image were billed, and are reported.
+    expect(failed(results[0]).cost_usd).toBeGreaterThan(0.03);
+    expect(ok(results[1]).creative.image).toBeNull();
+    expect(calls.put).toBe(2);
   });
 
   it('answers duplicates once: the copy is generated for one and reused for the other', async () => {
