@@ -59,8 +59,8 @@ export const images = new Hono<AppEnv>().get('/v1/images/:id', valid('param', Im
   if (cached) return fromCache(c, cached, revalidating, wantsBody);
   const bucket = c.env.IMAGES;
   const image: (ImageInfo & { body?: ReadableStream }) | null = wantsBody
-    ? await readImage(bucket, id)
-    : await headImage(bucket, id);
+    ? await readImage(bucket, id, c.get('log'))
+    : await headImage(bucket, id, c.get('log'));
   if (!image) throw new NotFoundError({ code: 'image_not_found', message: `No image with id ${id}.` });
   const entity = entityOf(image);
   if (revalidating) return c.body(null, 304, { ...validators(image.etag), 'x-cache': 'MISS' });

@@ -18,7 +18,8 @@
  * Fails closed: no image URL is handed out for an image that was not stored. R2 answers the odd call
  * with `InternalError: We encountered an internal error. Please try again.` (seen in production by
  * nodejs/release-cloudflare-worker#916), so each call is made twice before it fails, which is safe
- * here: a read, or a write of bytes under their own hash. A second failure is a typed, retryable 503
+ * here: a read, or a write of bytes under their own hash. The first failure is logged (a warning, so
+ * operators see R2 failing before it costs a request); a second is a typed, retryable 503
  * (`image_store_unavailable`), never a 500.
  */
 
@@ -26,6 +27,7 @@ import { ImageStoreUnavailableError } from './errors';
 import { toHex } from './hex';
 import { customMetadata, type ImageMeta } from './image-metadata';
 import { checkedType, type ImageContentType } from './image-type';
+import type { Logger } from './log';
 
 /** The slice of an R2 binding this module uses. */
 export type ImageBucket = Pick<R2Bucket, 'put' | 'get' | 'head'>;
@@ -45,9 +47,13 @@ export function pooledBucket(
   } as ImageBucket;
 }
 
+/** Where a failed R2 call that is about to be made again is reported. */
+export type RetryLog = Pick<Logger, 'warn'>;
+
 export interface StoreOptions {
   /** Clock for `created_at`, in epoch milliseconds. @default Date.now */
   now?: () => number;
+  log?: RetryLog;
 }
 
 export interface StoredImage {
@@ -98,23 +104,27 @@ export async function storeImage(
   const id = toHex(new Uint8Array(digest));
   const stored: StoredImage = { id, contentType, bytes: bytes.byteLength, deduplicated: true };
   // Two concurrent first stores both write; the bytes (and so the key) are identical, so either wins.
-  if (await twice('check an image', () => bucket.head(id))) return stored;
-  await twice('store an image', () =>
-    bucket.put(id, bytes, {
-      httpMetadata: { contentType },
-      customMetadata: customMetadata(meta, (options.now ?? Date.now)()),
-      // R2 verifies the upload against this digest and rejects a corrupted one.
-      sha256: digest,
-    }),
+  if (await twice('check an image', () => bucket.head(id), options.log)) return stored;
+  await twice(
+    'store an image',
+    () =>
+      bucket.put(id, bytes, {
+        httpMetadata: { contentType },
+        customMetadata: customMetadata(meta, (options.now ?? Date.now)()),
+        // R2 verifies the upload against this digest and rejects a corrupted one.
+        sha256: digest,
+      }),
+    options.log,
   );
   return { ...stored, deduplicated: false };
 }
 
 /** `call` (one R2 operation that may be repeated), tried again once; a second failure is a 503. */
-async function twice<T>(what: string, call: () => Promise<T>): Promise<T> {
+async function twice<T>(what: string, call: () => Promise<T>, log?: RetryLog): Promise<T> {
   try {
     return await call();
-  } catch {
+  } catch (first) {
+    log?.warn('image store call failed; trying it once more', { operation: what, cause: first });
     try {
       return await call();
     } catch (error) {
@@ -128,16 +138,20 @@ async function twice<T>(what: string, call: () => Promise<T>): Promise<T> {
 }
 
 /** A stored image's body stream, content type, size and etag, or null when there is no such image. */
-export async function readImage(bucket: ImageBucket, id: string): Promise<ImageObject | null> {
+export async function readImage(
+  bucket: ImageBucket,
+  id: string,
+  log?: RetryLog,
+): Promise<ImageObject | null> {
   if (!isImageId(id)) return null;
-  const object = await twice('read an image', () => bucket.get(id));
+  const object = await twice('read an image', () => bucket.get(id), log);
   return object ? { ...infoOf(id, object), body: object.body } : null;
 }
 
 /** Like {@link readImage} without the body: for HEAD and revalidation. */
-export async function headImage(bucket: ImageBucket, id: string): Promise<ImageInfo | null> {
+export async function headImage(bucket: ImageBucket, id: string, log?: RetryLog): Promise<ImageInfo | null> {
   if (!isImageId(id)) return null;
-  const object = await twice('read an image', () => bucket.head(id));
+  const object = await twice('read an image', () => bucket.head(id), log);
   return object ? infoOf(id, object) : null;
 }
 

@@ -147,11 +147,12 @@ async function produceImage(
   const dataUrl = imageDataUrl(generated.value.bytes, 'image/png');
   const { verdict } = await moderateContent(services.moderation, { imageUrls: [dataUrl] });
   assertCreativeApproved(verdict, 'image');
-  const stored = await storeImage(services.images, generated.value.bytes, {
-    model: generated.model,
-    size: generated.value.size,
-    prompt,
-  });
+  const stored = await storeImage(
+    services.images,
+    generated.value.bytes,
+    { model: generated.model, size: generated.value.size, prompt },
+    { log: services.log },
+  );
   const image = {
     id: stored.id,
     url: imageUrl(services.origin, stored.id),

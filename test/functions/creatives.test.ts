@@ -9,6 +9,7 @@ import { createPriceTable, usdToNanos as nanos } from '../../lib/pricing';
 import { failingBucket } from '../support/failing-bucket';
 import { callGateway, freshCaller } from '../support/gateway';
 import { bearer } from '../support/keys';
+import { captureLogs } from '../support/logs';
 import { simConfigure, simRequests } from '../support/providers';
 import { PRIVATE_PRICES, warmTokenizer } from './openai-proxy.support';
 
@@ -171,8 +172,15 @@ describe('POST /v1/creatives', () => {
     const { bucket, calls } = failingBucket({ put: 2 });
     const { post, sim, env, key } = await setup({ IMAGES: bucket });
     const request = { ...REQUEST, target_audience: `hikers ${uniqueWord()}`, needs_visual: true };
-    const res = await post(request);
+    let res = new Response();
+    const logs = await captureLogs(async () => {
+      res = await post(request);
+    });
     expect(res.status).toBe(503);
+    // The first failure was retried, and said so.
+    expect(logs.filter((line) => line.msg === 'image store call failed; trying it once more')).toMatchObject([
+      { level: 'warn', operation: 'store an image' },
+    ]);
     expect(res.headers.get('retry-after')).toBe('1');
     const { error } = await res.json<ErrorBody>();
     expect(error).toMatchObject({ type: 'api_error', code: 'image_store_unavailable' });

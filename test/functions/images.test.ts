@@ -9,8 +9,9 @@ import type { ErrorBody } from '../../lib/errors';
 import { storeImage } from '../../lib/image-store';
 import { generateImage } from '../../lib/providers/images';
 import { envWith } from '../support/env';
-import { failingBucket } from '../support/failing-bucket';
+import { failingBucket, R2_INTERNAL_ERROR } from '../support/failing-bucket';
 import { redisCountingGateway } from '../support/gateway';
+import { captureLogs } from '../support/logs';
 import { FAST_POLICY, simHarness } from '../support/providers';
 
 /** The gateway with only the images route, unprotected as it will be in production. */
@@ -203,13 +204,24 @@ describe('errors', () => {
     expect(error.request_id).toBe(res.headers.get('x-request-id'));
   });
 
-  it('reads again when R2 fails a read once: 200 with the exact bytes', async () => {
+  it('reads again when R2 fails a read once: 200 with the exact bytes, and the failure logged as a warning', async () => {
     const { bytes, id } = await storedPng();
     const { bucket, calls } = failingBucket({ get: 1 });
-    const res = await request(`/v1/images/${id}`, {}, envWith({ IMAGES: bucket }));
+    let res = new Response();
+    const logs = await captureLogs(async () => {
+      res = await request(`/v1/images/${id}`, {}, envWith({ IMAGES: bucket }));
+    });
     expect(res.status).toBe(200);
     expect(new Uint8Array(await res.arrayBuffer())).toEqual(bytes);
     expect(calls.get).toBe(2);
+    const warned = logs.filter((line) => line.level === 'warn');
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toMatchObject({
+      msg: 'image store call failed; trying it once more',
+      operation: 'read an image',
+      request_id: res.headers.get('x-request-id'),
+    });
+    expect(JSON.stringify(warned[0])).toContain(R2_INTERNAL_ERROR);
   });
 
   it('answers 503 image_store_unavailable with Retry-After, never a 500, when R2 fails a read twice', async () => {

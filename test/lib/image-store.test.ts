@@ -206,8 +206,14 @@ describe('when R2 fails a call', () => {
   it('makes each call again once: a store whose head and put each failed once is stored whole', async () => {
     const png = await simulatedPng();
     const { bucket, calls } = failingBucket({ head: 1, put: 1 });
-    const stored = await storeImage(bucket, png, META);
+    const warned: unknown[] = [];
+    const log = { warn: (msg: string, fields?: object) => void warned.push({ msg, ...fields }) };
+    const stored = await storeImage(bucket, png, META, { log });
     expect(calls).toEqual({ head: 2, get: 0, put: 2 });
+    expect(warned).toMatchObject([
+      { msg: 'image store call failed; trying it once more', operation: 'check an image' },
+      { msg: 'image store call failed; trying it once more', operation: 'store an image' },
+    ]);
     expect(stored.deduplicated).toBe(false);
     const object = await env.IMAGES.get(stored.id);
     expect(new Uint8Array((await object?.arrayBuffer()) ?? [])).toEqual(png);
