@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { ImageStoreUnavailableError } from '../../lib/errors';
 import { PROMPT_METADATA_MAX_BYTES } from '../../lib/image-metadata';
-import { headImage, type ImageBucket, readImage, storeImage } from '../../lib/image-store';
+import { headImage, readImage, storeImage } from '../../lib/image-store';
 import { sniffImageType, UnsupportedImageError } from '../../lib/image-type';
 import { generateImage } from '../../lib/providers/images';
 import { failingBucket, R2_INTERNAL_ERROR } from '../support/failing-bucket';
@@ -29,26 +29,6 @@ async function simulatedPng(prompt = `boots ${crypto.randomUUID()}`) {
   return (await generateImage(h.deps, FAST_POLICY, { prompt, quality: 'low' })).value.bytes;
 }
 
-/** The test bucket, counting the calls made through it. */
-function countingBucket() {
-  const calls = { head: 0, get: 0, put: 0 };
-  const bucket: ImageBucket = {
-    head: (key) => {
-      calls.head += 1;
-      return env.IMAGES.head(key);
-    },
-    get: (key: string) => {
-      calls.get += 1;
-      return env.IMAGES.get(key);
-    },
-    put: (key: string, value: Parameters<R2Bucket['put']>[1], options?: R2PutOptions) => {
-      calls.put += 1;
-      return env.IMAGES.put(key, value, options);
-    },
-  };
-  return { bucket, calls };
-}
-
 const META = { model: 'gpt-image-2.5-flare', size: '1024x1024' };
 
 describe('storeImage', () => {
@@ -66,7 +46,7 @@ describe('storeImage', () => {
 
   it('stores the same bytes once: the second store is one head and no put', async () => {
     const png = await simulatedPng();
-    const { bucket, calls } = countingBucket();
+    const { bucket, calls } = failingBucket({});
     const first = await storeImage(bucket, png, { ...META, prompt: 'first' }, { now: () => 1_000 });
     expect(calls).toEqual({ head: 1, get: 0, put: 1 });
     const second = await storeImage(bucket, png.slice(), { ...META, prompt: 'second' }, { now: () => 2_000 });
@@ -157,7 +137,7 @@ describe('content types', () => {
     ['a truncated PNG signature', TINY_PNG.slice(0, 7)],
     ['nothing', new Uint8Array()],
   ])('refuses %s with UnsupportedImageError and stores nothing', async (_, data) => {
-    const { bucket, calls } = countingBucket();
+    const { bucket, calls } = failingBucket({});
     const error = await storeImage(bucket, data, META).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnsupportedImageError);
     expect(error).toMatchObject({ status: 502, code: 'unsupported_image' });
@@ -165,7 +145,7 @@ describe('content types', () => {
   });
 
   it('refuses bytes that are not the declared type, PNG being the default', async () => {
-    const { bucket, calls } = countingBucket();
+    const { bucket, calls } = failingBucket({});
     await expect(storeImage(bucket, jpegLike(), META)).rejects.toThrow(
       /image\/jpeg, not the declared image\/png/,
     );
@@ -191,7 +171,7 @@ describe('readImage and headImage', () => {
   });
 
   it('return null for an unknown id, and for a malformed one without asking the bucket', async () => {
-    const { bucket, calls } = countingBucket();
+    const { bucket, calls } = failingBucket({});
     const unknown = 'f'.repeat(64);
     expect(await readImage(bucket, unknown)).toBeNull();
     expect(await headImage(bucket, unknown)).toBeNull();
