@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { ImageStoreUnavailableError } from '../../lib/errors';
+import { toHex } from '../../lib/hex';
 import { PROMPT_METADATA_MAX_BYTES } from '../../lib/image-metadata';
 import { headImage, readImage, storeImage } from '../../lib/image-store';
 import { sniffImageType, UnsupportedImageError } from '../../lib/image-type';
@@ -212,8 +213,7 @@ describe('when R2 fails a call', () => {
     });
     expect(String((error as Error).cause)).toContain(R2_INTERNAL_ERROR);
     expect(calls).toEqual({ head: 1, get: 0, put: 2 });
-    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', png));
-    const id = [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
+    const id = toHex(await crypto.subtle.digest('SHA-256', png));
     expect(await env.IMAGES.head(id)).toBeNull();
   });
 
